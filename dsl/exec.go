@@ -1,0 +1,294 @@
+package dsl
+
+import (
+	"errors"
+	"sort"
+	"strings"
+
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+)
+
+// exec runs one instruction of frame f; it reports whether co suspended.
+func (m *Machine) exec(co *Coroutine, f *Frame, in *instr) bool {
+	switch in.op {
+	case opSay:
+		m.effects = append(m.effects, Effect{Kind: EffSay, Text: Format(m.eval(in.a)), QuickReplies: m.strings(in.b, "quick_replies:")})
+	case opAsk:
+		return m.ask(co, f, in)
+	case opShow:
+		m.effects = append(m.effects, Effect{Kind: EffShow, URL: Format(m.eval(in.a))})
+	case opType, opPause:
+		return m.pause(co, in)
+	case opAssign:
+		m.assign(in.path, m.eval(in.a), in.pos)
+	case opJumpFalse:
+		if !Truthy(m.eval(in.a)) {
+			f.PC = in.jump
+			return false
+		}
+	case opJump:
+		f.PC = in.jump
+		return false
+	case opIterInit:
+		f.Iters = append(f.Iters, Iter{List: m.iterable(in)})
+	case opIterNext:
+		return m.iterNext(f, in)
+	case opInvoke, opGoto:
+		m.invoke(co, f, in)
+		return false
+	case opStop:
+		m.dropCo(co)
+		co.Frames = co.Frames[:0]
+		m.rootRan = true
+		return false
+	case opPerform:
+		f.PC++
+		if pr := m.pick(in.procs, nil); pr != nil {
+			co.Frames = append(co.Frames, Frame{Proc: pr})
+		}
+		return false
+	case opLog:
+		m.effects = append(m.effects, Effect{Kind: EffLog, Text: Format(m.eval(in.a)), Pos: in.pos})
+	case opEmit:
+		m.emit(in)
+	case opQuery:
+		return m.query(co, in)
+	case opReply:
+		m.reply(co, in)
+	case opExpr:
+		m.eval(in.a)
+	}
+	f.PC++
+	return false
+}
+
+func (m *Machine) ask(co *Coroutine, f *Frame, in *instr) bool {
+	text := Format(m.eval(in.a))
+	quick := m.strings(in.c, "quick_replies:")
+	if in.c == nil && in.b != nil {
+		quick = m.strings(in.b, "expecting:")
+	}
+	m.effects = append(m.effects, Effect{Kind: EffSay, Text: text, Ask: true, QuickReplies: quick})
+	f.Asking = true
+	co.Wait = Wait{Kind: WaitAsk}
+	if m.prog.AskTimeout > 0 {
+		m.arm(TimerAsk, co.ID, m.prog.AskTimeout)
+	}
+	return true
+}
+
+// pause suspends co for a while (type also shows a typing indicator).
+func (m *Machine) pause(co *Coroutine, in *instr) bool {
+	v := m.eval(in.a)
+	d, err := parseDuration(v)
+	if err != nil || d < 0 {
+		m.abort(in.pos, "%s: %v", map[op]string{opType: "type", opPause: "pause"}[in.op], errOr(err, "negative duration"))
+	}
+	if in.op == opType {
+		m.effects = append(m.effects, Effect{Kind: EffTyping, Seconds: d.Seconds()})
+	}
+	co.Wait = Wait{Kind: WaitPause, Timer: m.arm(TimerResume, co.ID, d)}
+	return true
+}
+
+func errOr(err error, msg string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return msg
+}
+
+func (m *Machine) iterable(in *instr) []any {
+	switch v := m.eval(in.a).(type) {
+	case nil:
+		return nil
+	case []any:
+		return v
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		return stringsToList(keys)
+	default:
+		n, err := Normalize(v)
+		if l, ok := n.([]any); ok && err == nil {
+			return l
+		}
+		m.abort(in.pos, "repeat wants a list, got %s", TypeName(v))
+	}
+	return nil
+}
+
+func (m *Machine) iterNext(f *Frame, in *instr) bool {
+	it := &f.Iters[len(f.Iters)-1]
+	if it.Index >= len(it.List) {
+		f.Iters = f.Iters[:len(f.Iters)-1]
+		f.PC = in.jump
+		return false
+	}
+	v := it.List[it.Index]
+	it.Index++
+	m.assign(in.path, v, in.pos)
+	f.PC++
+	return false
+}
+
+// invoke pushes (or, for goto, replaces the top frame with) a dialog.
+func (m *Machine) invoke(co *Coroutine, f *Frame, in *instr) {
+	pr := m.pick(in.procs, nil)
+	if pr == nil {
+		m.abort(in.pos, "no dialog %s can run: every one has a guard that is false", in.name)
+	}
+	if in.op == opInvoke {
+		f.PC++
+		co.Frames = append(co.Frames, Frame{Proc: pr})
+		return
+	}
+	*f = Frame{Proc: pr, Interrupt: f.Interrupt, Event: f.Event, ReplyTo: f.ReplyTo}
+}
+
+func (m *Machine) emit(in *instr) {
+	name := Format(m.eval(in.a))
+	e := Effect{Kind: EffEmit, Name: name, Payload: m.value(in.b, in.pos)}
+	if in.c != nil {
+		e.Target = m.value(in.c, in.pos)
+	}
+	m.effects = append(m.effects, e)
+}
+
+func (m *Machine) query(co *Coroutine, in *instr) bool {
+	target := m.value(in.a, in.pos)
+	name := Format(m.eval(in.b))
+	id := queryID(m.newID())
+	m.effects = append(m.effects, Effect{Kind: EffQuery, Name: name, Payload: m.value(in.c, in.pos), Target: target, QueryID: id})
+	co.Wait = Wait{Kind: WaitQuery, QueryID: id, Timer: m.arm(TimerQuery, co.ID, m.lim.QueryTimeout)}
+	return true
+}
+
+// reply answers the query that started the running handler, once.
+func (m *Machine) reply(co *Coroutine, in *instr) {
+	for i := len(co.Frames) - 1; i >= 0; i-- {
+		ref := co.Frames[i].ReplyTo
+		if ref == nil {
+			continue
+		}
+		co.Frames[i].ReplyTo = nil
+		m.effects = append(m.effects, Effect{Kind: EffReply, To: ref.Sender, QueryID: ref.QueryID, Payload: m.value(in.a, in.pos)})
+		return
+	}
+}
+
+// eval evaluates e; a nil e is nil.
+func (m *Machine) eval(e *Expr) any {
+	if e == nil {
+		return nil
+	}
+	switch e.kind {
+	case exConst:
+		return e.val
+	case exGlobal, exEnv:
+		return m.vars[e.name]
+	case exLocal:
+		l, _ := m.vars["__l"].(map[string]any)
+		return l[e.name]
+	case exPath:
+		v := m.eval(e.root)
+		for _, f := range e.path {
+			mp, _ := v.(map[string]any)
+			v = mp[f]
+		}
+		return v
+	case exTemplate:
+		return m.template(e)
+	}
+	v, err := m.vm.Run(e.prog, m.vars)
+	if err != nil {
+		m.abort(runtimePos(e, err), "%s", runtimeMessage(err))
+	}
+	return v
+}
+
+// template joins the parts of an interpolated string.
+func (m *Machine) template(e *Expr) string {
+	var b strings.Builder
+	for _, p := range e.parts {
+		if s, ok := p.val.(string); ok && p.kind == exConst {
+			b.WriteString(s)
+			continue
+		}
+		b.WriteString(Format(m.eval(p)))
+	}
+	return b.String()
+}
+
+// value evaluates e and checks that the result can be stored and sent.
+func (m *Machine) value(e *Expr, at Pos) any {
+	v, err := Normalize(m.eval(e))
+	if err != nil {
+		m.abort(at, "%v", err)
+	}
+	if SizeOf(v, m.lim.MaxValueBytes) > m.lim.MaxValueBytes {
+		m.abort(at, "value too large: over %d bytes", m.lim.MaxValueBytes)
+	}
+	return v
+}
+
+func runtimePos(e *Expr, err error) Pos {
+	var fe *file.Error
+	if errors.As(err, &fe) && len(e.marks) > 0 {
+		return posAt(e.marks, fe.From)
+	}
+	return e.pos
+}
+
+func runtimeMessage(err error) string {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		return cleanExprMessage(fe.Message)
+	}
+	return err.Error()
+}
+
+// list evaluates e as a list (nil is empty).
+func (m *Machine) list(e *Expr, what string) []any {
+	switch v := m.value(e, e.pos).(type) {
+	case nil:
+		return nil
+	case []any:
+		return v
+	default:
+		m.abort(e.pos, "%s wants a list, got %s", what, TypeName(v))
+	}
+	return nil
+}
+
+// strings evaluates e as a list of texts (quick replies).
+func (m *Machine) strings(e *Expr, what string) []string {
+	if e == nil {
+		return nil
+	}
+	l := m.list(e, what)
+	out := make([]string, len(l))
+	for i, v := range l {
+		out[i] = Format(v)
+	}
+	return out
+}
+
+// runConst evaluates a constant expression at compile time.
+func runConst(e *Expr) (v any, err error) {
+	env := map[string]any{"__rt": &turnRT{}}
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.New("cannot be computed when the script is compiled")
+		}
+	}()
+	v, err = vm.Run(e.prog, env)
+	if err != nil {
+		return nil, errors.New(runtimeMessage(err))
+	}
+	return Normalize(v)
+}

@@ -1,0 +1,161 @@
+package dsl
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Role is what a script file runs as.
+type Role uint8
+
+const (
+	RoleSession Role = iota // main.bot: one instance per conversation
+	RoleMaster              // master.bot: the bot's master coordinator
+	RoleGroup               // group.bot: one instance per group
+	RoleSnippet             // a play snippet: a task body in the master's context
+)
+
+func (r Role) String() string {
+	return [...]string{"main.bot", "master.bot", "group.bot", "snippet"}[r]
+}
+
+// hasUser reports whether instances of the role talk to a user.
+func (r Role) hasUser() bool { return r == RoleSession }
+
+// op is an instruction of a compiled procedure.
+type op uint8
+
+const (
+	opSay op = iota
+	opAsk
+	opShow
+	opType
+	opPause
+	opAssign
+	opJumpFalse
+	opJump
+	opIterInit
+	opIterNext
+	opInvoke
+	opGoto
+	opStop
+	opPerform
+	opLog
+	opEmit
+	opQuery
+	opReply
+	opExpr
+)
+
+// instr is one instruction. Operands depend on op.
+type instr struct {
+	op    op
+	a     *Expr    // say/ask text, show url, seconds, value, condition, list, emit name, query target
+	b     *Expr    // ask expecting, emit payload, query event name, say quick replies
+	c     *Expr    // ask quick replies, emit to, query payload
+	path  []string // assignment target; ask/query result; repeat variable
+	jump  int      // jump target
+	procs []*Proc  // invoke/goto/perform candidates, first whose guard holds
+	name  string   // invoke/goto/perform name, for messages
+	pos   Pos
+}
+
+// Proc is a compiled dialog or task.
+type Proc struct {
+	Kind    string // "dialog" or "task"
+	Name    string // "" for unnamed trigger/event procs
+	Key     string // stable within a file: "dialog:main#0"
+	Event   string
+	Pos     Pos
+	trigger *trigger
+	guard   *Expr
+	code    []instr
+}
+
+// Program is a compiled .bot file. It is immutable and safe to share
+// between any number of running instances.
+type Program struct {
+	File       string
+	Role       Role
+	Hash       string // sha256 of the source: the script version
+	Source     string
+	Consts     map[string]any
+	Timeout    time.Duration // @timeout (sessions), 0 = never
+	AskTimeout time.Duration // @ask_timeout, 0 = never
+	Procs      []*Proc
+
+	dialogs  map[string][]*Proc
+	tasks    map[string][]*Proc
+	triggers []*Proc
+	events   map[string][]*Proc
+	byKey    map[string]*Proc
+	funcs    *builtinFuncs
+}
+
+// Dialog returns the dialogs named name, in source order.
+func (p *Program) Dialog(name string) []*Proc { return p.dialogs[name] }
+
+// HasDialog reports whether the program defines dialog name.
+func (p *Program) HasDialog(name string) bool { return len(p.dialogs[name]) > 0 }
+
+// Lines counts the source lines, for summaries.
+func (p *Program) Lines() int {
+	n := 1
+	for i := 0; i < len(p.Source); i++ {
+		if p.Source[i] == '\n' {
+			n++
+		}
+	}
+	return n
+}
+
+// trigger is a compiled trigger pattern.
+type trigger struct {
+	re    *regexp.Regexp
+	names []string // capture names, by sub-match index ("" for none)
+}
+
+// match returns the captures of msg, or ok=false.
+func (t *trigger) match(msg string) (caps map[string]string, ok bool) {
+	m := t.re.FindStringSubmatch(msg)
+	if m == nil {
+		return nil, false
+	}
+	for i, name := range t.names {
+		if name == "" || i >= len(m) || m[i] == "" {
+			continue
+		}
+		if caps == nil {
+			caps = map[string]string{}
+		}
+		if _, seen := caps[name]; !seen {
+			caps[name] = trimSpace(m[i])
+		}
+	}
+	return caps, true
+}
+
+func hashSource(src string) string {
+	sum := sha256.Sum256([]byte(src))
+	return hex.EncodeToString(sum[:12])
+}
+
+// parseDuration reads a duration constant: "500ms", "15m" or a number of seconds.
+func parseDuration(v any) (time.Duration, error) {
+	switch x := v.(type) {
+	case int:
+		return time.Duration(x) * time.Second, nil
+	case float64:
+		return time.Duration(x * float64(time.Second)), nil
+	case string:
+		d, err := time.ParseDuration(x)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration (want e.g. \"500ms\", \"30s\", \"15m\", \"2h\" or a number of seconds)", x)
+		}
+		return d, nil
+	}
+	return 0, fmt.Errorf("a duration must be a string like \"15m\" or a number of seconds, not a %s", TypeName(v))
+}
