@@ -5,8 +5,6 @@ import (
 	"time"
 
 	pb "botserver/proto"
-
-	"google.golang.org/protobuf/proto"
 )
 
 // Encode converts st to its protobuf form.
@@ -39,23 +37,11 @@ func Encode(st *State) (*pb.InstanceState, error) {
 	return out, nil
 }
 
-// Marshal encodes st to bytes.
-func Marshal(st *State) ([]byte, error) {
-	p, err := Encode(st)
-	if err != nil {
-		return nil, err
-	}
-	return proto.Marshal(p)
-}
+// Marshal encodes st to the bytes of a pb.InstanceState.
+func Marshal(st *State) ([]byte, error) { return AppendState(make([]byte, 0, 512), st) }
 
 // Unmarshal decodes bytes written by Marshal, binding frames to prog.
-func Unmarshal(b []byte, prog *Program) (*State, error) {
-	var p pb.InstanceState
-	if err := proto.Unmarshal(b, &p); err != nil {
-		return nil, err
-	}
-	return Decode(&p, prog)
-}
+func Unmarshal(b []byte, prog *Program) (*State, error) { return UnmarshalState(b, prog) }
 
 // persistedVars encodes the script's variables, leaving out the runtime's.
 func persistedVars(vars map[string]any) (map[string]*pb.Value, error) {
