@@ -258,4 +258,3 @@ func appendInput(b []byte, in Input) ([]byte, error) {
 	}
 	return endMsg(b, start), nil
 }
-
