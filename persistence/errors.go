@@ -1,0 +1,55 @@
+package persistence
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Wrapped errors keep them reachable with errors.Is.
+var (
+	// ErrNotFound is returned by reads when the key is missing (or was
+	// deleted, or its TTL expired).
+	ErrNotFound = errors.New("persistence: key not found")
+	// ErrClosed is returned, or passed to a write's done callback, when the
+	// DB has been closed.
+	ErrClosed = errors.New("persistence: store is closed")
+	// ErrStale is passed to a write's done callback when one of its versioned
+	// ops carries a version that is not newer than the stored one: the writer
+	// is a replaced (stale) instance and none of the call's ops were applied.
+	ErrStale = errors.New("persistence: stale write refused")
+	// ErrStopScan may be returned by a Scan callback to end the scan early;
+	// Scan then returns nil.
+	ErrStopScan = errors.New("persistence: stop scan")
+	// ErrInvalidBotID is returned by DB.Bot for an id that does not match
+	// [a-z0-9][a-z0-9_-]{0,62}.
+	ErrInvalidBotID = errors.New("persistence: invalid bot id")
+	// ErrInvalidKey is returned for an empty key or one longer than
+	// MaxKeySize bytes.
+	ErrInvalidKey = errors.New("persistence: invalid key")
+	// ErrTooLarge is passed to a write's done callback when a value is longer
+	// than MaxValueSize or one Write call is too big for one transaction.
+	ErrTooLarge = errors.New("persistence: write too large")
+	// ErrSchemaVersion is returned by Open when the data dir was written by
+	// a newer, incompatible build.
+	ErrSchemaVersion = errors.New("persistence: unsupported schema version")
+)
+
+// CorruptError reports a stored value that cannot be decoded. It concerns
+// that one key only: other keys stay readable, and writing the key again
+// replaces the bad value.
+type CorruptError struct {
+	Bot string // the bot id; "" for the server-wide Meta area
+	Key string // the key relative to the bot
+	Err error  // the decoding error
+}
+
+// Error names the bot and key.
+func (e *CorruptError) Error() string {
+	if e.Bot == "" {
+		return fmt.Sprintf("persistence: corrupt value for meta key %q: %v", e.Key, e.Err)
+	}
+	return fmt.Sprintf("persistence: corrupt value for key %q of bot %q: %v", e.Key, e.Bot, e.Err)
+}
+
+// Unwrap returns the decoding error.
+func (e *CorruptError) Unwrap() error { return e.Err }

@@ -1,0 +1,112 @@
+package persistence
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+	"github.com/dgraph-io/badger/v4/skl"
+)
+
+// DefaultMaxBatch is the default number of ops committed in one batch.
+const DefaultMaxBatch = 1024
+
+// memTableSize sizes badger's memtables. It also bounds one transaction
+// (badger allows 15% of it), hence one batch and one Write call.
+const memTableSize = 32 << 20
+
+// Options configure Open.
+type Options struct {
+	// Dir is the data dir. It is created if missing. Must be empty when
+	// InMemory is set.
+	Dir string
+	// InMemory keeps everything in memory (tests, tools); nothing is synced.
+	InMemory bool
+	// MaxBatch is the most ops the writer commits in one batch; a single
+	// Write call larger than that still goes into one batch of its own.
+	// Zero means DefaultMaxBatch.
+	MaxBatch int
+	// Logger receives badger's warnings and errors and the store's own
+	// messages. Nil discards them.
+	Logger *slog.Logger
+	// OnCommit, if set, is called by the writer goroutine after each batch is
+	// durable, with the number of ops in it and the time from the start of
+	// building the batch to the end of its sync. It must not block.
+	OnCommit func(batchOps int, took time.Duration)
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.InMemory == (o.Dir != "") {
+		return o, errors.New("persistence: set exactly one of Options.Dir and Options.InMemory")
+	}
+	if o.MaxBatch < 0 {
+		return o, fmt.Errorf("persistence: Options.MaxBatch is %d, want >= 0", o.MaxBatch)
+	}
+	if o.MaxBatch == 0 {
+		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o, nil
+}
+
+// badgerOptions sizes badger for a single small server. Durability: with
+// SyncWrites badger msyncs the memtable WAL (and the value log) at the end
+// of every write request, i.e. once per transaction; the writer commits one
+// transaction per batch, so that is exactly one sync per batch. This is
+// safer than SyncWrites=false plus DB.Sync, which syncs only the *current*
+// memtable WAL and value log file: entries written just before a memtable or
+// value log rotation would stay unsynced until flushed.
+func (o Options) badgerOptions() badger.Options {
+	bo := badger.DefaultOptions(o.Dir).
+		WithInMemory(o.InMemory).
+		WithSyncWrites(!o.InMemory).
+		WithLogger(badgerLogger{o.Logger}).
+		WithMetricsEnabled(false).  // expvar globals; we report our own metrics
+		WithDetectConflicts(false). // one writer: no conflicts to detect
+		WithMemTableSize(memTableSize).
+		WithNumMemtables(3).
+		WithNumLevelZeroTables(4).
+		WithNumLevelZeroTablesStall(12).
+		WithNumCompactors(2).
+		WithValueLogFileSize(64 << 20).
+		WithCompression(options.None). // no decompression cost, no block cache needed
+		WithBlockCacheSize(0).
+		WithIndexCacheSize(0)
+	if o.InMemory {
+		bo.Dir, bo.ValueDir = "", ""
+	}
+	return bo
+}
+
+// txnLimits returns how many entries and estimated bytes the writer puts in
+// one transaction: 90% of badger's own limits (see badger's Txn.checkSize),
+// leaving room for the transaction marker entry.
+func txnLimits() (maxEntries, maxBytes int) {
+	batchSize := int64(15 * memTableSize / 100)
+	batchCount := batchSize / int64(skl.MaxNodeSize)
+	return int(batchCount * 9 / 10), int(batchSize * 9 / 10)
+}
+
+// entrySize is badger's size estimate of one entry (see Txn.checkSize).
+func entrySize(keyLen, valueLen int) int { return keyLen + valueLen + 12 }
+
+// badgerLogger routes badger's warnings and errors to slog and drops its
+// (very chatty) info and debug messages.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, args ...any) {
+	b.l.Error(strings.TrimSpace(fmt.Sprintf(f, args...)), "component", "badger")
+}
+
+func (b badgerLogger) Warningf(f string, args ...any) {
+	b.l.Warn(strings.TrimSpace(fmt.Sprintf(f, args...)), "component", "badger")
+}
+
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}

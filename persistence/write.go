@@ -1,0 +1,108 @@
+package persistence
+
+import (
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// Op is one change in a Write call.
+type Op struct {
+	// Key is relative to the bot; the handle adds the bot's prefix.
+	Key string
+	// Value is the new value; ignored when Delete is set.
+	Value []byte
+	// Delete removes the key instead of setting it.
+	Delete bool
+	// Version, when > 0, fences the op: the Write call applies only if the
+	// stored version of Key is lower (a missing key or an unversioned value
+	// counts as 0). A versioned Delete leaves a tombstone that keeps the
+	// version, so a stale instance cannot bring the key back. Version 0 is
+	// unconditional and resets the stored version to 0.
+	Version uint64
+	// TTL, when > 0, makes the key expire TTL from now, rounded down to a
+	// whole second; it then reads as missing. Meant for dedup records; do
+	// not combine with Version (whether an expired key still fences is
+	// unspecified).
+	TTL time.Duration
+}
+
+// ProtoOp returns an Op that sets key to the marshalled m. It fails only
+// when m cannot be marshalled.
+func ProtoOp(key string, m proto.Message, version uint64) (Op, error) {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		return Op{}, fmt.Errorf("persistence: cannot marshal %q: %w", key, err)
+	}
+	return Op{Key: key, Value: b, Version: version}, nil
+}
+
+// Write queues ops to be committed atomically, all or none, and returns
+// immediately. The store owns ops and their Values until done is called:
+// do not modify them before. done (may be nil) is called exactly once,
+// normally on the writer goroutine after the batch containing ops is
+// durable, with:
+//
+//   - nil: every op is applied and synced to disk;
+//   - ErrStale: a versioned op is not newer than the stored version; no op
+//     of this call was applied (ops of other calls are unaffected);
+//   - ErrInvalidKey, ErrTooLarge, ErrClosed: nothing was queued; done is
+//     then called before Write returns, on the caller's goroutine;
+//   - another error: badger failed to commit the batch; nothing was applied.
+//
+// done must not block, must not call WriteSync or DB.Close, and should only
+// hand the result on (e.g. send a message to the actor): it delays every
+// write behind it. Calls are committed in the order they were queued, so an
+// empty ops list is a barrier: its done runs once everything queued before
+// it is durable.
+func (s *BotStore) Write(ops []Op, done func(error)) {
+	size, err := s.checkOps(ops)
+	if err != nil {
+		if done != nil {
+			done(err)
+		}
+		return
+	}
+	s.db.w.enqueue(call{prefix: s.prefix, ops: ops, done: done, size: size})
+}
+
+// WriteSync is Write that waits until ops are durable and returns what Write
+// would pass to done. It must not be called from a done callback.
+func (s *BotStore) WriteSync(ops ...Op) error {
+	ch := make(chan error, 1)
+	s.Write(ops, func(err error) { ch <- err })
+	return <-ch
+}
+
+// PutProto sets key to the marshalled m (unversioned) and waits until it is
+// durable. It fails when m cannot be marshalled or with WriteSync's errors.
+func (s *BotStore) PutProto(key string, m proto.Message) error {
+	op, err := ProtoOp(key, m, 0)
+	if err != nil {
+		return err
+	}
+	return s.WriteSync(op)
+}
+
+// checkOps validates ops and returns badger's estimate of their size.
+func (s *BotStore) checkOps(ops []Op) (int, error) {
+	size := 0
+	for i := range ops {
+		op := &ops[i]
+		if err := checkKey(op.Key); err != nil {
+			return 0, err
+		}
+		if !op.Delete && len(op.Value) > MaxValueSize {
+			return 0, fmt.Errorf("%w: value of %q has %d bytes, limit %d",
+				ErrTooLarge, op.Key, len(op.Value), MaxValueSize)
+		}
+		size += entrySize(len(s.prefix)+len(op.Key), encodedSize(op))
+	}
+	maxEntries, maxBytes := s.db.w.maxEntries, s.db.w.maxBytes
+	if len(ops) > maxEntries || size > maxBytes {
+		return 0, fmt.Errorf("%w: %d ops of about %d bytes in one call, limit %d ops and %d bytes",
+			ErrTooLarge, len(ops), size, maxEntries, maxBytes)
+	}
+	return size, nil
+}

@@ -1,0 +1,130 @@
+package persistence
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// call is one queued Write.
+type call struct {
+	prefix string
+	ops    []Op
+	done   func(error)
+	size   int   // badger's size estimate of the ops
+	err    error // the call's own result (ErrStale), set by the writer
+}
+
+// writer is the only goroutine that writes to badger. It takes everything
+// queued since its last batch (up to MaxBatch ops), commits it as one
+// transaction, which syncs once, and then runs the done callbacks. While a
+// batch syncs, new calls queue up and form the next batch: group commit.
+type writer struct {
+	bdb        *badger.DB
+	log        *slog.Logger
+	onCommit   func(int, time.Duration)
+	maxBatch   int
+	maxEntries int
+	maxBytes   int
+
+	mu      sync.Mutex
+	queue   []call
+	closing bool
+	wake    chan struct{} // capacity 1: "the queue is not empty"
+	stopped chan struct{} // closed when run returns
+
+	// Owned by the run goroutine.
+	spare    []call          // the previous queue, reused
+	buf      []byte          // keys and values of the batch being built
+	entries  []badger.Entry  // entries of the batch being built
+	keys     [][]byte        // full keys of the call being staged
+	versions versionCache    // stored versions of recently written keys
+	undo     []versionChange // cache changes of the call being staged
+}
+
+func newWriter(bdb *badger.DB, opts Options) *writer {
+	w := &writer{
+		bdb:      bdb,
+		log:      opts.Logger,
+		onCommit: opts.OnCommit,
+		maxBatch: opts.MaxBatch,
+		wake:     make(chan struct{}, 1),
+		stopped:  make(chan struct{}),
+		versions: newVersionCache(),
+	}
+	w.maxEntries, w.maxBytes = txnLimits()
+	return w
+}
+
+// enqueue adds c to the queue, or calls c.done(ErrClosed) once stop began.
+func (w *writer) enqueue(c call) {
+	w.mu.Lock()
+	if w.closing {
+		w.mu.Unlock()
+		if c.done != nil {
+			c.done(ErrClosed)
+		}
+		return
+	}
+	w.queue = append(w.queue, c)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// stop refuses new calls, lets run commit what is queued, and waits for it.
+func (w *writer) stop() {
+	w.mu.Lock()
+	w.closing = true
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	<-w.stopped
+}
+
+func (w *writer) run() {
+	defer close(w.stopped)
+	for {
+		w.mu.Lock()
+		calls, closing := w.queue, w.closing
+		w.queue, w.spare = w.spare[:0], nil
+		w.mu.Unlock()
+		if len(calls) == 0 {
+			w.spare = calls
+			if closing {
+				return
+			}
+			<-w.wake
+			continue
+		}
+		for rest := calls; len(rest) > 0; {
+			n := w.fit(rest)
+			w.commit(rest[:n])
+			rest = rest[n:]
+		}
+		clear(calls) // drop references to ops and callbacks
+		w.spare = calls[:0]
+	}
+}
+
+// fit returns how many calls from the front of calls go into one batch:
+// at least one, then as many as stay within MaxBatch ops and badger's
+// transaction limits.
+func (w *writer) fit(calls []call) int {
+	ops, size := len(calls[0].ops), calls[0].size
+	n := 1
+	for ; n < len(calls); n++ {
+		c := &calls[n]
+		if ops+len(c.ops) > w.maxBatch || ops+len(c.ops) > w.maxEntries || size+c.size > w.maxBytes {
+			break
+		}
+		ops, size = ops+len(c.ops), size+c.size
+	}
+	return n
+}
