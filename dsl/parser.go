@@ -148,7 +148,6 @@ func (p *parser) resync() {
 	for {
 		t := p.next()
 		if t.kind == tEOF {
-			p.i--
 			return
 		}
 		if t.kind != tNewline {

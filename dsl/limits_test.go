@@ -1,0 +1,88 @@
+package dsl
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
+)
+
+func TestTurnTimeLimit(t *testing.T) {
+	prog, err := Compile("main.bot", "dialog main do\n  goto main\nend\n", RoleSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSim(t, prog, false)
+	s.env.Limits = Limits{MaxTurnTime: time.Nanosecond}
+	res := s.m.Turn(s.st, Message("hi"), s.env)
+	if res.Err == nil || !strings.Contains(res.Err.Msg, "turn took longer than 1ns") {
+		t.Fatalf("got %v, want the turn-time error", res.Err)
+	}
+	if res.Steps < 1024 || res.Steps > 2048 {
+		t.Errorf("stopped after %d steps, want the first check at 1024", res.Steps)
+	}
+}
+
+func TestMessageCut(t *testing.T) {
+	prog, err := Compile("main.bot", "dialog main do\n  say length(message)\n  say message\nend\n", RoleSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSim(t, prog, false)
+	long := strings.Repeat("é", 3000) // 6,000 bytes
+	res := s.m.Turn(s.st, Message(long), s.env)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	got := res.Effects[len(res.Effects)-1].Text
+	if len(got) > 4096 || len(got) < 4094 || !utf8.ValidString(got) {
+		t.Errorf("message cut to %d bytes (valid UTF-8: %v), want at most 4096 on a rune boundary", len(got), utf8.ValidString(got))
+	}
+}
+
+// TestRollbackRestoresEverything checks that a failing turn leaves the
+// state exactly as it was: variables, user record, locals and the stack.
+func TestRollbackRestoresEverything(t *testing.T) {
+	prog, err := Compile("main.bot", `dialog main do
+  a = 1
+  _l = "local"
+  ask "first?"
+  user.points = 10
+  a = 2
+  _l = "changed"
+  nested.x.y = 3
+  invoke other
+end
+dialog other do
+  x = nil + 1
+end
+`, RoleSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSim(t, prog, false)
+	s.m.Turn(s.st, Message("hi"), s.env)
+	before, err := Marshal(s.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := s.m.Turn(s.st, Message("answer"), s.env)
+	if res.Err == nil || res.UserChanged || len(res.Effects) != 0 {
+		t.Fatalf("got err=%v userChanged=%v effects=%v, want a rolled-back failure", res.Err, res.UserChanged, res.Effects)
+	}
+	if _, had := s.env.User["points"]; had {
+		t.Errorf("user.points survived the rollback")
+	}
+	s.st.Turn-- // a failed turn still counts as a turn
+	old, err := Unmarshal(before, prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Encode(old)
+	got, _ := Encode(s.st)
+	if !proto.Equal(got, want) {
+		t.Errorf("state after rollback:\n%v\nwant:\n%v", got, want)
+	}
+}
