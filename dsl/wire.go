@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"errors"
+	"fmt"
 	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -257,4 +258,24 @@ func appendInput(b []byte, in Input) ([]byte, error) {
 		return b, errors.New("only messages and events are queued")
 	}
 	return endMsg(b, start), nil
+}
+
+// MarshalUser encodes a user record (pb.UserRecord).
+func MarshalUser(fields map[string]any) ([]byte, error) {
+	return appendMap(make([]byte, 0, 64), 1, fields, 0)
+}
+
+// UnmarshalUser decodes a user record written by MarshalUser.
+func UnmarshalUser(b []byte) (map[string]any, error) {
+	fields := map[string]any{}
+	err := eachField(b, func(f field) error {
+		if f.num == 1 {
+			return decodeEntry(f, fields, 0)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("corrupt user record: %w", err)
+	}
+	return fields, nil
 }

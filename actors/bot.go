@@ -1,0 +1,87 @@
+package actors
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"botserver/dsl"
+	"botserver/persistence"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// botRT is what every actor of one bot shares. Fields are set before the
+// bot's actors start and not changed after, except through atomics.
+type botRT struct {
+	id      string
+	rt      *Runtime
+	store   *persistence.BotStore
+	log     *slog.Logger
+	program atomic.Pointer[dsl.Bot]
+	dirs    [3]*actor.PID // by addrKind: sessions, master, groups
+	users   userCache
+	groups  sync.Map // group ids known to exist (created in this process)
+	failed  atomic.Bool
+	failMu   sync.Mutex
+	failures []time.Time
+	sup      *actor.PID
+	// counts for status
+	active [3]atomic.Int64 // resident instances by addrKind
+}
+
+// route sends msg to the instance at addr, activating it if needed.
+func (b *botRT) route(addr string, msg any) {
+	b.rt.activity.Add(1)
+	b.rt.system.Root.Send(b.dirs[kindOf(addr)], &envelope{addr: addr, msg: msg})
+}
+
+// programFor returns the current program of an address kind (nil if the
+// bot has no such script).
+func (b *botRT) programFor(k addrKind) *dsl.Program {
+	return b.program.Load().Program(k.role())
+}
+
+// userRecord is the user.* record shared by a user's conversations. Turns
+// hold mu while they run, so two conversations of one user never write it
+// at once; version orders its writes.
+type userRecord struct {
+	mu      sync.Mutex
+	fields  map[string]any
+	version uint64
+	refs    int
+}
+
+// userCache holds the records of users with resident conversations.
+type userCache struct {
+	mu   sync.Mutex
+	recs map[string]*userRecord
+}
+
+// acquire returns the record of user id, loading it with load on first use.
+func (c *userCache) acquire(id string, load func() (map[string]any, uint64)) *userRecord {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.recs == nil {
+		c.recs = map[string]*userRecord{}
+	}
+	r := c.recs[id]
+	if r == nil {
+		fields, version := load()
+		r = &userRecord{fields: fields, version: version}
+		c.recs[id] = r
+	}
+	r.refs++
+	return r
+}
+
+// release drops a reference; the record leaves memory with the last one.
+func (c *userCache) release(id string, r *userRecord) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r.refs--
+	if r.refs <= 0 && c.recs[id] == r {
+		delete(c.recs, id)
+	}
+}

@@ -1,0 +1,21 @@
+// Package actors is botserver's runtime: every conversation, every bot's
+// master coordinator and every group runs as a protoactor-go actor (an
+// instance) that runs its bot's dsl program over state persisted after
+// every turn.
+//
+// Tree: a factory actor → one bot supervisor per bot → a directory each for
+// sessions, the master and groups → instances. Directories route messages
+// by address ("web:u1", "master", "~room"), start instances on demand,
+// passivate idle ones without losing messages, and apply the restart
+// policy. An instance loads its state when it starts, handles one input per
+// turn, writes the state through the store's group commit, and releases the
+// turn's effects (messages to users, events to other instances) only when
+// that write is durable. Timers live in the Timekeeper, persisted in the
+// store's timer index, so they fire for passivated instances and after a
+// restart.
+//
+//	rt := actors.NewRuntime(actors.Options{Store: db})
+//	rt.RegisterPlatform("web", webPlatform)
+//	rt.AddBot("echo", bot)
+//	rt.Deliver(actors.Conversation{Bot: "echo", Platform: "web", User: "u1"}, actors.Inbound{Text: "hi"})
+package actors

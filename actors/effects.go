@@ -1,0 +1,123 @@
+package actors
+
+import (
+	"strconv"
+
+	"botserver/dsl"
+	"botserver/persistence"
+)
+
+// dispatch carries out the released effects of a turn.
+func (a *instance) dispatch(effects []dsl.Effect) {
+	for i := range effects {
+		e := &effects[i]
+		switch e.Kind {
+		case dsl.EffSay:
+			a.toClient(Outgoing{Kind: OutText, Text: e.Text, Ask: e.Ask, QuickReplies: e.QuickReplies})
+		case dsl.EffShow:
+			a.toClient(Outgoing{Kind: OutImage, URL: e.URL})
+		case dsl.EffTyping:
+			a.toClient(Outgoing{Kind: OutTyping, Seconds: e.Seconds})
+		case dsl.EffEmit:
+			a.emit(e)
+		case dsl.EffQuery:
+			ev := &dsl.Event{Name: e.Name, Payload: e.Payload, Sender: a.addr, QueryID: e.QueryID}
+			a.send(e.Target, &deliver{in: dsl.Input{Kind: dsl.InEvent, Event: ev}})
+		case dsl.EffReply:
+			a.bot.route(e.To, &deliver{in: dsl.Input{Kind: dsl.InReply, QueryID: e.QueryID, Value: e.Payload}})
+		case dsl.EffSpawnGroup:
+			vars, _ := e.Payload.(map[string]any)
+			a.bot.rt.activity.Add(1)
+			a.bot.rt.system.Root.Send(a.bot.dirs[kindGroup], &spawnGroup{id: e.Group, vars: vars})
+		case dsl.EffLog:
+			a.bot.log.Info(e.Text, "addr", a.addr, "at", e.Pos.File+":"+strconv.Itoa(e.Pos.Line))
+		}
+	}
+}
+
+// toClient sends to the conversation's user (sessions only).
+func (a *instance) toClient(out Outgoing) {
+	if a.kind != kindSession {
+		return
+	}
+	p := a.rt().platform(a.conv.Platform)
+	if p == nil {
+		a.bot.log.Warn("no platform for conversation", "addr", a.addr, "platform", a.conv.Platform)
+		return
+	}
+	a.rt().metrics.out(a.bot.id, a.conv.Platform)
+	p.Send(a.conv, out)
+}
+
+// emit sends an event: without to: a session's client gets it, a group's
+// members get it (never waiting on any of them), a master drops it.
+func (a *instance) emit(e *dsl.Effect) {
+	if e.Target != nil {
+		ev := &dsl.Event{Name: e.Name, Payload: e.Payload, Sender: a.addr}
+		a.send(e.Target, &deliver{in: dsl.Input{Kind: dsl.InEvent, Event: ev}})
+		return
+	}
+	switch a.kind {
+	case kindSession:
+		a.toClient(Outgoing{Kind: OutEvent, Name: e.Name, Payload: e.Payload})
+	case kindGroup:
+		for _, m := range a.st.Members {
+			ev := &dsl.Event{Name: e.Name, Payload: e.Payload, Sender: a.addr}
+			a.bot.route(m, &deliver{in: dsl.Input{Kind: dsl.InEvent, Event: ev}})
+		}
+	default:
+		a.bot.log.Warn("emit without to: in master.bot goes nowhere", "event", e.Name)
+	}
+}
+
+// send routes msg to a target: :master, an address, or a list of them.
+func (a *instance) send(target any, msg *deliver) {
+	switch t := target.(type) {
+	case dsl.Atom:
+		if t != "master" {
+			a.bot.log.Warn("unknown target atom", "target", string(t), "addr", a.addr)
+			return
+		}
+		a.bot.route(MasterAddr, msg)
+	case string:
+		if t == "" {
+			return
+		}
+		a.bot.route(t, msg)
+	case []any:
+		for _, x := range t {
+			a.send(x, msg)
+		}
+	default:
+		a.bot.log.Warn("cannot send to this target", "target", dsl.Format(target), "addr", a.addr)
+	}
+}
+
+// timerOps diffs the state's timers against before: the timekeeper and
+// the durable timer index follow.
+func (a *instance) timerOps(before []dsl.Timer) []persistence.Op {
+	var ops []persistence.Op
+	now := map[uint64]dsl.Timer{}
+	for _, t := range a.st.Timers {
+		now[t.ID] = t
+	}
+	for _, t := range before {
+		if n, ok := now[t.ID]; !ok || !n.At.Equal(t.At) {
+			ops = append(ops, persistence.Op{Key: persistence.TimerKey(t.At.UnixNano(), a.addr, t.ID), Delete: true})
+			if !ok {
+				a.rt().timers.Disarm(TimerRef{Bot: a.bot.id, Addr: a.addr, ID: t.ID})
+			}
+		}
+	}
+	old := map[uint64]dsl.Timer{}
+	for _, t := range before {
+		old[t.ID] = t
+	}
+	for _, t := range a.st.Timers {
+		if o, ok := old[t.ID]; !ok || !o.At.Equal(t.At) {
+			ops = append(ops, persistence.Op{Key: persistence.TimerKey(t.At.UnixNano(), a.addr, t.ID), Value: []byte{byte(t.Kind)}})
+			a.rt().timers.Arm(TimerRef{Bot: a.bot.id, Addr: a.addr, ID: t.ID}, t.Kind, t.At)
+		}
+	}
+	return ops
+}

@@ -1,0 +1,343 @@
+package actors
+
+import (
+	"errors"
+	"fmt"
+
+	"botserver/dsl"
+	"botserver/persistence"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// instance is the scripted actor: a conversation, a master or a group
+// running its bot's program over state that is persisted after every turn.
+//
+// Life cycle: Started queues a write barrier (so that a restarted instance
+// never reads a state older than what its predecessor had queued); when it
+// completes the state is loaded and inputs are handled, one turn each. A
+// turn's state goes to the store through group commit, and its effects
+// (messages to users and to other instances) are released only when that
+// write is durable. A panic restarts the instance from the committed state.
+type instance struct {
+	bot     *botRT
+	addr    string
+	kind    addrKind
+	conv    Conversation
+	st      *dsl.State
+	m       *dsl.Machine
+	env     dsl.Env
+	user    *userRecord
+	ready   bool
+	pending []any
+	seq     uint64
+	outbox  []turnOut
+}
+
+// turnOut holds a turn's effects until its state is durable.
+type turnOut struct {
+	seq     uint64
+	effects []dsl.Effect
+}
+
+func newInstance(bot *botRT, addr string) actor.Actor {
+	return &instance{bot: bot, addr: addr, kind: kindOf(addr)}
+}
+
+func (a *instance) rt() *Runtime { return a.bot.rt }
+
+// Receive handles the actor's messages.
+func (a *instance) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		a.start(ctx)
+	case *loaded:
+		if msg.inst == a {
+			a.load(ctx)
+		}
+		a.rt().activity.Add(-1)
+	case *deliver, *timerFired:
+		if !a.ready {
+			a.pending = append(a.pending, msg)
+			return
+		}
+		a.handle(ctx, msg)
+		a.rt().activity.Add(-1)
+	case *committed:
+		if msg.inst == a {
+			a.release(msg)
+		}
+		a.rt().activity.Add(-1)
+	case *actor.ReceiveTimeout:
+		if a.ready && len(a.outbox) == 0 && len(a.pending) == 0 {
+			ctx.Request(ctx.Parent(), &passivate{}) // Request: the directory needs the sender
+		}
+	case *actor.Stopping, *actor.Restarting:
+		a.stop()
+	}
+}
+
+func (a *instance) start(ctx actor.Context) {
+	a.bot.active[a.kind].Add(1)
+	if d := a.rt().opts.IdleAfter; d > 0 {
+		ctx.SetReceiveTimeout(d)
+	}
+	a.rt().activity.Add(1)
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	a.bot.store.Write(nil, func(error) { sys.Root.Send(self, &loaded{inst: a}) })
+}
+
+func (a *instance) stop() {
+	if a.user != nil {
+		a.bot.users.release(a.conv.UserID(), a.user)
+		a.user = nil
+	}
+	a.bot.active[a.kind].Add(-1)
+}
+
+// load reads the state (a missing one starts fresh) and handles what
+// arrived meanwhile.
+func (a *instance) load(ctx actor.Context) {
+	prog := a.bot.programFor(a.kind)
+	if prog == nil {
+		a.bot.log.Warn("no script for this address", "addr", a.addr, "want", a.kind.role().String())
+	} else {
+		a.st = a.readState(prog)
+		a.m = dsl.NewMachine(prog)
+		a.env = a.baseEnv()
+		a.rearm()
+	}
+	if a.kind == kindSession {
+		a.conv, _ = ParseAddress(a.bot.id, a.addr)
+		a.user = a.bot.users.acquire(a.conv.UserID(), a.loadUser)
+	}
+	a.ready = true
+	if a.m != nil && a.kind == kindMaster && !a.st.Started {
+		a.turn(ctx, dsl.Input{Kind: dsl.InStart})
+	}
+	pending := a.pending
+	a.pending = nil
+	for _, msg := range pending {
+		a.handle(ctx, msg)
+		a.rt().activity.Add(-1)
+	}
+}
+
+func (a *instance) readState(prog *dsl.Program) *dsl.State {
+	raw, err := a.bot.store.Get(persistence.StateKey(a.addr))
+	if errors.Is(err, persistence.ErrNotFound) {
+		return dsl.NewState()
+	}
+	var st *dsl.State
+	if err == nil {
+		st, err = dsl.UnmarshalState(raw, prog)
+	}
+	if err != nil {
+		a.bot.log.Error("cannot load state; starting afresh", "addr", a.addr, "err", err)
+		a.rt().metrics.corrupt()
+		return dsl.NewState()
+	}
+	return st
+}
+
+func (a *instance) loadUser() (map[string]any, uint64) {
+	raw, version, err := a.bot.store.GetVersioned(persistence.UserKey(a.conv.UserID()))
+	fields := map[string]any{}
+	if err == nil {
+		if fields, err = dsl.UnmarshalUser(raw); err != nil {
+			a.bot.log.Error("cannot load user record", "user", a.conv.UserID(), "err", err)
+			fields = map[string]any{}
+		}
+	}
+	fields["id"] = a.conv.UserID()
+	fields["channel"] = a.conv.Platform
+	return fields, version
+}
+
+func (a *instance) baseEnv() dsl.Env {
+	r := a.rt()
+	bot := a.bot.program.Load()
+	return dsl.Env{
+		Rand: r.opts.Rand, Self: a.addr, Limits: r.opts.Limits,
+		Bot: map[string]any{"id": a.bot.id, "title": bot.Title},
+		ChatLink: func(platform, group string) (string, error) {
+			if r.opts.ChatLink == nil {
+				return "", fmt.Errorf("chat_link: no public URL is configured")
+			}
+			return r.opts.ChatLink(a.bot.id, platform, group)
+		},
+	}
+}
+
+// rearm puts the state's timers back in the timekeeper (after a restart,
+// or a passivation).
+func (a *instance) rearm() {
+	for _, t := range a.st.Timers {
+		a.rt().timers.Arm(TimerRef{Bot: a.bot.id, Addr: a.addr, ID: t.ID}, t.Kind, t.At)
+	}
+}
+
+// handle turns a message into a turn.
+func (a *instance) handle(ctx actor.Context, msg any) {
+	if a.m == nil {
+		return
+	}
+	switch m := msg.(type) {
+	case *timerFired:
+		a.turn(ctx, dsl.Input{Kind: dsl.InTimer, Timer: m.id})
+	case *deliver:
+		a.deliver(ctx, m)
+	}
+}
+
+func (a *instance) deliver(ctx actor.Context, d *deliver) {
+	switch a.kind {
+	case kindGroup:
+		if !a.st.Started {
+			if d.create == nil {
+				a.bot.log.Warn("message for a group that does not exist", "group", a.addr)
+				return
+			}
+			a.st.Group = a.addr
+			for k, v := range d.create {
+				a.st.Vars[k] = v
+			}
+			a.turn(ctx, dsl.Input{Kind: dsl.InStart})
+		}
+		if d.create != nil {
+			return
+		}
+		if ev := d.in.Event; d.in.Kind == dsl.InEvent && ev.Name == "join" && !contains(a.st.Members, ev.Sender) {
+			a.st.Members = append(a.st.Members, ev.Sender)
+		}
+	case kindSession:
+		a.joinOnce(ctx)
+		a.rename(d.name)
+	}
+	a.turn(ctx, d.in)
+}
+
+// joinOnce makes a new conversation opened through a group link a member.
+func (a *instance) joinOnce(ctx actor.Context) {
+	if a.conv.Group == "" || a.st.Group != "" {
+		return
+	}
+	a.st.Group = a.conv.Group
+	join := dsl.Effect{Kind: dsl.EffEmit, Name: "join", Target: a.conv.Group}
+	a.commit(ctx, a.stateOps(nil, nil), []dsl.Effect{join})
+}
+
+// rename records the platform's display name of the user.
+func (a *instance) rename(name string) {
+	if name == "" || a.user == nil {
+		return
+	}
+	a.user.mu.Lock()
+	defer a.user.mu.Unlock()
+	if a.user.fields["name"] != name {
+		a.user.fields["name"] = name
+	}
+}
+
+// turn runs one input and commits its state.
+func (a *instance) turn(ctx actor.Context, in dsl.Input) {
+	a.refreshProgram()
+	before := append([]dsl.Timer(nil), a.st.Timers...)
+	a.env.Now = a.rt().clock.Now()
+	var userOp *persistence.Op
+	if a.user != nil {
+		a.user.mu.Lock()
+		a.env.User = a.user.fields
+	} else {
+		a.env.User = nil
+	}
+	res := a.m.Turn(a.st, in, &a.env)
+	if res.UserChanged {
+		a.user.version++
+		raw, err := dsl.MarshalUser(a.user.fields)
+		if err != nil {
+			panic(fmt.Errorf("cannot encode user %s: %w", a.conv.UserID(), err))
+		}
+		userOp = &persistence.Op{Key: persistence.UserKey(a.conv.UserID()), Value: raw, Version: a.user.version}
+	}
+	if a.user != nil {
+		a.user.mu.Unlock()
+	}
+	a.rt().metrics.turn(a.bot.id, res)
+	if res.Err != nil {
+		a.bot.log.Warn("script error", "addr", a.addr, "err", res.Err.Error())
+	}
+	ops := a.stateOps(before, userOp)
+	a.commit(ctx, ops, res.Effects)
+}
+
+// refreshProgram moves a running instance to a reloaded program, keeping its
+// variables; frames of dialogs the new program lacks are dropped.
+func (a *instance) refreshProgram() {
+	prog := a.bot.programFor(a.kind)
+	if prog == nil || prog == a.m.Program() {
+		return
+	}
+	raw, err := dsl.Marshal(a.st)
+	if err == nil {
+		var st *dsl.State
+		if st, err = dsl.UnmarshalState(raw, prog); err == nil {
+			a.st = st
+		}
+	}
+	if err != nil {
+		a.bot.log.Error("cannot move to the reloaded script", "addr", a.addr, "err", err)
+		return
+	}
+	a.m = dsl.NewMachine(prog)
+}
+
+// stateOps builds the writes of a turn: the state, the timer index
+// changes (before → now) and the user record.
+func (a *instance) stateOps(before []dsl.Timer, user *persistence.Op) []persistence.Op {
+	raw, err := dsl.AppendState(make([]byte, 0, 256), a.st)
+	if err != nil {
+		panic(fmt.Errorf("cannot encode the state of %s: %w", a.addr, err))
+	}
+	ops := []persistence.Op{{Key: persistence.StateKey(a.addr), Value: raw, Version: a.st.Turn + 1}}
+	ops = append(ops, a.timerOps(before)...)
+	if user != nil {
+		ops = append(ops, *user)
+	}
+	return ops
+}
+
+// commit queues the writes of a turn; its effects wait for them.
+func (a *instance) commit(ctx actor.Context, ops []persistence.Op, effects []dsl.Effect) {
+	a.seq++
+	a.outbox = append(a.outbox, turnOut{seq: a.seq, effects: append([]dsl.Effect(nil), effects...)})
+	a.rt().activity.Add(1)
+	self, sys, seq := ctx.Self(), ctx.ActorSystem(), a.seq
+	a.bot.store.Write(ops, func(err error) { sys.Root.Send(self, &committed{inst: a, seq: seq, err: err}) })
+}
+
+// release sends the effects of every turn up to c.seq, in order.
+func (a *instance) release(c *committed) {
+	if c.err != nil {
+		a.bot.log.Error("state write failed; reloading", "addr", a.addr, "err", c.err)
+		panic(fmt.Errorf("state of %s not written: %w", a.addr, c.err))
+	}
+	n := 0
+	for _, t := range a.outbox {
+		if t.seq > c.seq {
+			break
+		}
+		a.dispatch(t.effects)
+		n++
+	}
+	a.outbox = append(a.outbox[:0], a.outbox[n:]...)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

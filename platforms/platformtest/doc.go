@@ -1,0 +1,16 @@
+// Package platformtest is an in-memory platform for tests: it records what
+// each conversation receives and injects what users say, through the
+// runtime's gateway API only (Deliver, Send).
+//
+// It also runs transcript tests (botserver test, and go test for the
+// example bots): each transcript gets a fresh in-memory store, a runtime on a
+// fake clock, and lets the whole bot settle after every line.
+//
+//	p := platformtest.New()
+//	rt.RegisterPlatform(platformtest.Name, p)
+//	p.Say(rt, "echo", "alice", "hi")
+//	rt.Settle(ctx)
+//	msgs := p.Take("test:alice")
+//
+//	failures, err := platformtest.RunTranscript(bot, "echo.transcript", text)
+package platformtest

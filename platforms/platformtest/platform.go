@@ -1,0 +1,67 @@
+package platformtest
+
+import (
+	"sync"
+
+	"botserver/actors"
+)
+
+// Name is the platform name of test conversations ("test:alice").
+const Name = "test"
+
+// Platform records outgoing messages per conversation address.
+type Platform struct {
+	mu   sync.Mutex
+	got  map[string][]actors.Outgoing
+	sent int
+}
+
+// New returns an empty recorder.
+func New() *Platform { return &Platform{got: map[string][]actors.Outgoing{}} }
+
+// Send records out for conv; it implements actors.Platform.
+func (p *Platform) Send(conv actors.Conversation, out actors.Outgoing) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.got[conv.Address()] = append(p.got[conv.Address()], out)
+	p.sent++
+}
+
+// Take returns and forgets what the conversation at addr has received.
+func (p *Platform) Take(addr string) []actors.Outgoing {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.got[addr]
+	delete(p.got, addr)
+	return out
+}
+
+// Pending returns the addresses that hold received messages, with counts.
+func (p *Platform) Pending() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[string]int{}
+	for addr, msgs := range p.got {
+		if len(msgs) > 0 {
+			out[addr] = len(msgs)
+		}
+	}
+	return out
+}
+
+// Sent returns how many messages were sent in all.
+func (p *Platform) Sent() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sent
+}
+
+// Conv returns the test conversation of user with bot (in group, if any).
+func Conv(bot, user, group string) actors.Conversation {
+	return actors.Conversation{Bot: bot, Platform: Name, User: user, Group: group}
+}
+
+// Say delivers a user's text to bot.
+func (p *Platform) Say(rt *actors.Runtime, bot, user, text string) error {
+	return rt.Deliver(Conv(bot, user, ""), actors.Inbound{Text: text})
+}

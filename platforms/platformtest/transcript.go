@@ -1,0 +1,208 @@
+package platformtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"strings"
+	"time"
+
+	"botserver/actors"
+	"botserver/dsl"
+	"botserver/persistence"
+)
+
+// Failure is a transcript line that did not hold.
+type Failure struct {
+	File string
+	Line int
+	Text string // the line
+	Msg  string // what went wrong: expected vs got
+}
+
+func (f Failure) String() string { return fmt.Sprintf("%s:%d: %s\n    %s", f.File, f.Line, f.Text, f.Msg) }
+
+// Start is the simulated time every transcript begins at.
+var Start = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+
+// transcript runs one transcript file.
+type transcript struct {
+	file     string
+	bot      string
+	rt       *actors.Runtime
+	clock    *actors.FakeClock
+	p        *Platform
+	queues   map[string][]actors.Outgoing
+	failures []Failure
+}
+
+// RunTranscript runs a transcript against bot with a fresh in-memory store
+// and simulated time. It returns the lines that failed; err is for setup
+// problems (the store, the bot) and lines it cannot parse.
+func RunTranscript(bot *dsl.Bot, file, text string) ([]Failure, error) {
+	db, err := persistence.Open(persistence.Options{InMemory: true})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	t := &transcript{file: file, bot: "bot", clock: actors.NewFakeClock(Start), p: New(), queues: map[string][]actors.Outgoing{}}
+	rng := rand.New(rand.NewPCG(7, 11))
+	t.rt = actors.NewRuntime(actors.Options{
+		Store: db, Clock: t.clock, IdleAfter: -1, Rand: rng.Uint64,
+		ChatLink: func(bot, platform, group string) (string, error) {
+			return "http://127.0.0.1:8080/chat/" + bot + "?g=" + group, nil
+		},
+	})
+	defer t.rt.Close()
+	t.rt.RegisterPlatform(Name, t.p)
+	if err := t.rt.AddBot(t.bot, bot); err != nil {
+		return nil, err
+	}
+	for i, line := range strings.Split(text, "\n") {
+		if err := t.line(i+1, strings.TrimRight(line, "\r")); err != nil {
+			return t.failures, fmt.Errorf("%s:%d: %w", file, i+1, err)
+		}
+	}
+	t.leftovers(strings.Count(text, "\n") + 1)
+	return t.failures, nil
+}
+
+var linePattern = regexp.MustCompile(`^([A-Za-z0-9_]+)(@~[A-Za-z0-9_-]+)?(>|<~|<|!) ?(.*)$`)
+
+func (t *transcript) line(n int, line string) error {
+	trimmed := strings.TrimSpace(line)
+	if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+		return nil
+	}
+	if strings.HasPrefix(trimmed, "@wait ") {
+		d, err := time.ParseDuration(strings.TrimSpace(strings.TrimPrefix(trimmed, "@wait ")))
+		if err != nil {
+			return fmt.Errorf("@wait: %v", err)
+		}
+		return t.wait(d)
+	}
+	m := linePattern.FindStringSubmatch(line)
+	if m == nil {
+		return fmt.Errorf("cannot read %q (want user> text, user< text, user<~ regexp, user! event {json} or @wait 5m)", line)
+	}
+	user, group, op, rest := m[1], strings.TrimPrefix(m[2], "@"), m[3], m[4]
+	conv := Conv(t.bot, user, group)
+	switch op {
+	case ">":
+		return t.send(n, line, conv, actors.Inbound{Text: rest, Name: user})
+	case "!":
+		name, js, _ := strings.Cut(rest, " ")
+		var payload any
+		if strings.TrimSpace(js) != "" {
+			if err := json.Unmarshal([]byte(js), &payload); err != nil {
+				return fmt.Errorf("event payload: %v", err)
+			}
+		}
+		return t.send(n, line, conv, actors.Inbound{Event: name, Payload: payload, Name: user})
+	default:
+		t.expect(n, line, conv.Address(), op == "<~", rest)
+		return nil
+	}
+}
+
+func (t *transcript) send(n int, line string, conv actors.Conversation, in actors.Inbound) error {
+	if err := t.rt.Deliver(conv, in); err != nil {
+		t.fail(n, line, fmt.Sprintf("cannot deliver: %v", err))
+		return nil
+	}
+	return t.settle()
+}
+
+// settle lets the bot finish: every actor idle, pause/type/query timers
+// fired at once (they cost no simulated time).
+func (t *transcript) settle() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		if err := t.rt.Settle(ctx); err != nil {
+			return err
+		}
+		t.collect()
+		if !t.rt.Timers().FireNextAutomatic() {
+			return nil
+		}
+	}
+}
+
+// wait advances the simulated clock by d, firing timers in order.
+func (t *transcript) wait(d time.Duration) error {
+	end := t.clock.Now().Add(d)
+	for {
+		next, ok := t.clock.Next()
+		if !ok || next.After(end) {
+			break
+		}
+		t.clock.AdvanceTo(next)
+		if err := t.settle(); err != nil {
+			return err
+		}
+	}
+	t.clock.AdvanceTo(end)
+	return t.settle()
+}
+
+func (t *transcript) collect() {
+	for addr := range t.p.Pending() {
+		for _, out := range t.p.Take(addr) {
+			if text, ok := render(out); ok {
+				t.queues[addr] = append(t.queues[addr], actors.Outgoing{Text: text})
+			}
+		}
+	}
+}
+
+// render is how a message reads in a transcript; typing and events are not
+// messages.
+func render(out actors.Outgoing) (string, bool) {
+	switch out.Kind {
+	case actors.OutText:
+		return out.Text, true
+	case actors.OutImage:
+		return "image: " + out.URL, true
+	}
+	return "", false
+}
+
+func (t *transcript) expect(n int, line, addr string, isRegexp bool, want string) {
+	q := t.queues[addr]
+	if len(q) == 0 {
+		t.fail(n, line, fmt.Sprintf("expected %q, got no message", want))
+		return
+	}
+	got := q[0].Text
+	t.queues[addr] = q[1:]
+	if !isRegexp {
+		if got != want {
+			t.fail(n, line, fmt.Sprintf("expected %q\n    got      %q", want, got))
+		}
+		return
+	}
+	re, err := regexp.Compile(want)
+	if err != nil {
+		t.fail(n, line, fmt.Sprintf("bad regular expression: %v", err))
+		return
+	}
+	if !re.MatchString(got) {
+		t.fail(n, line, fmt.Sprintf("expected a match of %s\n    got %q", want, got))
+	}
+}
+
+// leftovers reports messages nobody expected.
+func (t *transcript) leftovers(last int) {
+	for addr, q := range t.queues {
+		for _, m := range q {
+			t.fail(last, "(end)", fmt.Sprintf("%s received an unexpected message %q", addr, m.Text))
+		}
+	}
+}
+
+func (t *transcript) fail(n int, line, msg string) {
+	t.failures = append(t.failures, Failure{File: t.file, Line: n, Text: line, Msg: msg})
+}
