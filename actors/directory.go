@@ -71,6 +71,11 @@ func (d *directory) route(ctx actor.Context, addr string, msg any) {
 		return
 	}
 	c := d.children[addr]
+	if c == nil && d.kind == kindGroup && !d.groupExists(addr, msg) {
+		d.bot.log.Warn("message for a group that does not exist", "group", addr)
+		d.bot.rt.activity.Add(-1)
+		return
+	}
 	if c == nil {
 		c = d.spawn(ctx, addr)
 	}
@@ -113,6 +118,19 @@ func (d *directory) terminated(ctx actor.Context, who *actor.PID) {
 			ctx.Send(n.pid, m)
 		}
 	}
+}
+
+// groupExists reports whether a message may start group addr: it exists,
+// or msg creates it.
+func (d *directory) groupExists(addr string, msg any) bool {
+	if dl, ok := msg.(*deliver); ok && dl.create != nil {
+		return true
+	}
+	if _, known := d.bot.groups.Load(addr); known {
+		return true
+	}
+	_, err := d.bot.store.Get(persistence.StateKey(addr))
+	return err == nil
 }
 
 // spawnGroup creates group g unless it exists.

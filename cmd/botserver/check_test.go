@@ -28,6 +28,7 @@ func TestCheck(t *testing.T) {
 		"bot.json":   `{"title": 3}`,
 	})
 	empty := writeBot(t, map[string]string{"notes.txt": "x"})
+	failing := writeBot(t, map[string]string{"main.bot": "dialog main do\n  say \"hi\"\nend\n", "f.transcript": "u> hello\nu< bye\n"})
 	tests := []struct {
 		name       string
 		args       []string
@@ -52,6 +53,11 @@ func TestCheck(t *testing.T) {
 		{name: "examples", args: []string{"check", "../../scripts/examples/echo", "../../scripts/examples/survey"}, code: 0, stderrNone: true},
 		{name: "unknown command", args: []string{"frobnicate"}, code: 2, stderrHas: []string{`unknown command "frobnicate"`}},
 		{name: "help", args: []string{"help"}, code: 0, stdout: ""},
+		{name: "test examples", args: []string{"test", "../../scripts/examples/echo", "../../scripts/examples/rooms"}, code: 0,
+			stdout: "ok   ../../scripts/examples/echo/echo.transcript\nok   ../../scripts/examples/rooms/rooms.transcript\n", stderrNone: true},
+		{name: "test failing line", args: []string{"test", failing}, code: 1,
+			stderrHas: []string{failing + "/f.transcript:2: u< bye\n    expected \"bye\"\n    got      \"hi\""}},
+		{name: "test a bad bot", args: []string{"test", bad}, code: 1, stderrHas: []string{"unknown dialog"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@
 //
 //	botserver serve [-config FILE]   run the server
 //	botserver check DIR...           compile bot folders and report every error
+//	botserver test DIR...            run the bots' transcript tests
 //	botserver version                print the version
 package main
 
@@ -34,6 +35,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":   {"serve [-config FILE]   run the server with the bots of the config (default: scripts/examples)", runServe},
 		"check":   {"check DIR...           compile bot folders and print every error", runCheck},
+		"test":    {"test DIR...            run the bots' *.transcript tests", runTest},
 		"version": {"version                print the version", runVersion},
 	}
 }
@@ -56,7 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: botserver COMMAND [ARGS]")
 	fmt.Fprintln(w)
-	for _, name := range []string{"serve", "check", "version"} {
+	for _, name := range []string{"serve", "check", "test", "version"} {
 		fmt.Fprintln(w, "  botserver "+commands()[name].usage)
 	}
 }

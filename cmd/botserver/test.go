@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"botserver/dsl"
+	"botserver/platforms/platformtest"
+)
+
+// runTest runs every *.transcript of each bot folder, each against a fresh
+// in-memory store on simulated time, and reports each failing line with
+// what was expected and what came. It exits 1 when any line failed.
+func runTest(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "usage: botserver test DIR...")
+		return 2
+	}
+	code := 0
+	for _, dir := range fs.Args() {
+		if !testDir(dir, stdout, stderr) {
+			code = 1
+		}
+	}
+	return code
+}
+
+func testDir(dir string, stdout, stderr io.Writer) bool {
+	if !checkDir(dir, io.Discard, stderr) {
+		return false
+	}
+	bot, _ := dsl.LoadBot(os.DirFS(dir))
+	names := make([]string, 0, len(bot.Transcripts))
+	for n := range bot.Transcripts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	ok := true
+	for _, name := range names {
+		failures, err := platformtest.RunTranscript(bot, name, bot.Transcripts[name])
+		switch {
+		case err != nil:
+			fmt.Fprintf(stderr, "%s/%s: %v\n", dir, name, err)
+			ok = false
+		case len(failures) > 0:
+			for _, f := range failures {
+				fmt.Fprintf(stderr, "%s/%s\n", dir, f)
+			}
+			ok = false
+		default:
+			fmt.Fprintf(stdout, "ok   %s/%s\n", dir, name)
+		}
+	}
+	if len(names) == 0 {
+		fmt.Fprintf(stdout, "%s: no transcripts\n", dir)
+	}
+	return ok
+}
