@@ -14,7 +14,7 @@
 // store's timer index, so they fire for passivated instances and after a
 // restart.
 //
-//	rt := actors.NewRuntime(actors.Options{Store: db})
+//	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds()})
 //	rt.RegisterPlatform("web", webPlatform)
 //	rt.AddBot("echo", bot)
 //	rt.Deliver(actors.Conversation{Bot: "echo", Platform: "web", User: "u1"}, actors.Inbound{Text: "hi"})

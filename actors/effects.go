@@ -57,16 +57,17 @@ func (a *instance) emit(e *dsl.Effect) {
 		a.send(e.Target, &deliver{in: dsl.Input{Kind: dsl.InEvent, Event: ev}})
 		return
 	}
-	switch a.kind {
-	case kindSession:
+	if a.kind == kindSession {
 		a.toClient(Outgoing{Kind: OutEvent, Name: e.Name, Payload: e.Payload})
-	case kindGroup:
-		for _, m := range a.st.Members {
-			ev := &dsl.Event{Name: e.Name, Payload: e.Payload, Sender: a.addr}
-			a.bot.route(m, &deliver{in: dsl.Input{Kind: dsl.InEvent, Event: ev}})
-		}
-	default:
-		a.bot.log.Warn("emit without to: in master.bot goes nowhere", "event", e.Name)
+		return
+	}
+	audience := a.rt().opts.Coordinators.of(a.kind).Audience(a.st)
+	if len(audience) == 0 {
+		a.bot.log.Debug("emit without to: reaches nobody", "addr", a.addr, "event", e.Name)
+	}
+	for _, m := range audience {
+		ev := &dsl.Event{Name: e.Name, Payload: e.Payload, Sender: a.addr}
+		a.bot.route(m, &deliver{in: dsl.Input{Kind: dsl.InEvent, Event: ev}})
 	}
 }
 

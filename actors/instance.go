@@ -113,6 +113,7 @@ func (a *instance) load(ctx actor.Context) {
 	}
 	a.ready = true
 	if a.m != nil && a.kind == kindMaster && !a.st.Started {
+		a.rt().opts.Coordinators.Master.Create(a.st, a.addr, nil)
 		a.turn(ctx, dsl.Input{Kind: dsl.InStart})
 	}
 	pending := a.pending
@@ -191,29 +192,25 @@ func (a *instance) handle(ctx actor.Context, msg any) {
 }
 
 func (a *instance) deliver(ctx actor.Context, d *deliver) {
-	switch a.kind {
-	case kindGroup:
-		if !a.st.Started {
-			if d.create == nil {
-				a.bot.log.Warn("message for a group that does not exist", "group", a.addr)
-				return
-			}
-			a.st.Group = a.addr
-			for k, v := range d.create {
-				a.st.Vars[k] = v
-			}
-			a.turn(ctx, dsl.Input{Kind: dsl.InStart})
-		}
-		if d.create != nil {
-			return
-		}
-		if ev := d.in.Event; d.in.Kind == dsl.InEvent && ev.Name == "join" && !contains(a.st.Members, ev.Sender) {
-			a.st.Members = append(a.st.Members, ev.Sender)
-		}
-	case kindSession:
+	if a.kind == kindSession {
 		a.joinOnce(ctx)
 		a.rename(d.name)
+		a.turn(ctx, d.in)
+		return
 	}
+	coord := a.rt().opts.Coordinators.of(a.kind)
+	if a.kind == kindGroup && !a.st.Started {
+		if d.create == nil {
+			a.bot.log.Warn("message for a group that does not exist", "group", a.addr)
+			return
+		}
+		coord.Create(a.st, a.addr, d.create)
+		a.turn(ctx, dsl.Input{Kind: dsl.InStart})
+	}
+	if d.create != nil {
+		return
+	}
+	coord.Receive(a.st, d.in)
 	a.turn(ctx, d.in)
 }
 

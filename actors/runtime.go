@@ -30,6 +30,8 @@ type Options struct {
 	Rand      func() uint64 // default crypto/rand
 	// ChatLink returns the URL that joins group on platform for bot.
 	ChatLink func(bot, platform, group string) (string, error)
+	// Coordinators make masters and groups (coordinators.Kinds()); required.
+	Coordinators Coordinators
 }
 
 // Runtime runs bots: one actor per conversation, master and group, under
@@ -50,8 +52,15 @@ type Runtime struct {
 	closed    bool
 }
 
-// NewRuntime starts an actor system for bots.
-func NewRuntime(opts Options) *Runtime {
+// NewRuntime starts an actor system for bots. It fails when a required
+// option is missing.
+func NewRuntime(opts Options) (*Runtime, error) {
+	if opts.Store == nil {
+		return nil, errors.New("actors: Options.Store is required")
+	}
+	if opts.Coordinators.Master == nil || opts.Coordinators.Group == nil {
+		return nil, errors.New("actors: Options.Coordinators is required (coordinators.Kinds())")
+	}
 	if opts.Clock == nil {
 		opts.Clock = RealClock{}
 	}
@@ -74,7 +83,7 @@ func NewRuntime(opts Options) *Runtime {
 	}))
 	r.timers = NewTimekeeper(opts.Clock, r.fire)
 	r.factory = r.system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &factory{} }))
-	return r
+	return r, nil
 }
 
 func cryptoRand() uint64 {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"botserver/actors"
+	"botserver/coordinators"
 	"botserver/dsl"
 	"botserver/persistence"
 )
@@ -49,12 +50,15 @@ func RunTranscript(bot *dsl.Bot, file, text string) ([]Failure, error) {
 	defer db.Close()
 	t := &transcript{file: file, bot: "bot", clock: actors.NewFakeClock(Start), p: New(), queues: map[string][]actors.Outgoing{}}
 	rng := rand.New(rand.NewPCG(7, 11))
-	t.rt = actors.NewRuntime(actors.Options{
-		Store: db, Clock: t.clock, IdleAfter: -1, Rand: rng.Uint64,
+	t.rt, err = actors.NewRuntime(actors.Options{
+		Store: db, Clock: t.clock, IdleAfter: -1, Rand: rng.Uint64, Coordinators: coordinators.Kinds(),
 		ChatLink: func(bot, platform, group string) (string, error) {
 			return "http://127.0.0.1:8080/chat/" + bot + "?g=" + group, nil
 		},
 	})
+	if err != nil {
+		return nil, err
+	}
 	defer t.rt.Close()
 	t.rt.RegisterPlatform(Name, t.p)
 	if err := t.rt.AddBot(t.bot, bot); err != nil {
