@@ -15,18 +15,19 @@ import (
 // botRT is what every actor of one bot shares. Fields are set before the
 // bot's actors start and not changed after, except through atomics.
 type botRT struct {
-	id      string
-	rt      *Runtime
-	store   *persistence.BotStore
-	log     *slog.Logger
-	program atomic.Pointer[dsl.Bot]
-	dirs    [3]*actor.PID // by addrKind: sessions, master, groups
-	users   userCache
-	groups  sync.Map // group ids known to exist (created in this process)
-	failed  atomic.Bool
-	failMu   sync.Mutex
-	failures []time.Time
-	sup      *actor.PID
+	id            string
+	rt            *Runtime
+	store         *persistence.BotStore
+	log           *slog.Logger
+	program       atomic.Pointer[dsl.Bot]
+	dirs          [3]*actor.PID // by addrKind: sessions, master, groups
+	users         userCache
+	groups        sync.Map // group ids known to exist (created in this process)
+	failed        atomic.Bool
+	masterStopped atomic.Bool
+	failMu        sync.Mutex
+	failures      []time.Time
+	sup           *actor.PID
 	// counts for status
 	active [3]atomic.Int64 // resident instances by addrKind
 }

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"sync/atomic"
 	"time"
 
 	"botserver/persistence"
@@ -87,8 +88,11 @@ func (d *directory) route(ctx actor.Context, addr string, msg any) {
 }
 
 func (d *directory) spawn(ctx actor.Context, addr string) *child {
-	bot := d.bot
-	props := actor.PropsFromProducer(func() actor.Actor { return newInstance(bot, addr) })
+	bot, incarnations := d.bot, new(atomic.Int32)
+	props := actor.PropsFromProducer(func() actor.Actor {
+		// the producer runs again, on the child's goroutine, for every restart
+		return newInstance(bot, addr, incarnations.Add(1) > 1)
+	})
 	pid := ctx.Spawn(props)
 	c := &child{pid: pid}
 	d.children[addr] = c
@@ -107,6 +111,9 @@ func (d *directory) terminated(ctx actor.Context, who *actor.PID) {
 	delete(d.children, addr)
 	if !c.stopping { // stopped by the restart policy
 		d.stopped[addr] = true
+		if d.kind == kindMaster {
+			d.bot.masterStopped.Store(true)
+		}
 		for range c.buffer {
 			d.bot.rt.activity.Add(-1)
 		}
@@ -158,7 +165,7 @@ func (d *directory) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, 
 	d.bot.log.Error("actor failed", "addr", addr, "reason", reason)
 	d.bot.rt.metrics.restart(d.bot.id)
 	switch msg.(type) {
-	case *deliver, *timerFired, *committed, *loaded:
+	case *deliver, *timerFired, *committed, *crash:
 		d.bot.rt.activity.Add(-1) // the failing message is dropped
 	}
 	policy := d.bot.rt.opts.Restart

@@ -13,12 +13,12 @@ import (
 // instance is the scripted actor: a conversation, a master or a group
 // running its bot's program over state that is persisted after every turn.
 //
-// Life cycle: Started queues a write barrier (so that a restarted instance
-// never reads a state older than what its predecessor had queued); when it
-// completes the state is loaded and inputs are handled, one turn each. A
-// turn's state goes to the store through group commit, and its effects
-// (messages to users and to other instances) are released only when that
-// write is durable. A panic restarts the instance from the committed state.
+// Life cycle: Started loads the state (a restarted incarnation first waits
+// for the writes its predecessor queued, so it never reads an older state);
+// then inputs are handled, one turn each. A turn's state goes to the store
+// through group commit, and its effects (messages to users and to other
+// instances) are released only when that write is durable. A panic restarts
+// the instance from the committed state; the failing message is dropped.
 type instance struct {
 	bot     *botRT
 	addr    string
@@ -28,8 +28,7 @@ type instance struct {
 	m       *dsl.Machine
 	env     dsl.Env
 	user    *userRecord
-	ready   bool
-	pending []any
+	restart bool // an earlier incarnation of this address ran in this actor
 	seq     uint64
 	outbox  []turnOut
 }
@@ -40,8 +39,8 @@ type turnOut struct {
 	effects []dsl.Effect
 }
 
-func newInstance(bot *botRT, addr string) actor.Actor {
-	return &instance{bot: bot, addr: addr, kind: kindOf(addr)}
+func newInstance(bot *botRT, addr string, restart bool) actor.Actor {
+	return &instance{bot: bot, addr: addr, kind: kindOf(addr), restart: restart}
 }
 
 func (a *instance) rt() *Runtime { return a.bot.rt }
@@ -51,16 +50,7 @@ func (a *instance) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		a.start(ctx)
-	case *loaded:
-		if msg.inst == a {
-			a.load(ctx)
-		}
-		a.rt().activity.Add(-1)
 	case *deliver, *timerFired:
-		if !a.ready {
-			a.pending = append(a.pending, msg)
-			return
-		}
 		a.handle(ctx, msg)
 		a.rt().activity.Add(-1)
 	case *committed:
@@ -68,8 +58,10 @@ func (a *instance) Receive(ctx actor.Context) {
 			a.release(msg)
 		}
 		a.rt().activity.Add(-1)
+	case *crash:
+		panic("crash requested")
 	case *actor.ReceiveTimeout:
-		if a.ready && len(a.outbox) == 0 && len(a.pending) == 0 {
+		if len(a.outbox) == 0 {
 			ctx.Request(ctx.Parent(), &passivate{}) // Request: the directory needs the sender
 		}
 	case *actor.Stopping, *actor.Restarting:
@@ -82,9 +74,13 @@ func (a *instance) start(ctx actor.Context) {
 	if d := a.rt().opts.IdleAfter; d > 0 {
 		ctx.SetReceiveTimeout(d)
 	}
-	a.rt().activity.Add(1)
-	self, sys := ctx.Self(), ctx.ActorSystem()
-	a.bot.store.Write(nil, func(error) { sys.Root.Send(self, &loaded{inst: a}) })
+	if a.restart {
+		// The writer never waits on actors, so this cannot deadlock.
+		if err := a.bot.store.WriteSync(); err != nil {
+			a.bot.log.Error("write barrier failed", "addr", a.addr, "err", err)
+		}
+	}
+	a.load(ctx)
 }
 
 func (a *instance) stop() {
@@ -95,8 +91,7 @@ func (a *instance) stop() {
 	a.bot.active[a.kind].Add(-1)
 }
 
-// load reads the state (a missing one starts fresh) and handles what
-// arrived meanwhile.
+// load reads the state; a missing one starts fresh.
 func (a *instance) load(ctx actor.Context) {
 	prog := a.bot.programFor(a.kind)
 	if prog == nil {
@@ -111,16 +106,9 @@ func (a *instance) load(ctx actor.Context) {
 		a.conv, _ = ParseAddress(a.bot.id, a.addr)
 		a.user = a.bot.users.acquire(a.conv.UserID(), a.loadUser)
 	}
-	a.ready = true
 	if a.m != nil && a.kind == kindMaster && !a.st.Started {
 		a.rt().opts.Coordinators.Master.Create(a.st, a.addr, nil)
 		a.turn(ctx, dsl.Input{Kind: dsl.InStart})
-	}
-	pending := a.pending
-	a.pending = nil
-	for _, msg := range pending {
-		a.handle(ctx, msg)
-		a.rt().activity.Add(-1)
 	}
 }
 

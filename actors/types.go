@@ -144,8 +144,5 @@ type committed struct {
 	err  error
 }
 
-// loaded tells an instance that writes queued before it started are done.
-type loaded struct{ inst *instance }
-
 // timerFired is a durable timer falling due.
 type timerFired struct{ id uint64 }
