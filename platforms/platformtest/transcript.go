@@ -23,7 +23,9 @@ type Failure struct {
 	Msg  string // what went wrong: expected vs got
 }
 
-func (f Failure) String() string { return fmt.Sprintf("%s:%d: %s\n    %s", f.File, f.Line, f.Text, f.Msg) }
+func (f Failure) String() string {
+	return fmt.Sprintf("%s:%d: %s\n    %s", f.File, f.Line, f.Text, f.Msg)
+}
 
 // Start is the simulated time every transcript begins at.
 var Start = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
