@@ -86,8 +86,8 @@ func (a *instance) send(target any, msg *deliver) {
 		}
 		a.bot.route(t, msg)
 	case []any:
-		for _, x := range t {
-			a.send(x, msg)
+		for _, x := range t { // one message each: an event is not shared between instances
+			a.send(x, msg.copy())
 		}
 	default:
 		a.bot.log.Warn("cannot send to this target", "target", dsl.Format(target), "addr", a.addr)
@@ -121,4 +121,15 @@ func (a *instance) timerOps(before []dsl.Timer) []persistence.Op {
 		}
 	}
 	return ops
+}
+
+// copy returns a deliver with its own event (payload values are immutable
+// and shared).
+func (d *deliver) copy() *deliver {
+	c := *d
+	if d.in.Event != nil {
+		ev := *d.in.Event
+		c.in.Event = &ev
+	}
+	return &c
 }

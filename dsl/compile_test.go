@@ -65,7 +65,7 @@ func TestCompileErrors(t *testing.T) {
 		{"misspelt platform constant", RoleSession, "@timout \"5m\"\ndialog main do\nend\n",
 			"main.bot:1:1: unknown platform constant @timout (did you mean @timeout?)\n   1 | @timout \"5m\"\n     | ^"},
 		{"bad duration", RoleSession, "@timeout \"soon\"\n",
-			"main.bot:1:1: @timeout: \"soon\" is not a duration (want e.g. \"500ms\", \"30s\", \"15m\", \"2h\" or a number of seconds)\n   1 | @timeout \"soon\"\n     | ^"},
+			"main.bot:1:1: @timeout: \"soon\" is not a duration (want e.g. \"500ms\", \"30s\", \"15m\", \"2h\", \"1d\" or a number of seconds)\n   1 | @timeout \"soon\"\n     | ^"},
 		{"unknown function", RoleSession, "dialog main do\n  say shout(1)\nend\n",
 			"main.bot:2:7: unknown function shout\n   2 |   say shout(1)\n     |       ^"},
 		{"unreachable duplicate", RoleSession, "dialog main do\nend\ndialog main do\nend\n",

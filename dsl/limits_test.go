@@ -86,3 +86,27 @@ end
 		t.Errorf("state after rollback:\n%v\nwant:\n%v", got, want)
 	}
 }
+
+func TestParseDuration(t *testing.T) {
+	tests := []struct {
+		in   any
+		want time.Duration
+		err  bool
+	}{
+		{"500ms", 500 * time.Millisecond, false},
+		{"15m", 15 * time.Minute, false},
+		{"1d", 24 * time.Hour, false},
+		{"2d12h", 60 * time.Hour, false},
+		{3, 3 * time.Second, false},
+		{1.5, 1500 * time.Millisecond, false},
+		{"xd", 0, true},
+		{"soon", 0, true},
+		{true, 0, true},
+	}
+	for _, tt := range tests {
+		got, err := parseDuration(tt.in)
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("parseDuration(%v) = %v, %v; want %v (error: %v)", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}

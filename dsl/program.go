@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -151,11 +153,29 @@ func parseDuration(v any) (time.Duration, error) {
 	case float64:
 		return time.Duration(x * float64(time.Second)), nil
 	case string:
-		d, err := time.ParseDuration(x)
+		d, err := parseDurationString(x)
 		if err != nil {
-			return 0, fmt.Errorf("%q is not a duration (want e.g. \"500ms\", \"30s\", \"15m\", \"2h\" or a number of seconds)", x)
+			return 0, fmt.Errorf("%q is not a duration (want e.g. \"500ms\", \"30s\", \"15m\", \"2h\", \"1d\" or a number of seconds)", x)
 		}
 		return d, nil
 	}
 	return 0, fmt.Errorf("a duration must be a string like \"15m\" or a number of seconds, not a %s", TypeName(v))
+}
+
+// parseDurationString is time.ParseDuration with days: "1d", "2d12h".
+func parseDurationString(s string) (time.Duration, error) {
+	days, rest, found := strings.Cut(s, "d")
+	if !found {
+		return time.ParseDuration(s)
+	}
+	n, err := strconv.Atoi(days)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("bad day count %q", days)
+	}
+	d := time.Duration(n) * 24 * time.Hour
+	if rest == "" {
+		return d, nil
+	}
+	more, err := time.ParseDuration(rest)
+	return d + more, err
 }

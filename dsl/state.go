@@ -85,7 +85,8 @@ type Timer struct {
 }
 
 // Event is a named message with a payload, from another instance or the
-// client. A QueryID means the sender waits for a reply.
+// client. A QueryID means the sender waits for a reply. An Event belongs to
+// one instance: the machine caches the script's view of it inside.
 type Event struct {
 	Name    string
 	Payload any
