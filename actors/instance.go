@@ -209,7 +209,7 @@ func (a *instance) joinOnce(ctx actor.Context) {
 	}
 	a.st.Group = a.conv.Group
 	join := dsl.Effect{Kind: dsl.EffEmit, Name: "join", Target: a.conv.Group}
-	a.commit(ctx, a.stateOps(nil, nil), []dsl.Effect{join})
+	a.commit(ctx, a.stateOps(a.timerOps(nil), nil), []dsl.Effect{join})
 }
 
 // rename records the platform's display name of the user.
@@ -252,8 +252,22 @@ func (a *instance) turn(ctx actor.Context, in dsl.Input) {
 	if res.Err != nil {
 		a.bot.log.Warn("script error", "addr", a.addr, "err", res.Err.Error())
 	}
-	ops := a.stateOps(before, userOp)
-	a.commit(ctx, ops, res.Effects)
+	timers := a.timerOps(before)
+	if !res.Changed && userOp == nil && len(timers) == 0 {
+		a.unwritten(res.Effects)
+		return
+	}
+	a.commit(ctx, a.stateOps(timers, userOp), res.Effects)
+}
+
+// unwritten releases the effects of a turn that changed nothing to write:
+// at once, or after the writes still pending (to keep their order).
+func (a *instance) unwritten(effects []dsl.Effect) {
+	if len(a.outbox) == 0 {
+		a.dispatch(effects)
+		return
+	}
+	a.outbox = append(a.outbox, turnOut{seq: a.seq, effects: append([]dsl.Effect(nil), effects...)})
 }
 
 // refreshProgram moves a running instance to a reloaded program, keeping its
@@ -278,14 +292,14 @@ func (a *instance) refreshProgram() {
 }
 
 // stateOps builds the writes of a turn: the state, the timer index
-// changes (before → now) and the user record.
-func (a *instance) stateOps(before []dsl.Timer, user *persistence.Op) []persistence.Op {
+// changes and the user record.
+func (a *instance) stateOps(timers []persistence.Op, user *persistence.Op) []persistence.Op {
 	raw, err := dsl.AppendState(make([]byte, 0, 256), a.st)
 	if err != nil {
 		panic(fmt.Errorf("cannot encode the state of %s: %w", a.addr, err))
 	}
 	ops := []persistence.Op{{Key: persistence.StateKey(a.addr), Value: raw, Version: a.st.Turn + 1}}
-	ops = append(ops, a.timerOps(before)...)
+	ops = append(ops, timers...)
 	if user != nil {
 		ops = append(ops, *user)
 	}

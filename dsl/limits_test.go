@@ -110,3 +110,26 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestChanged: a turn that only answers a query changes nothing persisted;
+// one that assigns does.
+func TestChanged(t *testing.T) {
+	prog, err := Compile("master.bot", "task event: \"ping\" do\n  reply \"pong\"\nend\ntask event: \"set\" do\n  x = 1\nend\n", RoleMaster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSim(t, prog, false)
+	if res := s.m.Turn(s.st, Input{Kind: InEvent, Event: &Event{Name: "set"}}, s.env); !res.Changed {
+		t.Errorf("set: changed=false, want true")
+	}
+	ping := Input{Kind: InEvent, Event: &Event{Name: "ping", Sender: "web:a", QueryID: "q1"}}
+	before, _ := Marshal(s.st)
+	res := s.m.Turn(s.st, ping, s.env)
+	if res.Changed || len(res.Effects) != 1 {
+		t.Errorf("ping: changed=%v effects=%v, want unchanged with one reply", res.Changed, res.Effects)
+	}
+	s.st.Turn--
+	if after, _ := Marshal(s.st); string(after) != string(before) {
+		t.Errorf("an unchanged turn changed the encoded state")
+	}
+}

@@ -87,6 +87,7 @@ type Result struct {
 	Effects     []Effect      // valid until the Machine's next turn
 	Err         *RuntimeError // the turn failed and was rolled back; Effects are __error__'s
 	UserChanged bool          // Env.User was written
+	Changed     bool          // the persisted state changed beyond the turn counter
 	Steps       int
 }
 
@@ -107,6 +108,24 @@ type Machine struct {
 	rootRan bool
 	co      *Coroutine // the coroutine being run
 	rt      turnRT
+	base    turnBase // the state's shape when the turn began
+	touched bool     // a coroutine or timer that existed before was changed
+}
+
+// turnBase is what Changed compares against.
+type turnBase struct {
+	cos, timers, inbox, members int
+	next                        uint64
+	started                     bool
+	group                       string
+}
+
+// changed reports whether the turn changed anything that is persisted.
+func (m *Machine) changed() bool {
+	st, b := m.st, m.base
+	return m.touched || len(m.undo) > 0 || m.userSet || len(st.Cos) != b.cos || len(st.Timers) != b.timers ||
+		len(st.Inbox) != b.inbox || len(st.Members) != b.members || st.NextID != b.next ||
+		st.Started != b.started || st.Group != b.group
 }
 
 // undoRec restores one map entry when a turn fails.
@@ -142,9 +161,10 @@ func (m *Machine) Turn(st *State, in Input, env *Env) Result {
 		m.effects = m.effects[:0]
 		m.onError(st, err)
 	}
+	changed := m.changed() || st.Script != m.prog.Hash
 	st.Turn++
 	st.Script = m.prog.Hash
-	return Result{Effects: m.effects, Err: err, UserChanged: m.userSet, Steps: m.steps}
+	return Result{Effects: m.effects, Err: err, UserChanged: m.userSet, Changed: changed, Steps: m.steps}
 }
 
 func (m *Machine) begin(st *State, env *Env) {
@@ -154,7 +174,9 @@ func (m *Machine) begin(st *State, env *Env) {
 	m.st, m.env, m.vars = st, env, st.Vars
 	m.lim = env.Limits.withDefaults()
 	m.effects, m.undo = m.effects[:0], m.undo[:0]
-	m.steps, m.userSet, m.rootRan = 0, false, false
+	m.steps, m.userSet, m.rootRan, m.touched = 0, false, false, false
+	m.base = turnBase{cos: len(st.Cos), timers: len(st.Timers), inbox: len(st.Inbox), members: len(st.Members),
+		next: st.NextID, started: st.Started, group: st.Group}
 	m.started = time.Now()
 	m.rt = turnRT{m: m}
 	if env.User == nil {

@@ -109,6 +109,9 @@ func (m *Machine) idle() {
 
 // run executes co until it suspends or has no frames left.
 func (m *Machine) run(co *Coroutine) {
+	if co.ID <= m.base.next {
+		m.touched = true // it existed before this turn
+	}
 	for len(co.Frames) > 0 {
 		f := &co.Frames[len(co.Frames)-1]
 		if f.PC >= len(f.Proc.code) {
@@ -205,13 +208,18 @@ func (m *Machine) newCo(main bool) *Coroutine {
 	return co
 }
 
-// dropCo removes a coroutine and its timers.
+// dropCo removes a coroutine and its timers. A coroutine that began and
+// ended in this turn gives its id back, so that a turn that only answers a
+// query leaves the state as it was.
 func (m *Machine) dropCo(co *Coroutine) {
 	for i, c := range m.st.Cos {
 		if c == co {
 			m.st.Cos = append(m.st.Cos[:i:i], m.st.Cos[i+1:]...)
 			break
 		}
+	}
+	if co.ID == m.st.NextID && co.ID > m.base.next {
+		m.st.NextID--
 	}
 	for i := 0; i < len(m.st.Timers); {
 		if t := m.st.Timers[i]; t.Co == co.ID && t.Kind != TimerIdle {
@@ -244,6 +252,7 @@ func (m *Machine) armIdle() {
 	for i := range m.st.Timers {
 		if t := &m.st.Timers[i]; t.Kind == TimerIdle {
 			t.At = at
+			m.touched = true
 			m.effects = append(m.effects, Effect{Kind: EffArmTimer, Timer: t.ID, At: at})
 			return
 		}
