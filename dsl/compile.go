@@ -28,6 +28,7 @@ func Compile(file, src string, role Role) (*Program, error) {
 		File: file, Role: role, Hash: hashSource(src), Source: src,
 		Consts: map[string]any{}, dialogs: map[string][]*Proc{}, tasks: map[string][]*Proc{},
 		events: map[string][]*Proc{}, byKey: map[string]*Proc{}, funcs: newBuiltinFuncs(),
+		names: map[string]string{"message": "message", "answer": "answer"},
 	}
 	c := &compiler{prog: p, src: src, file: file, used: map[string]bool{}}
 	c.ec = newExprCompiler(p.funcs.table, c.constant)

@@ -35,6 +35,12 @@ func (c *compiler) block(code []instr, stmts []*stmt) []instr {
 // statement appends the instructions of s.
 func (c *compiler) statement(code []instr, s *stmt) []instr {
 	c.checkAllowed(s)
+	for _, name := range s.path {
+		c.prog.names[name] = name
+	}
+	if s.kind == sRepeat {
+		c.prog.names[s.name] = s.name
+	}
 	in := instr{pos: s.pos, path: s.path}
 	switch s.kind {
 	case sIf:

@@ -38,7 +38,7 @@ func Encode(st *State) (*pb.InstanceState, error) {
 }
 
 // Marshal encodes st to the bytes of a pb.InstanceState.
-func Marshal(st *State) ([]byte, error) { return AppendState(make([]byte, 0, 512), st) }
+func Marshal(st *State) ([]byte, error) { return AppendState(make([]byte, 0, 256), st) }
 
 // Unmarshal decodes bytes written by Marshal, binding frames to prog.
 func Unmarshal(b []byte, prog *Program) (*State, error) { return UnmarshalState(b, prog) }

@@ -95,6 +95,18 @@ type Program struct {
 	events   map[string][]*Proc
 	byKey    map[string]*Proc
 	funcs    *builtinFuncs
+	names    map[string]string // variable names the program assigns, interned when decoding
+}
+
+// intern returns the program's copy of the name in b, without allocating
+// when the program knows it.
+func (p *Program) intern(b []byte) string {
+	if p != nil {
+		if s, ok := p.names[string(b)]; ok {
+			return s
+		}
+	}
+	return string(b)
 }
 
 // Dialog returns the dialogs named name, in source order.

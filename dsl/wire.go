@@ -270,7 +270,7 @@ func UnmarshalUser(b []byte) (map[string]any, error) {
 	fields := map[string]any{}
 	err := eachField(b, func(f field) error {
 		if f.num == 1 {
-			return decodeEntry(f, fields, 0)
+			return decodeEntry(f, fields, 0, nil)
 		}
 		return nil
 	})

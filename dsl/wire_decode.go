@@ -76,7 +76,7 @@ func UnmarshalState(b []byte, prog *Program) (*State, error) {
 		case 2:
 			st.Script = f.str()
 		case 3:
-			return decodeEntry(f, st.Vars, 0)
+			return decodeEntry(f, st.Vars, 0, prog)
 		case 4:
 			co, err := decodeCoWire(f.raw, prog)
 			if co != nil {
@@ -106,8 +106,9 @@ func UnmarshalState(b []byte, prog *Program) (*State, error) {
 	return st, nil
 }
 
-// decodeEntry adds one map<string, Value> entry to m.
-func decodeEntry(f field, m map[string]any, depth int) error {
+// decodeEntry adds one map<string, Value> entry to m; names the program
+// knows are not allocated again.
+func decodeEntry(f field, m map[string]any, depth int, prog *Program) error {
 	if err := f.want(protowire.BytesType); err != nil {
 		return err
 	}
@@ -117,7 +118,7 @@ func decodeEntry(f field, m map[string]any, depth int) error {
 		var err error
 		switch e.num {
 		case 1:
-			key = e.str()
+			key = prog.intern(e.raw)
 		case 2:
 			val, err = decodeValueWire(e.raw, depth+1)
 		}
@@ -194,7 +195,7 @@ func decodeBytesOneof(num protowire.Number, raw []byte, depth int) (any, error) 
 		return decodeListWire(raw, depth)
 	case 8:
 		m := map[string]any{}
-		return m, eachField(raw, func(e field) error { return decodeEntry(e, m, depth+1) })
+		return m, eachField(raw, func(e field) error { return decodeEntry(e, m, depth+1, nil) })
 	}
 	return nil, nil
 }
@@ -252,18 +253,17 @@ func decodeCoWire(b []byte, prog *Program) (*Coroutine, error) {
 
 // decodeFrameWire decodes a frame; ok is false when prog lacks its proc.
 func decodeFrameWire(b []byte, prog *Program) (fr Frame, ok bool, err error) {
-	var key string
 	err = eachField(b, func(f field) error {
 		switch f.num {
 		case 1:
-			key = f.str()
+			fr.Proc = prog.byKey[string(f.raw)] // no allocation for a map lookup
 		case 2:
 			fr.PC = int(f.n)
 		case 3:
 			if fr.Locals == nil {
 				fr.Locals = map[string]any{}
 			}
-			return decodeEntry(f, fr.Locals, 0)
+			return decodeEntry(f, fr.Locals, 0, prog)
 		case 4:
 			return decodeIterWire(f.raw, &fr)
 		case 5:
@@ -287,7 +287,6 @@ func decodeFrameWire(b []byte, prog *Program) (fr Frame, ok bool, err error) {
 		}
 		return nil
 	})
-	fr.Proc = prog.byKey[key]
 	return fr, fr.Proc != nil && fr.PC <= len(fr.Proc.code), err
 }
 
