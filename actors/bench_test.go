@@ -3,6 +3,8 @@ package actors_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -16,38 +18,49 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 )
 
-// countingPlatform counts messages and signals when a target is reached.
-type countingPlatform struct {
-	n      atomic.Int64
-	target atomic.Int64
+// loopPlatform is a closed-loop load: every conversation sends its next
+// message when the bot asks again, until a budget of turns is used up.
+type loopPlatform struct {
+	rt     *actors.Runtime
+	text   string
+	left   atomic.Int64 // messages still to send
+	asks   atomic.Int64 // questions received
+	target int64
 	done   chan struct{}
 	once   sync.Once
 }
 
-func newCounting() *countingPlatform { return &countingPlatform{done: make(chan struct{})} }
-
-func (p *countingPlatform) Send(actors.Conversation, actors.Outgoing) {
-	if p.n.Add(1) == p.target.Load() {
+func (p *loopPlatform) Send(conv actors.Conversation, out actors.Outgoing) {
+	if !out.Ask {
+		return
+	}
+	if p.asks.Add(1) == p.target {
 		p.once.Do(func() { close(p.done) })
 	}
-}
-
-func (p *countingPlatform) expect(n int64) {
-	p.n.Store(0)
-	p.done = make(chan struct{})
-	p.once = sync.Once{}
-	p.target.Store(n)
-}
-
-func (p *countingPlatform) wait(tb testing.TB) {
-	select {
-	case <-p.done:
-	case <-time.After(60 * time.Second):
-		tb.Fatalf("only %d of %d messages arrived", p.n.Load(), p.target.Load())
+	if p.left.Add(-1) >= 0 {
+		p.rt.Deliver(conv, actors.Inbound{Text: p.text})
 	}
 }
 
-func benchRuntime(b *testing.B, bots map[string]map[string]string) (*actors.Runtime, *countingPlatform, func()) {
+// run sends text to convs conversations (which must be waiting in ask)
+// and keeps each one going until total turns have run.
+func (p *loopPlatform) run(tb testing.TB, bot string, convs, total int) {
+	p.asks.Store(0)
+	p.target = int64(total)
+	p.left.Store(int64(total - convs))
+	p.done = make(chan struct{})
+	p.once = sync.Once{}
+	for i := 0; i < convs; i++ {
+		p.rt.Deliver(actors.Conversation{Bot: bot, Platform: "test", User: fmt.Sprint(i)}, actors.Inbound{Text: p.text})
+	}
+	select {
+	case <-p.done:
+	case <-time.After(2 * time.Minute):
+		tb.Fatalf("only %d of %d turns finished", p.asks.Load(), total)
+	}
+}
+
+func benchRuntime(b *testing.B, bots map[string]map[string]string) (*actors.Runtime, *loopPlatform, func()) {
 	db, err := persistence.Open(persistence.Options{Dir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
@@ -56,7 +69,7 @@ func benchRuntime(b *testing.B, bots map[string]map[string]string) (*actors.Runt
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := newCounting()
+	p := &loopPlatform{rt: rt}
 	rt.RegisterPlatform("test", p)
 	for id, files := range bots {
 		if err := rt.AddBot(id, compileBot(b, files)); err != nil {
@@ -68,51 +81,61 @@ func benchRuntime(b *testing.B, bots map[string]map[string]string) (*actors.Runt
 
 var echoBot = map[string]string{"main.bot": "dialog main do\n  ask \"say something\"\n  say answer\n  goto main\nend\n"}
 
-// BenchmarkPersistedTurns: user messages through conversation actors, each
-// a dsl turn whose state is written with group commit before the reply is
-// released; 1,000 conversations.
+// BenchmarkPersistedTurns: user messages through conversation actors,
+// each a dsl turn whose state is written with group commit before the
+// reply is released; 1,000 conversations, each sending its next message
+// when the bot asks again (closed loop).
 func BenchmarkPersistedTurns(b *testing.B) {
-	rt, p, stop := benchRuntime(b, map[string]map[string]string{"echo": echoBot})
+	_, p, stop := benchRuntime(b, map[string]map[string]string{"echo": echoBot})
 	defer stop()
 	const convs = 1000
-	p.expect(convs)
-	for i := 0; i < convs; i++ {
-		rt.Deliver(actors.Conversation{Bot: "echo", Platform: "test", User: fmt.Sprint(i)}, actors.Inbound{Text: "hi"})
-	}
-	p.wait(b)
+	p.text = "hi"
+	p.run(b, "echo", convs, convs) // start every conversation
 	b.ResetTimer()
-	p.expect(int64(2 * b.N)) // say answer + the next ask
-	for i := 0; i < b.N; i++ {
-		rt.Deliver(actors.Conversation{Bot: "echo", Platform: "test", User: fmt.Sprint(i % convs)}, actors.Inbound{Text: "hello"})
-	}
-	p.wait(b)
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "turns/s")
+	p.text = "hello"
+	p.run(b, "echo", convs, max(b.N, convs))
+	b.ReportMetric(float64(max(b.N, convs))/b.Elapsed().Seconds(), "turns/s")
 }
 
 // BenchmarkBareActorMessages is the baseline for BenchmarkPersistedTurns:
-// the same number of messages to 1,000 bare protoactor actors that count.
+// 1,000 bare protoactor actors in the same closed loop (each answers, and
+// the answer triggers the next message), no script, no store.
 func BenchmarkBareActorMessages(b *testing.B) {
-	sys := actor.NewActorSystem()
+	sys := actor.NewActorSystem(quietLogs())
 	defer sys.Shutdown()
 	const convs = 1000
-	var got atomic.Int64
+	total := int64(max(b.N, convs))
+	var answered, left atomic.Int64
+	left.Store(total - convs)
 	done := make(chan struct{})
-	target := int64(b.N)
+	var pids []*actor.PID
 	props := actor.PropsFromFunc(func(ctx actor.Context) {
-		if _, ok := ctx.Message().(string); ok && got.Add(1) == target {
+		if _, ok := ctx.Message().(string); !ok {
+			return
+		}
+		if answered.Add(1) == total {
 			close(done)
 		}
+		if left.Add(-1) >= 0 {
+			ctx.Send(ctx.Self(), "hello") // the user's next message, sent on the answer
+		}
 	})
-	pids := make([]*actor.PID, convs)
+	pids = make([]*actor.PID, convs)
 	for i := range pids {
 		pids[i] = sys.Root.Spawn(props)
 	}
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		sys.Root.Send(pids[i%convs], "hello")
+	for i := range pids {
+		sys.Root.Send(pids[i], "hello")
 	}
 	<-done
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+func quietLogs() actor.ConfigOption {
+	return actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	})
 }
 
 var pingBot = map[string]string{
@@ -128,33 +151,28 @@ end`,
 }
 
 // BenchmarkQueryRoundTrip: conversation → master → conversation query
-// round trips (each conversation turn persisted), 1,000 conversations.
+// round trips (each conversation turn persisted), 1,000 conversations in
+// a closed loop.
 func BenchmarkQueryRoundTrip(b *testing.B) {
-	rt, p, stop := benchRuntime(b, map[string]map[string]string{"ping": pingBot})
+	_, p, stop := benchRuntime(b, map[string]map[string]string{"ping": pingBot})
 	defer stop()
 	const convs = 1000
-	p.expect(convs)
-	for i := 0; i < convs; i++ {
-		rt.Deliver(actors.Conversation{Bot: "ping", Platform: "test", User: fmt.Sprint(i)}, actors.Inbound{Text: "hi"})
-	}
-	p.wait(b)
+	p.text = "hi"
+	p.run(b, "ping", convs, convs)
 	b.ResetTimer()
-	p.expect(int64(2 * b.N)) // "pong" + the next ask
-	for i := 0; i < b.N; i++ {
-		rt.Deliver(actors.Conversation{Bot: "ping", Platform: "test", User: fmt.Sprint(i % convs)}, actors.Inbound{Text: "go"})
-	}
-	p.wait(b)
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
+	p.text = "go"
+	p.run(b, "ping", convs, max(b.N, convs))
+	b.ReportMetric(float64(max(b.N, convs))/b.Elapsed().Seconds(), "queries/s")
 }
 
 type ping struct{ from *actor.PID }
 type pong struct{}
 
 // BenchmarkBareRequestResponse is the baseline for BenchmarkQueryRoundTrip:
-// 1,000 bare actors each sending a request to one responder actor and
-// waiting (without blocking) for the response.
+// 1,000 bare actors, each sending a request to one responder actor and
+// sending the next when the response comes (closed loop, no blocking).
 func BenchmarkBareRequestResponse(b *testing.B) {
-	sys := actor.NewActorSystem()
+	sys := actor.NewActorSystem(quietLogs())
 	defer sys.Shutdown()
 	const convs = 1000
 	server := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
@@ -162,16 +180,20 @@ func BenchmarkBareRequestResponse(b *testing.B) {
 			ctx.Send(m.from, &pong{})
 		}
 	}))
-	var got atomic.Int64
+	total := int64(max(b.N, convs))
+	var got, left atomic.Int64
+	left.Store(total - convs)
 	done := make(chan struct{})
-	target := int64(b.N)
 	client := actor.PropsFromFunc(func(ctx actor.Context) {
 		switch ctx.Message().(type) {
 		case string:
 			ctx.Send(server, &ping{from: ctx.Self()})
 		case *pong:
-			if got.Add(1) == target {
+			if got.Add(1) == total {
 				close(done)
+			}
+			if left.Add(-1) >= 0 {
+				ctx.Send(server, &ping{from: ctx.Self()})
 			}
 		}
 	})
@@ -180,11 +202,11 @@ func BenchmarkBareRequestResponse(b *testing.B) {
 		pids[i] = sys.Root.Spawn(client)
 	}
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		sys.Root.Send(pids[i%convs], "go")
+	for _, pid := range pids {
+		sys.Root.Send(pid, "go")
 	}
 	<-done
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "requests/s")
+	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "requests/s")
 }
 
 func heapInUse() uint64 {
@@ -201,7 +223,7 @@ func heapInUse() uint64 {
 func BenchmarkIdleConversationMemory(b *testing.B) {
 	const n = 100_000
 	for i := 0; i < b.N; i++ {
-		sys := actor.NewActorSystem()
+		sys := actor.NewActorSystem(quietLogs())
 		before := heapInUse()
 		props := actor.PropsFromFunc(func(actor.Context) {})
 		bare := make([]*actor.PID, n)
@@ -213,11 +235,9 @@ func BenchmarkIdleConversationMemory(b *testing.B) {
 
 		rt, p, stop := benchRuntime(b, map[string]map[string]string{"echo": echoBot})
 		before = heapInUse()
-		p.expect(n)
-		for j := 0; j < n; j++ {
-			rt.Deliver(actors.Conversation{Bot: "echo", Platform: "test", User: fmt.Sprint(j)}, actors.Inbound{Text: "hi"})
-		}
-		p.wait(b)
+		_ = rt
+		p.text = "hi"
+		p.run(b, "echo", n, n)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		rt.Settle(ctx)
 		cancel()
@@ -230,10 +250,37 @@ func BenchmarkIdleConversationMemory(b *testing.B) {
 	}
 }
 
+// countingPlatform counts every message and signals when a target is reached.
+type countingPlatform struct {
+	n      atomic.Int64
+	target atomic.Int64
+	done   chan struct{}
+}
+
+func (p *countingPlatform) Send(actors.Conversation, actors.Outgoing) {
+	if p.n.Add(1) == p.target.Load() {
+		close(p.done)
+	}
+}
+
+func (p *countingPlatform) expect(n int64) {
+	p.n.Store(0)
+	p.done = make(chan struct{})
+	p.target.Store(n)
+}
+
+func (p *countingPlatform) wait(tb testing.TB) {
+	select {
+	case <-p.done:
+	case <-time.After(time.Minute):
+		tb.Fatalf("only %d of %d messages arrived", p.n.Load(), p.target.Load())
+	}
+}
+
 // BenchmarkGroupFanout: one message emitted by a group to its 1,000
 // members, until every member's conversation has it.
 func BenchmarkGroupFanout(b *testing.B) {
-	rt, p, stop := benchRuntime(b, map[string]map[string]string{"g": {
+	rt, _, stop := benchRuntime(b, map[string]map[string]string{"g": {
 		"main.bot": `dialog main do
   say "in"
 end
@@ -252,6 +299,8 @@ end`,
 end`,
 	}})
 	defer stop()
+	p := &countingPlatform{done: make(chan struct{})}
+	rt.RegisterPlatform("test", p)
 	const members = 1000
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

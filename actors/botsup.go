@@ -21,7 +21,7 @@ func (s *botSupervisor) Receive(ctx actor.Context) {
 	}
 	for _, k := range []addrKind{kindSession, kindMaster, kindGroup} {
 		k := k
-		props := actor.PropsFromProducer(func() actor.Actor { return newDirectory(s.bot, k) })
+		props := actor.PropsFromProducer(func() actor.Actor { return newDirectory(s.bot, k) }, actor.WithDispatcher(s.bot.rt.dispatch))
 		pid, err := ctx.SpawnNamed(props, k.String()+"s")
 		if err != nil {
 			panic(err)

@@ -92,7 +92,7 @@ func (d *directory) spawn(ctx actor.Context, addr string) *child {
 	props := actor.PropsFromProducer(func() actor.Actor {
 		// the producer runs again, on the child's goroutine, for every restart
 		return newInstance(bot, addr, incarnations.Add(1) > 1)
-	})
+	}, actor.WithDispatcher(bot.rt.dispatch))
 	pid := ctx.Spawn(props)
 	c := &child{pid: pid}
 	d.children[addr] = c

@@ -1,7 +1,10 @@
 package actors
 
 import (
+	"encoding/binary"
 	"strconv"
+	"strings"
+	"time"
 
 	"botserver/dsl"
 	"botserver/persistence"
@@ -94,33 +97,76 @@ func (a *instance) send(target any, msg *deliver) {
 	}
 }
 
-// timerOps diffs the state's timers against before: the timekeeper and
-// the durable timer index follow.
+// timerOps returns the timer index writes of a turn (before → now). The
+// index lets timers of instances that are not resident fire (after a
+// passivation or a restart); the instance's state stays the authority.
+// A timer that moved later is not rewritten: it fires early at worst, and
+// the machine then arms it again for its real time.
 func (a *instance) timerOps(before []dsl.Timer) []persistence.Op {
 	var ops []persistence.Op
-	now := map[uint64]dsl.Timer{}
+	now := make(map[uint64]dsl.Timer, len(a.st.Timers))
 	for _, t := range a.st.Timers {
 		now[t.ID] = t
 	}
-	for _, t := range before {
-		if n, ok := now[t.ID]; !ok || !n.At.Equal(t.At) {
-			ops = append(ops, persistence.Op{Key: persistence.TimerKey(t.At.UnixNano(), a.addr, t.ID), Delete: true})
-			if !ok {
-				a.rt().timers.Disarm(TimerRef{Bot: a.bot.id, Addr: a.addr, ID: t.ID})
-			}
-		}
-	}
-	old := map[uint64]dsl.Timer{}
+	old := make(map[uint64]dsl.Timer, len(before))
 	for _, t := range before {
 		old[t.ID] = t
+		if _, ok := now[t.ID]; !ok {
+			ops = append(ops, persistence.Op{Key: timerKey(a.addr, t.ID), Delete: true})
+		}
 	}
 	for _, t := range a.st.Timers {
-		if o, ok := old[t.ID]; !ok || !o.At.Equal(t.At) {
-			ops = append(ops, persistence.Op{Key: persistence.TimerKey(t.At.UnixNano(), a.addr, t.ID), Value: []byte{byte(t.Kind)}})
-			a.rt().timers.Arm(TimerRef{Bot: a.bot.id, Addr: a.addr, ID: t.ID}, t.Kind, t.At)
+		if o, ok := old[t.ID]; !ok || t.At.Before(o.At) {
+			ops = append(ops, persistence.Op{Key: timerKey(a.addr, t.ID), Value: timerValue(t)})
 		}
 	}
 	return ops
+}
+
+// armTimers follows the turn's arm and disarm effects in the timekeeper.
+func (a *instance) armTimers(effects []dsl.Effect) {
+	for i := range effects {
+		e := &effects[i]
+		ref := TimerRef{Bot: a.bot.id, Addr: a.addr, ID: e.Timer}
+		switch e.Kind {
+		case dsl.EffArmTimer:
+			for _, t := range a.st.Timers {
+				if t.ID == e.Timer {
+					a.rt().timers.Arm(ref, t.Kind, e.At)
+				}
+			}
+		case dsl.EffDisarmTimer:
+			a.rt().timers.Disarm(ref)
+		}
+	}
+}
+
+// timerKey is the index key of one timer: "t/" + address + NUL + id.
+func timerKey(addr string, id uint64) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], id)
+	return persistence.PrefixTimer + addr + "\x00" + string(b[:])
+}
+
+// timerValue is the kind and the deadline (Unix nanoseconds).
+func timerValue(t dsl.Timer) []byte {
+	v := make([]byte, 9)
+	v[0] = byte(t.Kind)
+	binary.BigEndian.PutUint64(v[1:], uint64(t.At.UnixNano()))
+	return v
+}
+
+// parseTimer reads an index record.
+func parseTimer(key string, value []byte) (addr string, t dsl.Timer, ok bool) {
+	rest := strings.TrimPrefix(key, persistence.PrefixTimer)
+	i := len(rest) - 9 // the id is the last 8 bytes (and may contain NULs)
+	if i < 1 || rest[i] != 0 || len(value) != 9 {
+		return "", t, false
+	}
+	t.ID = binary.BigEndian.Uint64([]byte(rest[i+1:]))
+	t.Kind = dsl.TimerKind(value[0])
+	t.At = time.Unix(0, int64(binary.BigEndian.Uint64(value[1:])))
+	return rest[:i], t, true
 }
 
 // copy returns a deliver with its own event (payload values are immutable

@@ -252,6 +252,7 @@ func (a *instance) turn(ctx actor.Context, in dsl.Input) {
 	if res.Err != nil {
 		a.bot.log.Warn("script error", "addr", a.addr, "err", res.Err.Error())
 	}
+	a.armTimers(res.Effects)
 	timers := a.timerOps(before)
 	if !res.Changed && userOp == nil && len(timers) == 0 {
 		a.unwritten(res.Effects)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,7 @@ type Runtime struct {
 	activity atomic.Int64 // messages and writes in flight; 0 when settled
 	metrics  *Metrics
 	factory  *actor.PID
+	dispatch *poolDispatcher
 
 	mu        sync.RWMutex
 	bots      map[string]*botRT
@@ -82,6 +84,7 @@ func NewRuntime(opts Options) (*Runtime, error) {
 		return opts.Logger.With("lib", "protoactor")
 	}))
 	r.timers = NewTimekeeper(opts.Clock, r.fire)
+	r.dispatch = newPoolDispatcher(4*runtime.GOMAXPROCS(0), 4096, 300)
 	r.factory = r.system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &factory{} }))
 	return r, nil
 }
@@ -151,12 +154,12 @@ func (r *Runtime) AddBot(id string, prog *dsl.Bot) error {
 // restoreTimers arms the bot's durable timers from the store's index.
 func (r *Runtime) restoreTimers(b *botRT) error {
 	return b.store.Scan(persistence.PrefixTimer, func(key string, value []byte) error {
-		at, owner, id, err := persistence.ParseTimerKey(key)
-		if err != nil || len(value) != 1 {
-			b.log.Warn("bad timer record", "key", key, "err", err)
+		addr, t, ok := parseTimer(key, value)
+		if !ok {
+			b.log.Warn("bad timer record", "key", key)
 			return nil
 		}
-		r.timers.Arm(TimerRef{Bot: b.id, Addr: owner, ID: id}, dsl.TimerKind(value[0]), time.Unix(0, at))
+		r.timers.Arm(TimerRef{Bot: b.id, Addr: addr, ID: t.ID}, t.Kind, t.At)
 		return nil
 	})
 }
@@ -249,4 +252,5 @@ func (r *Runtime) Close() {
 	}
 	r.system.Root.StopFuture(r.factory).Wait()
 	r.system.Shutdown()
+	r.dispatch.close()
 }

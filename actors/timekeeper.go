@@ -89,30 +89,22 @@ func (tk *Timekeeper) Len() int {
 	return len(tk.timers)
 }
 
-// FireNextAutomatic fires the earliest pause/type/query timer at once,
-// whatever its deadline, and reports whether there was one. Transcripts use
-// it: those waits cost no simulated time, while idle and ask timeouts fire
-// only when the clock is advanced.
-func (tk *Timekeeper) FireNextAutomatic() bool {
+// NextAutomatic returns the deadline of the earliest pause/type/query
+// timer. Transcripts advance their simulated clock to it when everything
+// else has settled: those waits cost no wall time, while idle and ask
+// timeouts fire only when a transcript waits (@wait).
+func (tk *Timekeeper) NextAutomatic() (time.Time, bool) {
 	tk.mu.Lock()
-	var best TimerRef
-	var bestA *armed
-	for r, a := range tk.timers {
+	defer tk.mu.Unlock()
+	var best time.Time
+	found := false
+	for _, a := range tk.timers {
 		if a.kind != dsl.TimerResume && a.kind != dsl.TimerQuery {
 			continue
 		}
-		if bestA == nil || a.at.Before(bestA.at) || (a.at.Equal(bestA.at) && r.ID < best.ID) {
-			best, bestA = r, a
+		if !found || a.at.Before(best) {
+			best, found = a.at, true
 		}
 	}
-	if bestA != nil {
-		bestA.stop()
-		delete(tk.timers, best)
-	}
-	tk.mu.Unlock()
-	if bestA == nil {
-		return false
-	}
-	tk.fire(best)
-	return true
+	return best, found
 }

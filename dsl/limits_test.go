@@ -133,3 +133,28 @@ func TestChanged(t *testing.T) {
 		t.Errorf("an unchanged turn changed the encoded state")
 	}
 }
+
+// TestEarlyTimer: a timer fired before its time is armed again, not run.
+func TestEarlyTimer(t *testing.T) {
+	prog, err := Compile("main.bot", "dialog main do\n  pause 60\n  say \"done\"\nend\n", RoleSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSim(t, prog, false)
+	s.m.Turn(s.st, Message("hi"), s.env)
+	var pause Timer
+	for _, tm := range s.st.Timers {
+		if tm.Kind == TimerResume {
+			pause = tm
+		}
+	}
+	res := s.m.Turn(s.st, Input{Kind: InTimer, Timer: pause.ID}, s.env)
+	if len(res.Effects) != 1 || res.Effects[0].Kind != EffArmTimer || !res.Effects[0].At.Equal(pause.At) {
+		t.Fatalf("early fire: effects %v, want it armed again at %v", res.Effects, pause.At)
+	}
+	s.env.Now = pause.At
+	res = s.m.Turn(s.st, Input{Kind: InTimer, Timer: pause.ID}, s.env)
+	if len(res.Effects) == 0 || res.Effects[0].Text != "done" {
+		t.Errorf("on time: effects %v, want done", res.Effects)
+	}
+}

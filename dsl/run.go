@@ -66,8 +66,16 @@ func (m *Machine) resumeQuery(id string, value any, timeout bool) {
 	m.run(co)
 }
 
-// timer handles a fired timer; unknown (already disarmed) timers are ignored.
+// timer handles a fired timer; unknown (already disarmed) timers are
+// ignored, and one that fires before its time (a host's record of it was
+// older) is armed again for its real time.
 func (m *Machine) timer(id uint64) {
+	for _, t := range m.st.Timers {
+		if t.ID == id && t.At.After(m.env.Now) {
+			m.effects = append(m.effects, Effect{Kind: EffArmTimer, Timer: t.ID, At: t.At})
+			return
+		}
+	}
 	t, ok := m.takeTimer(id)
 	if !ok {
 		return

@@ -121,8 +121,9 @@ func (t *transcript) send(n int, line string, conv actors.Conversation, in actor
 	return t.settle()
 }
 
-// settle lets the bot finish: every actor idle, pause/type/query timers
-// fired at once (they cost no simulated time).
+// settle lets the bot finish: every actor idle, with the simulated clock
+// advanced to pause, type and query timers as far as needed (they cost no
+// wall time).
 func (t *transcript) settle() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -131,9 +132,11 @@ func (t *transcript) settle() error {
 			return err
 		}
 		t.collect()
-		if !t.rt.Timers().FireNextAutomatic() {
+		next, ok := t.rt.Timers().NextAutomatic()
+		if !ok {
 			return nil
 		}
+		t.clock.AdvanceTo(next)
 	}
 }
 
