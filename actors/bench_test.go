@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -242,6 +244,11 @@ func BenchmarkIdleConversationMemory(b *testing.B) {
 		rt.Settle(ctx)
 		cancel()
 		per := float64(heapInUse()-before) / n
+		if path := os.Getenv("BENCH_HEAPPROFILE"); path != "" {
+			f, _ := os.Create(path)
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
 		b.ReportMetric(perBare, "B/bare-actor")
 		b.ReportMetric(per, "B/conversation")
 		b.ReportMetric(per-perBare, "B/beyond-actor")

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -25,6 +26,9 @@ type botRT struct {
 	groups        sync.Map // group ids known to exist (created in this process)
 	failed        atomic.Bool
 	masterStopped atomic.Bool
+	machines      machinePool
+	botVar        atomic.Pointer[map[string]any] // the script's read-only bot variable
+	chatLink      func(platform, group string) (string, error)
 	failMu        sync.Mutex
 	failures      []time.Time
 	sup           *actor.PID
@@ -84,5 +88,39 @@ func (c *userCache) release(id string, r *userRecord) {
 	r.refs--
 	if r.refs <= 0 && c.recs[id] == r {
 		delete(c.recs, id)
+	}
+}
+
+// machinePool lends interpreters to turns: an idle instance holds none.
+type machinePool struct{ pool sync.Pool }
+
+// get returns a machine for prog.
+func (p *machinePool) get(prog *dsl.Program) *dsl.Machine {
+	if m, ok := p.pool.Get().(*dsl.Machine); ok && m.Program() == prog {
+		return m
+	}
+	return dsl.NewMachine(prog)
+}
+
+// put returns m, dropping what it still refers to.
+func (p *machinePool) put(m *dsl.Machine) {
+	m.Release()
+	p.pool.Put(m)
+}
+
+// setProgram installs the bot's scripts and what its instances share.
+func (b *botRT) setProgram(prog *dsl.Bot) {
+	v := map[string]any{"id": b.id, "title": prog.Title}
+	b.botVar.Store(&v)
+	b.program.Store(prog)
+}
+
+func (b *botRT) initShared() {
+	r := b.rt
+	b.chatLink = func(platform, group string) (string, error) {
+		if r.opts.ChatLink == nil {
+			return "", fmt.Errorf("chat_link: no public URL is configured")
+		}
+		return r.opts.ChatLink(b.id, platform, group)
 	}
 }

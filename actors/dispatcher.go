@@ -8,16 +8,21 @@ import "sync"
 // a turn (interpreter, expr VM, store) needs more stack than a new
 // goroutine has, so every run paid for a stack copy (about a fifth of the
 // CPU of a persisted turn, measured). Workers keep their grown stacks.
-// When every worker is busy and the queue is full, Schedule falls back to a
-// new goroutine, so it never blocks the sender.
+// The queue is unbounded: workers only ever wait on the store's writer,
+// which never waits on actors, so work always drains (and bursts do not
+// leave thousands of goroutine descriptors behind, which Go never frees).
 type poolDispatcher struct {
-	work       chan func()
+	mu         sync.Mutex
+	cond       *sync.Cond
+	queue      []func()
+	head       int
+	closed     bool
 	throughput int
-	stop       sync.Once
 }
 
-func newPoolDispatcher(workers, queue, throughput int) *poolDispatcher {
-	d := &poolDispatcher{work: make(chan func(), queue), throughput: throughput}
+func newPoolDispatcher(workers, throughput int) *poolDispatcher {
+	d := &poolDispatcher{throughput: throughput}
+	d.cond = sync.NewCond(&d.mu)
 	for i := 0; i < workers; i++ {
 		go d.worker()
 	}
@@ -25,22 +30,41 @@ func newPoolDispatcher(workers, queue, throughput int) *poolDispatcher {
 }
 
 func (d *poolDispatcher) worker() {
-	for fn := range d.work {
+	for {
+		d.mu.Lock()
+		for d.head == len(d.queue) && !d.closed {
+			d.cond.Wait()
+		}
+		if d.head == len(d.queue) {
+			d.mu.Unlock()
+			return
+		}
+		fn := d.queue[d.head]
+		d.queue[d.head] = nil
+		d.head++
+		if d.head == len(d.queue) {
+			d.queue, d.head = d.queue[:0], 0
+		}
+		d.mu.Unlock()
 		fn()
 	}
 }
 
-// Schedule runs fn on a worker, or on a new goroutine if none is free soon.
+// Schedule queues fn for a worker; it never blocks.
 func (d *poolDispatcher) Schedule(fn func()) {
-	select {
-	case d.work <- fn:
-	default:
-		go fn()
-	}
+	d.mu.Lock()
+	d.queue = append(d.queue, fn)
+	d.mu.Unlock()
+	d.cond.Signal()
 }
 
 // Throughput is how many messages a mailbox handles before yielding.
 func (d *poolDispatcher) Throughput() int { return d.throughput }
 
-// close stops the workers once the actor system has shut down.
-func (d *poolDispatcher) close() { d.stop.Do(func() { close(d.work) }) }
+// close stops the workers once the queue is empty.
+func (d *poolDispatcher) close() {
+	d.mu.Lock()
+	d.closed = true
+	d.mu.Unlock()
+	d.cond.Broadcast()
+}

@@ -25,7 +25,7 @@ type instance struct {
 	kind    addrKind
 	conv    Conversation
 	st      *dsl.State
-	m       *dsl.Machine
+	prog    *dsl.Program // what the state is bound to
 	env     dsl.Env
 	user    *userRecord
 	restart bool // an earlier incarnation of this address ran in this actor
@@ -98,7 +98,7 @@ func (a *instance) load(ctx actor.Context) {
 		a.bot.log.Warn("no script for this address", "addr", a.addr, "want", a.kind.role().String())
 	} else {
 		a.st = a.readState(prog)
-		a.m = dsl.NewMachine(prog)
+		a.prog = prog
 		a.env = a.baseEnv()
 		a.rearm()
 	}
@@ -106,7 +106,7 @@ func (a *instance) load(ctx actor.Context) {
 		a.conv, _ = ParseAddress(a.bot.id, a.addr)
 		a.user = a.bot.users.acquire(a.conv.UserID(), a.loadUser)
 	}
-	if a.m != nil && a.kind == kindMaster && !a.st.Started {
+	if a.prog != nil && a.kind == kindMaster && !a.st.Started {
 		a.rt().opts.Coordinators.Master.Create(a.st, a.addr, nil)
 		a.turn(ctx, dsl.Input{Kind: dsl.InStart})
 	}
@@ -143,19 +143,11 @@ func (a *instance) loadUser() (map[string]any, uint64) {
 	return fields, version
 }
 
+// baseEnv is the turn environment; its maps and functions are the bot's,
+// shared by all its instances.
 func (a *instance) baseEnv() dsl.Env {
-	r := a.rt()
-	bot := a.bot.program.Load()
-	return dsl.Env{
-		Rand: r.opts.Rand, Self: a.addr, Limits: r.opts.Limits,
-		Bot: map[string]any{"id": a.bot.id, "title": bot.Title},
-		ChatLink: func(platform, group string) (string, error) {
-			if r.opts.ChatLink == nil {
-				return "", fmt.Errorf("chat_link: no public URL is configured")
-			}
-			return r.opts.ChatLink(a.bot.id, platform, group)
-		},
-	}
+	return dsl.Env{Rand: a.rt().opts.Rand, Self: a.addr, Limits: a.rt().opts.Limits,
+		Bot: *a.bot.botVar.Load(), ChatLink: a.bot.chatLink}
 }
 
 // rearm puts the state's timers back in the timekeeper (after a restart,
@@ -168,7 +160,7 @@ func (a *instance) rearm() {
 
 // handle turns a message into a turn.
 func (a *instance) handle(ctx actor.Context, msg any) {
-	if a.m == nil {
+	if a.prog == nil {
 		return
 	}
 	switch m := msg.(type) {
@@ -236,7 +228,9 @@ func (a *instance) turn(ctx actor.Context, in dsl.Input) {
 	} else {
 		a.env.User = nil
 	}
-	res := a.m.Turn(a.st, in, &a.env)
+	m := a.bot.machines.get(a.prog)
+	res := m.Turn(a.st, in, &a.env)
+	defer a.bot.machines.put(m) // after the effects are copied or dispatched
 	if res.UserChanged {
 		a.user.version++
 		raw, err := dsl.MarshalUser(a.user.fields)
@@ -275,7 +269,7 @@ func (a *instance) unwritten(effects []dsl.Effect) {
 // variables; frames of dialogs the new program lacks are dropped.
 func (a *instance) refreshProgram() {
 	prog := a.bot.programFor(a.kind)
-	if prog == nil || prog == a.m.Program() {
+	if prog == nil || prog == a.prog {
 		return
 	}
 	raw, err := dsl.Marshal(a.st)
@@ -289,7 +283,7 @@ func (a *instance) refreshProgram() {
 		a.bot.log.Error("cannot move to the reloaded script", "addr", a.addr, "err", err)
 		return
 	}
-	a.m = dsl.NewMachine(prog)
+	a.prog = prog
 }
 
 // stateOps builds the writes of a turn: the state, the timer index
@@ -329,6 +323,10 @@ func (a *instance) release(c *committed) {
 		}
 		a.dispatch(t.effects)
 		n++
+	}
+	if n == len(a.outbox) {
+		a.outbox = nil // an idle instance keeps no effects alive
+		return
 	}
 	a.outbox = append(a.outbox[:0], a.outbox[n:]...)
 }

@@ -84,7 +84,7 @@ func NewRuntime(opts Options) (*Runtime, error) {
 		return opts.Logger.With("lib", "protoactor")
 	}))
 	r.timers = NewTimekeeper(opts.Clock, r.fire)
-	r.dispatch = newPoolDispatcher(4*runtime.GOMAXPROCS(0), 4096, 300)
+	r.dispatch = newPoolDispatcher(4*runtime.GOMAXPROCS(0), 300)
 	r.factory = r.system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &factory{} }))
 	return r, nil
 }
@@ -138,7 +138,8 @@ func (r *Runtime) AddBot(id string, prog *dsl.Bot) error {
 		return fmt.Errorf("%w: %s", ErrBotExists, id)
 	}
 	b := &botRT{id: id, rt: r, store: store, log: r.log.With("bot", id)}
-	b.program.Store(prog)
+	b.initShared()
+	b.setProgram(prog)
 	r.bots[id] = b
 	r.mu.Unlock()
 	ready := make(chan struct{})
@@ -178,7 +179,7 @@ func (r *Runtime) Reload(id string, prog *dsl.Bot) error {
 	if b == nil {
 		return fmt.Errorf("%w: %s", ErrUnknownBot, id)
 	}
-	b.program.Store(prog)
+	b.setProgram(prog)
 	return nil
 }
 
@@ -250,6 +251,7 @@ func (r *Runtime) Close() {
 	if err := r.Settle(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		r.log.Warn("closing before settled", "err", err)
 	}
+	r.timers.Close()
 	r.system.Root.StopFuture(r.factory).Wait()
 	r.system.Shutdown()
 	r.dispatch.close()

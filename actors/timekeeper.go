@@ -82,6 +82,16 @@ func (tk *Timekeeper) DisarmBot(bot string) {
 	}
 }
 
+// Close disarms every timer.
+func (tk *Timekeeper) Close() {
+	tk.mu.Lock()
+	defer tk.mu.Unlock()
+	for r, a := range tk.timers {
+		a.stop()
+		delete(tk.timers, r)
+	}
+}
+
 // Len returns the number of armed timers.
 func (tk *Timekeeper) Len() int {
 	tk.mu.Lock()

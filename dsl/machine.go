@@ -139,6 +139,17 @@ type undoRec struct {
 // NewMachine returns a Machine for p.
 func NewMachine(p *Program) *Machine { return &Machine{prog: p} }
 
+// Release drops what the machine still refers to after a turn (the
+// state, the environment, the effects), so that a pooled machine keeps no
+// conversation alive. Result.Effects of the last turn are invalid after it.
+func (m *Machine) Release() {
+	clear(m.effects)
+	clear(m.undo)
+	m.effects, m.undo = m.effects[:0], m.undo[:0]
+	m.st, m.env, m.vars, m.co = nil, nil, nil, nil
+	m.rt = turnRT{}
+}
+
 // Program returns the program the machine runs.
 func (m *Machine) Program() *Program { return m.prog }
 
