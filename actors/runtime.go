@@ -152,6 +152,21 @@ func (r *Runtime) AddBot(id string, prog *dsl.Bot) error {
 	return r.restoreTimers(b)
 }
 
+// RemoveBot stops bot id and all its actors; its data stays in the store.
+func (r *Runtime) RemoveBot(id string) error {
+	r.mu.Lock()
+	b := r.bots[id]
+	delete(r.bots, id)
+	r.mu.Unlock()
+	if b == nil {
+		return fmt.Errorf("%w: %s", ErrUnknownBot, id)
+	}
+	b.failed.Store(true) // directories drop what is still routed to it
+	r.timers.DisarmBot(id)
+	_, err := r.system.Root.RequestFuture(r.factory, &removeBot{pid: b.sup}, 5*time.Second).Result()
+	return err
+}
+
 // restoreTimers arms the bot's durable timers from the store's index.
 func (r *Runtime) restoreTimers(b *botRT) error {
 	return b.store.Scan(persistence.PrefixTimer, func(key string, value []byte) error {

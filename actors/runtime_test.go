@@ -1,0 +1,145 @@
+package actors_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"botserver/actors"
+	"botserver/persistence"
+)
+
+var roomBot = map[string]string{
+	"main.bot": `
+dialog trigger: "open" do
+  spawn_group("~room", [n: 0])
+  say "opened"
+end
+dialog trigger: "bump" do
+  r = query "~room", "bump"
+  say "room says #{r}"
+end
+dialog trigger: "boss" do
+  r = query :master, "hi"
+  say "master says #{r}"
+end`,
+	"master.bot": `
+task event: "hi" do
+  reply "hi"
+end`,
+	"group.bot": `
+task event: "bump" do
+  n = n + 1
+  reply n
+end`,
+}
+
+// TestMasterCrashKeepsGroups: a master that keeps failing is stopped
+// (status: failed) while the bot's groups and conversations go on.
+func TestMasterCrashKeepsGroups(t *testing.T) {
+	s := startServer(t, t.TempDir(), actors.Options{Restart: actors.RestartPolicy{Max: 100, Within: time.Minute}},
+		map[string]map[string]string{"r": roomBot})
+	defer s.stop()
+	s.say("r", "alice", "open")
+	s.say("r", "alice", "bump")
+	s.say("r", "alice", "boss")
+	if got := s.texts("alice"); len(got) != 3 || got[1] != "room says 1" || got[2] != "master says hi" {
+		t.Fatalf("got %q", got)
+	}
+	for i := 0; i < 5; i++ {
+		if err := s.rt.Crash("r", actors.MasterAddr); err != nil {
+			t.Fatal(err)
+		}
+		s.settle()
+	}
+	s.say("r", "alice", "bump")
+	if got, want := s.last("alice"), "room says 2"; got != want {
+		t.Errorf("after master crashes the group answered %q, want %q", got, want)
+	}
+	s.say("r", "alice", "boss")
+	if got, want := s.last("alice"), "master says hi"; got != want {
+		t.Errorf("the restarted master answered %q, want %q", got, want)
+	}
+}
+
+// TestCorruptStateReported: a state that cannot be decoded is reported for
+// that key (metric and log) and the conversation starts afresh; other
+// conversations are untouched.
+func TestCorruptStateReported(t *testing.T) {
+	s := startServer(t, t.TempDir(), actors.Options{IdleAfter: 10 * time.Millisecond}, map[string]map[string]string{"counter": counterBot})
+	defer s.stop()
+	s.say("counter", "alice", "hi")
+	s.say("counter", "alice", "inc")
+	s.say("counter", "bob", "hi")
+	s.say("counter", "bob", "inc")
+	s.texts("alice")
+	s.texts("bob")
+	waitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "sessions to passivate")
+	store, _ := s.db.Bot("counter")
+	if err := store.WriteSync(persistence.Op{Key: persistence.StateKey("test:alice"), Value: []byte{0xff, 0xff, 0xff}}); err != nil {
+		t.Fatal(err)
+	}
+	s.say("counter", "alice", "hello")
+	if got := s.last("alice"); got != "ready" {
+		t.Errorf("alice after corruption got %q, want a fresh start (ready)", got)
+	}
+	if n := s.rt.Metrics().CorruptStates.Load(); n != 1 {
+		t.Errorf("corrupt states counted: %d, want 1", n)
+	}
+	s.say("counter", "bob", "inc")
+	if got := s.last("bob"); got != "n=2" {
+		t.Errorf("bob got %q, want n=2", got)
+	}
+}
+
+// TestTimerWakesPassivated: a timer of a passivated instance brings it back.
+func TestTimerWakesPassivated(t *testing.T) {
+	s := startServer(t, t.TempDir(), actors.Options{IdleAfter: 10 * time.Millisecond}, map[string]map[string]string{"t": {"main.bot": `
+dialog main do
+  say "see you in a minute"
+  pause 60
+  say "a minute later"
+end`}})
+	defer s.stop()
+	s.say("t", "alice", "hi")
+	s.texts("alice")
+	waitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "the session to passivate")
+	s.clock.Advance(time.Minute)
+	s.settle()
+	if got := s.last("alice"); got != "a minute later" {
+		t.Errorf("got %q", got)
+	}
+}
+
+// TestAddRemoveBot: bots come and go at run time; a removed bot's data
+// stays for when it is added again.
+func TestAddRemoveBot(t *testing.T) {
+	s := startServer(t, t.TempDir(), actors.Options{}, nil)
+	defer s.stop()
+	if err := s.rt.AddBot("c", compileBot(t, counterBot)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.rt.AddBot("c", compileBot(t, counterBot)); !errors.Is(err, actors.ErrBotExists) {
+		t.Errorf("adding a running bot: %v, want ErrBotExists", err)
+	}
+	if err := s.rt.AddBot("Bad Id", compileBot(t, counterBot)); err == nil {
+		t.Errorf("a bad bot id was accepted")
+	}
+	s.say("c", "alice", "hi")
+	s.say("c", "alice", "inc")
+	if err := s.rt.RemoveBot("c"); err != nil {
+		t.Fatal(err)
+	}
+	err := s.rt.Deliver(actors.Conversation{Bot: "c", Platform: "test", User: "alice"}, actors.Inbound{Text: "inc"})
+	if !errors.Is(err, actors.ErrUnknownBot) {
+		t.Errorf("deliver to a removed bot: %v, want ErrUnknownBot", err)
+	}
+	if err := s.rt.AddBot("c", compileBot(t, counterBot)); err != nil {
+		t.Fatal(err)
+	}
+	s.texts("alice")
+	s.say("c", "alice", "inc")
+	if got := s.last("alice"); got != "n=2" {
+		t.Errorf("after remove and add got %q, want n=2", got)
+	}
+}
