@@ -3,8 +3,10 @@
 // instance) that runs its bot's dsl program over state persisted after
 // every turn.
 //
-// Tree: a factory actor → one bot supervisor per bot → a directory each for
-// sessions, the master and groups → instances. Directories route messages
+// Tree: BotFactory → Superintendent (validates the configuration and only
+// then starts) → the Endpoint service and the factory supervisor → one bot
+// supervisor per bot → a directory each for sessions, the master and
+// groups → instances. Directories route messages
 // by address ("web:u1", "master", "~room"), start instances on demand,
 // passivate idle ones without losing messages, and apply the restart
 // policy. An instance loads its state when it starts, handles one input per

@@ -33,6 +33,11 @@ type Options struct {
 	ChatLink func(bot, platform, group string) (string, error)
 	// Coordinators make masters and groups (coordinators.Kinds()); required.
 	Coordinators Coordinators
+	// Validate checks the configuration before anything starts; an error
+	// stops NewRuntime, which reports it.
+	Validate func() error
+	// Endpoint, if set, is started beside the bots (the HTTP server).
+	Endpoint Service
 }
 
 // Runtime runs bots: one actor per conversation, master and group, under
@@ -45,7 +50,8 @@ type Runtime struct {
 	log      *slog.Logger
 	activity atomic.Int64 // messages and writes in flight; 0 when settled
 	metrics  *Metrics
-	factory  *actor.PID
+	factory  atomic.Pointer[actor.PID] // the factory supervisor
+	root     *actor.PID                // the bot factory
 	dispatch *poolDispatcher
 
 	mu        sync.RWMutex
@@ -85,7 +91,14 @@ func NewRuntime(opts Options) (*Runtime, error) {
 	}))
 	r.timers = NewTimekeeper(opts.Clock, r.fire)
 	r.dispatch = newPoolDispatcher(4*runtime.GOMAXPROCS(0), 300)
-	r.factory = r.system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &factory{} }))
+	ready := make(chan error, 1)
+	r.root = r.system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &botFactory{rt: r, ready: ready} }))
+	if err := <-ready; err != nil {
+		r.system.Root.StopFuture(r.root).Wait()
+		r.system.Shutdown()
+		r.dispatch.close()
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -143,7 +156,7 @@ func (r *Runtime) AddBot(id string, prog *dsl.Bot) error {
 	r.bots[id] = b
 	r.mu.Unlock()
 	ready := make(chan struct{})
-	pid, err := r.system.Root.RequestFuture(r.factory, &addBot{bot: b, ready: ready}, 5*time.Second).Result()
+	pid, err := r.system.Root.RequestFuture(r.factory.Load(), &addBot{bot: b, ready: ready}, 5*time.Second).Result()
 	if err != nil {
 		return fmt.Errorf("cannot start bot %s: %w", id, err)
 	}
@@ -163,7 +176,7 @@ func (r *Runtime) RemoveBot(id string) error {
 	}
 	b.failed.Store(true) // directories drop what is still routed to it
 	r.timers.DisarmBot(id)
-	_, err := r.system.Root.RequestFuture(r.factory, &removeBot{pid: b.sup}, 5*time.Second).Result()
+	_, err := r.system.Root.RequestFuture(r.factory.Load(), &removeBot{pid: b.sup}, 5*time.Second).Result()
 	return err
 }
 
@@ -267,7 +280,7 @@ func (r *Runtime) Close() {
 		r.log.Warn("closing before settled", "err", err)
 	}
 	r.timers.Close()
-	r.system.Root.StopFuture(r.factory).Wait()
+	r.system.Root.StopFuture(r.root).Wait()
 	r.system.Shutdown()
 	r.dispatch.close()
 }
