@@ -24,6 +24,7 @@ type botRT struct {
 	dirs          [3]*actor.PID // by addrKind: sessions, master, groups
 	users         userCache
 	groups        sync.Map // group ids known to exist (created in this process)
+	restarting    sync.Map // addresses whose instance is restarting
 	failed        atomic.Bool
 	masterStopped atomic.Bool
 	machines      machinePool
@@ -48,14 +49,16 @@ func (b *botRT) programFor(k addrKind) *dsl.Program {
 	return b.program.Load().Program(k.role())
 }
 
-// userRecord is the user.* record shared by a user's conversations. Turns
-// hold mu while they run, so two conversations of one user never write it
-// at once; version orders its writes.
+// userRecord is the user.* record shared by a user's conversations, kept
+// while any of them is resident. Turns hold mu while they run, so two
+// conversations of one user never write it at once; version orders its
+// writes. At rest it is its encoded bytes (tens of bytes): a turn decodes
+// it into the map the script sees, and encodes it again if it changed.
 type userRecord struct {
 	mu      sync.Mutex
-	fields  map[string]any
+	raw     []byte // encoded fields; nil when the user has none stored
 	version uint64
-	refs    int
+	refs    int // resident conversations (guarded by userCache.mu)
 }
 
 // userCache holds the records of users with resident conversations.
@@ -65,7 +68,7 @@ type userCache struct {
 }
 
 // acquire returns the record of user id, loading it with load on first use.
-func (c *userCache) acquire(id string, load func() (map[string]any, uint64)) *userRecord {
+func (c *userCache) acquire(id string, load func() ([]byte, uint64)) *userRecord {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.recs == nil {
@@ -73,15 +76,15 @@ func (c *userCache) acquire(id string, load func() (map[string]any, uint64)) *us
 	}
 	r := c.recs[id]
 	if r == nil {
-		fields, version := load()
-		r = &userRecord{fields: fields, version: version}
+		raw, version := load()
+		r = &userRecord{raw: raw, version: version}
 		c.recs[id] = r
 	}
 	r.refs++
 	return r
 }
 
-// release drops a reference; the record leaves memory with the last one.
+// release drops a conversation's reference; the last one frees the record.
 func (c *userCache) release(id string, r *userRecord) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -76,10 +76,7 @@ func (f *factory) Receive(ctx actor.Context) {
 	case *addBot:
 		bot := msg.bot
 		props := actor.PropsFromProducer(func() actor.Actor { return &botSupervisor{bot: bot, ready: msg.ready} })
-		pid, err := ctx.SpawnNamed(props, "bot-"+bot.id)
-		if err != nil {
-			panic(err)
-		}
+		pid := ctx.SpawnPrefix(props, "bot-"+bot.id+"-") // unique: a removed bot may not have stopped yet
 		ctx.Respond(pid)
 	case *removeBot:
 		ctx.Stop(msg.pid)

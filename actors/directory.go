@@ -1,7 +1,7 @@
 package actors
 
 import (
-	"sync/atomic"
+	"fmt"
 	"time"
 
 	"botserver/persistence"
@@ -32,6 +32,7 @@ var DefaultRestartPolicy = RestartPolicy{Max: 10, Within: 10 * time.Second}
 type directory struct {
 	bot      *botRT
 	kind     addrKind
+	props    *actor.Props // one for all instances: each takes its address from its name
 	children map[string]*child
 	byPID    map[string]string
 	stopped  map[string]bool // addresses stopped for failing too often
@@ -44,7 +45,8 @@ type child struct {
 }
 
 func newDirectory(bot *botRT, kind addrKind) actor.Actor {
-	return &directory{bot: bot, kind: kind, children: map[string]*child{}, byPID: map[string]string{}, stopped: map[string]bool{}}
+	props := actor.PropsFromProducer(func() actor.Actor { return &instance{bot: bot} }, actor.WithDispatcher(bot.rt.dispatch))
+	return &directory{bot: bot, kind: kind, props: props, children: map[string]*child{}, byPID: map[string]string{}, stopped: map[string]bool{}}
 }
 
 // Receive handles routing, passivation and children's ends.
@@ -56,7 +58,7 @@ func (d *directory) Receive(ctx actor.Context) {
 		d.spawnGroup(ctx, msg)
 		d.bot.rt.activity.Add(-1)
 	case *passivate:
-		if addr, ok := d.byPID[ctx.Sender().String()]; ok {
+		if addr, ok := d.byPID[ctx.Sender().Id]; ok {
 			c := d.children[addr]
 			c.stopping = true
 			ctx.Poison(c.pid)
@@ -87,26 +89,26 @@ func (d *directory) route(ctx actor.Context, addr string, msg any) {
 	ctx.Send(c.pid, msg)
 }
 
+// spawn starts the instance of addr, named by its address (an address is
+// never spawned twice at once: see terminated).
 func (d *directory) spawn(ctx actor.Context, addr string) *child {
-	bot, incarnations := d.bot, new(atomic.Int32)
-	props := actor.PropsFromProducer(func() actor.Actor {
-		// the producer runs again, on the child's goroutine, for every restart
-		return newInstance(bot, addr, incarnations.Add(1) > 1)
-	}, actor.WithDispatcher(bot.rt.dispatch))
-	pid := ctx.Spawn(props)
+	pid, err := ctx.SpawnNamed(d.props, addr)
+	if err != nil {
+		panic(fmt.Errorf("cannot start %s: %w", addr, err))
+	}
 	c := &child{pid: pid}
 	d.children[addr] = c
-	d.byPID[pid.String()] = addr
+	d.byPID[pid.Id] = addr
 	return c
 }
 
 // terminated respawns a passivated child that got messages meanwhile.
 func (d *directory) terminated(ctx actor.Context, who *actor.PID) {
-	addr, ok := d.byPID[who.String()]
+	addr, ok := d.byPID[who.Id]
 	if !ok {
 		return
 	}
-	delete(d.byPID, who.String())
+	delete(d.byPID, who.Id)
 	c := d.children[addr]
 	delete(d.children, addr)
 	if !c.stopping { // stopped by the restart policy
@@ -161,7 +163,7 @@ func (d *directory) spawnGroup(ctx actor.Context, g *spawnGroup) {
 // HandleFailure applies the restart policy to a failing instance and counts
 // the failure against the bot; a bot over its intensity is marked failed.
 func (d *directory) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, reason any, msg any) {
-	addr := d.byPID[child.String()]
+	addr := d.byPID[child.Id]
 	d.bot.log.Error("actor failed", "addr", addr, "reason", reason)
 	d.bot.rt.metrics.restart(d.bot.id)
 	switch msg.(type) {

@@ -3,6 +3,7 @@ package actors
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"botserver/dsl"
 	"botserver/persistence"
@@ -27,8 +28,8 @@ type instance struct {
 	st      *dsl.State
 	prog    *dsl.Program // what the state is bound to
 	env     dsl.Env
-	user    *userRecord
-	restart bool // an earlier incarnation of this address ran in this actor
+	user    *userRecord // sessions: the user's record, while resident
+	restart bool        // an earlier incarnation of this address ran in this actor
 	seq     uint64
 	outbox  []turnOut
 }
@@ -37,10 +38,6 @@ type instance struct {
 type turnOut struct {
 	seq     uint64
 	effects []dsl.Effect
-}
-
-func newInstance(bot *botRT, addr string, restart bool) actor.Actor {
-	return &instance{bot: bot, addr: addr, kind: kindOf(addr), restart: restart}
 }
 
 func (a *instance) rt() *Runtime { return a.bot.rt }
@@ -64,12 +61,18 @@ func (a *instance) Receive(ctx actor.Context) {
 		if len(a.outbox) == 0 {
 			ctx.Request(ctx.Parent(), &passivate{}) // Request: the directory needs the sender
 		}
-	case *actor.Stopping, *actor.Restarting:
+	case *actor.Restarting:
+		a.bot.restarting.Store(a.addr, true) // the next incarnation must wait for our writes
+		a.stop()
+	case *actor.Stopping:
 		a.stop()
 	}
 }
 
 func (a *instance) start(ctx actor.Context) {
+	a.addr = strings.TrimPrefix(ctx.Self().Id, ctx.Parent().Id+"/")
+	a.kind = kindOf(a.addr)
+	_, a.restart = a.bot.restarting.LoadAndDelete(a.addr)
 	a.bot.active[a.kind].Add(1)
 	if d := a.rt().opts.IdleAfter; d > 0 {
 		ctx.SetReceiveTimeout(d)
@@ -129,18 +132,29 @@ func (a *instance) readState(prog *dsl.Program) *dsl.State {
 	return st
 }
 
-func (a *instance) loadUser() (map[string]any, uint64) {
+func (a *instance) loadUser() ([]byte, uint64) {
 	raw, version, err := a.bot.store.GetVersioned(persistence.UserKey(a.conv.UserID()))
+	if err != nil && !errors.Is(err, persistence.ErrNotFound) {
+		a.bot.log.Error("cannot load user record", "user", a.conv.UserID(), "err", err)
+	}
+	return raw, version
+}
+
+// userFields decodes the record into the map a turn's script sees, with
+// the fields the platform knows.
+func (a *instance) userFields(rec *userRecord) map[string]any {
 	fields := map[string]any{}
-	if err == nil {
-		if fields, err = dsl.UnmarshalUser(raw); err != nil {
-			a.bot.log.Error("cannot load user record", "user", a.conv.UserID(), "err", err)
+	if len(rec.raw) > 0 {
+		var err error
+		if fields, err = dsl.UnmarshalUser(rec.raw); err != nil {
+			a.bot.log.Error("corrupt user record", "user", a.conv.UserID(), "err", err)
+			a.rt().metrics.corrupt()
 			fields = map[string]any{}
 		}
 	}
 	fields["id"] = a.conv.UserID()
 	fields["channel"] = a.conv.Platform
-	return fields, version
+	return fields
 }
 
 // baseEnv is the turn environment; its maps and functions are the bot's,
@@ -174,8 +188,7 @@ func (a *instance) handle(ctx actor.Context, msg any) {
 func (a *instance) deliver(ctx actor.Context, d *deliver) {
 	if a.kind == kindSession {
 		a.joinOnce(ctx)
-		a.rename(d.name)
-		a.turn(ctx, d.in)
+		a.turnNamed(ctx, d.in, d.name)
 		return
 	}
 	coord := a.rt().opts.Coordinators.of(a.kind)
@@ -204,43 +217,34 @@ func (a *instance) joinOnce(ctx actor.Context) {
 	a.commit(ctx, a.stateOps(a.timerOps(nil), nil), []dsl.Effect{join})
 }
 
-// rename records the platform's display name of the user.
-func (a *instance) rename(name string) {
-	if name == "" || a.user == nil {
-		return
-	}
-	a.user.mu.Lock()
-	defer a.user.mu.Unlock()
-	if a.user.fields["name"] != name {
-		a.user.fields["name"] = name
-	}
-}
-
 // turn runs one input and commits its state.
-func (a *instance) turn(ctx actor.Context, in dsl.Input) {
+func (a *instance) turn(ctx actor.Context, in dsl.Input) { a.turnNamed(ctx, in, "") }
+
+// turnNamed runs one input; name is the user's display name on the
+// platform, recorded in user.name when it changes.
+func (a *instance) turnNamed(ctx actor.Context, in dsl.Input, name string) {
 	a.refreshProgram()
 	before := append([]dsl.Timer(nil), a.st.Timers...)
 	a.env.Now = a.rt().clock.Now()
+	rec := a.user
 	var userOp *persistence.Op
-	if a.user != nil {
-		a.user.mu.Lock()
-		a.env.User = a.user.fields
-	} else {
-		a.env.User = nil
+	if rec != nil {
+		rec.mu.Lock()
+		a.env.User = a.userFields(rec)
 	}
 	m := a.bot.machines.get(a.prog)
-	res := m.Turn(a.st, in, &a.env)
 	defer a.bot.machines.put(m) // after the effects are copied or dispatched
-	if res.UserChanged {
-		a.user.version++
-		raw, err := dsl.MarshalUser(a.user.fields)
-		if err != nil {
-			panic(fmt.Errorf("cannot encode user %s: %w", a.conv.UserID(), err))
-		}
-		userOp = &persistence.Op{Key: persistence.UserKey(a.conv.UserID()), Value: raw, Version: a.user.version}
+	renamed := rec != nil && name != "" && a.env.User["name"] != name
+	if renamed {
+		a.env.User["name"] = name
 	}
-	if a.user != nil {
-		a.user.mu.Unlock()
+	res := m.Turn(a.st, in, &a.env)
+	if rec != nil {
+		if res.UserChanged || renamed {
+			userOp = a.userWrite(rec, a.env.User)
+		}
+		rec.mu.Unlock()
+		a.env.User = nil
 	}
 	a.rt().metrics.turn(a.bot.id, res)
 	if res.Err != nil {
@@ -263,6 +267,18 @@ func (a *instance) unwritten(effects []dsl.Effect) {
 		return
 	}
 	a.outbox = append(a.outbox, turnOut{seq: a.seq, effects: append([]dsl.Effect(nil), effects...)})
+}
+
+// userWrite stores the turn's fields in the record, bumps its version and
+// returns its write (under rec.mu).
+func (a *instance) userWrite(rec *userRecord, fields map[string]any) *persistence.Op {
+	raw, err := dsl.MarshalUser(fields)
+	if err != nil {
+		panic(fmt.Errorf("cannot encode user %s: %w", a.conv.UserID(), err))
+	}
+	rec.raw = raw
+	rec.version++
+	return &persistence.Op{Key: persistence.UserKey(a.conv.UserID()), Value: raw, Version: rec.version}
 }
 
 // refreshProgram moves a running instance to a reloaded program, keeping its
