@@ -27,7 +27,6 @@ type instance struct {
 	conv    Conversation
 	st      *dsl.State
 	prog    *dsl.Program // what the state is bound to
-	env     dsl.Env
 	user    *userRecord // sessions: the user's record, while resident
 	restart bool        // an earlier incarnation of this address ran in this actor
 	seq     uint64
@@ -102,7 +101,6 @@ func (a *instance) load(ctx actor.Context) {
 	} else {
 		a.st = a.readState(prog)
 		a.prog = prog
-		a.env = a.baseEnv()
 		a.rearm()
 	}
 	if a.kind == kindSession {
@@ -157,10 +155,11 @@ func (a *instance) userFields(rec *userRecord) map[string]any {
 	return fields
 }
 
-// baseEnv is the turn environment; its maps and functions are the bot's,
-// shared by all its instances.
-func (a *instance) baseEnv() dsl.Env {
-	return dsl.Env{Rand: a.rt().opts.Rand, Self: a.addr, Limits: a.rt().opts.Limits,
+// env is a turn's environment; its maps and functions are the bot's,
+// shared by all its instances. The machine copies it, so it stays on the
+// stack rather than costing every idle instance its size.
+func (a *instance) env() dsl.Env {
+	return dsl.Env{Now: a.rt().clock.Now(), Rand: a.rt().opts.Rand, Self: a.addr, Limits: a.rt().opts.Limits,
 		Bot: *a.bot.botVar.Load(), ChatLink: a.bot.chatLink}
 }
 
@@ -225,26 +224,25 @@ func (a *instance) turn(ctx actor.Context, in dsl.Input) { a.turnNamed(ctx, in, 
 func (a *instance) turnNamed(ctx actor.Context, in dsl.Input, name string) {
 	a.refreshProgram()
 	before := append([]dsl.Timer(nil), a.st.Timers...)
-	a.env.Now = a.rt().clock.Now()
+	env := a.env()
 	rec := a.user
 	var userOp *persistence.Op
 	if rec != nil {
 		rec.mu.Lock()
-		a.env.User = a.userFields(rec)
+		env.User = a.userFields(rec)
 	}
 	m := a.bot.machines.get(a.prog)
 	defer a.bot.machines.put(m) // after the effects are copied or dispatched
-	renamed := rec != nil && name != "" && a.env.User["name"] != name
+	renamed := rec != nil && name != "" && env.User["name"] != name
 	if renamed {
-		a.env.User["name"] = name
+		env.User["name"] = name
 	}
-	res := m.Turn(a.st, in, &a.env)
+	res := m.Turn(a.st, in, &env)
 	if rec != nil {
 		if res.UserChanged || renamed {
-			userOp = a.userWrite(rec, a.env.User)
+			userOp = a.userWrite(rec, env.User)
 		}
 		rec.mu.Unlock()
-		a.env.User = nil
 	}
 	a.rt().metrics.turn(a.bot.id, res)
 	if res.Err != nil {

@@ -189,10 +189,12 @@ func (m *Machine) eval(e *Expr) any {
 	switch e.kind {
 	case exConst:
 		return e.val
-	case exGlobal, exEnv:
+	case exGlobal:
 		return m.vars[e.name]
+	case exEnv:
+		return m.envMap[e.name]
 	case exLocal:
-		l, _ := m.vars["__l"].(map[string]any)
+		l, _ := m.envMap["__l"].(map[string]any)
 		return l[e.name]
 	case exPath:
 		v := m.eval(e.root)
@@ -204,7 +206,7 @@ func (m *Machine) eval(e *Expr) any {
 	case exTemplate:
 		return m.template(e)
 	}
-	v, err := m.vm.Run(e.prog, m.vars)
+	v, err := m.vm.Run(e.prog, m.envMap)
 	if err != nil {
 		m.abort(runtimePos(e, err), "%s", runtimeMessage(err))
 	}
@@ -280,7 +282,7 @@ func (m *Machine) strings(e *Expr, what string) []string {
 
 // runConst evaluates a constant expression at compile time.
 func runConst(e *Expr) (v any, err error) {
-	env := map[string]any{"__rt": &turnRT{}}
+	env := map[string]any{"__rt": &turnRT{}, "__v": map[string]any{}}
 	defer func() {
 		if r := recover(); r != nil {
 			err = errors.New("cannot be computed when the script is compiled")

@@ -189,7 +189,7 @@ func exprError(tr *translator, err error, at Pos) *Error {
 
 // cleanExprMessage hides the names of the generated source.
 func cleanExprMessage(msg string) string {
-	r := strings.NewReplacer("__l.", "", "__user", "user", "__event", "event", "__bot", "bot",
+	r := strings.NewReplacer("__l.", "", "__v.", "", "__user", "user", "__event", "event", "__bot", "bot",
 		"__members", "members", "__group", "group", "__add", "+", "__str", "interpolation")
 	return r.Replace(msg)
 }

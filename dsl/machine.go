@@ -97,9 +97,11 @@ type Machine struct {
 	prog    *Program
 	vm      vm.VM
 	st      *State
-	env     *Env
+	env     *Env // points at envVal during a turn
+	envVal  Env
 	lim     Limits
-	vars    map[string]any
+	vars    map[string]any // the state's variables
+	envMap  map[string]any // what expressions read: __v (vars) and the runtime's names
 	effects []Effect
 	undo    []undoRec
 	steps   int
@@ -145,8 +147,10 @@ func NewMachine(p *Program) *Machine { return &Machine{prog: p} }
 func (m *Machine) Release() {
 	clear(m.effects)
 	clear(m.undo)
+	clear(m.envMap)
 	m.effects, m.undo = m.effects[:0], m.undo[:0]
 	m.st, m.env, m.vars, m.co = nil, nil, nil, nil
+	m.envVal = Env{}
 	m.rt = turnRT{}
 }
 
@@ -160,7 +164,8 @@ func (m *Machine) abort(p Pos, format string, args ...any) {
 	panic(turnAbort{&RuntimeError{Pos: p, Msg: fmt.Sprintf(format, args...)}})
 }
 
-// Turn runs one input against st. On a run-time error st is restored to
+// Turn runs one input against st, with env copied for the turn (its User
+// map is written in place). On a run-time error st is restored to
 // what it was before the turn, __error__ runs if the script defines it, and
 // Result.Err says what failed.
 func (m *Machine) Turn(st *State, in Input, env *Env) Result {
@@ -178,10 +183,12 @@ func (m *Machine) Turn(st *State, in Input, env *Env) Result {
 	return Result{Effects: m.effects, Err: err, UserChanged: m.userSet, Changed: changed, Steps: m.steps}
 }
 
-func (m *Machine) begin(st *State, env *Env) {
+func (m *Machine) begin(st *State, caller *Env) {
 	if st.Vars == nil {
 		st.Vars = map[string]any{}
 	}
+	m.envVal = *caller // a copy: the caller's Env need not outlive the call
+	env := &m.envVal
 	m.st, m.env, m.vars = st, env, st.Vars
 	m.lim = env.Limits.withDefaults()
 	m.effects, m.undo = m.effects[:0], m.undo[:0]
@@ -193,16 +200,17 @@ func (m *Machine) begin(st *State, env *Env) {
 	if env.User == nil {
 		env.User = map[string]any{}
 	}
-	m.vars["__rt"] = &m.rt
-	m.vars["__user"] = env.User
-	m.vars["__bot"] = env.Bot
-	m.vars["__l"] = nil
-	m.vars["__event"] = nil
+	if m.envMap == nil {
+		m.envMap = make(map[string]any, 8)
+	}
+	e := m.envMap
+	e["__v"], e["__rt"], e["__user"], e["__bot"] = m.vars, &m.rt, env.User, env.Bot
+	e["__l"], e["__event"], e["__group"], e["__members"] = nil, nil, nil, nil
 	if st.Group != "" {
-		m.vars["__group"] = st.Group
+		e["__group"] = st.Group
 	}
 	if m.prog.Role == RoleGroup {
-		m.vars["__members"] = stringsToList(st.Members)
+		e["__members"] = stringsToList(st.Members)
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 
 // event handles an event or a query from another instance or the client.
 func (m *Machine) event(ev *Event) {
-	m.vars["__event"] = ev.asMap()
+	m.envMap["__event"] = ev.asMap()
 	pr := m.pick(m.prog.events[ev.Name], nil)
 	if pr == nil {
 		return
@@ -140,14 +140,14 @@ func (m *Machine) run(co *Coroutine) {
 // enter points the expression environment at frame f.
 func (m *Machine) enter(co *Coroutine, f *Frame) {
 	m.co = co
-	m.vars["__l"] = f.Locals
+	m.envMap["__l"] = f.Locals
 	for i := len(co.Frames) - 1; i >= 0; i-- {
 		if ev := co.Frames[i].Event; ev != nil {
-			m.vars["__event"] = ev.asMap()
+			m.envMap["__event"] = ev.asMap()
 			return
 		}
 	}
-	m.vars["__event"] = nil
+	m.envMap["__event"] = nil
 }
 
 func (m *Machine) step(in *instr) {

@@ -178,12 +178,21 @@ func (tr *translator) ident(t, prev, next token) {
 		tr.emit(t.pos, name) // a function: checked by the patcher
 		return
 	}
-	if r, ok := runtimeNames[name]; ok {
+	switch r, ok := runtimeNames[name]; {
+	case ok:
 		name = r
-	} else if strings.HasPrefix(name, "_") && len(name) > 1 {
+	case strings.HasPrefix(name, "_") && len(name) > 1:
 		name = "__l." + name
+	case !exprWords[name]:
+		name = "__v." + name // a script variable
 	}
 	tr.emit(t.pos, name)
+}
+
+// exprWords are names expr itself gives a meaning: they stay as written.
+var exprWords = map[string]bool{
+	"true": true, "false": true, "nil": true, "and": true, "or": true, "not": true, "in": true,
+	"matches": true, "contains": true, "startsWith": true, "endsWith": true, "let": true,
 }
 
 // keyContext reports whether `name:` here is a map key: inside {}, a keyword

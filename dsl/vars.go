@@ -39,7 +39,7 @@ func (m *Machine) checked(v any, at Pos) any {
 
 // locals returns the running frame's locals, creating them on first use.
 func (m *Machine) locals(at Pos) map[string]any {
-	if l, ok := m.vars["__l"].(map[string]any); ok && l != nil {
+	if l, ok := m.envMap["__l"].(map[string]any); ok && l != nil {
 		return l
 	}
 	f := m.current()
@@ -47,7 +47,7 @@ func (m *Machine) locals(at Pos) map[string]any {
 		m.abort(at, "no dialog is running to hold local variables")
 	}
 	f.Locals = map[string]any{}
-	m.vars["__l"] = f.Locals
+	m.envMap["__l"] = f.Locals
 	return f.Locals
 }
 
