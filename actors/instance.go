@@ -27,8 +27,8 @@ type instance struct {
 	conv    Conversation
 	st      *dsl.State
 	prog    *dsl.Program // what the state is bound to
-	user    *userRecord // sessions: the user's record, while resident
-	restart bool        // an earlier incarnation of this address ran in this actor
+	user    *userRecord  // sessions: the user's record, while resident
+	restart bool         // an earlier incarnation of this address ran in this actor
 	seq     uint64
 	outbox  []turnOut
 }
