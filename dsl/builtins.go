@@ -240,11 +240,7 @@ func builtinSplit(args []any) (any, error) {
 	} else {
 		parts = strings.Fields(s)
 	}
-	out := make([]any, len(parts))
-	for i, p := range parts {
-		out[i] = p
-	}
-	return out, nil
+	return stringsToList(parts), nil
 }
 
 // builtinKeys returns the keys of a map, sorted.
@@ -253,12 +249,7 @@ func builtinKeys(args []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := sortedMapKeys(m)
-	out := make([]any, len(keys))
-	for i, k := range keys {
-		out[i] = k
-	}
-	return out, nil
+	return stringsToList(sortedMapKeys(m)), nil
 }
 
 // builtinValues returns the values of a map in the order of their sorted

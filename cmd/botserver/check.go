@@ -16,18 +16,24 @@ import (
 // runCheck compiles each bot folder and prints every error, or a one-line
 // summary per good bot. It exits 1 when any folder has errors.
 func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	return forEachDir("check", args, stdout, stderr, checkDir)
+}
+
+// forEachDir runs a command that takes bot folders: usage errors exit 2,
+// a folder that fails makes it exit 1.
+func forEachDir(name string, args []string, stdout, stderr io.Writer, run func(dir string, stdout, stderr io.Writer) bool) int {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: botserver check DIR...")
+		fmt.Fprintf(stderr, "usage: botserver %s DIR...\n", name)
 		return 2
 	}
 	code := 0
 	for _, dir := range fs.Args() {
-		if !checkDir(dir, stdout, stderr) {
+		if !run(dir, stdout, stderr) {
 			code = 1
 		}
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,22 +15,7 @@ import (
 // in-memory store on simulated time, and reports each failing line with
 // what was expected and what came. It exits 1 when any line failed.
 func runTest(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: botserver test DIR...")
-		return 2
-	}
-	code := 0
-	for _, dir := range fs.Args() {
-		if !testDir(dir, stdout, stderr) {
-			code = 1
-		}
-	}
-	return code
+	return forEachDir("test", args, stdout, stderr, testDir)
 }
 
 func testDir(dir string, stdout, stderr io.Writer) bool {
