@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"botserver/actors"
+	"botserver/coordinators"
 	"botserver/persistence"
+	"botserver/platforms/platformtest"
 )
 
 var roomBot = map[string]string{
@@ -142,4 +144,49 @@ func TestAddRemoveBot(t *testing.T) {
 	if got := s.last("alice"); got != "n=2" {
 		t.Errorf("after remove and add got %q, want n=2", got)
 	}
+}
+
+// TestMutualQueryRealTime: a conversation queries the master, which
+// queries the conversation back before answering; on the real clock both
+// answers come before the 1-second query timeout (neither actor blocks).
+func TestMutualQueryRealTime(t *testing.T) {
+	db, err := persistence.Open(persistence.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	p := platformtest.New()
+	rt.RegisterPlatform(platformtest.Name, p)
+	bot := compileBot(t, map[string]string{
+		"main.bot": `dialog trigger: "ping back" do
+  r = query :master, "ping back"
+  say r
+end
+task event: "who are you" do
+  reply user.name
+end`,
+		"master.bot": `task event: "ping back" do
+  name = query event.sender, "who are you"
+  reply "pong to #{name}"
+end`,
+	})
+	if err := rt.AddBot("pp", bot); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := rt.Deliver(platformtest.Conv("pp", "alice", ""), actors.Inbound{Text: "ping back", Name: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []actors.Outgoing
+	waitFor(t, 5*time.Second, func() bool { got = append(got, p.Take("test:alice")...); return len(got) > 0 }, "the answer")
+	took := time.Since(start)
+	if got[0].Text != "pong to alice" {
+		t.Fatalf("got %q, want pong to alice (a timeout would say pong to timeout)", got[0].Text)
+	}
+	t.Logf("mutual query answered in %v", took) // a timeout would have answered "pong to timeout"
 }
