@@ -3,7 +3,6 @@ package actors
 import (
 	"encoding/binary"
 	"strconv"
-	"strings"
 	"time"
 
 	"botserver/dsl"
@@ -112,12 +111,12 @@ func (a *instance) timerOps(before []dsl.Timer) []persistence.Op {
 	for _, t := range before {
 		old[t.ID] = t
 		if _, ok := now[t.ID]; !ok {
-			ops = append(ops, persistence.Op{Key: timerKey(a.addr, t.ID), Delete: true})
+			ops = append(ops, persistence.Op{Key: persistence.TimerKey(a.addr, t.ID), Delete: true})
 		}
 	}
 	for _, t := range a.st.Timers {
 		if o, ok := old[t.ID]; !ok || t.At.Before(o.At) {
-			ops = append(ops, persistence.Op{Key: timerKey(a.addr, t.ID), Value: timerValue(t)})
+			ops = append(ops, persistence.Op{Key: persistence.TimerKey(a.addr, t.ID), Value: timerValue(t)})
 		}
 	}
 	return ops
@@ -141,13 +140,6 @@ func (a *instance) armTimers(effects []dsl.Effect) {
 	}
 }
 
-// timerKey is the index key of one timer: "t/" + address + NUL + id.
-func timerKey(addr string, id uint64) string {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], id)
-	return persistence.PrefixTimer + addr + "\x00" + string(b[:])
-}
-
 // timerValue is the kind and the deadline (Unix nanoseconds).
 func timerValue(t dsl.Timer) []byte {
 	v := make([]byte, 9)
@@ -158,15 +150,13 @@ func timerValue(t dsl.Timer) []byte {
 
 // parseTimer reads an index record.
 func parseTimer(key string, value []byte) (addr string, t dsl.Timer, ok bool) {
-	rest := strings.TrimPrefix(key, persistence.PrefixTimer)
-	i := len(rest) - 9 // the id is the last 8 bytes (and may contain NULs)
-	if i < 1 || rest[i] != 0 || len(value) != 9 {
+	addr, id, err := persistence.ParseTimerKey(key)
+	if err != nil || len(value) != 9 {
 		return "", t, false
 	}
-	t.ID = binary.BigEndian.Uint64([]byte(rest[i+1:]))
-	t.Kind = dsl.TimerKind(value[0])
+	t.ID, t.Kind = id, dsl.TimerKind(value[0])
 	t.At = time.Unix(0, int64(binary.BigEndian.Uint64(value[1:])))
-	return rest[:i], t, true
+	return addr, t, true
 }
 
 // copy returns a deliver with its own event (payload values are immutable

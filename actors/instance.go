@@ -344,12 +344,3 @@ func (a *instance) release(c *committed) {
 	}
 	a.outbox = append(a.outbox[:0], a.outbox[n:]...)
 }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}

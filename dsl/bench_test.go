@@ -120,7 +120,7 @@ func BenchmarkStateRoundTrip(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := Unmarshal(raw, prog); err != nil {
+		if _, err := UnmarshalState(raw, prog); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -14,5 +14,5 @@
 //	m, st := dsl.NewMachine(prog), dsl.NewState()
 //	res := m.Turn(st, dsl.Message("hello"), &dsl.Env{Now: time.Now(), Rand: rnd.Uint64})
 //	for _, e := range res.Effects { ... }
-//	raw, _ := dsl.Marshal(st) // persist; dsl.Unmarshal(raw, prog) resumes
+//	raw, _ := dsl.Marshal(st) // persist; dsl.UnmarshalState(raw, prog) resumes
 package dsl

@@ -1,7 +1,6 @@
 package dsl
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -88,11 +87,3 @@ type RuntimeError struct {
 func (e *RuntimeError) Error() string {
 	return e.Pos.File + ":" + fmt.Sprint(e.Pos.Line) + ": " + e.Msg
 }
-
-// Sentinel run-time failures, wrapped by RuntimeError messages' causes.
-var (
-	// ErrStepBudget: the turn ran more statements than Limits.MaxSteps.
-	ErrStepBudget = errors.New("step budget exhausted")
-	// ErrTooLarge: a value or message went over its size limit.
-	ErrTooLarge = errors.New("value too large")
-)

@@ -44,7 +44,7 @@ func (m *Machine) exec(co *Coroutine, f *Frame, in *instr) bool {
 		return false
 	case opPerform:
 		f.PC++
-		if pr := m.pick(in.procs, nil); pr != nil {
+		if pr := m.pick(in.procs); pr != nil {
 			co.Frames = append(co.Frames, Frame{Proc: pr})
 		}
 		return false
@@ -138,7 +138,7 @@ func (m *Machine) iterNext(f *Frame, in *instr) bool {
 
 // invoke pushes (or, for goto, replaces the top frame with) a dialog.
 func (m *Machine) invoke(co *Coroutine, f *Frame, in *instr) {
-	pr := m.pick(in.procs, nil)
+	pr := m.pick(in.procs)
 	if pr == nil {
 		m.abort(in.pos, "no dialog %s can run: every one has a guard that is false", in.name)
 	}

@@ -210,7 +210,7 @@ func (s *sim) turn(in Input) {
 			s.tb.Fatalf("marshal: %v", err)
 		}
 		checkWireCompat(s.tb, s.st, b, s.prog)
-		if s.st, err = Unmarshal(b, s.prog); err != nil {
+		if s.st, err = UnmarshalState(b, s.prog); err != nil {
 			s.tb.Fatalf("unmarshal: %v", err)
 		}
 	}

@@ -76,7 +76,7 @@ end
 		t.Errorf("user.points survived the rollback")
 	}
 	s.st.Turn-- // a failed turn still counts as a turn
-	old, err := Unmarshal(before, prog)
+	old, err := UnmarshalState(before, prog)
 	if err != nil {
 		t.Fatal(err)
 	}

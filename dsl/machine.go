@@ -304,7 +304,7 @@ func (m *Machine) start() {
 		return
 	}
 	m.st.Started = true
-	if pr := m.pick(m.prog.dialogs["main"], nil); pr != nil {
+	if pr := m.pick(m.prog.dialogs["main"]); pr != nil {
 		m.interrupt(pr, nil, nil)
 	}
 }
@@ -325,7 +325,7 @@ func (m *Machine) message(text string) {
 	}
 	if !m.st.Started && m.prog.Role == RoleSession {
 		m.st.Started = true
-		if pr := m.pick(m.prog.dialogs["main"], nil); pr != nil {
+		if pr := m.pick(m.prog.dialogs["main"]); pr != nil {
 			m.interrupt(pr, nil, nil)
 			return
 		}
@@ -333,7 +333,7 @@ func (m *Machine) message(text string) {
 	if m.tryTriggers(text) {
 		return
 	}
-	if pr := m.pick(m.prog.dialogs["__unknown__"], nil); pr != nil {
+	if pr := m.pick(m.prog.dialogs["__unknown__"]); pr != nil {
 		m.interrupt(pr, nil, nil)
 	}
 }

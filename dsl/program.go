@@ -109,12 +109,6 @@ func (p *Program) intern(b []byte) string {
 	return string(b)
 }
 
-// Dialog returns the dialogs named name, in source order.
-func (p *Program) Dialog(name string) []*Proc { return p.dialogs[name] }
-
-// HasDialog reports whether the program defines dialog name.
-func (p *Program) HasDialog(name string) bool { return len(p.dialogs[name]) > 0 }
-
 // Lines counts the source lines, for summaries.
 func (p *Program) Lines() int {
 	n := 1

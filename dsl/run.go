@@ -9,7 +9,7 @@ import (
 // event handles an event or a query from another instance or the client.
 func (m *Machine) event(ev *Event) {
 	m.envMap["__event"] = ev.asMap()
-	pr := m.pick(m.prog.events[ev.Name], nil)
+	pr := m.pick(m.prog.events[ev.Name])
 	if pr == nil {
 		return
 	}
@@ -94,7 +94,7 @@ func (m *Machine) timer(id uint64) {
 		}
 	case TimerAsk:
 		main := m.mainCo()
-		if pr := m.pick(m.prog.dialogs["__ask_timeout__"], nil); pr != nil && main != nil && main.Wait.Kind == WaitAsk {
+		if pr := m.pick(m.prog.dialogs["__ask_timeout__"]); pr != nil && main != nil && main.Wait.Kind == WaitAsk {
 			m.interrupt(pr, nil, nil)
 		}
 	case TimerIdle:
@@ -110,7 +110,7 @@ func (m *Machine) idle() {
 	}
 	m.st.Inbox = nil
 	m.st.Started = false
-	if pr := m.pick(m.prog.dialogs["__timeout__"], nil); pr != nil {
+	if pr := m.pick(m.prog.dialogs["__timeout__"]); pr != nil {
 		m.interrupt(pr, nil, nil)
 	}
 }
@@ -169,21 +169,21 @@ func (m *Machine) ret(co *Coroutine) {
 		return
 	}
 	if top.Interrupt && len(co.Frames) > 0 {
-		if pr := m.pick(m.prog.dialogs["__returning__"], nil); pr != nil {
+		if pr := m.pick(m.prog.dialogs["__returning__"]); pr != nil {
 			co.Frames = append(co.Frames, Frame{Proc: pr})
 		}
 		return
 	}
 	if len(co.Frames) == 0 && !m.rootRan && top.Proc.Name != "__root__" {
 		m.rootRan = true
-		if pr := m.pick(m.prog.dialogs["__root__"], nil); pr != nil {
+		if pr := m.pick(m.prog.dialogs["__root__"]); pr != nil {
 			co.Frames = append(co.Frames, Frame{Proc: pr})
 		}
 	}
 }
 
 // pick returns the first proc whose guard holds, or nil.
-func (m *Machine) pick(procs []*Proc, _ *Frame) *Proc {
+func (m *Machine) pick(procs []*Proc) *Proc {
 	for _, pr := range procs {
 		if pr.guard == nil || Truthy(m.eval(pr.guard)) {
 			return pr

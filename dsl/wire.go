@@ -112,9 +112,6 @@ func appendList(b []byte, l []any, depth int) ([]byte, error) {
 // appendMap writes map<string, Value> entries as field num.
 func appendMap(b []byte, num protowire.Number, m map[string]any, depth int) ([]byte, error) {
 	for k, v := range m {
-		if len(k) > 1 && k[0] == '_' && k[1] == '_' {
-			continue // the runtime's own entries
-		}
 		var entry, val int
 		var err error
 		b, entry = beginMsg(b, num)

@@ -3,6 +3,7 @@ package persistence
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 )
 
 // Key layout. Every key of bot B is stored under "b\x00" + B + "\x00"; the
@@ -21,7 +22,7 @@ const (
 	PrefixState = "s/"     // conversation, master and group state
 	PrefixUser  = "u/"     // user records shared by a user's conversations
 	PrefixGroup = "g/"     // the group registry
-	PrefixTimer = "t/"     // durable timers, in deadline order
+	PrefixTimer = "t/"     // the durable timer index, by owner and id
 	PrefixSlack = "slack/" // Slack installations: team → bot token
 	PrefixDedup = "dedup/" // platform event ids already handled
 )
@@ -51,30 +52,27 @@ func SlackKey(teamID string) string { return PrefixSlack + teamID }
 // DedupKey returns the key that marks a platform event id as handled.
 func DedupKey(eventID string) string { return PrefixDedup + eventID }
 
-// TimerKey returns the key of timer id of owner (an instance address) that
-// fires at deadline (Unix nanoseconds). Keys sort by deadline, so a Scan of
-// PrefixTimer returns timers in deadline order; ParseTimerKey reverses it.
-func TimerKey(deadlineUnixNano int64, owner string, id uint64) string {
-	b := make([]byte, 0, len(PrefixTimer)+16+len(owner))
+// TimerKey returns the index key of timer id of owner (an instance
+// address): PrefixTimer + owner + NUL + id (8 bytes, big-endian), so that
+// re-arming a timer overwrites its one record; ParseTimerKey reverses it.
+// The runtime keeps the deadline in the value.
+func TimerKey(owner string, id uint64) string {
+	b := make([]byte, 0, len(PrefixTimer)+len(owner)+9)
 	b = append(b, PrefixTimer...)
-	// Flipping the sign bit makes negative deadlines sort first too.
-	b = binary.BigEndian.AppendUint64(b, uint64(deadlineUnixNano)^(1<<63))
 	b = append(b, owner...)
+	b = append(b, 0)
 	b = binary.BigEndian.AppendUint64(b, id)
 	return string(b)
 }
 
 // ParseTimerKey splits a key made by TimerKey. It returns ErrInvalidKey when
-// key is not a timer key.
-func ParseTimerKey(key string) (deadlineUnixNano int64, owner string, id uint64, err error) {
-	if len(key) < len(PrefixTimer)+16 || key[:len(PrefixTimer)] != PrefixTimer {
-		return 0, "", 0, fmt.Errorf("%w: %q is not a timer key", ErrInvalidKey, key)
+// key is not a timer key. The id is the last 8 bytes (it may contain NULs).
+func ParseTimerKey(key string) (owner string, id uint64, err error) {
+	rest, ok := strings.CutPrefix(key, PrefixTimer)
+	if !ok || len(rest) < 10 || rest[len(rest)-9] != 0 {
+		return "", 0, fmt.Errorf("%w: %q is not a timer key", ErrInvalidKey, key)
 	}
-	rest := key[len(PrefixTimer):]
-	deadlineUnixNano = int64(binary.BigEndian.Uint64([]byte(rest[:8])) ^ (1 << 63))
-	owner = rest[8 : len(rest)-8]
-	id = binary.BigEndian.Uint64([]byte(rest[len(rest)-8:]))
-	return deadlineUnixNano, owner, id, nil
+	return rest[:len(rest)-9], binary.BigEndian.Uint64([]byte(rest[len(rest)-8:])), nil
 }
 
 // validBotID reports whether id matches [a-z0-9][a-z0-9_-]{0,62}.
