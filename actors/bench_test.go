@@ -328,3 +328,40 @@ end`,
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/fanout")
 }
+
+var pingLoopBot = map[string]string{
+	"main.bot": `dialog main do
+  ask "go"
+  n = 0
+  goto pinger
+end
+
+dialog pinger do
+  r = query :master, "ping"
+  n = n + 1
+  if n < 50 do
+    goto pinger
+  end
+  goto main
+end`,
+	"master.bot": `task event: "ping" do
+  reply "pong"
+end`,
+}
+
+// BenchmarkQueryLoop: conversation → master → conversation round trips
+// with no user message between them (each conversation runs 50 queries
+// per user message); each round trip is one persisted conversation turn
+// (the turn that takes the reply and sends the next query).
+func BenchmarkQueryLoop(b *testing.B) {
+	_, p, stop := benchRuntime(b, map[string]map[string]string{"ping": pingLoopBot})
+	defer stop()
+	const convs, perMsg = 1000, 50
+	p.text = "hi"
+	p.run(b, "ping", convs, convs)
+	b.ResetTimer()
+	p.text = "go"
+	msgs := max(b.N/perMsg, convs)
+	p.run(b, "ping", convs, msgs)
+	b.ReportMetric(float64(msgs*perMsg)/b.Elapsed().Seconds(), "queries/s")
+}

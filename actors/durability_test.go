@@ -3,6 +3,7 @@ package actors_test
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"botserver/actors"
 	"botserver/coordinators"
 	"botserver/persistence"
+	"botserver/platforms/platformtest"
 )
 
 // TestTimersSurviveRestart: a pause and an ask timeout armed before a
@@ -44,8 +46,8 @@ end`}}
 	s.stop()
 	s = startServer(t, dir, actors.Options{}, bots)
 	defer s.stop()
-	if n := s.rt.Timers().Len(); n != 2 { // the pause and the session's idle timeout
-		t.Fatalf("%d timers re-armed, want 2", n)
+	if n := s.rt.Timers().Len(); n != 1 { // one wake-up for the pause and the idle timeout
+		t.Fatalf("%d wake-ups armed, want 1", n)
 	}
 	s.clock.Advance(time.Hour)
 	s.settle()
@@ -56,6 +58,62 @@ end`}}
 	s.settle()
 	if got := s.last("alice"); got != "hello?" {
 		t.Errorf("after the ask timeout got %q, want hello?", got)
+	}
+}
+
+// TestQueryTimeoutSurvivesRestart: the wake-up index holds one record per
+// instance with timers (a query timeout per turn rewrites nothing), and a
+// query pending at a restart times out after it.
+func TestQueryTimeoutSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	bots := map[string]map[string]string{"q": {
+		"main.bot": `@timeout "1h"
+dialog main do
+  repeat i in 1..5 do
+    r = query :master, "ping"
+  end
+  say "answered #{r}"
+  r = query :master, "nobody"
+  say "got #{r}"
+end`,
+		"master.bot": `task event: "ping" do
+  n = (n ?? 0) + 1
+  reply n
+end`}}
+	s := startServer(t, dir, actors.Options{}, bots)
+	s.say("q", "alice", "hi")
+	if got := s.last("alice"); got != "answered 5" {
+		t.Fatalf("got %q, want answered 5", got)
+	}
+	store, err := s.db.Bot("q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := store.Count(persistence.PrefixTimer); err != nil || n != 1 {
+		t.Fatalf("%d wake-up records (%v), want 1: the pending query's", n, err)
+	}
+	s.stop()
+	s = startServer(t, dir, actors.Options{IdleAfter: 20 * time.Millisecond}, bots)
+	defer s.stop()
+	if n := s.rt.Timers().Len(); n != 1 {
+		t.Fatalf("%d wake-ups armed, want 1", n)
+	}
+	s.clock.Advance(time.Second)
+	s.settle()
+	if got := s.last("alice"); got != "got timeout" {
+		t.Errorf("after the restart got %q, want got timeout", got)
+	}
+	// Passivation leaves the idle timeout, not the passed query timeout, in
+	// the index.
+	waitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "alice to passivate")
+	s.settle()
+	store, _ = s.db.Bot("q")
+	raw, err := store.Get(persistence.WakeKey("test:alice"))
+	if err != nil || len(raw) != 9 {
+		t.Fatalf("wake-up record %x, %v", raw, err)
+	}
+	if at := time.Unix(0, int64(binary.BigEndian.Uint64(raw[1:]))); !at.Equal(platformtest.Start.Add(time.Hour)) {
+		t.Errorf("wake-up at %v after the query timed out; want the idle timeout, %v", at, platformtest.Start.Add(time.Hour))
 	}
 }
 

@@ -2,11 +2,14 @@ package actors
 
 import (
 	"encoding/binary"
+	"math"
 	"strconv"
 	"time"
 
 	"botserver/dsl"
 	"botserver/persistence"
+
+	"github.com/asynkron/protoactor-go/actor"
 )
 
 // dispatch carries out the released effects of a turn.
@@ -96,30 +99,61 @@ func (a *instance) send(target any, msg *deliver) {
 	}
 }
 
-// timerOps returns the timer index writes of a turn (before → now). The
-// index lets timers of instances that are not resident fire (after a
-// passivation or a restart); the instance's state stays the authority.
-// A timer that moved later is not rewritten: it fires early at worst, and
-// the machine then arms it again for its real time.
-func (a *instance) timerOps(before []dsl.Timer) []persistence.Op {
-	var ops []persistence.Op
-	now := make(map[uint64]dsl.Timer, len(a.st.Timers))
-	for _, t := range a.st.Timers {
-		now[t.ID] = t
+// wakeID is the timer id of a wake-up from the store's index (the
+// interpreter numbers its timers from 1).
+const wakeID = 0
+
+// wakeOps returns the turn's write to the wake-up index, which lets the
+// timers of instances that are not resident after a restart fire. The
+// index holds one time per instance, at or before its earliest timer; it
+// is written only when that timer is earlier than the indexed time (or
+// the instance has no timers left), so a conversation whose deadlines
+// keep moving later (a query timeout per turn, an idle timeout) costs no
+// index write. A wake-up that comes too early wakes the instance, which
+// arms its own timers and writes its real earliest time.
+func (a *instance) wakeOps() []persistence.Op {
+	at := earliest(a.st.Timers)
+	switch {
+	case at == 0 && a.wake == 0:
+		return nil
+	case at == 0:
+		a.wake = 0
+		return []persistence.Op{{Key: persistence.WakeKey(a.addr), Delete: true}}
+	case a.wake != 0 && a.wake <= at:
+		return nil
 	}
-	old := make(map[uint64]dsl.Timer, len(before))
-	for _, t := range before {
-		old[t.ID] = t
-		if _, ok := now[t.ID]; !ok {
-			ops = append(ops, persistence.Op{Key: persistence.TimerKey(a.addr, t.ID), Delete: true})
+	a.wake = at
+	return []persistence.Op{{Key: persistence.WakeKey(a.addr), Value: wakeValue(a.st.Timers)}}
+}
+
+// fixWake returns the write that makes the index hold the instance's
+// earliest timer exactly, if it does not.
+func (a *instance) fixWake() []persistence.Op {
+	if a.wake == earliest(a.st.Timers) {
+		return nil
+	}
+	a.wake = math.MaxInt64 // later than any timer: rewrite, or delete
+	return a.wakeOps()
+}
+
+// woken handles a wake-up from the index (after a restart): the
+// instance's own timers are armed by now; the index gets its real time.
+func (a *instance) woken(ctx actor.Context) {
+	a.wake = math.MaxInt64 // the stored time has passed: rewrite or delete it
+	if ops := a.wakeOps(); len(ops) > 0 {
+		a.commit(ctx, ops, nil)
+	}
+}
+
+// earliest returns the earliest deadline of timers (Unix ns), 0 for none.
+func earliest(timers []dsl.Timer) int64 {
+	var at int64
+	for _, t := range timers {
+		if n := t.At.UnixNano(); at == 0 || n < at {
+			at = n
 		}
 	}
-	for _, t := range a.st.Timers {
-		if o, ok := old[t.ID]; !ok || t.At.Before(o.At) {
-			ops = append(ops, persistence.Op{Key: persistence.TimerKey(a.addr, t.ID), Value: timerValue(t)})
-		}
-	}
-	return ops
+	return at
 }
 
 // armTimers follows the turn's arm and disarm effects in the timekeeper.
@@ -140,23 +174,27 @@ func (a *instance) armTimers(effects []dsl.Effect) {
 	}
 }
 
-// timerValue is the kind and the deadline (Unix nanoseconds).
-func timerValue(t dsl.Timer) []byte {
+// wakeValue is the kind and deadline (Unix ns) of the earliest timer.
+func wakeValue(timers []dsl.Timer) []byte {
+	first := timers[0]
+	for _, t := range timers[1:] {
+		if t.At.Before(first.At) {
+			first = t
+		}
+	}
 	v := make([]byte, 9)
-	v[0] = byte(t.Kind)
-	binary.BigEndian.PutUint64(v[1:], uint64(t.At.UnixNano()))
+	v[0] = byte(first.Kind)
+	binary.BigEndian.PutUint64(v[1:], uint64(first.At.UnixNano()))
 	return v
 }
 
-// parseTimer reads an index record.
-func parseTimer(key string, value []byte) (addr string, t dsl.Timer, ok bool) {
-	addr, id, err := persistence.ParseTimerKey(key)
+// parseWake reads an index record.
+func parseWake(key string, value []byte) (addr string, kind dsl.TimerKind, at time.Time, ok bool) {
+	addr, err := persistence.ParseWakeKey(key)
 	if err != nil || len(value) != 9 {
-		return "", t, false
+		return "", 0, at, false
 	}
-	t.ID, t.Kind = id, dsl.TimerKind(value[0])
-	t.At = time.Unix(0, int64(binary.BigEndian.Uint64(value[1:])))
-	return addr, t, true
+	return addr, dsl.TimerKind(value[0]), time.Unix(0, int64(binary.BigEndian.Uint64(value[1:]))), true
 }
 
 // copy returns a deliver with its own event (payload values are immutable

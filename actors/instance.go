@@ -24,13 +24,16 @@ type instance struct {
 	bot     *botRT
 	addr    string
 	kind    addrKind
-	conv    Conversation
-	st      *dsl.State
-	prog    *dsl.Program // what the state is bound to
-	user    *userRecord  // sessions: the user's record, while resident
-	restart bool         // an earlier incarnation of this address ran in this actor
-	seq     uint64
-	outbox  []turnOut
+	restart bool // an earlier incarnation of this address ran in this actor
+	// passivating: idle, and writing its wake-up time before it stops
+	passivating bool
+	conv        Conversation
+	st          *dsl.State
+	prog        *dsl.Program // what the state is bound to
+	user        *userRecord  // sessions: the user's record, while resident
+	wake        int64        // the wake-up time in the store (Unix ns; 0: none)
+	seq         uint64
+	outbox      []turnOut
 }
 
 // turnOut holds a turn's effects until its state is durable.
@@ -47,18 +50,22 @@ func (a *instance) Receive(ctx actor.Context) {
 	case *actor.Started:
 		a.start(ctx)
 	case *deliver, *timerFired:
+		a.passivating = false
 		a.handle(ctx, msg)
 		a.rt().activity.Add(-1)
 	case *committed:
 		if msg.inst == a {
 			a.release(msg)
+			if a.passivating && len(a.outbox) == 0 {
+				a.passivate(ctx)
+			}
 		}
 		a.rt().activity.Add(-1)
 	case *crash:
 		panic("crash requested")
 	case *actor.ReceiveTimeout:
 		if len(a.outbox) == 0 {
-			ctx.Request(ctx.Parent(), &passivate{}) // Request: the directory needs the sender
+			a.passivate(ctx)
 		}
 	case *actor.Restarting:
 		a.bot.restarting.Store(a.addr, true) // the next incarnation must wait for our writes
@@ -66,6 +73,20 @@ func (a *instance) Receive(ctx actor.Context) {
 	case *actor.Stopping:
 		a.stop()
 	}
+}
+
+// passivate asks the directory to stop this idle instance, after the
+// wake-up index has the instance's real earliest timer (turns do not
+// rewrite it when deadlines move later; this keeps a restart from waking
+// every conversation that was recently active).
+func (a *instance) passivate(ctx actor.Context) {
+	if ops := a.fixWake(); len(ops) > 0 {
+		a.passivating = true
+		a.commit(ctx, ops, nil)
+		return
+	}
+	a.passivating = false
+	ctx.Request(ctx.Parent(), &passivate{}) // Request: the directory needs the sender
 }
 
 func (a *instance) start(ctx actor.Context) {
@@ -102,6 +123,7 @@ func (a *instance) load(ctx actor.Context) {
 		a.st = a.readState(prog)
 		a.prog = prog
 		a.rearm()
+		a.wake = earliest(a.st.Timers) // the store's is at or before it
 	}
 	if a.kind == kindSession {
 		a.conv, _ = ParseAddress(a.bot.id, a.addr)
@@ -164,10 +186,18 @@ func (a *instance) env() dsl.Env {
 }
 
 // rearm puts the state's timers back in the timekeeper (after a restart,
-// or a passivation).
+// or a passivation). One already due is sent at once, and counted as
+// activity before this message is done, so Settle waits for it.
 func (a *instance) rearm() {
+	now := a.rt().clock.Now()
 	for _, t := range a.st.Timers {
-		a.rt().timers.Arm(TimerRef{Bot: a.bot.id, Addr: a.addr, ID: t.ID}, t.Kind, t.At)
+		ref := TimerRef{Bot: a.bot.id, Addr: a.addr, ID: t.ID}
+		if !t.At.After(now) {
+			a.rt().timers.Disarm(ref)
+			a.bot.route(a.addr, &timerFired{id: t.ID})
+			continue
+		}
+		a.rt().timers.Arm(ref, t.Kind, t.At)
 	}
 }
 
@@ -178,6 +208,10 @@ func (a *instance) handle(ctx actor.Context, msg any) {
 	}
 	switch m := msg.(type) {
 	case *timerFired:
+		if m.id == wakeID {
+			a.woken(ctx)
+			return
+		}
 		a.turn(ctx, dsl.Input{Kind: dsl.InTimer, Timer: m.id})
 	case *deliver:
 		a.deliver(ctx, m)
@@ -213,7 +247,7 @@ func (a *instance) joinOnce(ctx actor.Context) {
 	}
 	a.st.Group = a.conv.Group
 	join := dsl.Effect{Kind: dsl.EffEmit, Name: "join", Target: a.conv.Group}
-	a.commit(ctx, a.stateOps(a.timerOps(nil), nil), []dsl.Effect{join})
+	a.commit(ctx, a.stateOps(a.wakeOps(), nil), []dsl.Effect{join})
 }
 
 // turn runs one input and commits its state.
@@ -223,7 +257,6 @@ func (a *instance) turn(ctx actor.Context, in dsl.Input) { a.turnNamed(ctx, in, 
 // platform, recorded in user.name when it changes.
 func (a *instance) turnNamed(ctx actor.Context, in dsl.Input, name string) {
 	a.refreshProgram()
-	before := append([]dsl.Timer(nil), a.st.Timers...)
 	env := a.env()
 	rec := a.user
 	var userOp *persistence.Op
@@ -249,7 +282,7 @@ func (a *instance) turnNamed(ctx actor.Context, in dsl.Input, name string) {
 		a.bot.log.Warn("script error", "addr", a.addr, "err", res.Err.Error())
 	}
 	a.armTimers(res.Effects)
-	timers := a.timerOps(before)
+	timers := a.wakeOps()
 	if !res.Changed && userOp == nil && len(timers) == 0 {
 		a.unwritten(res.Effects)
 		return

@@ -180,15 +180,16 @@ func (r *Runtime) RemoveBot(id string) error {
 	return err
 }
 
-// restoreTimers arms the bot's durable timers from the store's index.
+// restoreTimers arms the wake-ups of the bot's instances from the store's
+// index; a woken instance arms its own timers.
 func (r *Runtime) restoreTimers(b *botRT) error {
 	return b.store.Scan(persistence.PrefixTimer, func(key string, value []byte) error {
-		addr, t, ok := parseTimer(key, value)
+		addr, kind, at, ok := parseWake(key, value)
 		if !ok {
-			b.log.Warn("bad timer record", "key", key)
+			b.log.Warn("bad wake-up record", "key", key)
 			return nil
 		}
-		r.timers.Arm(TimerRef{Bot: b.id, Addr: addr, ID: t.ID}, t.Kind, t.At)
+		r.timers.Arm(TimerRef{Bot: b.id, Addr: addr, ID: wakeID}, kind, at)
 		return nil
 	})
 }

@@ -1,7 +1,6 @@
 package persistence
 
 import (
-	"encoding/binary"
 	"fmt"
 	"strings"
 )
@@ -22,7 +21,7 @@ const (
 	PrefixState = "s/"     // conversation, master and group state
 	PrefixUser  = "u/"     // user records shared by a user's conversations
 	PrefixGroup = "g/"     // the group registry
-	PrefixTimer = "t/"     // the durable timer index, by owner and id
+	PrefixTimer = "t/"     // wake-up times of instances with timers, by owner
 	PrefixSlack = "slack/" // Slack installations: team → bot token
 	PrefixDedup = "dedup/" // platform event ids already handled
 )
@@ -52,27 +51,19 @@ func SlackKey(teamID string) string { return PrefixSlack + teamID }
 // DedupKey returns the key that marks a platform event id as handled.
 func DedupKey(eventID string) string { return PrefixDedup + eventID }
 
-// TimerKey returns the index key of timer id of owner (an instance
-// address): PrefixTimer + owner + NUL + id (8 bytes, big-endian), so that
-// re-arming a timer overwrites its one record; ParseTimerKey reverses it.
-// The runtime keeps the deadline in the value.
-func TimerKey(owner string, id uint64) string {
-	b := make([]byte, 0, len(PrefixTimer)+len(owner)+9)
-	b = append(b, PrefixTimer...)
-	b = append(b, owner...)
-	b = append(b, 0)
-	b = binary.BigEndian.AppendUint64(b, id)
-	return string(b)
-}
+// WakeKey returns the key of owner's wake-up record (owner is an instance
+// address): the runtime keeps there a time at or before the instance's
+// earliest timer, so that an instance that is not resident after a restart
+// is woken in time. ParseWakeKey reverses it.
+func WakeKey(owner string) string { return PrefixTimer + owner }
 
-// ParseTimerKey splits a key made by TimerKey. It returns ErrInvalidKey when
-// key is not a timer key. The id is the last 8 bytes (it may contain NULs).
-func ParseTimerKey(key string) (owner string, id uint64, err error) {
-	rest, ok := strings.CutPrefix(key, PrefixTimer)
-	if !ok || len(rest) < 10 || rest[len(rest)-9] != 0 {
-		return "", 0, fmt.Errorf("%w: %q is not a timer key", ErrInvalidKey, key)
+// ParseWakeKey returns the owner of a key made by WakeKey, or ErrInvalidKey.
+func ParseWakeKey(key string) (owner string, err error) {
+	owner, ok := strings.CutPrefix(key, PrefixTimer)
+	if !ok || owner == "" {
+		return "", fmt.Errorf("%w: %q is not a wake-up key", ErrInvalidKey, key)
 	}
-	return rest[:len(rest)-9], binary.BigEndian.Uint64([]byte(rest[len(rest)-8:])), nil
+	return owner, nil
 }
 
 // validBotID reports whether id matches [a-z0-9][a-z0-9_-]{0,62}.

@@ -2,7 +2,6 @@ package persistence
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -187,34 +186,31 @@ func TestGetProtoCorrupt(t *testing.T) {
 	}
 }
 
-func TestTimerOrder(t *testing.T) {
+func TestWakeKeys(t *testing.T) {
 	s := mustBot(t, openDB(t, "", Options{}), "chatter")
-	type timer struct {
-		owner string
-		id    uint64
+	owners := []string{"web:u1", "master", "web:u2", "~room", "web:u1@~room"}
+	for _, o := range owners {
+		mustWrite(t, s, Op{Key: WakeKey(o), Value: []byte{}})
 	}
-	timers := []timer{{"web:u1", 7}, {"old", 1}, {"web:u2", 256}, {"g/~room", 1 << 40}, {"web:u1", 0}}
-	for _, tm := range timers {
-		mustWrite(t, s, Op{Key: TimerKey(tm.owner, tm.id), Value: []byte{}})
-	}
-	mustWrite(t, s, Op{Key: TimerKey("web:u1", 7), Value: []byte{1}}) // a re-arm overwrites
-	var got []timer
+	mustWrite(t, s, Op{Key: WakeKey("web:u1"), Value: []byte{1}}) // a rewrite overwrites
+	var got []string
 	err := s.Scan(PrefixTimer, func(k string, _ []byte) error {
-		owner, id, err := ParseTimerKey(k)
-		got = append(got, timer{owner, id})
+		owner, err := ParseWakeKey(k)
+		got = append(got, owner)
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.SortFunc(got, func(a, b timer) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
-	want := slices.Clone(timers)
-	slices.SortFunc(want, func(a, b timer) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+	slices.Sort(got)
+	want := slices.Sorted(slices.Values(owners))
 	if !slices.Equal(got, want) {
-		t.Errorf("timers scanned as %v; want %v", got, want)
+		t.Errorf("wake-ups scanned as %v; want %v", got, want)
 	}
-	if _, _, err := ParseTimerKey(StateKey("x")); !errors.Is(err, ErrInvalidKey) {
-		t.Errorf("ParseTimerKey(state key) = %v; want ErrInvalidKey", err)
+	for _, k := range []string{StateKey("x"), PrefixTimer} {
+		if _, err := ParseWakeKey(k); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("ParseWakeKey(%q) = %v; want ErrInvalidKey", k, err)
+		}
 	}
 }
 
