@@ -232,13 +232,23 @@ func (r *Runtime) Deliver(conv Conversation, in Inbound) error {
 		return fmt.Errorf("%w: %s", ErrUnknownGroup, conv.Group)
 	}
 	d := &deliver{in: dsl.Message(in.Text), name: in.Name}
-	if in.Event != "" {
-		ev := &dsl.Event{Name: in.Event, Payload: in.Payload, Sender: conv.Address()}
+	switch {
+	case in.Start:
+		d.in = dsl.Input{Kind: dsl.InStart}
+	case in.Event != "":
+		payload, err := dsl.Normalize(in.Payload)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrBadPayload, err)
+		}
+		ev := &dsl.Event{Name: in.Event, Payload: payload, Sender: conv.Address()}
 		d.in = dsl.Input{Kind: dsl.InEvent, Event: ev}
 	}
 	b.route(conv.Address(), d)
 	return nil
 }
+
+// HasBot reports whether bot runs in this runtime (failed or not).
+func (r *Runtime) HasBot(bot string) bool { return r.bot(bot) != nil }
 
 // GroupExists reports whether bot has group id.
 func (r *Runtime) GroupExists(bot, id string) bool {

@@ -2,6 +2,7 @@ package actors_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -189,4 +190,30 @@ end`,
 		t.Fatalf("got %q, want pong to alice (a timeout would say pong to timeout)", got[0].Text)
 	}
 	t.Logf("mutual query answered in %v", took) // a timeout would have answered "pong to timeout"
+}
+
+// TestStartOpensOnce: Start runs a new conversation's main dialog (a web
+// client connecting), once; an event payload that is not a value is
+// refused at the gateway.
+func TestStartOpensOnce(t *testing.T) {
+	s := startServer(t, t.TempDir(), actors.Options{}, map[string]map[string]string{"echo": echoBot})
+	defer s.stop()
+	conv := platformtest.Conv("echo", "alice", "")
+	for i := 0; i < 2; i++ {
+		if err := s.rt.Deliver(conv, actors.Inbound{Start: true}); err != nil {
+			t.Fatal(err)
+		}
+		s.settle()
+	}
+	if got := s.texts("alice"); strings.Join(got, "|") != "say something" {
+		t.Fatalf("after two starts got %q, want one greeting", got)
+	}
+	s.say("echo", "alice", "hi")
+	if got := s.texts("alice"); strings.Join(got, "|") != "hi|say something" {
+		t.Errorf("the first message after a start got %q, want it answered", got)
+	}
+	err := s.rt.Deliver(conv, actors.Inbound{Event: "x", Payload: map[string]any{"f": func() {}}})
+	if !errors.Is(err, actors.ErrBadPayload) {
+		t.Errorf("Deliver(func payload) = %v, want ErrBadPayload", err)
+	}
 }

@@ -14,6 +14,7 @@ var (
 	ErrBotFailed    = errors.New("bot failed")
 	ErrClosed       = errors.New("runtime closed")
 	ErrBotExists    = errors.New("bot exists")
+	ErrBadPayload   = errors.New("bad event payload")
 )
 
 // MasterAddr is the address of a bot's master coordinator.
@@ -111,8 +112,12 @@ type Platform interface {
 type Inbound struct {
 	Text    string
 	Event   string // a client event name (then Text is unused)
-	Payload any
+	Payload any    // the event's payload: JSON-like Go values (see dsl.Normalize)
 	Name    string // the user's display name, if the platform knows it
+	// Start opens the conversation without a message: its main dialog
+	// runs if it never has (a platform sends it when a user connects), and
+	// nothing happens otherwise.
+	Start bool
 }
 
 // envelope carries a message to the instance at addr, through its directory.

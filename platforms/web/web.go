@@ -1,0 +1,228 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"botserver/actors"
+
+	"github.com/gorilla/websocket"
+)
+
+// Name is the platform's name in conversation addresses ("web:8f2c...").
+const Name = "web"
+
+// Gateway is what the platform needs of the runtime (*actors.Runtime).
+type Gateway interface {
+	// Deliver hands a user's message to the conversation. It returns
+	// actors.ErrUnknownBot, ErrBotFailed, ErrUnknownGroup or ErrBadPayload.
+	Deliver(conv actors.Conversation, in actors.Inbound) error
+	// GroupExists reports whether the bot has the group.
+	GroupExists(bot, group string) bool
+	// HasBot reports whether the bot exists.
+	HasBot(bot string) bool
+}
+
+// Options configures the platform. Gateway and Secret are required.
+type Options struct {
+	Gateway Gateway
+	// Secret signs identity tokens; keep it across restarts (at least 32
+	// bytes), or every user gets a new identity.
+	Secret []byte
+	Logger *slog.Logger
+	// MaxFrame is the largest client frame in bytes (default 64 KiB); a
+	// larger one closes the connection with 1009.
+	MaxFrame int64
+	// SendBuffer is how many frames may wait for a slow client (default
+	// 256); when it is full the client is disconnected.
+	SendBuffer int
+	// PingInterval (default 30 s) and PongWait (default 60 s): a peer
+	// that answers no ping within PongWait is disconnected.
+	PingInterval, PongWait time.Duration
+	// WriteWait bounds one write to a client (default 10 s).
+	WriteWait time.Duration
+	// CheckOrigin decides cross-origin upgrades (default: same origin only).
+	CheckOrigin func(*http.Request) bool
+}
+
+// Platform serves web chat. Create it with New.
+type Platform struct {
+	opts     Options
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+	page     page
+
+	mu      sync.RWMutex
+	convs   map[actors.Conversation]map[*conn]struct{}
+	conns   map[*conn]struct{}
+	closing bool
+
+	stats Stats
+}
+
+// Stats are the platform's counters.
+type Stats struct {
+	Connections atomic.Int64 // open now
+	Accepted    atomic.Int64
+	Dropped     atomic.Int64 // slow clients disconnected
+	In, Out     atomic.Int64 // frames
+	BadFrames   atomic.Int64
+}
+
+// New returns a platform; register it with the runtime under Name and its
+// routes with Register.
+func New(opts Options) *Platform {
+	if opts.MaxFrame <= 0 {
+		opts.MaxFrame = 64 << 10
+	}
+	if opts.SendBuffer <= 0 {
+		opts.SendBuffer = 256
+	}
+	if opts.PingInterval <= 0 {
+		opts.PingInterval = 30 * time.Second
+	}
+	if opts.PongWait <= 0 {
+		opts.PongWait = 60 * time.Second
+	}
+	if opts.WriteWait <= 0 {
+		opts.WriteWait = 10 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Platform{opts: opts, log: opts.Logger.With("platform", Name),
+		convs: map[actors.Conversation]map[*conn]struct{}{}, conns: map[*conn]struct{}{}}
+	p.upgrader = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 4096, CheckOrigin: opts.CheckOrigin}
+	p.page = newPage()
+	return p
+}
+
+// Register adds the platform's routes: GET /ws/{bot} and GET /chat/{bot}.
+func (p *Platform) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /ws/{bot}", p.serveWS)
+	mux.HandleFunc("GET /chat/{bot}", p.servePage)
+}
+
+// Stats returns the platform's counters.
+func (p *Platform) Stats() *Stats { return &p.stats }
+
+// Send queues a bot's message for every connection of the conversation.
+// It never blocks: a connection whose buffer is full is dropped.
+func (p *Platform) Send(conv actors.Conversation, out actors.Outgoing) {
+	frame, err := encodeOutgoing(out)
+	if err != nil {
+		p.log.Warn("cannot encode a message", "bot", conv.Bot, "conv", conv.Address(), "err", err)
+		return
+	}
+	p.mu.RLock()
+	for c := range p.convs[conv] {
+		c.enqueue(frame)
+	}
+	p.mu.RUnlock()
+}
+
+// Shutdown closes every connection with 1001 (going away) and refuses new
+// ones; it returns when they are closed or ctx ends.
+func (p *Platform) Shutdown(ctx context.Context) error {
+	p.mu.Lock()
+	p.closing = true
+	conns := make([]*conn, 0, len(p.conns))
+	for c := range p.conns {
+		conns = append(conns, c)
+	}
+	p.mu.Unlock()
+	for _, c := range conns {
+		c.close(websocket.CloseGoingAway, "server shutting down")
+	}
+	for p.stats.Connections.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func (p *Platform) isClosing() bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.closing
+}
+
+func (p *Platform) add(c *conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closing {
+		return false
+	}
+	set := p.convs[c.conv]
+	if set == nil {
+		set = map[*conn]struct{}{}
+		p.convs[c.conv] = set
+	}
+	set[c] = struct{}{}
+	p.conns[c] = struct{}{}
+	return true
+}
+
+func (p *Platform) remove(c *conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if set := p.convs[c.conv]; set != nil {
+		delete(set, c)
+		if len(set) == 0 {
+			delete(p.convs, c.conv)
+		}
+	}
+	delete(p.conns, c)
+}
+
+// Identities.
+
+// identity returns the user id the connection speaks as: the one asked
+// for when its token is valid for this bot, or a new one.
+func (p *Platform) identity(bot, user, token string) (id string, resumed bool) {
+	user = strings.TrimPrefix(user, Name+":")
+	if user != "" && token != "" && hmac.Equal([]byte(token), []byte(p.token(bot, user))) {
+		return user, true
+	}
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b), false
+}
+
+// token is the user's secret for bot: an HMAC of both, so it cannot be
+// guessed nor used with another user or bot.
+func (p *Platform) token(bot, user string) string {
+	m := hmac.New(sha256.New, p.opts.Secret)
+	m.Write([]byte(bot))
+	m.Write([]byte{0})
+	m.Write([]byte(user))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// deliverError turns a gateway error into an error frame; fatal says
+// whether the connection should end.
+func deliverError(err error) (frame []byte, fatal bool) {
+	switch {
+	case errors.Is(err, actors.ErrUnknownBot):
+		return encodeError(codeFatalNoBot, "this bot no longer exists"), true
+	case errors.Is(err, actors.ErrUnknownGroup):
+		return encodeError(codeNoSuchGroup, "this group no longer exists"), false
+	case errors.Is(err, actors.ErrBadPayload):
+		return encodeError(codeBadFrame, err.Error()), false
+	}
+	return encodeError(codeBotUnavailable, "the bot cannot answer right now"), false
+}
