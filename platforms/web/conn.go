@@ -16,6 +16,7 @@ import (
 type conn struct {
 	p    *Platform
 	ws   *websocket.Conn
+	raw  *batchConn // under ws
 	conv actors.Conversation
 	send chan []byte   // frames for the writer; never closed
 	done chan struct{} // closed once, by close
@@ -41,6 +42,7 @@ func (c *conn) close(code int, reason string) {
 		close(c.done)
 		msg := websocket.FormatCloseMessage(code, reason)
 		c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+		c.raw.flush() // the writer may be holding writes
 		c.ws.Close()
 	})
 }
@@ -63,12 +65,13 @@ func (p *Platform) serveWS(w http.ResponseWriter, r *http.Request) {
 	if badGroup {
 		group = ""
 	}
-	ws, err := p.upgrader.Upgrade(w, r, nil)
+	hj := &hijacker{ResponseWriter: w}
+	ws, err := p.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
 	ws.SetReadLimit(p.opts.MaxFrame)
-	c := &conn{p: p, ws: ws, send: make(chan []byte, p.opts.SendBuffer), done: make(chan struct{}),
+	c := &conn{p: p, ws: ws, raw: hj.conn, send: make(chan []byte, p.opts.SendBuffer), done: make(chan struct{}),
 		conv: actors.Conversation{Bot: bot, Platform: Name, User: user, Group: group}}
 	welcome, _ := json.Marshal(welcomeFrame{Type: "welcome", User: c.conv.UserID(), Token: p.token(bot, user), Bot: bot, Group: group})
 	c.enqueue(welcome)
@@ -156,12 +159,10 @@ func (c *conn) write() {
 	for {
 		select {
 		case frame := <-c.send:
-			c.ws.SetWriteDeadline(time.Now().Add(c.p.opts.WriteWait))
-			if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+			if err := c.writeQueued(frame); err != nil {
 				c.close(websocket.CloseAbnormalClosure, "")
 				return
 			}
-			c.p.stats.Out.Add(1)
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.p.opts.WriteWait)); err != nil {
 				c.close(websocket.CloseAbnormalClosure, "")
@@ -171,4 +172,30 @@ func (c *conn) write() {
 			return
 		}
 	}
+}
+
+// writeQueued writes frame and whatever else is queued (up to a bound) in
+// one system call.
+func (c *conn) writeQueued(frame []byte) error {
+	c.raw.hold()
+	c.ws.SetWriteDeadline(time.Now().Add(c.p.opts.WriteWait))
+	n := 0
+	for {
+		if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+			c.raw.flush()
+			return err
+		}
+		n++
+		if n == 64 {
+			break
+		}
+		select {
+		case frame = <-c.send:
+			continue
+		default:
+		}
+		break
+	}
+	c.p.stats.Out.Add(int64(n))
+	return c.raw.flush()
 }

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Config is botserver.json (PROTOCOL.md).
+type Config struct {
+	Listen     string      `json:"listen"`
+	PublicURL  string      `json:"public_url"`
+	DataDir    string      `json:"data_dir"`
+	AdminToken string      `json:"admin_token"`
+	Bots       []BotConfig `json:"bots"`
+}
+
+// BotConfig is one bot of the config.
+type BotConfig struct {
+	ID      string       `json:"id"`
+	Name    string       `json:"name,omitempty"`
+	Scripts string       `json:"scripts"`
+	Slack   *SlackConfig `json:"slack,omitempty"`
+}
+
+// SlackConfig is a bot's Slack app.
+type SlackConfig struct {
+	SigningSecret string `json:"signing_secret"`
+	ClientID      string `json:"client_id"`
+	ClientSecret  string `json:"client_secret"`
+	BotToken      string `json:"bot_token"`
+	AppToken      string `json:"app_token"`
+	APIURL        string `json:"api_url"`
+}
+
+// Defaults of the config file's fields.
+const (
+	defaultListen  = "127.0.0.1:8080"
+	defaultDataDir = "./data"
+	examplesDir    = "scripts/examples"
+)
+
+var botIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// DefaultConfig runs every bot folder under scripts/examples.
+func DefaultConfig() (Config, error) {
+	entries, err := os.ReadDir(examplesDir)
+	if err != nil {
+		return Config{}, fmt.Errorf("no config given and no example bots: %w (run botserver from the repository root, or pass -config)", err)
+	}
+	c := Config{}
+	for _, e := range entries {
+		if e.IsDir() {
+			c.Bots = append(c.Bots, BotConfig{ID: e.Name(), Scripts: filepath.Join(examplesDir, e.Name())})
+		}
+	}
+	sort.Slice(c.Bots, func(i, j int) bool { return c.Bots[i].ID < c.Bots[j].ID })
+	return c, nil
+}
+
+// LoadConfig reads a config file. Unknown fields are an error (a typo must
+// not silently fall back to a default).
+func LoadConfig(path string) (Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("cannot read config: %w", err)
+	}
+	var c Config
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("%s: %s", path, describeJSONError(raw, err))
+	}
+	if d.More() {
+		return Config{}, fmt.Errorf("%s: more than one JSON value", path)
+	}
+	// Relative script folders are relative to the config file.
+	base := filepath.Dir(path)
+	for i := range c.Bots {
+		if s := c.Bots[i].Scripts; s != "" && !filepath.IsAbs(s) {
+			c.Bots[i].Scripts = filepath.Join(base, s)
+		}
+	}
+	return c, nil
+}
+
+func describeJSONError(raw []byte, err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		line, col := lineCol(raw, syn.Offset)
+		return fmt.Sprintf("%d:%d: %v", line, col, err)
+	case errors.As(err, &typ):
+		line, col := lineCol(raw, typ.Offset)
+		return fmt.Sprintf("%d:%d: %s: want a %s, got a %s", line, col, typ.Field, typ.Type, typ.Value)
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+func lineCol(raw []byte, off int64) (int, int) {
+	off = min(off, int64(len(raw)))
+	before := raw[:off]
+	line := bytes.Count(before, []byte("\n")) + 1
+	return line, int(off) - bytes.LastIndexByte(before, '\n')
+}
+
+// ApplyEnv applies BOTSERVER_LISTEN, BOTSERVER_DATA_DIR and
+// BOTSERVER_ADMIN_TOKEN, then the defaults of empty fields.
+func (c *Config) ApplyEnv(getenv func(string) string) {
+	for name, field := range map[string]*string{
+		"BOTSERVER_LISTEN": &c.Listen, "BOTSERVER_DATA_DIR": &c.DataDir, "BOTSERVER_ADMIN_TOKEN": &c.AdminToken,
+	} {
+		if v := getenv(name); v != "" {
+			*field = v
+		}
+	}
+	if c.Listen == "" {
+		c.Listen = defaultListen
+	}
+	if c.DataDir == "" {
+		c.DataDir = defaultDataDir
+	}
+}
+
+// Validate checks every field; the error lists each problem on its own
+// line, naming the field and the value.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field string, value any, why string) {
+		errs = append(errs, fmt.Errorf("%s: %s %s", field, quote(value), why))
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen", c.Listen, "must be host:port")
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("public_url", c.PublicURL, "must be an http:// or https:// URL")
+		}
+	}
+	if len(c.Bots) == 0 {
+		errs = append(errs, errors.New("bots: at least one bot is needed"))
+	}
+	seen := map[string]int{}
+	for i, b := range c.Bots {
+		field := fmt.Sprintf("bots[%d]", i)
+		switch {
+		case !botIDPattern.MatchString(b.ID):
+			bad(field+".id", b.ID, "must match [a-z0-9][a-z0-9_-]{0,62}")
+		case seen[b.ID] > 0:
+			bad(field+".id", b.ID, fmt.Sprintf("is also the id of bots[%d]", seen[b.ID]-1))
+		default:
+			seen[b.ID] = i + 1
+		}
+		if st, err := os.Stat(b.Scripts); b.Scripts == "" || err != nil || !st.IsDir() {
+			bad(field+".scripts", b.Scripts, "is not a folder")
+		}
+		if s := b.Slack; s != nil && s.APIURL != "" {
+			if u, err := url.Parse(s.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+				bad(field+".slack.api_url", s.APIURL, "must be an http:// or https:// URL")
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func quote(v any) string {
+	if s, ok := v.(string); ok {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprint(v)
+}
+
+// webURL is where a bot's chat page is served.
+func (c *Config) webURL(bot string) string {
+	return strings.TrimSuffix(c.publicURL(), "/") + "/chat/" + bot
+}
+
+func (c *Config) publicURL() string {
+	if c.PublicURL != "" {
+		return c.PublicURL
+	}
+	return "http://" + c.Listen
+}

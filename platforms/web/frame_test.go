@@ -1,0 +1,68 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestDecodeFrame(t *testing.T) {
+	cases := []struct {
+		name, data string
+		want       Frame
+	}{
+		{"message", `{"type":"message","text":"hi"}`, Frame{Type: "message", Text: "hi"}},
+		{"message with a user field", `{"type":"message","text":"hi","user":"web:x"}`, Frame{Type: "message", Text: "hi"}},
+		{"empty text", `{"type":"message","text":""}`, Frame{Type: "message"}},
+		{"event", `{"type":"event","name":"clicked"}`, Frame{Type: "event", Name: "clicked"}},
+		{"event with payload", `{"type":"event","name":"n","payload":7}`, Frame{Type: "event", Name: "n", Payload: json.Number("7")}},
+		{"hello", `{"type":"hello"}`, Frame{Type: "hello"}},
+		{"welcome_back", `{"type":"welcome_back","user":"x"}`, Frame{Type: "welcome_back"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := DecodeFrame([]byte(tc.data))
+			if err != nil || got.Type != tc.want.Type || got.Text != tc.want.Text || got.Name != tc.want.Name || got.Payload != tc.want.Payload {
+				t.Errorf("DecodeFrame(%s) = %+v, %v; want %+v", tc.data, got, err, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzDecodeFrame: any input decodes to a known frame or a bad_frame error
+// with a short, valid message; never a panic.
+func FuzzDecodeFrame(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"message","text":"hi"}`, `{"type":"event","name":"e","payload":{"a":[1,2.5,"x",null,true]}}`,
+		`{"type":"hello"}`, `{"type":"welcome_back"}`, `hello`, `[]`, `{"type":5}`, `{"type":"message","text":null}`,
+		`{"type":"event","name":"","payload":{}}`, `{"type":"message","text":"\ud800"}`, `{"type":"` + string(rune(0xfffd)) + `"}`,
+		`{"type":"event","name":"e","payload":1e400}`, `{"type":"message","text":"a","text":"b"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fr, err := DecodeFrame(data)
+		if err != nil {
+			if !errors.Is(err, ErrBadFrame) {
+				t.Fatalf("error %v does not wrap ErrBadFrame", err)
+			}
+			if fr != (Frame{}) {
+				t.Fatalf("error with a frame %+v", fr)
+			}
+			return
+		}
+		switch fr.Type {
+		case frameMessage, frameHello, frameWelcomeBack:
+		case frameEvent:
+			if fr.Name == "" {
+				t.Fatal("event without a name")
+			}
+		default:
+			t.Fatalf("decoded unknown type %q", fr.Type)
+		}
+		if !utf8.ValidString(fr.Text) {
+			t.Fatalf("text %q is not UTF-8", fr.Text)
+		}
+	})
+}
