@@ -252,9 +252,9 @@ func TestGroupJoinLink(t *testing.T) {
 	b.expect("You are in "+g+". Everything you say goes to the room.", "room: 2 in the room now")
 	ag.expect("room: 2 in the room now")
 	b.say("hello from b")
-	ag.expect(": hello from b") // web users have no name
+	ag.expect("someone: hello from b") // web users have no name
 	ag.say("hello from a")
-	b.expect(": hello from a")
+	b.expect("someone: hello from a")
 }
 
 func TestSlowClientDropped(t *testing.T) {
