@@ -12,39 +12,62 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// conn is one websocket client of a conversation.
+// conn is one websocket client of a conversation. Its reader is the
+// handler's goroutine; a writer goroutine runs only while frames are
+// queued, and a timer sends pings, so an idle connection costs one
+// goroutine.
 type conn struct {
 	p    *Platform
 	ws   *websocket.Conn
 	raw  *batchConn // under ws
 	conv actors.Conversation
-	send chan []byte   // frames for the writer; never closed
-	done chan struct{} // closed once, by close
-	once sync.Once
+	ping *time.Timer
+
+	mu      sync.Mutex
+	queue   [][]byte // frames for the writer, at most SendBuffer
+	writing bool     // a writer goroutine is draining queue
+	closed  bool
 }
 
 // enqueue queues a frame without blocking; a full buffer drops the client.
 func (c *conn) enqueue(frame []byte) {
-	select {
-	case c.send <- frame:
-	case <-c.done:
-	default:
+	c.mu.Lock()
+	switch {
+	case c.closed:
+	case len(c.queue) >= c.p.opts.SendBuffer:
+		c.mu.Unlock()
 		c.p.stats.Dropped.Add(1)
 		c.p.log.Warn("client too slow; disconnected", "bot", c.conv.Bot, "conv", c.conv.Address())
 		go c.close(websocket.ClosePolicyViolation, "send buffer full")
+		return
+	default:
+		c.queue = append(c.queue, frame)
+		if !c.writing {
+			c.writing = true
+			go c.write()
+		}
 	}
+	c.mu.Unlock()
 }
 
 // close sends a close frame (best effort) and closes the connection; the
 // reader and writer then end. Safe to call many times, from any goroutine.
 func (c *conn) close(code int, reason string) {
-	c.once.Do(func() {
-		close(c.done)
-		msg := websocket.FormatCloseMessage(code, reason)
-		c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
-		c.raw.flush() // the writer may be holding writes
-		c.ws.Close()
-	})
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed, c.queue = true, nil
+	ping := c.ping
+	c.mu.Unlock()
+	if ping != nil {
+		ping.Stop()
+	}
+	msg := websocket.FormatCloseMessage(code, reason)
+	c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	c.raw.flush() // the writer may be holding writes
+	c.ws.Close()
 }
 
 // serveWS is GET /ws/{bot}.
@@ -71,7 +94,7 @@ func (p *Platform) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	ws.SetReadLimit(p.opts.MaxFrame)
-	c := &conn{p: p, ws: ws, raw: hj.conn, send: make(chan []byte, p.opts.SendBuffer), done: make(chan struct{}),
+	c := &conn{p: p, ws: ws, raw: hj.conn,
 		conv: actors.Conversation{Bot: bot, Platform: Name, User: user, Group: group}}
 	welcome, _ := json.Marshal(welcomeFrame{Type: "welcome", User: c.conv.UserID(), Token: p.token(bot, user), Bot: bot, Group: group})
 	c.enqueue(welcome)
@@ -84,9 +107,18 @@ func (p *Platform) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	p.stats.Connections.Add(1)
 	p.stats.Accepted.Add(1)
-	defer p.stats.Connections.Add(-1)
-	defer p.remove(c)
-	go c.write()
+	c.mu.Lock()
+	c.ping = time.AfterFunc(p.opts.PingInterval, c.sendPing)
+	c.mu.Unlock()
+	// The reader runs in a goroutine of its own, so the HTTP server's
+	// goroutine ends and frees its buffers and the request.
+	go c.serve()
+}
+
+// serve reads the client's frames until the connection ends.
+func (c *conn) serve() {
+	defer c.p.stats.Connections.Add(-1)
+	defer c.p.remove(c)
 	if c.deliver(actors.Inbound{Start: true}) {
 		c.read()
 	}
@@ -152,50 +184,49 @@ func (c *conn) bad(msg string) {
 	c.enqueue(encodeError(codeBadFrame, msg))
 }
 
-// write sends queued frames and pings until the connection closes.
+// write sends the queued frames, several per system call, until the
+// queue is empty.
 func (c *conn) write() {
-	ping := time.NewTicker(c.p.opts.PingInterval)
-	defer ping.Stop()
 	for {
-		select {
-		case frame := <-c.send:
-			if err := c.writeQueued(frame); err != nil {
-				c.close(websocket.CloseAbnormalClosure, "")
-				return
-			}
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.p.opts.WriteWait)); err != nil {
-				c.close(websocket.CloseAbnormalClosure, "")
-				return
-			}
-		case <-c.done:
+		c.mu.Lock()
+		frames := c.queue
+		c.queue = nil
+		if len(frames) == 0 || c.closed {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		if err := c.writeFrames(frames); err != nil {
+			c.close(websocket.CloseAbnormalClosure, "")
 			return
 		}
 	}
 }
 
-// writeQueued writes frame and whatever else is queued (up to a bound) in
-// one system call.
-func (c *conn) writeQueued(frame []byte) error {
+func (c *conn) writeFrames(frames [][]byte) error {
 	c.raw.hold()
 	c.ws.SetWriteDeadline(time.Now().Add(c.p.opts.WriteWait))
-	n := 0
-	for {
-		if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+	for _, f := range frames {
+		if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
 			c.raw.flush()
 			return err
 		}
-		n++
-		if n == 64 {
-			break
-		}
-		select {
-		case frame = <-c.send:
-			continue
-		default:
-		}
-		break
 	}
-	c.p.stats.Out.Add(int64(n))
+	c.p.stats.Out.Add(int64(len(frames)))
 	return c.raw.flush()
+}
+
+// sendPing pings the peer and sets the timer for the next one; the reader
+// drops a peer that answers none within PongWait.
+func (c *conn) sendPing() {
+	if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.p.opts.WriteWait)); err != nil {
+		c.close(websocket.CloseAbnormalClosure, "")
+		return
+	}
+	c.mu.Lock()
+	if !c.closed {
+		c.ping.Reset(c.p.opts.PingInterval)
+	}
+	c.mu.Unlock()
 }

@@ -103,7 +103,9 @@ func New(opts Options) *Platform {
 	}
 	p := &Platform{opts: opts, log: opts.Logger.With("platform", Name),
 		convs: map[actors.Conversation]map[*conn]struct{}{}, conns: map[*conn]struct{}{}}
-	p.upgrader = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 4096, CheckOrigin: opts.CheckOrigin}
+	// No buffer sizes: reads use the HTTP server's buffer, and writes take
+	// a buffer from the pool per message, so an idle connection holds none.
+	p.upgrader = websocket.Upgrader{WriteBufferPool: &sync.Pool{}, CheckOrigin: opts.CheckOrigin}
 	p.page = newPage()
 	return p
 }

@@ -333,3 +333,27 @@ func TestChatPageHeaders(t *testing.T) {
 		t.Errorf("Referrer-Policy %q: join links must not leak", got)
 	}
 }
+
+// TestConnectionsLeaveNothingBehind: 300 connections opened and closed by
+// their clients leave no goroutine and no registration behind.
+func TestConnectionsLeaveNothingBehind(t *testing.T) {
+	e := startEnv(t, web.Options{}, []string{"echo"}, nil)
+	warm := e.dial("echo", nil) // the runtime's own goroutines exist before counting
+	warm.expect("Say something and I will say it back.")
+	warm.ws.Close()
+	waitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "the first client to go")
+	before := runtime.NumGoroutine()
+	var clients []*client
+	for i := 0; i < 300; i++ {
+		clients = append(clients, e.dial("echo", nil))
+	}
+	for _, c := range clients {
+		c.expect("Say something and I will say it back.")
+		c.ws.Close()
+	}
+	waitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "every connection to be dropped")
+	waitFor(t, 10*time.Second, func() bool { return runtime.NumGoroutine() <= before }, "the goroutines to end")
+	if n := e.web.Stats().Accepted.Load(); n != 301 {
+		t.Errorf("%d connections accepted, want 301", n)
+	}
+}

@@ -126,24 +126,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	defer cancel()
 	deadline, _ := ctx.Deadline()
 
-	dialer := &websocket.Dialer{
-		HandshakeTimeout: min(handshakeTimeout, cfg.Timeout),
-		ReadBufferSize:   4096,
-		WriteBufferSize:  4096,
-		// Proxy stays nil: never route through an environment proxy.
-		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			conn, err := netDial(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			// "localhost" is resolved by the system; re-check the peer.
-			if ta, ok := conn.RemoteAddr().(*net.TCPAddr); !ok || !ta.IP.IsLoopback() {
-				conn.Close()
-				return nil, fmt.Errorf("refusing non-loopback peer %v", conn.RemoteAddr())
-			}
-			return conn, nil
-		},
-	}
+	dialer := newDialer(cfg.Timeout)
 
 	errs := &errorLog{}
 	res := Result{Clients: cfg.Clients, Messages: cfg.Messages}
@@ -398,5 +381,27 @@ func describe(ctx context.Context, err error) string {
 		return op + ne2.Op + ": " + ne2.Err.Error()
 	default:
 		return op + err.Error()
+	}
+}
+
+// newDialer returns a dialer that only reaches loopback peers.
+func newDialer(timeout time.Duration) *websocket.Dialer {
+	return &websocket.Dialer{
+		HandshakeTimeout: min(handshakeTimeout, timeout),
+		ReadBufferSize:   4096,
+		WriteBufferSize:  4096,
+		// Proxy stays nil: never route through an environment proxy.
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := netDial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			// "localhost" is resolved by the system; re-check the peer.
+			if ta, ok := conn.RemoteAddr().(*net.TCPAddr); !ok || !ta.IP.IsLoopback() {
+				conn.Close()
+				return nil, fmt.Errorf("refusing non-loopback peer %v", conn.RemoteAddr())
+			}
+			return conn, nil
+		},
 	}
 }
