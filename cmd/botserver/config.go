@@ -97,10 +97,10 @@ func describeJSONError(raw []byte, err error) string {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		line, col := lineCol(raw, syn.Offset)
+		line, col := lineCol(raw, max(syn.Offset-1, 0)) // the offending byte
 		return fmt.Sprintf("%d:%d: %v", line, col, err)
 	case errors.As(err, &typ):
-		line, col := lineCol(raw, typ.Offset)
+		line, col := lineCol(raw, typ.Offset) // just after the value
 		return fmt.Sprintf("%d:%d: %s: want a %s, got a %s", line, col, typ.Field, typ.Type, typ.Value)
 	}
 	return strings.TrimPrefix(err.Error(), "json: ")

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+func testConfig(t *testing.T, dir string) Config {
+	t.Helper()
+	return Config{Listen: "127.0.0.1:0", DataDir: dir, Bots: []BotConfig{
+		{ID: "echo", Scripts: "../../scripts/examples/echo"},
+		{ID: "survey", Scripts: "../../scripts/examples/survey"},
+	}}
+}
+
+func startMain(t *testing.T, cfg Config) *Main {
+	t.Helper()
+	m := &Main{Config: cfg}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+type wsClient struct {
+	t  *testing.T
+	ws *websocket.Conn
+}
+
+func dialWS(t *testing.T, m *Main, bot string, q url.Values) (*wsClient, map[string]any) {
+	t.Helper()
+	u := "ws://" + m.Addr() + "/ws/" + bot + "?" + q.Encode()
+	ws, _, err := websocket.DefaultDialer.Dial(u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &wsClient{t, ws}
+	return c, c.frame()
+}
+
+func (c *wsClient) frame() map[string]any {
+	c.t.Helper()
+	c.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var f map[string]any
+	if err := c.ws.ReadJSON(&f); err != nil {
+		c.t.Fatal(err)
+	}
+	return f
+}
+
+func (c *wsClient) expect(text string) {
+	c.t.Helper()
+	if f := c.frame(); f["text"] != text {
+		c.t.Fatalf("got %v, want %q", f, text)
+	}
+}
+
+// TestServeRestartKeepsState: serve, talk over the websocket, shut down
+// gracefully (the client sees 1001), serve again on the same data dir:
+// the identity and the conversation (a pending ask) are kept.
+func TestServeRestartKeepsState(t *testing.T) {
+	dir := t.TempDir()
+	m := startMain(t, testConfig(t, dir))
+	for _, path := range []string{"/healthz", "/readyz", "/chat/survey"} {
+		r, err := http.Get("http://" + m.Addr() + path)
+		if err != nil || r.StatusCode != 200 {
+			t.Fatalf("GET %s: %v %v", path, r, err)
+		}
+	}
+	c, welcome := dialWS(t, m, "survey", nil)
+	c.expect("Hi there! Three quick questions.")
+	c.expect("Which colour do you like best?")
+	c.ws.WriteJSON(map[string]string{"type": "message", "text": "blue"})
+	c.expect("Cats or dogs?")
+	if err := m.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, _, err := c.ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Errorf("after shutdown the client read %v, want close 1001", err)
+	}
+
+	m = startMain(t, testConfig(t, dir))
+	defer m.Close(context.Background())
+	q := url.Values{"user": {welcome["user"].(string)}, "token": {welcome["token"].(string)}}
+	c, again := dialWS(t, m, "survey", q)
+	if again["user"] != welcome["user"] {
+		t.Fatalf("after a restart the identity is %v, want %v", again["user"], welcome["user"])
+	}
+	c.ws.WriteJSON(map[string]string{"type": "message", "text": "dogs"})
+	c.expect("Anything else you want to tell us?")
+}
+
+func TestRefusesToStart(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	file := filepath.Join(t.TempDir(), "a-file")
+	os.WriteFile(file, nil, 0o600)
+	broken := t.TempDir()
+	os.WriteFile(filepath.Join(broken, "main.bot"), []byte("dialog main do\n  say \"hi\n"), 0o600)
+	cases := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"port in use", func(c *Config) { c.Listen = busy.Addr().String() }, `listen: "` + busy.Addr().String() + `" cannot be used`},
+		{"bad id", func(c *Config) { c.Bots[1].ID = "Bad Id" }, `bots[1].id: "Bad Id" must match [a-z0-9][a-z0-9_-]{0,62}`},
+		{"duplicate id", func(c *Config) { c.Bots[1].ID = "echo" }, `bots[1].id: "echo" is also the id of bots[0]`},
+		{"missing scripts", func(c *Config) { c.Bots[0].Scripts = "/nonexistent" }, `bots[0].scripts: "/nonexistent" is not a folder`},
+		{"scripts that do not compile", func(c *Config) { c.Bots[0].Scripts = broken }, `bots[0].scripts: "` + broken + `" does not compile:`},
+		{"data dir is a file", func(c *Config) { c.DataDir = file }, `data_dir: "` + file + `" cannot be created`},
+		{"bad listen", func(c *Config) { c.Listen = "8080" }, `listen: "8080" must be host:port`},
+		{"bad public url", func(c *Config) { c.PublicURL = "ftp://x" }, `public_url: "ftp://x" must be an http:// or https:// URL`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t, t.TempDir())
+			tc.edit(&cfg)
+			m := &Main{Config: cfg}
+			err := m.Run(context.Background())
+			if err == nil {
+				m.Close(context.Background())
+				t.Fatalf("started; want %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	dir := t.TempDir()
+	write := func(s string) string {
+		p := filepath.Join(dir, "botserver.json")
+		os.WriteFile(p, []byte(s), 0o600)
+		return p
+	}
+	if _, err := LoadConfig(write(`{"listen": "127.0.0.1:1", "bots": [{"id": "a", "scripts": "x", "colour": 1}]}`)); err == nil || !strings.Contains(err.Error(), `unknown field "colour"`) {
+		t.Errorf("unknown field: %v", err)
+	}
+	if _, err := LoadConfig(write("{\n  \"listen\": 8080\n}")); err == nil || !strings.Contains(err.Error(), `2:17: listen: want a string, got a number`) {
+		t.Errorf("wrong type: %v", err)
+	}
+	if _, err := LoadConfig(write("{\n  \"listen\": \n}")); err == nil || !strings.Contains(err.Error(), "3:1: invalid character '}'") {
+		t.Errorf("syntax error: %v", err)
+	}
+	cfg, err := LoadConfig(write(`{"bots": [{"id": "a", "scripts": "bots/a"}]}`))
+	if err != nil || cfg.Bots[0].Scripts != filepath.Join(dir, "bots/a") {
+		t.Fatalf("relative scripts: %+v %v", cfg, err)
+	}
+	cfg.ApplyEnv(func(k string) string { return map[string]string{"BOTSERVER_LISTEN": "127.0.0.1:9"}[k] })
+	if cfg.Listen != "127.0.0.1:9" || cfg.DataDir != "./data" {
+		t.Errorf("env and defaults: %+v", cfg)
+	}
+	raw, _ := json.Marshal(cfg)
+	if strings.Contains(string(raw), "slack") {
+		t.Errorf("a bot without slack marshals %s", raw)
+	}
+}
