@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 )
@@ -80,26 +79,7 @@ func Idle(ctx context.Context, cfg IdleConfig) (IdleResult, error) {
 	}
 
 	errs := &errorLog{}
-	dialer := newDialer(cfg.Timeout)
-	clients := make([]*client, cfg.Conns)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, dialConcurrency)
-	for i := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			c, err := connect(ctx, dialer, cfg.URL, i, deadline)
-			if err != nil {
-				errs.add(ctx, err)
-				return
-			}
-			clients[i] = c
-		}()
-	}
-	wg.Wait()
-	connected := slices.DeleteFunc(clients, func(c *client) bool { return c == nil })
+	connected := connectAll(ctx, newDialer(cfg.Timeout), cfg.URL, cfg.Conns, deadline, errs)
 	res.Connected = len(connected)
 	res.WithConns, _ = sample()
 

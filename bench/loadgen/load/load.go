@@ -132,25 +132,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	res := Result{Clients: cfg.Clients, Messages: cfg.Messages}
 
 	// Phase 1: connect everyone and wait for the welcomes.
-	clients := make([]*client, cfg.Clients)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, dialConcurrency)
-	for i := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			c, err := connect(ctx, dialer, cfg.URL, i, deadline)
-			if err != nil {
-				errs.add(ctx, err)
-				return
-			}
-			clients[i] = c
-		}()
-	}
-	wg.Wait()
-	connected := slices.DeleteFunc(slices.Clone(clients), func(c *client) bool { return c == nil })
+	connected := connectAll(ctx, dialer, cfg.URL, cfg.Clients, deadline, errs)
 	defer closeAll(ctx, connected)
 
 	// Phase 2: warmup, not measured.
@@ -404,4 +386,28 @@ func newDialer(timeout time.Duration) *websocket.Dialer {
 			return conn, nil
 		},
 	}
+}
+
+// connectAll dials n clients, dialConcurrency at a time, and returns those
+// that got their welcome; the others' errors go to errs.
+func connectAll(ctx context.Context, d *websocket.Dialer, u string, n int, deadline time.Time, errs *errorLog) []*client {
+	clients := make([]*client, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, dialConcurrency)
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			c, err := connect(ctx, d, u, i, deadline)
+			if err != nil {
+				errs.add(ctx, err)
+				return
+			}
+			clients[i] = c
+		}()
+	}
+	wg.Wait()
+	return slices.DeleteFunc(clients, func(c *client) bool { return c == nil })
 }
