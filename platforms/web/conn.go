@@ -105,8 +105,6 @@ func (p *Platform) serveWS(w http.ResponseWriter, r *http.Request) {
 		c.close(websocket.CloseGoingAway, "server shutting down")
 		return
 	}
-	p.stats.Connections.Add(1)
-	p.stats.Accepted.Add(1)
 	c.mu.Lock()
 	c.ping = time.AfterFunc(p.opts.PingInterval, c.sendPing)
 	c.mu.Unlock()
@@ -117,7 +115,6 @@ func (p *Platform) serveWS(w http.ResponseWriter, r *http.Request) {
 
 // serve reads the client's frames until the connection ends.
 func (c *conn) serve() {
-	defer c.p.stats.Connections.Add(-1)
 	defer c.p.remove(c)
 	if c.deliver(actors.Inbound{Start: true}) {
 		c.read()

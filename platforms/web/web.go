@@ -176,6 +176,8 @@ func (p *Platform) add(c *conn) bool {
 	}
 	set[c] = struct{}{}
 	p.conns[c] = struct{}{}
+	p.stats.Connections.Add(1) // under mu: Shutdown sees it in conns and in the count
+	p.stats.Accepted.Add(1)
 	return true
 }
 
@@ -189,6 +191,7 @@ func (p *Platform) remove(c *conn) {
 		}
 	}
 	delete(p.conns, c)
+	p.stats.Connections.Add(-1)
 }
 
 // Identities.
