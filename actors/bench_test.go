@@ -16,6 +16,7 @@ import (
 	"botserver/actors"
 	"botserver/coordinators"
 	"botserver/persistence"
+	"botserver/platforms/platformtest"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -313,7 +314,7 @@ end`,
 	defer cancel()
 	rt.Deliver(actors.Conversation{Bot: "g", Platform: "test", User: "boot"}, actors.Inbound{Text: "hi"})
 	rt.Deliver(actors.Conversation{Bot: "g", Platform: "test", User: "boot"}, actors.Inbound{Text: "open the big group"})
-	waitFor(b, 10*time.Second, func() bool { return rt.GroupExists("g", "~big") }, "the group")
+	platformtest.WaitFor(b, 10*time.Second, func() bool { return rt.GroupExists("g", "~big") }, "the group")
 	p.expect(members)
 	for i := 0; i < members; i++ {
 		rt.Deliver(actors.Conversation{Bot: "g", Platform: "test", User: fmt.Sprint(i), Group: "~big"}, actors.Inbound{Text: "hi"})
@@ -344,9 +345,7 @@ dialog pinger do
   end
   goto main
 end`,
-	"master.bot": `task event: "ping" do
-  reply "pong"
-end`,
+	"master.bot": pingBot["master.bot"],
 }
 
 // BenchmarkQueryLoop: conversation → master → conversation round trips

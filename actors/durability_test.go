@@ -105,7 +105,7 @@ end`}}
 	}
 	// Passivation leaves the idle timeout, not the passed query timeout, in
 	// the index.
-	waitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "alice to passivate")
+	platformtest.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "alice to passivate")
 	s.settle()
 	store, _ = s.db.Bot("q")
 	raw, err := store.Get(persistence.WakeKey("test:alice"))
@@ -127,23 +127,11 @@ func TestPassivation(t *testing.T) {
 		s.say("counter", fmt.Sprint("u", i), "inc")
 	}
 	s.say("counter", "u7", "inc")
-	waitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "every session to passivate")
+	platformtest.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "every session to passivate")
 	s.texts("u7")
 	s.say("counter", "u7", "inc")
 	if got := s.last("u7"); got != "n=2" {
 		t.Errorf("after passivation got %q, want n=2", got)
-	}
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(tb testing.TB, d time.Duration, cond func() bool, what string) {
-	tb.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		<-time.After(time.Millisecond)
 	}
 }
 

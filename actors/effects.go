@@ -132,6 +132,12 @@ func (a *instance) fixWake() []persistence.Op {
 	if a.wake == earliest(a.st.Timers) {
 		return nil
 	}
+	return a.rewriteWake()
+}
+
+// rewriteWake returns the write of the exact wake-up time (or its
+// deletion), whatever the index is believed to hold.
+func (a *instance) rewriteWake() []persistence.Op {
 	a.wake = math.MaxInt64 // later than any timer: rewrite, or delete
 	return a.wakeOps()
 }
@@ -139,8 +145,7 @@ func (a *instance) fixWake() []persistence.Op {
 // woken handles a wake-up from the index (after a restart): the
 // instance's own timers are armed by now; the index gets its real time.
 func (a *instance) woken(ctx actor.Context) {
-	a.wake = math.MaxInt64 // the stored time has passed: rewrite or delete it
-	if ops := a.wakeOps(); len(ops) > 0 {
+	if ops := a.rewriteWake(); len(ops) > 0 { // the stored time has passed
 		a.commit(ctx, ops, nil)
 	}
 }

@@ -77,7 +77,7 @@ func TestCorruptStateReported(t *testing.T) {
 	s.say("counter", "bob", "inc")
 	s.texts("alice")
 	s.texts("bob")
-	waitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "sessions to passivate")
+	platformtest.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "sessions to passivate")
 	store, _ := s.db.Bot("counter")
 	if err := store.WriteSync(persistence.Op{Key: persistence.StateKey("test:alice"), Value: []byte{0xff, 0xff, 0xff}}); err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ end`}})
 	defer s.stop()
 	s.say("t", "alice", "hi")
 	s.texts("alice")
-	waitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "the session to passivate")
+	platformtest.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "the session to passivate")
 	s.clock.Advance(time.Minute)
 	s.settle()
 	if got := s.last("alice"); got != "a minute later" {
@@ -184,7 +184,7 @@ end`,
 		t.Fatal(err)
 	}
 	var got []actors.Outgoing
-	waitFor(t, 5*time.Second, func() bool { got = append(got, p.Take("test:alice")...); return len(got) > 0 }, "the answer")
+	platformtest.WaitFor(t, 5*time.Second, func() bool { got = append(got, p.Take("test:alice")...); return len(got) > 0 }, "the answer")
 	took := time.Since(start)
 	if got[0].Text != "pong to alice" {
 		t.Fatalf("got %q, want pong to alice (a timeout would say pong to timeout)", got[0].Text)

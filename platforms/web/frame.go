@@ -68,7 +68,7 @@ func DecodeFrame(data []byte) (Frame, error) {
 		}
 	case frameHello, frameWelcomeBack:
 	default:
-		return Frame{}, fmt.Errorf("%w: unknown type %q", ErrBadFrame, truncate(f.Type, 40))
+		return Frame{}, fmt.Errorf("%w: unknown type %.40q", ErrBadFrame, f.Type)
 	}
 	return f, nil
 }
@@ -83,13 +83,6 @@ func jsonError(err error) string {
 		return "a " + typeErr.Value + " is not an object"
 	}
 	return err.Error()
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // Server frames.

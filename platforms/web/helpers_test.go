@@ -201,18 +201,6 @@ func asCloseError(err error, ce **websocket.CloseError) bool {
 	return ok
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(tb testing.TB, d time.Duration, cond func() bool, what string) {
-	tb.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		<-time.After(2 * time.Millisecond)
-	}
-}
-
 // smallWindowDialer dials with a tiny TCP receive buffer, so a client that
 // does not read fills the server's send path quickly.
 func smallWindowDialer() *websocket.Dialer {

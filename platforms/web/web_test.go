@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"botserver/platforms/platformtest"
 	"botserver/platforms/web"
 
 	"github.com/gorilla/websocket"
@@ -273,7 +274,7 @@ func TestSlowClientDropped(t *testing.T) {
 		other.say("ping")
 		other.expect("ping") // never slowed
 	}
-	waitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 1 }, "the slow client to be closed")
+	platformtest.WaitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 1 }, "the slow client to be closed")
 }
 
 func TestDeadPeerCleanedUp(t *testing.T) {
@@ -281,8 +282,8 @@ func TestDeadPeerCleanedUp(t *testing.T) {
 	before := runtime.NumGoroutine()
 	c := e.dial("echo", nil) // never reads again, so it never answers a ping
 	_ = c
-	waitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "the dead peer to be dropped")
-	waitFor(t, 10*time.Second, func() bool { return runtime.NumGoroutine() <= before }, "its goroutines to end")
+	platformtest.WaitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "the dead peer to be dropped")
+	platformtest.WaitFor(t, 10*time.Second, func() bool { return runtime.NumGoroutine() <= before }, "its goroutines to end")
 
 	live := e.dial("echo", nil) // a client that reads answers pings and stays
 	live.expect("Say something and I will say it back.")
@@ -341,7 +342,7 @@ func TestConnectionsLeaveNothingBehind(t *testing.T) {
 	warm := e.dial("echo", nil) // the runtime's own goroutines exist before counting
 	warm.expect("Say something and I will say it back.")
 	warm.ws.Close()
-	waitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "the first client to go")
+	platformtest.WaitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "the first client to go")
 	before := runtime.NumGoroutine()
 	var clients []*client
 	for i := 0; i < 300; i++ {
@@ -351,8 +352,8 @@ func TestConnectionsLeaveNothingBehind(t *testing.T) {
 		c.expect("Say something and I will say it back.")
 		c.ws.Close()
 	}
-	waitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "every connection to be dropped")
-	waitFor(t, 10*time.Second, func() bool { return runtime.NumGoroutine() <= before }, "the goroutines to end")
+	platformtest.WaitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "every connection to be dropped")
+	platformtest.WaitFor(t, 10*time.Second, func() bool { return runtime.NumGoroutine() <= before }, "the goroutines to end")
 	if n := e.web.Stats().Accepted.Load(); n != 301 {
 		t.Errorf("%d connections accepted, want 301", n)
 	}
