@@ -29,6 +29,9 @@ func (a *instance) dispatch(effects []dsl.Effect) {
 			ev := &dsl.Event{Name: e.Name, Payload: e.Payload, Sender: a.addr, QueryID: e.QueryID}
 			a.send(e.Target, &deliver{in: dsl.Input{Kind: dsl.InEvent, Event: ev}})
 		case dsl.EffReply:
+			if a.answerPlay(e) {
+				continue
+			}
 			a.bot.route(e.To, &deliver{in: dsl.Input{Kind: dsl.InReply, QueryID: e.QueryID, Value: e.Payload}})
 		case dsl.EffSpawnGroup:
 			vars, _ := e.Payload.(map[string]any)

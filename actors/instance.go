@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"botserver/dsl"
 	"botserver/persistence"
@@ -49,7 +50,7 @@ func (a *instance) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		a.start(ctx)
-	case *deliver, *timerFired:
+	case *deliver, *timerFired, *play, *playCancel:
 		a.passivating = false
 		a.handle(ctx, msg)
 		a.rt().activity.Add(-1)
@@ -215,6 +216,10 @@ func (a *instance) handle(ctx actor.Context, msg any) {
 		a.turn(ctx, dsl.Input{Kind: dsl.InTimer, Timer: m.id})
 	case *deliver:
 		a.deliver(ctx, m)
+	case *play:
+		a.playTurn(ctx, m)
+	case *playCancel:
+		a.turn(ctx, dsl.Input{Kind: dsl.InCancel, QueryID: m.id})
 	}
 }
 
@@ -257,7 +262,11 @@ func (a *instance) turn(ctx actor.Context, in dsl.Input) { a.turnNamed(ctx, in, 
 // platform, recorded in user.name when it changes.
 func (a *instance) turnNamed(ctx actor.Context, in dsl.Input, name string) {
 	a.refreshProgram()
-	env := a.env()
+	a.turnEnv(ctx, in, a.env(), name)
+}
+
+// turnEnv runs one input in env and returns its run-time error, if any.
+func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, name string) *dsl.RuntimeError {
 	rec := a.user
 	var userOp *persistence.Op
 	if rec != nil {
@@ -270,6 +279,7 @@ func (a *instance) turnNamed(ctx actor.Context, in dsl.Input, name string) {
 	if renamed {
 		env.User["name"] = name
 	}
+	began := time.Now()
 	res := m.Turn(a.st, in, &env)
 	if rec != nil {
 		if res.UserChanged || renamed {
@@ -277,7 +287,7 @@ func (a *instance) turnNamed(ctx actor.Context, in dsl.Input, name string) {
 		}
 		rec.mu.Unlock()
 	}
-	a.rt().metrics.turn(a.bot.id, res)
+	a.rt().metrics.turn(a.bot.id, a.kind, &res, time.Since(began))
 	if res.Err != nil {
 		a.bot.log.Warn("script error", "addr", a.addr, "err", res.Err.Error())
 	}
@@ -285,9 +295,10 @@ func (a *instance) turnNamed(ctx actor.Context, in dsl.Input, name string) {
 	timers := a.wakeOps()
 	if !res.Changed && userOp == nil && len(timers) == 0 {
 		a.unwritten(res.Effects)
-		return
+		return res.Err
 	}
 	a.commit(ctx, a.stateOps(timers, userOp), res.Effects)
+	return res.Err
 }
 
 // unwritten releases the effects of a turn that changed nothing to write:

@@ -38,6 +38,9 @@ type Options struct {
 	Validate func() error
 	// Endpoint, if set, is started beside the bots (the HTTP server).
 	Endpoint Service
+	// OnTurn, if set, is called after every turn, on the instance's
+	// goroutine (keep it fast: it is for a latency histogram).
+	OnTurn func(TurnInfo)
 }
 
 // Runtime runs bots: one actor per conversation, master and group, under
@@ -53,6 +56,7 @@ type Runtime struct {
 	factory  atomic.Pointer[actor.PID] // the factory supervisor
 	root     *actor.PID                // the bot factory
 	dispatch *poolDispatcher
+	plays    plays
 
 	mu        sync.RWMutex
 	bots      map[string]*botRT
@@ -84,7 +88,7 @@ func NewRuntime(opts Options) (*Runtime, error) {
 	if opts.Rand == nil {
 		opts.Rand = cryptoRand
 	}
-	r := &Runtime{opts: opts, clock: opts.Clock, log: opts.Logger, metrics: &Metrics{},
+	r := &Runtime{opts: opts, clock: opts.Clock, log: opts.Logger, metrics: &Metrics{onTurn: opts.OnTurn},
 		bots: map[string]*botRT{}, platforms: map[string]Platform{}}
 	r.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return opts.Logger.With("lib", "protoactor")
@@ -243,8 +247,16 @@ func (r *Runtime) Deliver(conv Conversation, in Inbound) error {
 		ev := &dsl.Event{Name: in.Event, Payload: payload, Sender: conv.Address()}
 		d.in = dsl.Input{Kind: dsl.InEvent, Event: ev}
 	}
+	r.metrics.in(conv.Bot, conv.Platform)
 	b.route(conv.Address(), d)
 	return nil
+}
+
+// HandlesEvent reports whether bot's conversations (main.bot) handle the
+// client event name; platforms use it to skip events no script asks for.
+func (r *Runtime) HandlesEvent(bot, name string) bool {
+	b := r.bot(bot)
+	return b != nil && b.program.Load().Session.HandlesEvent(name)
 }
 
 // HasBot reports whether bot runs in this runtime (failed or not).

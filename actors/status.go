@@ -14,6 +14,8 @@ type BotStatus struct {
 	Sessions int    // resident conversations
 	Groups   int    // groups that exist
 	Failed   bool   // the bot went over its restart intensity
+	// ResidentGroups are the groups whose actor is in memory.
+	ResidentGroups int
 }
 
 // Status returns every bot's status, by id.
@@ -34,7 +36,8 @@ func (r *Runtime) Status() []BotStatus {
 
 func (b *botRT) status() BotStatus {
 	prog := b.program.Load()
-	s := BotStatus{ID: b.id, Title: prog.Title, Failed: b.failed.Load(), Sessions: int(b.active[kindSession].Load())}
+	s := BotStatus{ID: b.id, Title: prog.Title, Failed: b.failed.Load(), Sessions: int(b.active[kindSession].Load()),
+		ResidentGroups: int(b.active[kindGroup].Load())}
 	s.Groups, _ = b.store.Count(persistence.StateKey("~"))
 	switch {
 	case prog.Master == nil:

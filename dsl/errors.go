@@ -80,8 +80,9 @@ func snippet(src string, p Pos) string {
 // RuntimeError is a failed turn: the state was rolled back to the turn's
 // start. It names the statement that failed.
 type RuntimeError struct {
-	Pos Pos
-	Msg string
+	Pos       Pos
+	Msg       string
+	TimeLimit bool // the turn ran past Limits.MaxTurnTime
 }
 
 func (e *RuntimeError) Error() string {

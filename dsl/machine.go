@@ -84,34 +84,36 @@ type Effect struct {
 
 // Result is the outcome of a turn.
 type Result struct {
-	Effects     []Effect      // valid until the Machine's next turn
-	Err         *RuntimeError // the turn failed and was rolled back; Effects are __error__'s
-	UserChanged bool          // Env.User was written
-	Changed     bool          // the persisted state changed beyond the turn counter
-	Steps       int
+	Effects       []Effect      // valid until the Machine's next turn
+	Err           *RuntimeError // the turn failed and was rolled back; Effects are __error__'s
+	UserChanged   bool          // Env.User was written
+	Changed       bool          // the persisted state changed beyond the turn counter
+	Steps         int
+	QueryTimedOut bool // a query of this instance went unanswered (the turn's input)
 }
 
 // Machine runs turns of one Program. It is not safe for concurrent use: an
 // actor owns one.
 type Machine struct {
-	prog    *Program
-	vm      vm.VM
-	st      *State
-	env     *Env // points at envVal during a turn
-	envVal  Env
-	lim     Limits
-	vars    map[string]any // the state's variables
-	envMap  map[string]any // what expressions read: __v (vars) and the runtime's names
-	effects []Effect
-	undo    []undoRec
-	steps   int
-	started time.Time
-	userSet bool
-	rootRan bool
-	co      *Coroutine // the coroutine being run
-	rt      turnRT
-	base    turnBase // the state's shape when the turn began
-	touched bool     // a coroutine or timer that existed before was changed
+	prog     *Program
+	vm       vm.VM
+	st       *State
+	env      *Env // points at envVal during a turn
+	envVal   Env
+	lim      Limits
+	vars     map[string]any // the state's variables
+	envMap   map[string]any // what expressions read: __v (vars) and the runtime's names
+	effects  []Effect
+	undo     []undoRec
+	steps    int
+	started  time.Time
+	userSet  bool
+	rootRan  bool
+	co       *Coroutine // the coroutine being run
+	rt       turnRT
+	base     turnBase // the state's shape when the turn began
+	touched  bool     // a coroutine or timer that existed before was changed
+	timedOut bool     // the turn handles a query's timeout
 }
 
 // turnBase is what Changed compares against.
@@ -173,6 +175,9 @@ func (m *Machine) Turn(st *State, in Input, env *Env) Result {
 	snap := st.clone()
 	err := m.guarded(func() { m.dispatch(in); m.settle() })
 	if err != nil {
+		if err.Pos.File == SnippetFile { // a play snippet, compiled under a task header
+			err.Pos.Line = max(err.Pos.Line-1, 1)
+		}
 		m.rollback(st, &snap)
 		m.effects = m.effects[:0]
 		m.onError(st, err)
@@ -180,7 +185,7 @@ func (m *Machine) Turn(st *State, in Input, env *Env) Result {
 	changed := m.changed() || st.Script != m.prog.Hash
 	st.Turn++
 	st.Script = m.prog.Hash
-	return Result{Effects: m.effects, Err: err, UserChanged: m.userSet, Changed: changed, Steps: m.steps}
+	return Result{Effects: m.effects, Err: err, UserChanged: m.userSet, Changed: changed, Steps: m.steps, QueryTimedOut: m.timedOut}
 }
 
 func (m *Machine) begin(st *State, caller *Env) {
@@ -192,7 +197,7 @@ func (m *Machine) begin(st *State, caller *Env) {
 	m.st, m.env, m.vars = st, env, st.Vars
 	m.lim = env.Limits.withDefaults()
 	m.effects, m.undo = m.effects[:0], m.undo[:0]
-	m.steps, m.userSet, m.rootRan, m.touched = 0, false, false, false
+	m.steps, m.userSet, m.rootRan, m.touched, m.timedOut = 0, false, false, false, false
 	m.base = turnBase{cos: len(st.Cos), timers: len(st.Timers), inbox: len(st.Inbox), members: len(st.Members),
 		next: st.NextID, started: st.Started, group: st.Group}
 	m.started = time.Now()
@@ -284,6 +289,10 @@ func (m *Machine) dispatch(in Input) {
 		m.timer(in.Timer)
 	case InStart:
 		m.start()
+	case InPlay:
+		m.play(in)
+	case InCancel:
+		m.cancel(in.QueryID)
 	}
 }
 

@@ -109,6 +109,10 @@ func (p *Program) intern(b []byte) string {
 	return string(b)
 }
 
+// HandlesEvent reports whether the program has a handler (task or dialog)
+// for the event name.
+func (p *Program) HandlesEvent(name string) bool { return len(p.events[name]) > 0 }
+
 // Lines counts the source lines, for summaries.
 func (p *Program) Lines() int {
 	n := 1

@@ -1,6 +1,7 @@
 package dsl
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -90,6 +91,7 @@ func (m *Machine) timer(id uint64) {
 		}
 	case TimerQuery:
 		if co := m.findCo(func(c *Coroutine) bool { return c.ID == t.Co && c.Wait.Kind == WaitQuery }); co != nil {
+			m.timedOut = true
 			m.resumeQuery(co.Wait.QueryID, nil, true)
 		}
 	case TimerAsk:
@@ -156,7 +158,8 @@ func (m *Machine) step(in *instr) {
 		m.abort(in.pos, "step budget exhausted: more than %d statements in one turn (an endless loop?)", m.lim.MaxSteps)
 	}
 	if m.steps&1023 == 0 && time.Since(m.started) > m.lim.MaxTurnTime {
-		m.abort(in.pos, "turn took longer than %v (an endless loop?)", m.lim.MaxTurnTime)
+		panic(turnAbort{&RuntimeError{Pos: in.pos, TimeLimit: true,
+			Msg: fmt.Sprintf("turn took longer than %v (an endless loop?)", m.lim.MaxTurnTime)}})
 	}
 }
 

@@ -117,6 +117,8 @@ const (
 	InReply                    // the reply to a query this instance sent
 	InTimer                    // a timer fired
 	InStart                    // create the instance: main runs (coordinators)
+	InPlay                     // run the snippet Play; the reply goes to Sender, QueryID
+	InCancel                   // stop the snippet run as QueryID (past its timeout)
 )
 
 // Input is what one turn handles.
@@ -128,6 +130,8 @@ type Input struct {
 	Value   any    // InReply
 	Timeout bool   // InReply: no reply came
 	Timer   uint64 // InTimer
+	Play    *Proc  // InPlay: from CompileSnippet
+	Sender  string // InPlay
 }
 
 // Message returns the input of a user message.

@@ -34,6 +34,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"serve":   {"serve [-config FILE]   run the server with the bots of the config (default: scripts/examples)", runServe},
+		"status":  {"status [-addr URL] [-token T] [-json]   show the bots of a running server", runStatus},
 		"check":   {"check DIR...           compile bot folders and print every error", runCheck},
 		"test":    {"test DIR...            run the bots' *.transcript tests", runTest},
 		"version": {"version                print the version", runVersion},
@@ -58,7 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: botserver COMMAND [ARGS]")
 	fmt.Fprintln(w)
-	for _, name := range []string{"serve", "check", "test", "version"} {
+	for _, name := range []string{"serve", "status", "check", "test", "version"} {
 		fmt.Fprintln(w, "  botserver "+commands()[name].usage)
 	}
 }

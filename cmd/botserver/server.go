@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,15 +28,26 @@ import (
 type Main struct {
 	Config Config
 	Logger *slog.Logger
+	// WatchEvery is how often script folders are checked for edits
+	// (default 1s; negative: never).
+	WatchEvery time.Duration
 
-	db     *persistence.DB
-	rt     *actors.Runtime
-	web    *web.Platform
-	ln     net.Listener
-	srv    *http.Server
-	public string // the public URL (from the listener when not configured)
-	ready  atomic.Bool
-	served chan error
+	db       *persistence.DB
+	rt       *actors.Runtime
+	web      *web.Platform
+	ln       net.Listener
+	srv      *http.Server
+	public   string // the public URL (from the listener when not configured)
+	ready    atomic.Bool
+	served   chan error
+	metrics  *metrics
+	stop     context.CancelFunc // ends the watcher and the admin connections
+	done     sync.WaitGroup     // the watcher and the admin connections
+	adminCtx context.Context
+
+	mu       sync.Mutex
+	sources  map[string]*botSource // running bots by id
+	reloadMu sync.Mutex            // one reload at a time
 }
 
 // Run validates the config, opens the store, starts the bots and serves
@@ -66,10 +79,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data_dir: %q cannot be created: %w", m.Config.DataDir, err)
 	}
-	if m.db, err = persistence.Open(persistence.Options{Dir: m.Config.DataDir, Logger: m.Logger}); err != nil {
+	m.adminCtx, m.stop = context.WithCancel(context.Background())
+	m.metrics = newMetrics(m)
+	if m.db, err = persistence.Open(persistence.Options{Dir: m.Config.DataDir, Logger: m.Logger, OnCommit: m.metrics.onCommit}); err != nil {
 		return fmt.Errorf("data_dir: %q cannot be opened: %w", m.Config.DataDir, err)
 	}
 	if err := m.startRuntime(bots); err != nil {
+		return err
+	}
+	if err := m.restoreCreated(); err != nil {
 		return err
 	}
 	m.srv = &http.Server{Handler: m.routes(), ReadHeaderTimeout: 10 * time.Second,
@@ -77,6 +95,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.srv.Serve(m.ln) }()
 	m.ready.Store(true)
+	if every := cmp.Or(m.WatchEvery, time.Second); every > 0 {
+		m.done.Add(1)
+		go func() {
+			defer m.done.Done()
+			m.watch(m.adminCtx, every)
+		}()
+	}
 	m.Logger.Info("serving", "addr", m.ln.Addr().String(), "public_url", m.public, "bots", len(bots))
 	return nil
 }
@@ -84,7 +109,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 // compiledBot is a bot of the config with its program.
 type compiledBot struct {
 	BotConfig
-	prog *dsl.Bot
+	prog  *dsl.Bot
+	stamp string // the folder's fingerprint before it was compiled
 }
 
 // compileBots compiles every bot's scripts; the error lists each failing
@@ -93,12 +119,13 @@ func compileBots(cfg []BotConfig) ([]compiledBot, error) {
 	var out []compiledBot
 	var errs []error
 	for i, b := range cfg {
+		stamp, _ := fingerprint(b.Scripts)
 		prog, err := dsl.LoadBot(os.DirFS(b.Scripts))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("bots[%d].scripts: %q does not compile:\n%s", i, b.Scripts, indent(describeLoadError(b.Scripts, err))))
 			continue
 		}
-		out = append(out, compiledBot{b, prog})
+		out = append(out, compiledBot{b, prog, stamp})
 	}
 	return out, errors.Join(errs...)
 }
@@ -121,7 +148,8 @@ func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ")
 
 func (m *Main) startRuntime(bots []compiledBot) error {
 	var err error
-	m.rt, err = actors.NewRuntime(actors.Options{Store: m.db, Logger: m.Logger, Coordinators: coordinators.Kinds(), ChatLink: m.chatLink})
+	m.rt, err = actors.NewRuntime(actors.Options{Store: m.db, Logger: m.Logger,
+		Coordinators: coordinators.Kinds(), ChatLink: m.chatLink, OnTurn: m.metrics.onTurn})
 	if err != nil {
 		return err
 	}
@@ -131,8 +159,10 @@ func (m *Main) startRuntime(bots []compiledBot) error {
 	}
 	m.web = web.New(web.Options{Gateway: m.rt, Secret: secret, Logger: m.Logger})
 	m.rt.RegisterPlatform(web.Name, m.web)
+	m.sources = map[string]*botSource{}
 	for _, b := range bots {
-		if err := m.rt.AddBot(b.ID, b.prog); err != nil {
+		src := &botSource{ID: b.ID, Name: b.Name, Dir: b.Scripts}
+		if err := m.addBot(src, b.prog, b.stamp); err != nil {
 			return fmt.Errorf("bot %q: %w", b.ID, err)
 		}
 	}
@@ -170,6 +200,8 @@ func (m *Main) webSecret() ([]byte, error) {
 func (m *Main) routes() http.Handler {
 	mux := http.NewServeMux()
 	m.web.Register(mux)
+	mux.Handle("GET /metrics", m.metrics.handler())
+	mux.HandleFunc("GET /admin/rpc", m.serveAdmin)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !m.ready.Load() {
@@ -204,6 +236,10 @@ func (m *Main) Close(ctx context.Context) error {
 		<-m.served
 	} else if m.ln != nil {
 		m.ln.Close()
+	}
+	if m.stop != nil {
+		m.stop()
+		m.done.Wait()
 	}
 	if m.web != nil {
 		if err := m.web.Shutdown(ctx); err != nil {

@@ -1,0 +1,153 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"botserver/dsl"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// Errors of Play.
+var (
+	ErrPlayTimeout = errors.New("timeout")
+	ErrNoMaster    = errors.New("the bot has no master.bot")
+)
+
+// playSender prefixes the reply address of a snippet; no instance address
+// starts with it.
+const playSender = "play/"
+
+// play runs a snippet in a master; the turn stops at deadline.
+type play struct {
+	id       string
+	proc     *dsl.Proc
+	deadline time.Time
+}
+
+// playCancel stops the snippet run as id (its caller stopped waiting).
+type playCancel struct{ id string }
+
+// playResult is a snippet's reply or failure.
+type playResult struct {
+	value any
+	err   error
+}
+
+// plays are the snippets waiting for their result, by id.
+type plays struct {
+	mu      sync.Mutex
+	waiting map[string]chan playResult
+	next    uint64
+}
+
+func (p *plays) add() (string, chan playResult) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.waiting == nil {
+		p.waiting = map[string]chan playResult{}
+	}
+	p.next++
+	id := strconv.FormatUint(p.next, 36)
+	ch := make(chan playResult, 1)
+	p.waiting[id] = ch
+	return id, ch
+}
+
+// finish hands the result to the caller, if it still waits.
+func (p *plays) finish(id string, res playResult) {
+	p.mu.Lock()
+	ch := p.waiting[id]
+	delete(p.waiting, id)
+	p.mu.Unlock()
+	if ch != nil {
+		ch <- res
+	}
+}
+
+// Play runs a snippet (dsl.CompileSnippet) as a task in the master of bot
+// and returns what it replies (nil without a reply). A run-time error is
+// a *dsl.RuntimeError at the snippet's line:col. A snippet still running
+// (or waiting on a query or a pause) after timeout is stopped, its writes
+// of that turn undone, and Play returns ErrPlayTimeout. It also returns
+// ErrUnknownBot, ErrBotFailed, ErrNoMaster, or ctx's error.
+func (r *Runtime) Play(ctx context.Context, bot string, proc *dsl.Proc, timeout time.Duration) (any, error) {
+	b := r.bot(bot)
+	switch {
+	case b == nil:
+		return nil, fmt.Errorf("%w: %s", ErrUnknownBot, bot)
+	case b.failed.Load():
+		return nil, fmt.Errorf("%w: %s", ErrBotFailed, bot)
+	case b.program.Load().Master == nil:
+		return nil, fmt.Errorf("%w: %s", ErrNoMaster, bot)
+	}
+	id, ch := r.plays.add()
+	deadline := r.clock.Now().Add(timeout)
+	b.route(MasterAddr, &play{id: id, proc: proc, deadline: deadline})
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case res := <-ch:
+		return res.value, res.err
+	case <-timer.C:
+		return r.cancelPlay(b, id, ErrPlayTimeout)
+	case <-ctx.Done():
+		return r.cancelPlay(b, id, ctx.Err())
+	}
+}
+
+// cancelPlay stops waiting for snippet id and stops the snippet; a result
+// that came in the meantime wins.
+func (r *Runtime) cancelPlay(b *botRT, id string, err error) (any, error) {
+	r.plays.mu.Lock()
+	ch := r.plays.waiting[id]
+	delete(r.plays.waiting, id)
+	r.plays.mu.Unlock()
+	if ch == nil { // finished just now
+		return nil, err
+	}
+	b.route(MasterAddr, &playCancel{id: id})
+	select {
+	case res := <-ch:
+		return res.value, res.err
+	default:
+		return nil, err
+	}
+}
+
+// playTurn runs a snippet: its turn may take until the deadline, however
+// many statements that is.
+func (a *instance) playTurn(ctx actor.Context, p *play) {
+	left := p.deadline.Sub(a.rt().clock.Now())
+	if a.kind != kindMaster || left <= 0 {
+		a.rt().plays.finish(p.id, playResult{err: ErrPlayTimeout})
+		return
+	}
+	a.refreshProgram()
+	env := a.env()
+	env.Limits.MaxTurnTime = left
+	env.Limits.MaxSteps = 1 << 40
+	in := dsl.Input{Kind: dsl.InPlay, Play: p.proc, Sender: playSender + p.id, QueryID: p.id}
+	if err := a.turnEnv(ctx, in, env, ""); err != nil {
+		var res playResult
+		if res.err = err; err.TimeLimit {
+			res.err = ErrPlayTimeout
+		}
+		a.rt().plays.finish(p.id, res)
+	}
+}
+
+// answerPlay is a snippet's reply, released after its turn is durable.
+func (a *instance) answerPlay(e *dsl.Effect) bool {
+	id, ok := strings.CutPrefix(e.To, playSender)
+	if ok {
+		a.rt().plays.finish(id, playResult{value: e.Payload})
+	}
+	return ok
+}

@@ -1,0 +1,344 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"botserver/platforms/platformtest"
+
+	"github.com/gorilla/websocket"
+)
+
+// syncBuffer is a log sink tests can read while the server writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// copyBot copies a bot folder, so a test can edit it.
+func copyBot(t *testing.T, from string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), filepath.Base(from))
+	if err := os.CopyFS(dir, os.DirFS(from)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A new mtime even on file systems with coarse times, so the watcher sees it.
+	later := time.Now().Add(time.Duration(len(content)) * time.Second)
+	os.Chtimes(path, later, later)
+}
+
+func adminFor(t *testing.T, m *Main, token string) *adminClient {
+	t.Helper()
+	c, err := dialAdmin(context.Background(), "http://"+m.Addr(), token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func mustCall(t *testing.T, c *adminClient, method string, params, result any) {
+	t.Helper()
+	if err := c.call(method, params, result); err != nil {
+		t.Fatalf("%s: %v", method, err)
+	}
+}
+
+// TestAdminEndToEnd is the operator's tour: serve → status over the API →
+// play → create_bot → talk to it over the websocket → reload with a broken
+// script (refused) → a script edited on disk is picked up → metrics →
+// graceful shutdown → serve again on the same data dir (state kept).
+func TestAdminEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	echoDir := copyBot(t, "../../scripts/examples/echo")
+	logs := &syncBuffer{}
+	cfg := Config{Listen: "127.0.0.1:0", DataDir: dir, Bots: []BotConfig{
+		{ID: "chatter", Name: "Chatter", Scripts: "../../scripts/examples/chatter"},
+		{ID: "echo", Scripts: echoDir},
+	}}
+	m := &Main{Config: cfg, Logger: slog.New(slog.NewTextHandler(logs, nil)), WatchEvery: 10 * time.Millisecond}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	admin := adminFor(t, m, "")
+
+	// status, over the API and as the command prints it.
+	var st statusResult
+	mustCall(t, admin, "status", struct{}{}, &st)
+	if len(st.Bots) != 2 || st.Bots[0].ID != "chatter" || st.Bots[0].Name != "Chatter" || st.Bots[0].WebURL != m.URL()+"/chat/chatter" {
+		t.Fatalf("status = %+v", st)
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"status", "-addr", m.URL()}, &out, &errb); code != 0 {
+		t.Fatalf("botserver status: exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "BOT") || !strings.Contains(out.String(), "Chatter  chatter") {
+		t.Errorf("status table:\n%s", out.String())
+	}
+
+	// play in chatter's master: its variables are there.
+	var res map[string]any
+	mustCall(t, admin, "play", map[string]any{"bot": "chatter", "script": "users = users + [\"x\"]\nreply length(users)"}, &res)
+	if res["result"] != float64(1) {
+		t.Errorf("play result = %v, want 1", res)
+	}
+	err := admin.call("play", map[string]any{"bot": "chatter", "script": "x = 1\ny = (2 +"}, nil)
+	if !isRPC(err, codeScript) || !strings.HasPrefix(err.(*rpcError).Message, "2:") {
+		t.Errorf("broken snippet: %v, want code %d at line 2", err, codeScript)
+	}
+	err = admin.call("play", map[string]any{"bot": "chatter", "script": "pause 5\nreply 1", "timeout_ms": 50}, nil)
+	if !isRPC(err, codeTimeout) || err.(*rpcError).Message != "timeout" {
+		t.Errorf("slow snippet: %v, want code -32001 timeout", err)
+	}
+
+	// create_bot, then talk to it.
+	files := map[string]string{"main.bot": "dialog main do\n  say \"v1\"\nend\n\ndialog __unknown__ do\n  say \"one: #{message}\"\nend\n"}
+	mustCall(t, admin, "create_bot", map[string]any{"id": "b2", "name": "B2", "scripts": files}, &res)
+	c, _ := dialWS(t, m, "b2", nil)
+	c.expect("v1")
+	c.ws.WriteJSON(map[string]string{"type": "message", "text": "hi"})
+	c.expect("one: hi")
+
+	// reload with a broken script: refused, the old one runs on.
+	err = admin.call("reload", map[string]any{"bot": "b2", "scripts": map[string]string{"main.bot": "dialog main do\n  say (\nend\n"}}, nil)
+	if !isRPC(err, codeScript) || !strings.Contains(err.Error(), "main.bot:2:") {
+		t.Errorf("broken reload: %v, want a script error at main.bot:2", err)
+	}
+	c.ws.WriteJSON(map[string]string{"type": "message", "text": "still"})
+	c.expect("one: still")
+	files["main.bot"] = strings.Replace(files["main.bot"], "one:", "two:", 1)
+	mustCall(t, admin, "reload", map[string]any{"bot": "b2", "scripts": files}, nil)
+	c.ws.WriteJSON(map[string]string{"type": "message", "text": "again"})
+	c.expect("two: again")
+
+	// A script edited on disk: a broken version is logged and refused, a
+	// good one is picked up by the running conversation.
+	e, _ := dialWS(t, m, "echo", nil)
+	e.expect(welcomeOf(t, echoDir))
+	writeFile(t, filepath.Join(echoDir, "main.bot"), "dialog main do\n  say oops(\nend\n")
+	platformtest.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(logs.String(), "main.bot:2:") }, "the refused edit in the log")
+	e.ws.WriteJSON(map[string]string{"type": "message", "text": "x"})
+	e.expect("x")
+	writeFile(t, filepath.Join(echoDir, "main.bot"), "dialog __unknown__ do\n  say \"edited: #{message}\"\nend\n")
+	platformtest.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(logs.String(), `msg="script reloaded" bot=echo`) }, "the reload in the log")
+	e.ws.WriteJSON(map[string]string{"type": "message", "text": "y"})
+	e.expect("edited: y")
+
+	// metrics
+	body := get(t, m.URL()+"/metrics")
+	for _, want := range []string{
+		`botserver_messages_total{bot="b2",direction="in",platform="web"} 4`,
+		`botserver_turns_total{bot="b2"}`,
+		`botserver_turn_duration_seconds_bucket{bot="b2",kind="session"`,
+		`botserver_websocket_connections 2`,
+		`botserver_store_batch_ops_count`,
+		`botserver_conversations_resident{bot="chatter",kind="master"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
+	// graceful shutdown: the admin client sees 1001; then serve again.
+	if err := m.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	admin.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := admin.ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Errorf("admin connection at shutdown: %v, want 1001", err)
+	}
+	cfg.Listen = "127.0.0.1:0"
+	m2 := &Main{Config: cfg, WatchEvery: -1}
+	if err := m2.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close(context.Background())
+	admin2 := adminFor(t, m2, "")
+	mustCall(t, admin2, "status", struct{}{}, &st)
+	if len(st.Bots) != 3 || st.Bots[0].ID != "b2" || st.Bots[0].Name != "B2" {
+		t.Fatalf("after restart: %+v, want the created bot back", st.Bots)
+	}
+	mustCall(t, admin2, "play", map[string]any{"bot": "chatter", "script": "reply length(users)"}, &res)
+	if res["result"] != float64(1) {
+		t.Errorf("chatter's master after restart: %v, want the variable kept", res)
+	}
+	c2, _ := dialWS(t, m2, "b2", nil)
+	c2.expect("v1")
+	c2.ws.WriteJSON(map[string]string{"type": "message", "text": "back"})
+	c2.expect("two: back") // the reloaded scripts were kept
+}
+
+func welcomeOf(t *testing.T, botDir string) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(botDir, "main.bot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(src), "say \"")
+	text, _, _ := strings.Cut(rest, "\"")
+	return text
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	r, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	if r.StatusCode != 200 {
+		t.Fatalf("GET %s: %s", url, r.Status)
+	}
+	return string(b)
+}
+
+func TestAdminAuth(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.AdminToken = "s3cret-token"
+	m := startMain(t, cfg)
+	defer m.Close(context.Background())
+	u := "ws://" + m.Addr() + "/admin/rpc"
+	for _, tt := range []struct {
+		name   string
+		header http.Header
+		want   int
+	}{
+		{"no token", nil, 401},
+		{"wrong token", http.Header{"Authorization": {"Bearer nope"}}, 401},
+		{"not bearer", http.Header{"Authorization": {"Basic s3cret-token"}}, 401},
+		{"cross-origin page", http.Header{"Authorization": {"Bearer s3cret-token"}, "Origin": {"http://evil.example"}}, 403},
+		{"right token", http.Header{"Authorization": {"Bearer s3cret-token"}}, 101},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ws, resp, _ := websocket.DefaultDialer.Dial(u, tt.header)
+			if ws != nil {
+				ws.Close()
+			}
+			if resp == nil || resp.StatusCode != tt.want {
+				t.Fatalf("status %v, want %d", resp, tt.want)
+			}
+			if tt.want == 401 {
+				body, _ := io.ReadAll(resp.Body)
+				if string(body) != "Unauthorized\n" {
+					t.Errorf("body %q says more than Unauthorized", body)
+				}
+			}
+		})
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"status", "-addr", m.URL(), "-token", "nope"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "401") {
+		t.Errorf("status with a wrong token: exit %d, %q", code, errb.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"status", "-json", "-addr", m.URL(), "-token", "s3cret-token"}, &out, &errb); code != 0 {
+		t.Fatalf("status -json: exit %d: %s", code, errb.String())
+	}
+	var st statusResult
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil || len(st.Bots) != 2 {
+		t.Errorf("status -json = %q (%v)", out.String(), err)
+	}
+}
+
+// TestAdminLoopbackOnly: without a token only local, unproxied clients get in.
+func TestAdminLoopbackOnly(t *testing.T) {
+	m := &Main{}
+	for _, tt := range []struct {
+		remote string
+		header string
+		want   int
+	}{
+		{"127.0.0.1:5000", "", 0},
+		{"[::1]:5000", "", 0},
+		{"192.0.2.7:5000", "", 403},
+		{"127.0.0.1:5000", "203.0.113.9", 403}, // through a proxy
+	} {
+		r := httptest.NewRequest("GET", "/admin/rpc", nil)
+		r.RemoteAddr = tt.remote
+		if tt.header != "" {
+			r.Header.Set("X-Forwarded-For", tt.header)
+		}
+		if got := m.authorizeAdmin(r); got != tt.want {
+			t.Errorf("%s (forwarded %q): %d, want %d", tt.remote, tt.header, got, tt.want)
+		}
+	}
+}
+
+// TestAdminMalformed: JSON-RPC's standard errors, batches and notifications.
+func TestAdminMalformed(t *testing.T) {
+	m := startMain(t, testConfig(t, t.TempDir()))
+	defer m.Close(context.Background())
+	admin := adminFor(t, m, "")
+	send := func(raw string) string {
+		t.Helper()
+		admin.ws.WriteMessage(websocket.TextMessage, []byte(raw))
+		admin.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, msg, err := admin.ws.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(msg)
+	}
+	for _, tt := range []struct{ name, req, want string }{
+		{"not JSON", `{"jsonrpc":`, `"id":null,"error":{"code":-32700`},
+		{"no version", `{"id":1,"method":"status"}`, `"error":{"code":-32600`},
+		{"object id", `{"jsonrpc":"2.0","id":{},"method":"status"}`, `"error":{"code":-32600`},
+		{"unknown method", `{"jsonrpc":"2.0","id":2,"method":"explode"}`, `{"jsonrpc":"2.0","id":2,"error":{"code":-32601,"message":"method not found: \"explode\""}}`},
+		{"unknown param", `{"jsonrpc":"2.0","id":3,"method":"play","params":{"bot":"echo","scirpt":"reply 1"}}`, `"id":3,"error":{"code":-32602,"message":"invalid params: unknown field \"scirpt\""}`},
+		{"params of the wrong type", `{"jsonrpc":"2.0","id":4,"method":"reload","params":[1]}`, `"id":4,"error":{"code":-32602`},
+		{"unknown bot", `{"jsonrpc":"2.0","id":"five","method":"reload","params":{"bot":"ghost"}}`, `"id":"five","error":{"code":-32004`},
+		{"bot without master", `{"jsonrpc":"2.0","id":6,"method":"play","params":{"bot":"echo","script":"reply 1"}}`, `"id":6,"error":{"code":-32000,"message":"the bot has no master.bot: echo"}`},
+		{"bad bot id", `{"jsonrpc":"2.0","id":7,"method":"create_bot","params":{"id":"Bad Id","scripts":{}}}`, `"error":{"code":-32602,"message":"invalid params: id: \"Bad Id\" must match [a-z0-9][a-z0-9_-]{0,62}"}`},
+		{"existing bot", `{"jsonrpc":"2.0","id":8,"method":"create_bot","params":{"id":"echo","scripts":{"main.bot":""}}}`, `"id":8,"error":{"code":-32009`},
+		{"empty batch", `[]`, `"error":{"code":-32600`},
+		{"batch with a notification", `[{"jsonrpc":"2.0","method":"status"},{"jsonrpc":"2.0","id":9,"method":"nope"},{"jsonrpc":"2.0","id":10,"method":"status"}]`, `[{"jsonrpc":"2.0","id":9,"error":{"code":-32601`},
+		{"timeout out of range", `{"jsonrpc":"2.0","id":11,"method":"play","params":{"bot":"echo","script":"reply 1","timeout_ms":600000}}`, `"id":11,"error":{"code":-32602`},
+	} {
+		if got := send(tt.req); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: got %s, want it to contain %s", tt.name, got, tt.want)
+		}
+	}
+	// A notification gets no answer: the next answer is the next request's.
+	admin.ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","method":"status"}`))
+	if got := send(`{"jsonrpc":"2.0","id":12,"method":"status"}`); !strings.Contains(got, `"id":12`) {
+		t.Errorf("after a notification: %s", got)
+	}
+	// A message over the limit closes the connection with 1009.
+	admin.ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"x":"%s"}`, strings.Repeat("a", adminMaxMessage))))
+	admin.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := admin.ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
+		t.Errorf("oversized request: %v, want close 1009", err)
+	}
+}

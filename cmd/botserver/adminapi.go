@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"botserver/actors"
+	"botserver/dsl"
+	"botserver/platforms/web"
+)
+
+// rpcMethods are the admin API's methods (PROTOCOL.md).
+func (m *Main) rpcMethods() map[string]rpcMethod {
+	return map[string]rpcMethod{
+		"status":      m.rpcStatus,
+		"play":        m.rpcPlay,
+		"create_bot":  m.rpcCreateBot,
+		"connect_bot": m.rpcConnectBot,
+		"reload":      m.rpcReload,
+	}
+}
+
+// statusRow is one bot in the status table.
+type statusRow struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Master    string   `json:"master"`
+	Sessions  int      `json:"sessions"`
+	Groups    int      `json:"groups"`
+	Platforms []string `json:"platforms"`
+	WebURL    string   `json:"web_url"`
+}
+
+type statusResult struct {
+	Bots []statusRow `json:"bots"`
+}
+
+func (m *Main) rpcStatus(_ context.Context, params json.RawMessage) (any, *rpcError) {
+	if e := decodeParams(params, &struct{}{}); e != nil {
+		return nil, e
+	}
+	return m.status(), nil
+}
+
+// status is the table `botserver status` shows.
+func (m *Main) status() statusResult {
+	out := statusResult{Bots: []statusRow{}}
+	for _, s := range m.rt.Status() {
+		name := s.Title
+		if src := m.source(s.ID); src != nil && src.Name != "" {
+			name = src.Name
+		}
+		if name == "" {
+			name = s.ID
+		}
+		out.Bots = append(out.Bots, statusRow{ID: s.ID, Name: name, Master: s.Master, Sessions: s.Sessions,
+			Groups: s.Groups, Platforms: m.platformsOf(s.ID), WebURL: m.public + "/chat/" + s.ID})
+	}
+	return out
+}
+
+// platformsOf lists the platforms a bot can be reached on.
+func (m *Main) platformsOf(bot string) []string {
+	out := []string{web.Name}
+	if m.slackReachable(bot) {
+		out = append(out, "slack")
+	}
+	return out
+}
+
+type playParams struct {
+	Bot       string `json:"bot"`
+	Script    string `json:"script"`
+	TimeoutMS int    `json:"timeout_ms"`
+}
+
+const (
+	playDefaultTimeout = time.Second
+	playMaxTimeout     = time.Minute
+)
+
+func (m *Main) rpcPlay(ctx context.Context, params json.RawMessage) (any, *rpcError) {
+	var p playParams
+	if e := decodeParams(params, &p); e != nil {
+		return nil, e
+	}
+	timeout := time.Duration(p.TimeoutMS) * time.Millisecond
+	switch {
+	case p.Bot == "" || p.Script == "":
+		return nil, invalidParams("bot and script are required")
+	case p.TimeoutMS < 0 || timeout > playMaxTimeout:
+		return nil, invalidParams(fmt.Sprintf("timeout_ms: %d must be between 1 and %d", p.TimeoutMS, playMaxTimeout.Milliseconds()))
+	case p.TimeoutMS == 0:
+		timeout = playDefaultTimeout
+	}
+	proc, err := dsl.CompileSnippet(p.Script)
+	if err != nil {
+		return nil, scriptError(err)
+	}
+	v, err := m.rt.Play(ctx, p.Bot, proc, timeout)
+	if err != nil {
+		return nil, runtimeError(err)
+	}
+	return map[string]any{"result": jsonValue(v)}, nil
+}
+
+// jsonValue is a script value as JSON can carry it (atoms are strings;
+// a float JSON cannot hold is formatted).
+func jsonValue(v any) any {
+	if _, err := json.Marshal(v); err != nil {
+		return dsl.Format(v)
+	}
+	return v
+}
+
+type createParams struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	Scripts    map[string]string `json:"scripts"`
+	ScriptsDir string            `json:"scripts_dir"`
+}
+
+func (m *Main) rpcCreateBot(_ context.Context, params json.RawMessage) (any, *rpcError) {
+	var p createParams
+	if e := decodeParams(params, &p); e != nil {
+		return nil, e
+	}
+	switch {
+	case !botIDPattern.MatchString(p.ID):
+		return nil, invalidParams(fmt.Sprintf("id: %q must match [a-z0-9][a-z0-9_-]{0,62}", p.ID))
+	case (p.Scripts == nil) == (p.ScriptsDir == ""):
+		return nil, invalidParams("give either scripts (file name → source) or scripts_dir")
+	case m.source(p.ID) != nil || m.rt.HasBot(p.ID):
+		return nil, &rpcError{Code: codeConflict, Message: fmt.Sprintf("bot %q exists", p.ID)}
+	}
+	src := &botSource{ID: p.ID, Name: p.Name, Files: p.Scripts, Created: true}
+	if p.ScriptsDir != "" {
+		dir, err := filepath.Abs(p.ScriptsDir)
+		if st, serr := os.Stat(dir); err != nil || serr != nil || !st.IsDir() {
+			return nil, invalidParams(fmt.Sprintf("scripts_dir: %q is not a folder on the server", p.ScriptsDir))
+		}
+		src.Dir = dir
+	}
+	if err := m.startBot(src); err != nil {
+		return nil, runtimeError(err)
+	}
+	return map[string]any{"id": p.ID}, nil
+}
+
+type reloadParams struct {
+	Bot     string            `json:"bot"`
+	Scripts map[string]string `json:"scripts"`
+}
+
+func (m *Main) rpcReload(_ context.Context, params json.RawMessage) (any, *rpcError) {
+	var p reloadParams
+	if e := decodeParams(params, &p); e != nil {
+		return nil, e
+	}
+	if err := m.reload(p.Bot, p.Scripts); err != nil {
+		return nil, runtimeError(err)
+	}
+	return struct{}{}, nil
+}
+
+type connectParams struct {
+	Bot      string `json:"bot"`
+	Platform string `json:"platform"`
+	BotToken string `json:"bot_token"`
+	TeamID   string `json:"team_id"`
+}
+
+func (m *Main) rpcConnectBot(_ context.Context, params json.RawMessage) (any, *rpcError) {
+	var p connectParams
+	if e := decodeParams(params, &p); e != nil {
+		return nil, e
+	}
+	switch {
+	case p.Platform != "slack":
+		return nil, invalidParams(fmt.Sprintf("platform: %q cannot be connected (only \"slack\")", p.Platform))
+	case p.BotToken == "" || p.TeamID == "":
+		return nil, invalidParams("bot_token and team_id are required")
+	case !m.rt.HasBot(p.Bot):
+		return nil, &rpcError{Code: codeNotFound, Message: fmt.Sprintf("no such bot: %q", p.Bot)}
+	}
+	if err := m.connectSlack(p.Bot, p.BotToken, p.TeamID); err != nil {
+		return nil, &rpcError{Code: codeServer, Message: err.Error()}
+	}
+	return struct{}{}, nil
+}
+
+func invalidParams(msg string) *rpcError {
+	return &rpcError{Code: codeInvalidParams, Message: "invalid params: " + msg}
+}
+
+// scriptError is a compile or run-time error, with each position.
+func scriptError(err error) *rpcError {
+	type place struct {
+		File    string `json:"file"`
+		Line    int    `json:"line"`
+		Col     int    `json:"col"`
+		Message string `json:"message"`
+	}
+	var list dsl.ErrorList
+	var rt *dsl.RuntimeError
+	var places []place
+	switch {
+	case errors.As(err, &list):
+		for _, e := range list {
+			places = append(places, place{e.Pos.File, e.Pos.Line, e.Pos.Col, e.Msg})
+		}
+	case errors.As(err, &rt):
+		places = append(places, place{rt.Pos.File, rt.Pos.Line, rt.Pos.Col, rt.Msg})
+	}
+	msg := err.Error()
+	if len(places) > 0 && places[0].File == dsl.SnippetFile {
+		p := places[0] // a snippet's positions are line:col of the snippet
+		msg = fmt.Sprintf("%d:%d: %s", p.Line, p.Col, p.Message)
+	}
+	return &rpcError{Code: codeScript, Message: msg, Data: map[string]any{"errors": places}}
+}
+
+// runtimeError maps an error of the runtime or of a reload to its code.
+func runtimeError(err error) *rpcError {
+	var comp *errCompile
+	var rt *dsl.RuntimeError
+	var list dsl.ErrorList
+	switch {
+	case errors.Is(err, actors.ErrPlayTimeout):
+		return &rpcError{Code: codeTimeout, Message: "timeout"}
+	case errors.As(err, &comp), errors.As(err, &rt), errors.As(err, &list):
+		return scriptError(err)
+	case errors.Is(err, actors.ErrUnknownBot), errors.Is(err, errNoBot):
+		return &rpcError{Code: codeNotFound, Message: err.Error()}
+	case errors.Is(err, actors.ErrBotExists):
+		return &rpcError{Code: codeConflict, Message: err.Error()}
+	case errors.Is(err, context.Canceled):
+		return &rpcError{Code: codeServer, Message: "cancelled"}
+	}
+	return &rpcError{Code: codeServer, Message: err.Error()}
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"net/http"
+	"time"
+
+	"botserver/actors"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics is the server's Prometheus registry: histograms observed as
+// things happen, and a collector that reads the runtime's and the
+// platforms' counters at scrape time (so counting costs the hot paths no
+// more than an atomic add).
+type metrics struct {
+	reg        *prometheus.Registry
+	turns      *prometheus.HistogramVec
+	storeWrite prometheus.Histogram
+	storeBatch prometheus.Histogram
+}
+
+func newMetrics(m *Main) *metrics {
+	x := &metrics{reg: prometheus.NewRegistry()}
+	x.turns = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "botserver_turn_duration_seconds",
+		Help:    "Time a script turn takes to run (not counting the store write).",
+		Buckets: prometheus.ExponentialBuckets(10e-6, 4, 9), // 10µs … 0.65s
+	}, []string{"bot", "kind"})
+	x.storeWrite = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "botserver_store_write_duration_seconds",
+		Help:    "Time from building a group-commit batch to the end of its sync.",
+		Buckets: prometheus.ExponentialBuckets(50e-6, 3, 10), // 50µs … 1s
+	})
+	x.storeBatch = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "botserver_store_batch_ops",
+		Help:    "Writes committed together in one group-commit batch.",
+		Buckets: prometheus.ExponentialBuckets(1, 4, 8), // 1 … 16384
+	})
+	x.reg.MustRegister(x.turns, x.storeWrite, x.storeBatch, &collector{m: m},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return x
+}
+
+func (x *metrics) onTurn(t actors.TurnInfo) {
+	x.turns.WithLabelValues(t.Bot, t.Kind).Observe(t.Took.Seconds())
+}
+
+func (x *metrics) onCommit(ops int, took time.Duration) {
+	x.storeWrite.Observe(took.Seconds())
+	x.storeBatch.Observe(float64(ops))
+}
+
+func (x *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(x.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}
+
+// desc is one metric the collector reports.
+type desc struct {
+	*prometheus.Desc
+	kind prometheus.ValueType
+}
+
+func newDesc(name, help string, kind prometheus.ValueType, labels ...string) desc {
+	return desc{prometheus.NewDesc(name, help, labels, nil), kind}
+}
+
+var (
+	mMessages       = newDesc("botserver_messages_total", "Messages users sent (in) and bots sent them (out).", prometheus.CounterValue, "bot", "platform", "direction")
+	mTurns          = newDesc("botserver_turns_total", "Script turns run.", prometheus.CounterValue, "bot")
+	mScriptErrors   = newDesc("botserver_script_errors_total", "Turns rolled back by a run-time error in the script.", prometheus.CounterValue, "bot")
+	mQueryTimeouts  = newDesc("botserver_query_timeouts_total", "Queries that got no reply in time.", prometheus.CounterValue, "bot")
+	mRestarts       = newDesc("botserver_actor_restarts_total", "Actors restarted by their supervisor after a failure.", prometheus.CounterValue, "bot")
+	mCorrupt        = newDesc("botserver_corrupt_states_total", "Stored states or user records that could not be decoded.", prometheus.CounterValue)
+	mResident       = newDesc("botserver_conversations_resident", "Actors in memory, by kind (sessions are conversations).", prometheus.GaugeValue, "bot", "kind")
+	mGroups         = newDesc("botserver_groups", "Groups that exist.", prometheus.GaugeValue, "bot")
+	mBotUp          = newDesc("botserver_bot_up", "1 when the bot runs, 0 when it failed over its restart intensity.", prometheus.GaugeValue, "bot")
+	mWSConns        = newDesc("botserver_websocket_connections", "Open web chat websocket connections.", prometheus.GaugeValue)
+	mWSAccepted     = newDesc("botserver_websocket_connections_accepted_total", "Web chat websocket connections accepted.", prometheus.CounterValue)
+	mWSDropped      = newDesc("botserver_websocket_slow_clients_dropped_total", "Web chat clients disconnected because they did not read.", prometheus.CounterValue)
+	mWSFrames       = newDesc("botserver_websocket_frames_total", "Web chat frames received (in) and sent (out).", prometheus.CounterValue, "direction")
+	mWSBadFrames    = newDesc("botserver_websocket_bad_frames_total", "Web chat frames refused as malformed.", prometheus.CounterValue)
+	collectorDescs  = []desc{mMessages, mTurns, mScriptErrors, mQueryTimeouts, mRestarts, mCorrupt, mResident, mGroups, mBotUp, mWSConns, mWSAccepted, mWSDropped, mWSFrames, mWSBadFrames}
+	directionLabels = map[bool]string{false: "in", true: "out"}
+)
+
+// collector reads the runtime's and the platforms' counters at scrape time.
+type collector struct{ m *Main }
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range collectorDescs {
+		ch <- d.Desc
+	}
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	emit := func(d desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d.Desc, d.kind, v, labels...)
+	}
+	rm := c.m.rt.Metrics()
+	rm.EachFlow(func(bot, platform string, out bool, n int64) {
+		emit(mMessages, float64(n), bot, platform, directionLabels[out])
+	})
+	rm.EachBot(func(bot string, b *actors.BotCounters) {
+		emit(mTurns, float64(b.Turns.Load()), bot)
+		emit(mScriptErrors, float64(b.ScriptErrors.Load()), bot)
+		emit(mQueryTimeouts, float64(b.QueryTimeouts.Load()), bot)
+		emit(mRestarts, float64(b.Restarts.Load()), bot)
+	})
+	emit(mCorrupt, float64(rm.CorruptStates.Load()))
+	for _, s := range c.m.rt.Status() {
+		emit(mResident, float64(s.Sessions), s.ID, "session")
+		emit(mResident, float64(s.ResidentGroups), s.ID, "group")
+		emit(mResident, b2f(s.Master == "running"), s.ID, "master")
+		emit(mGroups, float64(s.Groups), s.ID)
+		emit(mBotUp, b2f(!s.Failed), s.ID)
+	}
+	ws := c.m.web.Stats()
+	emit(mWSConns, float64(ws.Connections.Load()))
+	emit(mWSAccepted, float64(ws.Accepted.Load()))
+	emit(mWSDropped, float64(ws.Dropped.Load()))
+	emit(mWSFrames, float64(ws.In.Load()), "in")
+	emit(mWSFrames, float64(ws.Out.Load()), "out")
+	emit(mWSBadFrames, float64(ws.BadFrames.Load()))
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
