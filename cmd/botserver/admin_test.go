@@ -101,7 +101,7 @@ func TestAdminEndToEnd(t *testing.T) {
 		t.Fatalf("status = %+v", st)
 	}
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"status", "-addr", m.URL()}, &out, &errb); code != 0 {
+	if code := run(context.Background(), []string{"status", "-addr", m.URL()}, stdio{nil, &out, &errb}); code != 0 {
 		t.Fatalf("botserver status: exit %d: %s", code, errb.String())
 	}
 	if !strings.Contains(out.String(), "BOT") || !strings.Contains(out.String(), "Chatter  chatter") {
@@ -259,11 +259,11 @@ func TestAdminAuth(t *testing.T) {
 		})
 	}
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"status", "-addr", m.URL(), "-token", "nope"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "401") {
+	if code := run(context.Background(), []string{"status", "-addr", m.URL(), "-token", "nope"}, stdio{nil, &out, &errb}); code != 1 || !strings.Contains(errb.String(), "401") {
 		t.Errorf("status with a wrong token: exit %d, %q", code, errb.String())
 	}
 	out.Reset()
-	if code := run(context.Background(), []string{"status", "-json", "-addr", m.URL(), "-token", "s3cret-token"}, &out, &errb); code != 0 {
+	if code := run(context.Background(), []string{"status", "-json", "-addr", m.URL(), "-token", "s3cret-token"}, stdio{nil, &out, &errb}); code != 0 {
 		t.Fatalf("status -json: exit %d: %s", code, errb.String())
 	}
 	var st statusResult

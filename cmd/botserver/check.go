@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,25 +14,24 @@ import (
 
 // runCheck compiles each bot folder and prints every error, or a one-line
 // summary per good bot. It exits 1 when any folder has errors.
-func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	return forEachDir("check", args, stdout, stderr, checkDir)
+func runCheck(_ context.Context, args []string, std stdio) int {
+	return forEachDir("check", args, std, checkDir)
 }
 
 // forEachDir runs a command that takes bot folders: usage errors exit 2,
 // a folder that fails makes it exit 1.
-func forEachDir(name string, args []string, stdout, stderr io.Writer, run func(dir string, stdout, stderr io.Writer) bool) int {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		return 2
+func forEachDir(name string, args []string, std stdio, run func(dir string, stdout, stderr io.Writer) bool) int {
+	fs := newFlags(name, std)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintf(stderr, "usage: botserver %s DIR...\n", name)
+		fmt.Fprintf(std.err, "usage: botserver %s DIR...\n", name)
 		return 2
 	}
 	code := 0
 	for _, dir := range fs.Args() {
-		if !run(dir, stdout, stderr) {
+		if !run(dir, std.out, std.err) {
 			code = 1
 		}
 	}

@@ -1,13 +1,18 @@
 // Command botserver runs chatbots written in the botserver language.
 //
 //	botserver serve [-config FILE]   run the server
+//	botserver status                 show the bots of a running server
+//	botserver chat BOT               talk to a bot in the terminal
 //	botserver check DIR...           compile bot folders and report every error
 //	botserver test DIR...            run the bots' transcript tests
 //	botserver version                print the version
+//	botserver help [COMMAND]         show usage
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,51 +25,116 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], stdio{os.Stdin, os.Stdout, os.Stderr})
 	stop()
 	os.Exit(code)
 }
 
-// command is one subcommand.
-type command struct {
-	usage string
-	run   func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+// stdio are a command's standard streams.
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
 }
 
-func commands() map[string]command {
-	return map[string]command{
-		"serve":   {"serve [-config FILE]   run the server with the bots of the config (default: scripts/examples)", runServe},
-		"status":  {"status [-addr URL] [-token T] [-json]   show the bots of a running server", runStatus},
-		"check":   {"check DIR...           compile bot folders and print every error", runCheck},
-		"test":    {"test DIR...            run the bots' *.transcript tests", runTest},
-		"version": {"version                print the version", runVersion},
+// command is one subcommand.
+type command struct {
+	name, args, summary string
+	run                 func(ctx context.Context, args []string, std stdio) int
+}
+
+// commands are botserver's subcommands, in the order help lists them.
+func commands() []command {
+	return []command{
+		{"serve", "[-config FILE] [-check] [-log-format text|json] [-debug-addr ADDR]", "run the server with the bots of the config (default: every bot under scripts/examples)", runServe},
+		{"status", "[-addr URL] [-token T] [-json]", "show the bots of a running server: master, sessions, groups, platforms, chat URL", runStatus},
+		{"chat", "[-config FILE] [-data DIR] [-user NAME] BOT", "talk to a bot in the terminal (BOT: an id of the config, or a bot folder)", runChat},
+		{"check", "DIR...", "compile bot folders and print every error", runCheck},
+		{"test", "DIR...", "run the bots' *.transcript tests", runTest},
+		{"version", "", "print the version", runVersion},
+		{"help", "[COMMAND]", "show how to use botserver or one command", runHelp},
 	}
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 // run dispatches a command line; it returns the exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(stdout)
+func run(ctx context.Context, args []string, std stdio) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		usage(std.out)
 		return 0
 	}
-	cmd, ok := commands()[args[0]]
+	cmd, ok := lookup(args[0])
 	if !ok {
-		fmt.Fprintf(stderr, "botserver: unknown command %q\n\n", args[0])
-		usage(stderr)
+		fmt.Fprintf(std.err, "botserver: unknown command %q\n\n", args[0])
+		usage(std.err)
 		return 2
 	}
-	return cmd.run(ctx, args[1:], stdout, stderr)
+	return cmd.run(ctx, args[1:], std)
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: botserver COMMAND [ARGS]")
+	fmt.Fprintln(w, "botserver runs chatbots written in the botserver language.")
 	fmt.Fprintln(w)
-	for _, name := range []string{"serve", "status", "check", "test", "version"} {
-		fmt.Fprintln(w, "  botserver "+commands()[name].usage)
+	fmt.Fprintln(w, "usage:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  botserver %-8s %s\n", c.name, c.summary)
 	}
+	fmt.Fprintln(w, "\n`botserver help COMMAND` shows a command's flags.")
 }
 
-func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) int {
-	fmt.Fprintln(stdout, "botserver", version)
+// runHelp prints the usage of botserver or of one command with its flags.
+func runHelp(ctx context.Context, args []string, std stdio) int {
+	if len(args) == 0 {
+		usage(std.out)
+		return 0
+	}
+	cmd, ok := lookup(args[0])
+	if !ok {
+		fmt.Fprintf(std.err, "botserver help: unknown command %q\n", args[0])
+		return 2
+	}
+	fmt.Fprintf(std.out, "usage: botserver %s %s\n\n%s\n", cmd.name, cmd.args, cmd.summary)
+	if cmd.name != "help" && cmd.name != "version" {
+		cmd.run(ctx, []string{"-h"}, stdio{std.in, std.out, std.out}) // prints the flags
+	}
+	return 0
+}
+
+// newFlags is a command's flag set; -h prints its flags to the command's
+// stderr (help passes stdout).
+func newFlags(name string, std stdio) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(std.err)
+	fs.Usage = func() {
+		if fs.NFlag() == 0 {
+			fmt.Fprintln(std.err, "\nflags:")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parseFlags parses args; ok is false with the exit code when the command
+// must stop (0 after -h).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0, false
+	case err != nil:
+		return 2, false
+	}
+	return 0, true
+}
+
+func runVersion(_ context.Context, _ []string, std stdio) int {
+	fmt.Fprintln(std.out, "botserver", version)
 	return 0
 }

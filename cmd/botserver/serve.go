@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,15 +14,15 @@ import (
 
 // runServe runs the server until ctx ends (SIGINT or SIGTERM), then shuts
 // down gracefully and exits 0.
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runServe(ctx context.Context, args []string, std stdio) int {
+	stdout, stderr := std.out, std.err
+	fs := newFlags("serve", std)
 	configPath := fs.String("config", "", "the config file (default: every bot under scripts/examples, data in ./data)")
 	check := fs.Bool("check", false, "validate the config and the scripts, then exit")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	debugAddr := fs.String("debug-addr", "", "serve Go's pprof profiles on this loopback address (e.g. 127.0.0.1:6060)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	logger, err := newLogger(stderr, *logFormat)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -77,14 +76,14 @@ func (c *adminClient) call(method string, params, result any) error {
 func (c *adminClient) Close() error { return c.ws.Close() }
 
 // runStatus prints the status table of a running server.
-func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runStatus(ctx context.Context, args []string, std stdio) int {
+	stdout, stderr := std.out, std.err
+	fs := newFlags("status", std)
 	addr := fs.String("addr", "http://"+defaultListen, "the server's URL")
 	token := fs.String("token", os.Getenv("BOTSERVER_ADMIN_TOKEN"), "the admin token (default $BOTSERVER_ADMIN_TOKEN)")
 	asJSON := fs.Bool("json", false, "print the status as JSON")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	c, err := dialAdmin(ctx, *addr, *token)
 	if err != nil {

@@ -14,8 +14,8 @@ import (
 // runTest runs every *.transcript of each bot folder, each against a fresh
 // in-memory store on simulated time, and reports each failing line with
 // what was expected and what came. It exits 1 when any line failed.
-func runTest(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	return forEachDir("test", args, stdout, stderr, testDir)
+func runTest(_ context.Context, args []string, std stdio) int {
+	return forEachDir("test", args, std, testDir)
 }
 
 func testDir(dir string, stdout, stderr io.Writer) bool {

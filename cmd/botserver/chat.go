@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"botserver/actors"
+	"botserver/coordinators"
+	"botserver/persistence"
+	"botserver/platforms/console"
+)
+
+// runChat talks to one bot in the terminal, in-process, over a real store:
+// a fresh one in a temporary folder, or -data's (which keeps the
+// conversation from one chat to the next).
+func runChat(ctx context.Context, args []string, std stdio) int {
+	fs := newFlags("chat", std)
+	configPath := fs.String("config", "", "the config file whose bots BOT names (default: the bots under scripts/examples)")
+	dataDir := fs.String("data", "", "keep the conversation in this data dir (default: a fresh one, removed at the end; not the dir of a running server)")
+	user := fs.String("user", "me", "your name in the conversation")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(std.err, "usage: botserver chat [-config FILE] [-data DIR] [-user NAME] BOT")
+		return 2
+	}
+	src, err := chatSource(*configPath, fs.Arg(0))
+	if err != nil {
+		fmt.Fprintln(std.err, "botserver chat:", err)
+		return 1
+	}
+	if err := chat(ctx, src, *dataDir, *user, std); err != nil {
+		fmt.Fprintln(std.err, "botserver chat:", err)
+		return 1
+	}
+	return 0
+}
+
+// chatSource finds BOT: a bot of the config by id, or a bot folder.
+func chatSource(configPath, bot string) (*botSource, error) {
+	if st, err := os.Stat(filepath.Join(bot, "main.bot")); err == nil && !st.IsDir() {
+		return &botSource{ID: chatID(bot), Dir: bot}, nil
+	}
+	cfg, err := loadConfig(configPath)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range cfg.Bots {
+		if b.ID == bot {
+			return &botSource{ID: b.ID, Name: b.Name, Dir: b.Scripts}, nil
+		}
+	}
+	return nil, fmt.Errorf("no bot %q in the config, and no %s/main.bot", bot, bot)
+}
+
+// chatID makes a bot id of a folder's name.
+func chatID(dir string) string {
+	if id := filepath.Base(filepath.Clean(dir)); botIDPattern.MatchString(id) {
+		return id
+	}
+	return "bot"
+}
+
+func chat(ctx context.Context, src *botSource, dataDir, user string, std stdio) error {
+	prog, _, err := src.compile()
+	if err != nil {
+		return err
+	}
+	if dataDir == "" {
+		if dataDir, err = os.MkdirTemp("", "botserver-chat-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dataDir)
+	}
+	db, err := persistence.Open(persistence.Options{Dir: dataDir})
+	if err != nil {
+		return fmt.Errorf("data dir %s: %w (is a server using it?)", dataDir, err)
+	}
+	defer db.Close()
+	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds(),
+		ChatLink: func(bot, platform, group string) (string, error) { // where `botserver serve` would serve it
+			return "http://" + defaultListen + "/chat/" + bot + "?g=" + url.QueryEscape(group), nil
+		}})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	if err := rt.AddBot(src.ID, prog); err != nil {
+		return err
+	}
+	p := console.New(std.out)
+	rt.RegisterPlatform(console.Name, p)
+	fmt.Fprintf(std.out, "Talking to %s as %s. Type /quit to stop; a number picks a quick reply.\n", src.ID, user)
+	return p.Run(ctx, std.in, rt, actors.Conversation{Bot: src.ID, Platform: console.Name, User: user})
+}

@@ -1,0 +1,77 @@
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"botserver/actors"
+	"botserver/coordinators"
+	"botserver/dsl"
+	"botserver/persistence"
+	"botserver/platforms/console"
+)
+
+func TestSurveyInTheConsole(t *testing.T) {
+	db, err := persistence.Open(persistence.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	prog, err := dsl.LoadBot(os.DirFS("../../scripts/examples/survey"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.AddBot("survey", prog); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	p := console.New(&out)
+	rt.RegisterPlatform(console.Name, p)
+	in := strings.NewReader("3\n/event poke {\"x\":\n/event poke {\"x\": 1}\nhelp\n1\nNothing, thanks\n/quit\nnever read\n")
+	conv := actors.Conversation{Bot: "survey", Platform: console.Name, User: "ann"}
+	if err := p.Run(context.Background(), in, rt, conv); err != nil {
+		t.Fatal(err)
+	}
+	want := `bot: Hi ann! Three quick questions.
+bot: Which colour do you like best?
+    [1] Red  [2] Green  [3] Blue
+bot: Cats or dogs?
+    [1] Cats  [2] Dogs  [3] Neither
+console: the payload of /event is not JSON: unexpected end of JSON input
+bot: Just pick one of the buttons, or type your answer. Say 'quit' to stop.
+bot: Back to the question:
+bot: Cats or dogs?
+    [1] Cats  [2] Dogs  [3] Neither
+bot: Anything else you want to tell us?
+bot: Thanks! You like blue and cats.
+`
+	if out.String() != want {
+		t.Errorf("console output:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+func TestUnknownBot(t *testing.T) {
+	db, err := persistence.Open(persistence.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	p := console.New(&bytes.Buffer{})
+	err = p.Run(context.Background(), strings.NewReader("hi\n"), rt, actors.Conversation{Bot: "ghost", Platform: console.Name, User: "ann"})
+	if err == nil || !strings.Contains(err.Error(), "unknown bot") {
+		t.Errorf("got %v, want unknown bot", err)
+	}
+}
