@@ -115,11 +115,9 @@ func (p *Program) HandlesEvent(name string) bool { return len(p.events[name]) > 
 
 // Lines counts the source lines, for summaries.
 func (p *Program) Lines() int {
-	n := 1
-	for i := 0; i < len(p.Source); i++ {
-		if p.Source[i] == '\n' {
-			n++
-		}
+	n := strings.Count(p.Source, "\n")
+	if !strings.HasSuffix(p.Source, "\n") {
+		n++ // the last line has no newline
 	}
 	return n
 }

@@ -237,7 +237,11 @@ func (m *Main) handleOne(ctx context.Context, raw json.RawMessage, log *slog.Log
 	} else {
 		result, rerr = method(ctx, req.Params)
 	}
-	log.Info("admin call", "method", req.Method, "took", time.Since(start), "error", rerrMessage(rerr))
+	if rerr != nil {
+		log.Info("admin call", "method", req.Method, "took", time.Since(start), "error", rerr.Message)
+	} else {
+		log.Info("admin call", "method", req.Method, "took", time.Since(start))
+	}
 	if req.ID == nil {
 		return nil
 	}
@@ -245,13 +249,6 @@ func (m *Main) handleOne(ctx context.Context, raw json.RawMessage, log *slog.Log
 		return &rpcResponse{JSONRPC: "2.0", ID: *req.ID, Error: rerr}
 	}
 	return &rpcResponse{JSONRPC: "2.0", ID: *req.ID, Result: result}
-}
-
-func rerrMessage(e *rpcError) string {
-	if e == nil {
-		return ""
-	}
-	return e.Message
 }
 
 // validID accepts a string, a number or null.

@@ -38,7 +38,7 @@ func TestCheck(t *testing.T) {
 		stderrNone bool
 	}{
 		{name: "good bot", args: []string{"check", good}, code: 0,
-			stdout: good + ": ok: main.bot (4 lines, 1 dialogs/tasks); 1 transcript(s)\n", stderrNone: true},
+			stdout: good + ": ok: main.bot (3 lines, 1 dialogs/tasks); 1 transcript(s)\n", stderrNone: true},
 		{name: "every error of a bad bot", args: []string{"check", bad}, code: 1, stderrHas: []string{
 			filepath.Join(bad, "bot.json") + ": invalid: json: cannot unmarshal number",
 			filepath.Join(bad, "main.bot") + ":2:10: unknown dialog \"nope\" in invoke\n   2 |   invoke nope\n     |          ^",
