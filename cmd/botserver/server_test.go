@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"botserver/platforms/platformtest"
+
 	"github.com/gorilla/websocket"
 )
 
@@ -169,5 +171,30 @@ func TestLoadConfig(t *testing.T) {
 	raw, _ := json.Marshal(cfg)
 	if strings.Contains(string(raw), "slack") {
 		t.Errorf("a bot without slack marshals %s", raw)
+	}
+}
+
+// TestServeCommandShutsDownOnSignal runs `botserver serve -config` until
+// its context ends (as SIGINT or SIGTERM end it) and wants exit 0, a
+// flushed store and the chat links printed.
+func TestServeCommandShutsDownOnSignal(t *testing.T) {
+	dir := t.TempDir()
+	echo, _ := filepath.Abs("../../scripts/examples/echo")
+	cfg := filepath.Join(dir, "botserver.json")
+	os.WriteFile(cfg, []byte(`{"listen":"127.0.0.1:0","data_dir":"`+filepath.Join(dir, "data")+`","bots":[{"id":"echo","scripts":"`+echo+`"}]}`), 0o644)
+	ctx, stop := context.WithCancel(context.Background())
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	code := make(chan int, 1)
+	go func() { code <- run(ctx, []string{"serve", "-config", cfg, "-log-format", "json"}, stdio{nil, out, errb}) }()
+	platformtest.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(out.String(), "/chat/echo") }, "the chat link")
+	stop()
+	if c := <-code; c != 0 {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", c, errb.String())
+	}
+	if !strings.Contains(errb.String(), `"msg":"shutting down"`) {
+		t.Errorf("no JSON shutdown line in the log:\n%s", errb.String())
+	}
+	if code := run(context.Background(), []string{"serve", "-config", cfg, "-check"}, stdio{nil, out, errb}); code != 0 {
+		t.Errorf("serve -check: exit %d", code)
 	}
 }
