@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"botserver/actors"
-	"botserver/coordinators"
 	"botserver/persistence"
 	"botserver/platforms/platformtest"
 )
@@ -151,16 +150,7 @@ func TestAddRemoveBot(t *testing.T) {
 // queries the conversation back before answering; on the real clock both
 // answers come before the 1-second query timeout (neither actor blocks).
 func TestMutualQueryRealTime(t *testing.T) {
-	db, err := persistence.Open(persistence.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := platformtest.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{})
 	p := platformtest.New()
 	rt.RegisterPlatform(platformtest.Name, p)
 	bot := compileBot(t, map[string]string{

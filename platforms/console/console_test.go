@@ -8,23 +8,14 @@ import (
 	"testing"
 
 	"botserver/actors"
-	"botserver/coordinators"
 	"botserver/dsl"
 	"botserver/persistence"
 	"botserver/platforms/console"
+	"botserver/platforms/platformtest"
 )
 
 func TestSurveyInTheConsole(t *testing.T) {
-	db, err := persistence.Open(persistence.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := platformtest.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{})
 	prog, err := dsl.LoadBot(os.DirFS("../../scripts/examples/survey"))
 	if err != nil {
 		t.Fatal(err)
@@ -59,18 +50,9 @@ bot: Thanks! You like blue and cats.
 }
 
 func TestUnknownBot(t *testing.T) {
-	db, err := persistence.Open(persistence.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := platformtest.StartRuntime(t, persistence.Options{InMemory: true}, actors.Options{})
 	p := console.New(&bytes.Buffer{})
-	err = p.Run(context.Background(), strings.NewReader("hi\n"), rt, actors.Conversation{Bot: "ghost", Platform: console.Name, User: "ann"})
+	err := p.Run(context.Background(), strings.NewReader("hi\n"), rt, actors.Conversation{Bot: "ghost", Platform: console.Name, User: "ann"})
 	if err == nil || !strings.Contains(err.Error(), "unknown bot") {
 		t.Errorf("got %v, want unknown bot", err)
 	}
