@@ -1,0 +1,226 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// Store keys.
+const (
+	prefixInstall = "slack/"
+	prefixDedup   = "dedup/"
+)
+
+// installation is a workspace the bot is installed in, stored as JSON
+// under "slack/<team>".
+type installation struct {
+	TeamID      string    `json:"team_id"`
+	TeamName    string    `json:"team_name,omitempty"`
+	BotToken    string    `json:"bot_token"`
+	BotUserID   string    `json:"bot_user_id,omitempty"`
+	BotID       string    `json:"bot_id,omitempty"`
+	Scopes      []string  `json:"scopes,omitempty"`
+	InstalledAt time.Time `json:"installed_at"`
+
+	fromConfig bool          // BotConfig.BotToken: not stored
+	client     *slack.Client // Web API client with BotToken
+}
+
+// bot is one bot's Slack app: its installations, the threads users wrote
+// in, and the events being handled.
+type bot struct {
+	id    string
+	cfg   BotConfig
+	store Store
+	log   *slog.Logger
+	p     *Platform
+
+	ctx    context.Context // ends when the bot is removed
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	installs map[string]*installation // by team id
+	threads  map[string]string        // conversation address → thread ts
+	inflight map[string]struct{}      // event ids being handled
+	revoked  bool                     // BotConfig.BotToken was uninstalled
+}
+
+func newBot(id string, cfg BotConfig, store Store, p *Platform) *bot {
+	b := &bot{id: id, cfg: cfg, store: store, p: p, log: p.log.With("bot", id),
+		installs: map[string]*installation{}, threads: map[string]string{}, inflight: map[string]struct{}{}}
+	b.ctx, b.cancel = context.WithCancel(p.ctx)
+	return b
+}
+
+func (b *bot) stop() { b.cancel() }
+
+// client returns a Web API client with token.
+func (b *bot) client(token string) *slack.Client {
+	return slack.New(token, slack.OptionAPIURL(b.cfg.APIURL), slack.OptionHTTPClient(b.p.opts.HTTPClient))
+}
+
+// load reads the stored installations.
+func (b *bot) load() error {
+	return b.store.Scan(prefixInstall, func(key string, value []byte) error {
+		var in installation
+		if err := json.Unmarshal(value, &in); err != nil || in.TeamID == "" || in.BotToken == "" {
+			b.log.Warn("skipping a malformed installation", "key", key, "err", err)
+			return nil
+		}
+		b.remember(&in)
+		return nil
+	})
+}
+
+// remember makes in the installation of its team, in memory only.
+func (b *bot) remember(in *installation) {
+	in.client = b.client(in.BotToken)
+	b.mu.Lock()
+	b.installs[in.TeamID] = in
+	b.mu.Unlock()
+}
+
+// install stores in and makes it the installation of its team.
+func (b *bot) install(in *installation) error {
+	if !in.fromConfig {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		if err := b.store.Put(prefixInstall+in.TeamID, data, 0); err != nil {
+			return fmt.Errorf("cannot store the installation of team %s: %w", in.TeamID, err)
+		}
+	}
+	b.remember(in)
+	b.log.Info("installed", "team", in.TeamID, "team_name", in.TeamName, "bot_user", in.BotUserID)
+	return nil
+}
+
+// uninstall forgets team's installation (Slack told us it is gone).
+func (b *bot) uninstall(team, why string) {
+	b.mu.Lock()
+	in, ok := b.installs[team]
+	delete(b.installs, team)
+	if ok && in.fromConfig {
+		b.revoked = true
+	}
+	b.mu.Unlock()
+	if err := b.store.Delete(prefixInstall + team); err != nil {
+		b.log.Error("cannot delete an installation", "team", team, "err", err)
+	}
+	if ok {
+		b.log.Info("uninstalled", "team", team, "why", why)
+	}
+}
+
+// installation returns team's installation, or the BotConfig token's when
+// its team is not known yet, or nil.
+func (b *bot) installation(team string) *installation {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if in := b.installs[team]; in != nil {
+		return in
+	}
+	if b.cfg.BotToken != "" && !b.revoked {
+		for _, in := range b.installs {
+			if in.fromConfig {
+				return nil // resolved, and it is another team's
+			}
+		}
+		return &installation{TeamID: team, BotToken: b.cfg.BotToken, fromConfig: true, client: b.client(b.cfg.BotToken)}
+	}
+	return nil
+}
+
+func (b *bot) installCount() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.installs)
+}
+
+// setThread remembers the thread a user last wrote in ("" for none).
+func (b *bot) setThread(addr, ts string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case ts == "":
+		delete(b.threads, addr)
+	case len(b.threads) >= maxThreads:
+		for k := range b.threads { // forget one at random: memory stays bounded
+			delete(b.threads, k)
+			break
+		}
+		fallthrough
+	default:
+		b.threads[addr] = ts
+	}
+}
+
+func (b *bot) thread(addr string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.threads[addr]
+}
+
+// claim reports whether event id is new, and then marks it in flight
+// until done is called. A store failure counts as new: a duplicate is
+// better than a lost message.
+func (b *bot) claim(id string) (ok bool, done func()) {
+	if id == "" {
+		return true, func() {}
+	}
+	b.mu.Lock()
+	if _, busy := b.inflight[id]; busy {
+		b.mu.Unlock()
+		return false, nil
+	}
+	b.inflight[id] = struct{}{}
+	b.mu.Unlock()
+	release := func() {
+		b.mu.Lock()
+		delete(b.inflight, id)
+		b.mu.Unlock()
+	}
+	_, seen, err := b.store.Get(prefixDedup + id)
+	if err != nil {
+		b.log.Warn("cannot read a dedup mark", "event", id, "err", err)
+	}
+	if seen {
+		release()
+		return false, nil
+	}
+	return true, func() {
+		if err := b.store.Put(prefixDedup+id, []byte{1}, dedupTTL); err != nil {
+			b.log.Warn("cannot store a dedup mark", "event", id, "err", err)
+		}
+		release()
+	}
+}
+
+// botUser returns the bot's user id in team ("" when unknown).
+func (b *bot) botUser(team string) (user, botID string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if in := b.installs[team]; in != nil {
+		return in.BotUserID, in.BotID
+	}
+	return "", ""
+}
+
+// splitScopes turns Slack's "a,b" (or "a, b") into a list.
+func splitScopes(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,350 @@
+package slack_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"botserver/actors"
+	"botserver/persistence"
+	"botserver/platforms/platformtest"
+	"botserver/platforms/slack"
+)
+
+// botStore adapts a persistence bot handle to slack.Store (cmd/botserver
+// wires the same adapter).
+type botStore struct{ s *persistence.BotStore }
+
+func (b botStore) Get(key string) ([]byte, bool, error) {
+	v, err := b.s.Get(key)
+	if errors.Is(err, persistence.ErrNotFound) {
+		return nil, false, nil
+	}
+	return v, err == nil, err
+}
+
+func (b botStore) Put(key string, value []byte, ttl time.Duration) error {
+	return b.s.WriteSync(persistence.Op{Key: key, Value: value, TTL: ttl})
+}
+
+func (b botStore) Delete(key string) error {
+	return b.s.WriteSync(persistence.Op{Key: key, Delete: true})
+}
+
+func (b botStore) Scan(prefix string, fn func(key string, value []byte) error) error {
+	return b.s.Scan(prefix, fn)
+}
+
+// gateway is a fake runtime: it records deliveries and, for user
+// messages, answers "echo: <text>" through the platform.
+type gateway struct {
+	mu       sync.Mutex
+	bots     map[string]bool
+	handles  map[string]bool // client event names scripts handle
+	got      []delivery
+	platform *slack.Platform
+}
+
+type delivery struct {
+	Conv actors.Conversation
+	In   actors.Inbound
+}
+
+func newGateway(bots ...string) *gateway {
+	g := &gateway{bots: map[string]bool{}, handles: map[string]bool{}}
+	for _, b := range bots {
+		g.bots[b] = true
+	}
+	return g
+}
+
+func (g *gateway) Deliver(conv actors.Conversation, in actors.Inbound) error {
+	g.mu.Lock()
+	if !g.bots[conv.Bot] {
+		g.mu.Unlock()
+		return actors.ErrUnknownBot
+	}
+	g.got = append(g.got, delivery{conv, in})
+	p := g.platform
+	g.mu.Unlock()
+	if in.Event == "" && p != nil {
+		p.Send(conv, actors.Outgoing{Kind: actors.OutText, Text: "echo: " + in.Text})
+	}
+	return nil
+}
+
+func (g *gateway) HasBot(bot string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.bots[bot]
+}
+
+func (g *gateway) HandlesEvent(bot, name string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.handles[name]
+}
+
+func (g *gateway) handle(names ...string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, n := range names {
+		g.handles[n] = true
+	}
+}
+
+func (g *gateway) deliveries() []delivery {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]delivery(nil), g.got...)
+}
+
+// clock is a settable clock for Options.Now.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+const (
+	secret       = "8f742231b10e8888abcd99yyyzzz85a5"
+	clientID     = "1234.5678"
+	clientSecret = "client-secret"
+)
+
+// oauthCfg is a bot that installs through OAuth.
+var oauthCfg = slack.BotConfig{ClientID: clientID, ClientSecret: clientSecret}
+
+// env is a platform over a real badger store, behind an HTTP server, with
+// a fake gateway and a fake Slack.
+type env struct {
+	tb    testing.TB
+	dir   string
+	db    *persistence.DB
+	gw    *gateway
+	slack *fakeSlack
+	clock *clock
+	p     *slack.Platform
+	srv   *httptest.Server
+}
+
+// newEnv starts an env whose bot "b1" is added with cfg (APIURL and, if
+// unset, SigningSecret filled in).
+func newEnv(tb testing.TB, cfg slack.BotConfig) *env {
+	tb.Helper()
+	e := &env{tb: tb, dir: tb.TempDir(), gw: newGateway("b1", "b2"), slack: newFakeSlack(tb),
+		clock: &clock{t: time.Now()}}
+	e.slack.addTeam(team{ID: "T1", Name: "Acme", Token: "xoxb-t1", BotUser: "UB1", BotID: "B1"})
+	e.slack.addTeam(team{ID: "T2", Name: "Globex", Token: "xoxb-t2", BotUser: "UB2", BotID: "B2"})
+	e.open()
+	e.start(cfg)
+	tb.Cleanup(e.stop)
+	return e
+}
+
+func (e *env) open() {
+	db, err := persistence.Open(persistence.Options{Dir: e.dir})
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	e.db = db
+}
+
+// start makes a platform with bot b1 and serves it.
+func (e *env) start(cfg slack.BotConfig) {
+	e.tb.Helper()
+	if cfg.SigningSecret == "" && cfg.AppToken == "" {
+		cfg.SigningSecret = secret
+	}
+	cfg.APIURL = e.slack.apiURL()
+	mux := http.NewServeMux()
+	e.srv = httptest.NewServer(mux)
+	e.p = slack.New(slack.Options{Gateway: e.gw, PublicURL: e.srv.URL, Now: e.clock.Now, Logger: testLogger()})
+	slack.SetBackoff(e.p, 10*time.Millisecond)
+	e.gw.mu.Lock()
+	e.gw.platform = e.p
+	e.gw.mu.Unlock()
+	if err := e.p.AddBot("b1", cfg, e.store("b1")); err != nil {
+		e.tb.Fatal(err)
+	}
+	e.p.Register(mux)
+}
+
+func (e *env) store(bot string) slack.Store {
+	s, err := e.db.Bot(bot)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	return botStore{s}
+}
+
+// restart shuts the platform down, closes and reopens the store, and
+// starts a new platform with cfg.
+func (e *env) restart(cfg slack.BotConfig) {
+	e.tb.Helper()
+	e.stopPlatform()
+	e.db.Close()
+	e.open()
+	e.start(cfg)
+}
+
+func (e *env) stopPlatform() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.p.Shutdown(ctx); err != nil {
+		e.tb.Errorf("shutdown: %v", err)
+	}
+	e.srv.Close()
+}
+
+func (e *env) stop() {
+	e.stopPlatform()
+	e.db.Close()
+}
+
+// testLogger logs to stderr with -v and SLACK_TEST_LOG set.
+func testLogger() *slog.Logger {
+	if os.Getenv("SLACK_TEST_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// signature returns Slack's signature headers for body sent at ts.
+func signature(secret string, ts time.Time, body []byte) http.Header {
+	s := strconv.FormatInt(ts.Unix(), 10)
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("v0:" + s + ":"))
+	m.Write(body)
+	return http.Header{"X-Slack-Request-Timestamp": {s}, "X-Slack-Signature": {"v0=" + hex.EncodeToString(m.Sum(nil))}}
+}
+
+// do sends body to path with headers and returns the status.
+func (e *env) do(path string, body []byte, h http.Header) int {
+	e.tb.Helper()
+	req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(string(body)))
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	if strings.HasSuffix(path, "/interactive") {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// event posts a signed event to b1 and fails unless it is accepted.
+func (e *env) event(body []byte) {
+	e.tb.Helper()
+	if code := e.do("/slack/b1/events", body, signature(secret, e.clock.Now(), body)); code != http.StatusOK {
+		e.tb.Fatalf("POST events: status %d, want 200", code)
+	}
+}
+
+// click posts a signed quick-reply click to b1.
+func (e *env) click(teamID, channel, user, value string) {
+	e.tb.Helper()
+	body := clickBody(teamID, channel, user, value)
+	if code := e.do("/slack/b1/interactive", body, signature(secret, e.clock.Now(), body)); code != http.StatusOK {
+		e.tb.Fatalf("POST interactive: status %d, want 200", code)
+	}
+}
+
+// get fetches path without following redirects.
+func (e *env) get(path string) *http.Response {
+	e.tb.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(e.srv.URL + path)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	return resp
+}
+
+// install runs the OAuth flow for teamID and returns the final status.
+func (e *env) install(teamID string) int {
+	e.tb.Helper()
+	state := e.installState()
+	resp := e.get("/slack/b1/oauth?" + url.Values{"code": {"code-" + teamID}, "state": {state}}.Encode())
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// installState starts an install and returns the state Slack would get.
+func (e *env) installState() string {
+	e.tb.Helper()
+	resp := e.get("/slack/b1/install")
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		e.tb.Fatalf("GET install: status %d, want 302", resp.StatusCode)
+	}
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	return loc.Query().Get("state")
+}
+
+// waitFor polls cond with a deadline.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	platformtest.WaitFor(tb, 5*time.Second, cond, what)
+}
+
+// callback is an event_callback envelope around inner.
+func callback(eventID, teamID string, inner map[string]any) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"token": "legacy", "team_id": teamID, "api_app_id": "A1", "type": "event_callback",
+		"event_id": eventID, "event_time": 1700000000, "event": inner,
+		"authorizations": []map[string]any{{"team_id": teamID, "user_id": "UB" + teamID[1:], "is_bot": true}},
+	})
+	return b
+}
+
+// dm is a user's direct message to the bot.
+func dm(eventID, teamID, channel, user, text string) []byte {
+	return callback(eventID, teamID, map[string]any{"type": "message", "channel": channel, "user": user,
+		"text": text, "ts": "1700000000.000100", "channel_type": "im", "event_ts": "1700000000.000100"})
+}
+
+// clickBody is an interaction payload: user clicked the quick reply value.
+func clickBody(teamID, channel, user, value string) []byte {
+	payload, _ := json.Marshal(map[string]any{
+		"type": "block_actions", "team": map[string]any{"id": teamID}, "user": map[string]any{"id": user, "team_id": teamID},
+		"channel":   map[string]any{"id": channel},
+		"container": map[string]any{"type": "message", "message_ts": "1.000100", "channel_id": channel},
+		"actions": []map[string]any{{"type": "button", "action_id": "qr_1", "block_id": "botserver_qr_0",
+			"value": value, "text": map[string]any{"type": "plain_text", "text": value}, "action_ts": "2.0"}},
+	})
+	return []byte(url.Values{"payload": {string(payload)}}.Encode())
+}
