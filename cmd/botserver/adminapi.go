@@ -123,6 +123,7 @@ type createParams struct {
 	Name       string            `json:"name"`
 	Scripts    map[string]string `json:"scripts"`
 	ScriptsDir string            `json:"scripts_dir"`
+	Slack      *SlackConfig      `json:"slack"`
 }
 
 func (m *Main) rpcCreateBot(_ context.Context, params json.RawMessage) (any, *rpcError) {
@@ -137,8 +138,12 @@ func (m *Main) rpcCreateBot(_ context.Context, params json.RawMessage) (any, *rp
 		return nil, invalidParams("give either scripts (file name → source) or scripts_dir")
 	case m.source(p.ID) != nil || m.rt.HasBot(p.ID):
 		return nil, &rpcError{Code: codeConflict, Message: fmt.Sprintf("bot %q exists", p.ID)}
+	case p.Slack != nil:
+		if errs := validateSlack("slack", p.Slack); len(errs) > 0 {
+			return nil, invalidParams(errors.Join(errs...).Error())
+		}
 	}
-	src := &botSource{ID: p.ID, Name: p.Name, Files: p.Scripts, Created: true}
+	src := &botSource{ID: p.ID, Name: p.Name, Files: p.Scripts, Slack: p.Slack, Created: true}
 	if p.ScriptsDir != "" {
 		dir, err := filepath.Abs(p.ScriptsDir)
 		if st, serr := os.Stat(dir); err != nil || serr != nil || !st.IsDir() {

@@ -25,6 +25,7 @@ type botSource struct {
 	Name    string            `json:"name,omitempty"`
 	Dir     string            `json:"scripts_dir,omitempty"`
 	Files   map[string]string `json:"scripts,omitempty"`
+	Slack   *SlackConfig      `json:"slack,omitempty"`
 	Created bool              `json:"-"` // by create_bot: kept in the store's meta area
 	stamp   string            // the folder's fingerprint when it was last compiled
 	failed  string            // the fingerprint of a version that did not compile
@@ -116,6 +117,9 @@ func (m *Main) addBot(src *botSource, prog *dsl.Bot, stamp string) error {
 	}
 	if err := m.rt.AddBot(src.ID, prog); err != nil {
 		return err
+	}
+	if err := m.addSlack(src.ID, src.Slack); err != nil {
+		return err // the bot runs, without Slack; the caller reports it
 	}
 	src.stamp = stamp
 	m.sources[src.ID] = src

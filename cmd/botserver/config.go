@@ -163,8 +163,9 @@ func (c *Config) Validate() error {
 		if st, err := os.Stat(b.Scripts); b.Scripts == "" || err != nil || !st.IsDir() {
 			bad(field+".scripts", b.Scripts, "is not a folder")
 		}
-		if s := b.Slack; s != nil && s.APIURL != "" {
-			if u, err := url.Parse(s.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		if s := b.Slack; s != nil {
+			errs = append(errs, validateSlack(field+".slack", s)...)
+			if u, err := url.Parse(s.APIURL); s.APIURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https")) {
 				bad(field+".slack.api_url", s.APIURL, "must be an http:// or https:// URL")
 			}
 		}

@@ -20,6 +20,7 @@ import (
 	"botserver/coordinators"
 	"botserver/dsl"
 	"botserver/persistence"
+	"botserver/platforms/slack"
 	"botserver/platforms/web"
 )
 
@@ -35,6 +36,7 @@ type Main struct {
 	db       *persistence.DB
 	rt       *actors.Runtime
 	web      *web.Platform
+	slack    *slack.Platform
 	ln       net.Listener
 	srv      *http.Server
 	public   string // the public URL (from the listener when not configured)
@@ -159,9 +161,10 @@ func (m *Main) startRuntime(bots []compiledBot) error {
 	}
 	m.web = web.New(web.Options{Gateway: m.rt, Secret: secret, Logger: m.Logger})
 	m.rt.RegisterPlatform(web.Name, m.web)
+	m.startSlack()
 	m.sources = map[string]*botSource{}
 	for _, b := range bots {
-		src := &botSource{ID: b.ID, Name: b.Name, Dir: b.Scripts}
+		src := &botSource{ID: b.ID, Name: b.Name, Dir: b.Scripts, Slack: b.Slack}
 		if err := m.addBot(src, b.prog, b.stamp); err != nil {
 			return fmt.Errorf("bot %q: %w", b.ID, err)
 		}
@@ -200,6 +203,7 @@ func (m *Main) webSecret() ([]byte, error) {
 func (m *Main) routes() http.Handler {
 	mux := http.NewServeMux()
 	m.web.Register(mux)
+	m.slack.Register(mux)
 	mux.Handle("GET /metrics", m.metrics.handler())
 	mux.HandleFunc("GET /admin/rpc", m.serveAdmin)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
@@ -247,7 +251,12 @@ func (m *Main) Close(ctx context.Context) error {
 		}
 	}
 	if m.rt != nil {
-		m.rt.Close()
+		m.rt.Close() // the last replies go out
+	}
+	if m.slack != nil {
+		if err := m.slack.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("slack: %w", err))
+		}
 	}
 	if m.db != nil {
 		if err := m.db.Close(); err != nil {

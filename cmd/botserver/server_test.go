@@ -126,6 +126,10 @@ func TestRefusesToStart(t *testing.T) {
 		{"data dir is a file", func(c *Config) { c.DataDir = file }, `data_dir: "` + file + `" cannot be created`},
 		{"bad listen", func(c *Config) { c.Listen = "8080" }, `listen: "8080" must be host:port`},
 		{"bad public url", func(c *Config) { c.PublicURL = "ftp://x" }, `public_url: "ftp://x" must be an http:// or https:// URL`},
+		{"slack without a way in", func(c *Config) { c.Bots[0].Slack = &SlackConfig{BotToken: "xoxb-1"} }, `bots[0].slack: signing_secret (Events API) or app_token (Socket Mode) is required`},
+		{"slack bad token", func(c *Config) { c.Bots[1].Slack = &SlackConfig{SigningSecret: "s", BotToken: "xoxp-user-token-123"} }, `bots[1].slack.bot_token: "xoxp-…" must start with "xoxb-"`},
+		{"slack half an oauth app", func(c *Config) { c.Bots[0].Slack = &SlackConfig{SigningSecret: "s", ClientID: "1.2"} }, `bots[0].slack: client_id and client_secret go together`},
+		{"slack bad api url", func(c *Config) { c.Bots[0].Slack = &SlackConfig{SigningSecret: "s", APIURL: "slack.com"} }, `bots[0].slack.api_url: "slack.com" must be an http:// or https:// URL`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -185,7 +189,9 @@ func TestServeCommandShutsDownOnSignal(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	out, errb := &syncBuffer{}, &syncBuffer{}
 	code := make(chan int, 1)
-	go func() { code <- run(ctx, []string{"serve", "-config", cfg, "-log-format", "json"}, stdio{nil, out, errb}) }()
+	go func() {
+		code <- run(ctx, []string{"serve", "-config", cfg, "-log-format", "json"}, stdio{nil, out, errb})
+	}()
 	platformtest.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(out.String(), "/chat/echo") }, "the chat link")
 	stop()
 	if c := <-code; c != 0 {

@@ -1,11 +1,100 @@
 package main
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
 
-// slackReachable reports whether bot has a Slack app configured or installed.
-func (m *Main) slackReachable(bot string) bool { return false }
+	"botserver/persistence"
+	"botserver/platforms/slack"
+)
+
+// slackStore is a bot's store as the Slack platform uses it.
+type slackStore struct{ s *persistence.BotStore }
+
+func (b slackStore) Get(key string) ([]byte, bool, error) {
+	v, err := b.s.Get(key)
+	if errors.Is(err, persistence.ErrNotFound) {
+		return nil, false, nil
+	}
+	return v, err == nil, err
+}
+
+func (b slackStore) Put(key string, value []byte, ttl time.Duration) error {
+	return b.s.WriteSync(persistence.Op{Key: key, Value: value, TTL: ttl})
+}
+
+func (b slackStore) Delete(key string) error {
+	return b.s.WriteSync(persistence.Op{Key: key, Delete: true})
+}
+
+func (b slackStore) Scan(prefix string, fn func(key string, value []byte) error) error {
+	return b.s.Scan(prefix, fn)
+}
+
+// startSlack makes the Slack platform; bots with a Slack app join it as
+// they start.
+func (m *Main) startSlack() {
+	m.slack = slack.New(slack.Options{Gateway: m.rt, Logger: m.Logger, PublicURL: m.public})
+	m.rt.RegisterPlatform(slack.Name, m.slack)
+}
+
+// addSlack gives bot id its Slack app, if it has one.
+func (m *Main) addSlack(id string, cfg *SlackConfig) error {
+	if cfg == nil {
+		return nil
+	}
+	store, err := m.db.Bot(id)
+	if err != nil {
+		return err
+	}
+	return m.slack.AddBot(id, slack.BotConfig{SigningSecret: cfg.SigningSecret, ClientID: cfg.ClientID,
+		ClientSecret: cfg.ClientSecret, BotToken: cfg.BotToken, AppToken: cfg.AppToken, APIURL: cfg.APIURL}, slackStore{store})
+}
+
+// slackReachable reports whether bot has a Slack app or installations.
+func (m *Main) slackReachable(bot string) bool {
+	if src := m.source(bot); src != nil && src.Slack != nil {
+		return true
+	}
+	return m.slack.Installations(bot) > 0
+}
 
 // connectSlack adds a Slack installation to bot (connect_bot).
 func (m *Main) connectSlack(bot, token, team string) error {
-	return errors.New("slack is not available yet")
+	err := m.slack.Connect(bot, token, team)
+	if errors.Is(err, slack.ErrUnknownBot) {
+		return fmt.Errorf("bot %q has no Slack app: give it slack.signing_secret or slack.app_token first", bot)
+	}
+	return err
+}
+
+// validateSlack checks a bot's Slack app; field is "bots[i].slack".
+func validateSlack(field string, s *SlackConfig) []error {
+	var errs []error
+	bad := func(name, value, why string) {
+		errs = append(errs, fmt.Errorf("%s.%s: %q %s", field, name, value, why))
+	}
+	switch {
+	case s.SigningSecret == "" && s.AppToken == "":
+		errs = append(errs, fmt.Errorf("%s: signing_secret (Events API) or app_token (Socket Mode) is required", field))
+	case s.AppToken != "" && !strings.HasPrefix(s.AppToken, "xapp-"):
+		bad("app_token", redact(s.AppToken), `must start with "xapp-"`)
+	}
+	if s.BotToken != "" && !strings.HasPrefix(s.BotToken, "xoxb-") {
+		bad("bot_token", redact(s.BotToken), `must start with "xoxb-"`)
+	}
+	if (s.ClientID == "") != (s.ClientSecret == "") {
+		errs = append(errs, fmt.Errorf("%s: client_id and client_secret go together", field))
+	}
+	return errs
+}
+
+// redact keeps a secret out of error messages and logs.
+func redact(secret string) string {
+	if len(secret) <= 8 {
+		return "…"
+	}
+	return secret[:5] + "…"
 }

@@ -105,6 +105,11 @@ func (b *bot) install(in *installation) error {
 
 // uninstall forgets team's installation (Slack told us it is gone).
 func (b *bot) uninstall(team, why string) {
+	// The store first: once the installation is gone from memory, it is
+	// gone for good.
+	if err := b.store.Delete(prefixInstall + team); err != nil {
+		b.log.Error("cannot delete an installation", "team", team, "err", err)
+	}
 	b.mu.Lock()
 	in, ok := b.installs[team]
 	delete(b.installs, team)
@@ -112,9 +117,6 @@ func (b *bot) uninstall(team, why string) {
 		b.revoked = true
 	}
 	b.mu.Unlock()
-	if err := b.store.Delete(prefixInstall + team); err != nil {
-		b.log.Error("cannot delete an installation", "team", team, "err", err)
-	}
 	if ok {
 		b.log.Info("uninstalled", "team", team, "why", why)
 	}
