@@ -1,12 +1,3 @@
-// Command botserver runs chatbots written in the botserver language.
-//
-//	botserver serve [-config FILE]   run the server
-//	botserver status                 show the bots of a running server
-//	botserver chat BOT               talk to a bot in the terminal
-//	botserver check DIR...           compile bot folders and report every error
-//	botserver test DIR...            run the bots' transcript tests
-//	botserver version                print the version
-//	botserver help [COMMAND]         show usage
 package main
 
 import (

@@ -1,0 +1,20 @@
+// Command botserver runs chatbots written in the botserver language.
+//
+//	botserver serve [-config FILE]   run the server
+//	botserver status                 show the bots of a running server
+//	botserver chat BOT               talk to a bot in the terminal
+//	botserver check DIR...           compile bot folders and report every error
+//	botserver test DIR...            run the bots' transcript tests
+//	botserver version                print the version
+//	botserver help [COMMAND]         show usage
+//
+// Main wires the packages together: it opens the store (persistence),
+// starts the runtime (actors, coordinators), registers the platforms
+// (web, slack) and serves HTTP (chat, websockets, Slack, the admin
+// JSON-RPC API, metrics, health). The other commands reuse the same parts:
+// chat runs one bot over the console platform, status calls the admin API.
+//
+//	m := &Main{Config: cfg, Logger: logger}
+//	if err := m.Run(ctx); err != nil { ... }
+//	defer m.Close(ctx)
+package main
