@@ -202,10 +202,12 @@ func (m *Main) handleRPC(ctx context.Context, msg []byte, log *slog.Logger) any 
 func (m *Main) handleBatch(ctx context.Context, batch []json.RawMessage, log *slog.Logger) any {
 	outs := make([]*rpcResponse, len(batch))
 	var wg sync.WaitGroup
+	sem := make(chan struct{}, adminMaxInFlight)
 	for i, raw := range batch {
+		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer func() { <-sem; wg.Done() }()
 			outs[i] = m.handleOne(ctx, raw, log)
 		}()
 	}

@@ -109,21 +109,35 @@ func (m *Main) addBot(src *botSource, prog *dsl.Bot, stamp string) error {
 	if m.sources[src.ID] != nil {
 		return fmt.Errorf("bot %q exists", src.ID)
 	}
-	if src.Created {
-		raw, _ := json.Marshal(src)
-		if err := m.db.Meta().WriteSync(persistence.Op{Key: createdKey(src.ID), Value: raw}); err != nil {
-			return fmt.Errorf("cannot record bot %q: %w", src.ID, err)
-		}
-	}
 	if err := m.rt.AddBot(src.ID, prog); err != nil {
 		return err
 	}
-	if err := m.addSlack(src.ID, src.Slack); err != nil {
-		return err // the bot runs, without Slack; the caller reports it
+	if err := m.recordBot(src); err != nil {
+		if rerr := m.rt.RemoveBot(src.ID); rerr != nil {
+			m.Logger.Error("cannot remove a bot that failed to start", "bot", src.ID, "err", rerr)
+		}
+		return err
 	}
 	src.stamp = stamp
 	m.sources[src.ID] = src
 	m.Logger.Info("bot started", "bot", src.ID, "scripts", src.where(), "created", src.Created)
+	return nil
+}
+
+// recordBot connects a started bot to Slack and, if it was created over
+// the admin API, records it so that it runs again after a restart.
+func (m *Main) recordBot(src *botSource) error {
+	if err := m.addSlack(src.ID, src.Slack); err != nil {
+		return err
+	}
+	if !src.Created {
+		return nil
+	}
+	raw, _ := json.Marshal(src)
+	if err := m.db.Meta().WriteSync(persistence.Op{Key: createdKey(src.ID), Value: raw}); err != nil {
+		m.slack.RemoveBot(src.ID)
+		return fmt.Errorf("cannot record bot %q: %w", src.ID, err)
+	}
 	return nil
 }
 
