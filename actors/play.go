@@ -60,13 +60,19 @@ func (p *plays) add() (string, chan playResult) {
 	return id, ch
 }
 
-// finish hands the result to the caller, if it still waits.
-func (p *plays) finish(id string, res playResult) {
+// take removes snippet id from the waiting ones; it returns its channel,
+// or nil when the snippet is no longer waited for.
+func (p *plays) take(id string) chan playResult {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	ch := p.waiting[id]
 	delete(p.waiting, id)
-	p.mu.Unlock()
-	if ch != nil {
+	return ch
+}
+
+// finish hands the result to the caller, if it still waits.
+func (p *plays) finish(id string, res playResult) {
+	if ch := p.take(id); ch != nil {
 		ch <- res
 	}
 }
@@ -92,33 +98,21 @@ func (r *Runtime) Play(ctx context.Context, bot string, proc *dsl.Proc, timeout 
 	b.route(MasterAddr, &play{id: id, proc: proc, deadline: deadline})
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
+	var err error
 	select {
 	case res := <-ch:
 		return res.value, res.err
 	case <-timer.C:
-		return r.cancelPlay(b, id, ErrPlayTimeout)
+		err = ErrPlayTimeout
 	case <-ctx.Done():
-		return r.cancelPlay(b, id, ctx.Err())
+		err = ctx.Err()
 	}
-}
-
-// cancelPlay stops waiting for snippet id and stops the snippet; a result
-// that came in the meantime wins.
-func (r *Runtime) cancelPlay(b *botRT, id string, err error) (any, error) {
-	r.plays.mu.Lock()
-	ch := r.plays.waiting[id]
-	delete(r.plays.waiting, id)
-	r.plays.mu.Unlock()
-	if ch == nil { // finished just now
-		return nil, err
+	if r.plays.take(id) == nil { // finished just now: its result is on the way
+		res := <-ch
+		return res.value, res.err
 	}
 	b.route(MasterAddr, &playCancel{id: id})
-	select {
-	case res := <-ch:
-		return res.value, res.err
-	default:
-		return nil, err
-	}
+	return nil, err
 }
 
 // playTurn runs a snippet: its turn may take until the deadline, however

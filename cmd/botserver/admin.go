@@ -194,7 +194,7 @@ func (m *Main) handleRPC(ctx context.Context, msg []byte, log *slog.Logger) any 
 	if out := m.handleOne(ctx, msg, log); out != nil {
 		return out
 	}
-	return nil
+	return nil // not a typed nil: nothing to write
 }
 
 // handleBatch runs a batch's requests concurrently; the answers keep the
