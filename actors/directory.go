@@ -164,7 +164,7 @@ func (d *directory) spawnGroup(ctx actor.Context, g *spawnGroup) {
 // the failure against the bot; a bot over its intensity is marked failed.
 func (d *directory) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, reason any, msg any) {
 	addr := d.byPID[child.Id]
-	d.bot.log.Error("actor failed", "addr", addr, "reason", reason)
+	d.bot.log.Error("actor failed", "conv", addr, "reason", reason)
 	d.bot.rt.metrics.restart(d.bot.id)
 	switch msg.(type) {
 	case *deliver, *timerFired, *committed, *crash:

@@ -38,7 +38,7 @@ func (a *instance) dispatch(effects []dsl.Effect) {
 			a.bot.rt.activity.Add(1)
 			a.bot.rt.system.Root.Send(a.bot.dirs[kindGroup], &spawnGroup{id: e.Group, vars: vars})
 		case dsl.EffLog:
-			a.bot.log.Info(e.Text, "addr", a.addr, "at", e.Pos.File+":"+strconv.Itoa(e.Pos.Line))
+			a.bot.log.Info(e.Text, "conv", a.addr, "at", e.Pos.File+":"+strconv.Itoa(e.Pos.Line))
 		}
 	}
 }
@@ -50,7 +50,7 @@ func (a *instance) toClient(out Outgoing) {
 	}
 	p := a.rt().platform(a.conv.Platform)
 	if p == nil {
-		a.bot.log.Warn("no platform for conversation", "addr", a.addr, "platform", a.conv.Platform)
+		a.bot.log.Warn("no platform for conversation", "conv", a.addr, "platform", a.conv.Platform)
 		return
 	}
 	a.rt().metrics.out(a.bot.id, a.conv.Platform)
@@ -71,7 +71,7 @@ func (a *instance) emit(e *dsl.Effect) {
 	}
 	audience := a.rt().opts.Coordinators.of(a.kind).Audience(a.st)
 	if len(audience) == 0 {
-		a.bot.log.Debug("emit without to: reaches nobody", "addr", a.addr, "event", e.Name)
+		a.bot.log.Debug("emit without to: reaches nobody", "conv", a.addr, "event", e.Name)
 	}
 	for _, m := range audience {
 		ev := &dsl.Event{Name: e.Name, Payload: e.Payload, Sender: a.addr}
@@ -84,7 +84,7 @@ func (a *instance) send(target any, msg *deliver) {
 	switch t := target.(type) {
 	case dsl.Atom:
 		if t != "master" {
-			a.bot.log.Warn("unknown target atom", "target", string(t), "addr", a.addr)
+			a.bot.log.Warn("unknown target atom", "target", string(t), "conv", a.addr)
 			return
 		}
 		a.bot.route(MasterAddr, msg)
@@ -98,7 +98,7 @@ func (a *instance) send(target any, msg *deliver) {
 			a.send(x, msg.copy())
 		}
 	default:
-		a.bot.log.Warn("cannot send to this target", "target", dsl.Format(target), "addr", a.addr)
+		a.bot.log.Warn("cannot send to this target", "target", dsl.Format(target), "conv", a.addr)
 	}
 }
 

@@ -101,7 +101,7 @@ func (a *instance) start(ctx actor.Context) {
 	if a.restart {
 		// The writer never waits on actors, so this cannot deadlock.
 		if err := a.bot.store.WriteSync(); err != nil {
-			a.bot.log.Error("write barrier failed", "addr", a.addr, "err", err)
+			a.bot.log.Error("write barrier failed", "conv", a.addr, "err", err)
 		}
 	}
 	a.load(ctx)
@@ -119,7 +119,7 @@ func (a *instance) stop() {
 func (a *instance) load(ctx actor.Context) {
 	prog := a.bot.programFor(a.kind)
 	if prog == nil {
-		a.bot.log.Warn("no script for this address", "addr", a.addr, "want", a.kind.role().String())
+		a.bot.log.Warn("no script for this address", "conv", a.addr, "want", a.kind.role().String())
 	} else {
 		a.st = a.readState(prog)
 		a.prog = prog
@@ -139,6 +139,7 @@ func (a *instance) load(ctx actor.Context) {
 func (a *instance) readState(prog *dsl.Program) *dsl.State {
 	raw, err := a.bot.store.Get(persistence.StateKey(a.addr))
 	if errors.Is(err, persistence.ErrNotFound) {
+		a.bot.log.Info("new "+a.kind.String(), "conv", a.addr)
 		return dsl.NewState()
 	}
 	var st *dsl.State
@@ -146,7 +147,7 @@ func (a *instance) readState(prog *dsl.Program) *dsl.State {
 		st, err = dsl.UnmarshalState(raw, prog)
 	}
 	if err != nil {
-		a.bot.log.Error("cannot load state; starting afresh", "addr", a.addr, "err", err)
+		a.bot.log.Error("cannot load state; starting afresh", "conv", a.addr, "err", err)
 		a.rt().metrics.corrupt()
 		return dsl.NewState()
 	}
@@ -289,7 +290,7 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, name st
 	}
 	a.rt().metrics.turn(a.bot.id, a.kind, &res, time.Since(began))
 	if res.Err != nil {
-		a.bot.log.Warn("script error", "addr", a.addr, "err", res.Err.Error())
+		a.bot.log.Warn("script error", "conv", a.addr, "err", res.Err.Error())
 	}
 	a.armTimers(res.Effects)
 	timers := a.wakeOps()
@@ -338,7 +339,7 @@ func (a *instance) refreshProgram() {
 		}
 	}
 	if err != nil {
-		a.bot.log.Error("cannot move to the reloaded script", "addr", a.addr, "err", err)
+		a.bot.log.Error("cannot move to the reloaded script", "conv", a.addr, "err", err)
 		return
 	}
 	a.prog = prog
@@ -371,7 +372,7 @@ func (a *instance) commit(ctx actor.Context, ops []persistence.Op, effects []dsl
 // release sends the effects of every turn up to c.seq, in order.
 func (a *instance) release(c *committed) {
 	if c.err != nil {
-		a.bot.log.Error("state write failed; reloading", "addr", a.addr, "err", c.err)
+		a.bot.log.Error("state write failed; reloading", "conv", a.addr, "err", c.err)
 		panic(fmt.Errorf("state of %s not written: %w", a.addr, c.err))
 	}
 	n := 0
