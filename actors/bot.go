@@ -33,14 +33,9 @@ type botRT struct {
 	failMu        sync.Mutex
 	failures      []time.Time
 	sup           *actor.PID
+	residents     [3]residents // routes to instances, by addrKind
 	// counts for status
 	active [3]atomic.Int64 // resident instances by addrKind
-}
-
-// route sends msg to the instance at addr, activating it if needed.
-func (b *botRT) route(addr string, msg any) {
-	b.rt.activity.Add(1)
-	b.rt.system.Root.Send(b.dirs[kindOf(addr)], &envelope{addr: addr, msg: msg})
 }
 
 // programFor returns the current program of an address kind (nil if the
@@ -120,6 +115,9 @@ func (b *botRT) setProgram(prog *dsl.Bot) {
 
 func (b *botRT) initShared() {
 	r := b.rt
+	for i := range b.residents {
+		b.residents[i].init()
+	}
 	b.chatLink = func(platform, group string) (string, error) {
 		if r.opts.ChatLink == nil {
 			return "", fmt.Errorf("chat_link: no public URL is configured")

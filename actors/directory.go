@@ -20,86 +20,146 @@ type RestartPolicy struct {
 var DefaultRestartPolicy = RestartPolicy{Max: 10, Within: 10 * time.Second}
 
 // directory supervises the instances of one kind of one bot (sessions,
-// groups, or the master) and routes messages to them by address, spawning
-// an instance on its first message.
+// groups, or the master): it starts an instance when the bot's routing
+// table (residents) asks for it, and stops idle ones. Messages do not pass
+// through it: senders put them in an instance's mailbox through the table.
 //
-// Passivation: an idle instance sends passivate; the directory stops
-// routing to it, poisons it (so that it still handles everything already in
-// its mailbox) and buffers new messages until it has terminated, then
-// starts a fresh instance for them. Every message to an instance goes
-// through its directory, so nothing can arrive behind the poison pill and
-// two instances of one address never run at once.
+// Passivation: the directory finds idle instances (see sweep) and sends
+// them idleCheck; an idle instance sends passivate; the directory marks its
+// entry stopping, so that new messages are buffered in the table, and
+// tells it to stop (stopNow: it handles everything already in its mailbox
+// first, and stops once its last turn's effects are released). When it has
+// terminated, a fresh instance is started for the buffered messages. Two
+// instances of one address never run at once.
 type directory struct {
-	bot      *botRT
-	kind     addrKind
-	props    *actor.Props // one for all instances: each takes its address from its name
-	children map[string]*child
-	byPID    map[string]string
-	stopped  map[string]bool // addresses stopped for failing too often
-}
-
-type child struct {
-	pid      *actor.PID
-	stopping bool
-	buffer   []any
+	bot     *botRT
+	kind    addrKind
+	props   *actor.Props      // one for all instances: each takes its address from its name
+	byPID   map[string]string // running instances' addresses
+	sweeper sweeper           // the next sweep for idle instances
 }
 
 func newDirectory(bot *botRT, kind addrKind) actor.Actor {
 	props := actor.PropsFromProducer(func() actor.Actor { return &instance{bot: bot} }, actor.WithDispatcher(bot.rt.dispatch))
-	return &directory{bot: bot, kind: kind, props: props, children: map[string]*child{}, byPID: map[string]string{}, stopped: map[string]bool{}}
+	return &directory{bot: bot, kind: kind, props: props, byPID: map[string]string{}}
 }
 
-// Receive handles routing, passivation and children's ends.
+// Receive handles activations, passivation and children's ends.
 func (d *directory) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
-	case *envelope:
-		d.route(ctx, msg.addr, msg.msg)
+	case *activate:
+		d.activate(ctx, msg.addr)
+	case *sweep:
+		d.sweep(ctx)
+	case *actor.Started:
+		d.armSweep(ctx)
+	case *actor.Stopping:
+		d.sweeper.Stop()
+	case *actor.Restarting: // its instances are stopped: new messages start new ones
+		d.sweeper.Stop()
+		d.forget()
 	case *spawnGroup:
 		d.spawnGroup(ctx, msg)
 		d.bot.rt.activity.Add(-1)
 	case *passivate:
-		if addr, ok := d.byPID[ctx.Sender().Id]; ok {
-			c := d.children[addr]
-			c.stopping = true
-			ctx.Poison(c.pid)
-		}
+		d.passivate(ctx, ctx.Sender())
 	case *actor.Terminated:
 		d.terminated(ctx, msg.Who)
 	}
 }
 
-func (d *directory) route(ctx actor.Context, addr string, msg any) {
-	if d.bot.failed.Load() || d.stopped[addr] {
-		d.bot.rt.activity.Add(-1) // dropped: the bot or this instance has failed
-		return
+// forget drops the entries of this directory's kind, and the messages
+// waiting in them.
+func (d *directory) forget() {
+	t := &d.bot.residents[d.kind]
+	dropped := 0
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		for addr, e := range s.m {
+			dropped += len(e.buffered())
+			delete(s.m, addr)
+		}
+		s.mu.Unlock()
 	}
-	c := d.children[addr]
-	if c == nil && d.kind == kindGroup && !d.groupExists(addr, msg) {
-		d.bot.log.Warn("message for a group that does not exist", "group", addr)
-		d.bot.rt.activity.Add(-1)
-		return
-	}
-	if c == nil {
-		c = d.spawn(ctx, addr)
-	}
-	if c.stopping {
-		c.buffer = append(c.buffer, msg)
-		return
-	}
-	ctx.Send(c.pid, msg)
+	d.bot.rt.activity.Add(-int64(dropped))
 }
 
-// spawn starts the instance of addr, named by its address (an address is
-// never spawned twice at once: see terminated).
-func (d *directory) spawn(ctx actor.Context, addr string) *child {
+// passivate closes the entry of an idle instance, so that new messages
+// wait in it, and tells the instance to stop: stopNow comes behind every
+// message sent to it while the entry was open.
+func (d *directory) passivate(ctx actor.Context, who *actor.PID) {
+	addr, ok := d.byPID[who.Id]
+	if !ok {
+		return
+	}
+	s := d.bot.residents[d.kind].shard(addr)
+	s.mu.Lock()
+	e := s.m[addr]
+	ours := e != nil && e.pid != nil && e.pid.Id == who.Id && !e.stopping
+	if ours {
+		e.stopping = true
+	}
+	s.mu.Unlock()
+	if ours {
+		ctx.Send(who, &stopNow{})
+	}
+}
+
+// activate starts the instance of addr for the messages buffered in its
+// entry. A group that does not exist is started only by the message that
+// creates it; messages before that are dropped.
+func (d *directory) activate(ctx actor.Context, addr string) {
+	s := d.bot.residents[d.kind].shard(addr)
+	for {
+		s.mu.Lock()
+		e := s.m[addr]
+		if e == nil || e.pid != nil || e.dead {
+			s.mu.Unlock()
+			return
+		}
+		if d.bot.failed.Load() || len(e.buffered()) == 0 {
+			dropped := len(e.buffered())
+			delete(s.m, addr)
+			s.mu.Unlock()
+			d.bot.rt.activity.Add(-int64(dropped))
+			return
+		}
+		first := e.buffered()[0]
+		s.mu.Unlock()
+		if d.kind != kindGroup || d.groupExists(addr, first) { // reads the store: not under the lock
+			break
+		}
+		d.bot.log.Warn("message for a group that does not exist", "group", addr)
+		d.bot.rt.activity.Add(-1)
+		s.mu.Lock()
+		e.setBuffered(e.buffered()[1:]) // only this directory removes entries: e is still addr's
+		s.mu.Unlock()
+	}
+	d.spawn(ctx, addr)
+}
+
+// spawn starts the instance of addr, named by its address, sends it the
+// messages buffered for it and opens its entry (an address is never
+// spawned twice at once: see terminated).
+func (d *directory) spawn(ctx actor.Context, addr string) {
 	pid, err := ctx.SpawnNamed(d.props, addr)
 	if err != nil {
 		panic(fmt.Errorf("cannot start %s: %w", addr, err))
 	}
-	c := &child{pid: pid}
-	d.children[addr] = c
 	d.byPID[pid.Id] = addr
-	return c
+	s := d.bot.residents[d.kind].shard(addr)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.m[addr]
+	if e == nil { // cannot happen: entries of unstarted instances stay
+		e = &resident{}
+		s.m[addr] = e
+	}
+	for _, m := range e.buffered() {
+		ctx.Send(pid, m)
+	}
+	e.pid, e.stopping, e.buffer = pid, false, nil
 }
 
 // terminated respawns a passivated child that got messages meanwhile.
@@ -109,24 +169,32 @@ func (d *directory) terminated(ctx actor.Context, who *actor.PID) {
 		return
 	}
 	delete(d.byPID, who.Id)
-	c := d.children[addr]
-	delete(d.children, addr)
-	if !c.stopping { // stopped by the restart policy
-		d.stopped[addr] = true
+	s := d.bot.residents[d.kind].shard(addr)
+	s.mu.Lock()
+	e := s.m[addr]
+	if e == nil || e.pid == nil || e.pid.Id != who.Id {
+		s.mu.Unlock()
+		return
+	}
+	if !e.stopping { // stopped by the restart policy
+		e.dead, e.pid = true, nil
+		dropped := len(e.buffered())
+		e.buffer = nil
+		s.mu.Unlock()
 		if d.kind == kindMaster {
 			d.bot.masterStopped.Store(true)
 		}
-		for range c.buffer {
-			d.bot.rt.activity.Add(-1)
-		}
+		d.bot.rt.activity.Add(-int64(dropped))
 		return
 	}
-	if len(c.buffer) > 0 {
-		n := d.spawn(ctx, addr)
-		for _, m := range c.buffer {
-			ctx.Send(n.pid, m)
-		}
+	if len(e.buffered()) == 0 {
+		delete(s.m, addr)
+		s.mu.Unlock()
+		return
 	}
+	e.pid, e.stopping = nil, false // starting again: messages keep buffering
+	s.mu.Unlock()
+	d.spawn(ctx, addr)
 }
 
 // groupExists reports whether a message may start group addr: it exists,
@@ -142,9 +210,16 @@ func (d *directory) groupExists(addr string, msg any) bool {
 	return err == nil
 }
 
-// spawnGroup creates group g unless it exists.
+// spawnGroup creates group g unless it exists (the effect that asked for
+// it has already marked it known). Its creating message goes ahead of any
+// message routed to it since.
 func (d *directory) spawnGroup(ctx actor.Context, g *spawnGroup) {
-	if _, known := d.bot.groups.Load(g.id); known || d.children[g.id] != nil {
+	s := d.bot.residents[d.kind].shard(g.id)
+	s.mu.Lock()
+	e := s.m[g.id]
+	started := e != nil && (e.pid != nil || e.dead) // only this directory starts it
+	s.mu.Unlock()
+	if started {
 		return
 	}
 	if _, err := d.bot.store.Get(persistence.StateKey(g.id)); err == nil {
@@ -156,8 +231,19 @@ func (d *directory) spawnGroup(ctx actor.Context, g *spawnGroup) {
 	if vars == nil {
 		vars = map[string]any{}
 	}
+	create := &deliver{create: vars}
 	d.bot.rt.activity.Add(1)
-	d.route(ctx, g.id, &deliver{create: vars})
+	s.mu.Lock()
+	if e = s.m[g.id]; e != nil { // waiting for its activation, which is queued
+		e.push(create, true)
+		s.mu.Unlock()
+		return
+	}
+	e = &resident{}
+	e.push(create, false)
+	s.m[g.id] = e
+	s.mu.Unlock()
+	d.activate(ctx, g.id)
 }
 
 // HandleFailure applies the restart policy to a failing instance and counts

@@ -1,6 +1,9 @@
 package actors
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+)
 
 // poolDispatcher runs mailboxes on long-lived worker goroutines.
 //
@@ -11,6 +14,11 @@ import "sync"
 // The queue is unbounded: workers only ever wait on the store's writer,
 // which never waits on actors, so work always drains (and bursts do not
 // leave thousands of goroutine descriptors behind, which Go never frees).
+//
+// A worker is woken only when fewer than about GOMAXPROCS workers are
+// running: more could not run at once anyway, and a running worker takes
+// the next queued mailbox when it is done with one. A burst (the commits
+// of a store batch) then costs a few wake-ups rather than one per mailbox.
 type poolDispatcher struct {
 	mu         sync.Mutex
 	cond       *sync.Cond
@@ -18,11 +26,15 @@ type poolDispatcher struct {
 	head       int
 	closed     bool
 	throughput int
+	waiting    int // workers parked in cond.Wait
+	busy       int // workers running, or woken to run
+	target     int // how many workers to keep busy when there is work
 }
 
 func newPoolDispatcher(workers, throughput int) *poolDispatcher {
-	d := &poolDispatcher{throughput: throughput}
+	d := &poolDispatcher{throughput: throughput, target: dispatchTarget()}
 	d.cond = sync.NewCond(&d.mu)
+	d.busy = workers // each worker counts itself out when it parks
 	for i := 0; i < workers; i++ {
 		go d.worker()
 	}
@@ -30,10 +42,12 @@ func newPoolDispatcher(workers, throughput int) *poolDispatcher {
 }
 
 func (d *poolDispatcher) worker() {
+	d.mu.Lock()
 	for {
-		d.mu.Lock()
 		for d.head == len(d.queue) && !d.closed {
-			d.cond.Wait()
+			d.busy--
+			d.waiting++
+			d.cond.Wait() // Schedule counted us busy again before waking us
 		}
 		if d.head == len(d.queue) {
 			d.mu.Unlock()
@@ -47,6 +61,7 @@ func (d *poolDispatcher) worker() {
 		}
 		d.mu.Unlock()
 		fn()
+		d.mu.Lock()
 	}
 }
 
@@ -54,8 +69,15 @@ func (d *poolDispatcher) worker() {
 func (d *poolDispatcher) Schedule(fn func()) {
 	d.mu.Lock()
 	d.queue = append(d.queue, fn)
+	wake := d.waiting > 0 && d.busy < d.target
+	if wake {
+		d.waiting--
+		d.busy++
+	}
 	d.mu.Unlock()
-	d.cond.Signal()
+	if wake {
+		d.cond.Signal()
+	}
 }
 
 // Throughput is how many messages a mailbox handles before yielding.
@@ -68,3 +90,5 @@ func (d *poolDispatcher) close() {
 	d.mu.Unlock()
 	d.cond.Broadcast()
 }
+
+func dispatchTarget() int { return runtime.GOMAXPROCS(0) + 1 }

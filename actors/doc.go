@@ -6,10 +6,11 @@
 // Tree: BotFactory → Superintendent (validates the configuration and only
 // then starts) → the Endpoint service and the factory supervisor → one bot
 // supervisor per bot → a directory each for sessions, the master and
-// groups → instances. Directories route messages
-// by address ("web:u1", "master", "~room"), start instances on demand,
-// passivate idle ones without losing messages, and apply the restart
-// policy. An instance loads its state when it starts, handles one input per
+// groups → instances. Messages reach an instance by its address ("web:u1",
+// "master", "~room") through the bot's routing table (residents), straight
+// into a running instance's mailbox; the directories start instances on
+// demand, passivate idle ones without losing messages, and apply the
+// restart policy. An instance loads its state when it starts, handles one input per
 // turn, writes the state through the store's group commit, and releases the
 // turn's effects (messages to users, events to other instances) only when
 // that write is durable. Timers live in the Timekeeper, persisted in the

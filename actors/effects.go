@@ -35,6 +35,7 @@ func (a *instance) dispatch(effects []dsl.Effect) {
 			a.bot.route(e.To, &deliver{in: dsl.Input{Kind: dsl.InReply, QueryID: e.QueryID, Value: e.Payload}})
 		case dsl.EffSpawnGroup:
 			vars, _ := e.Payload.(map[string]any)
+			a.bot.groups.Store(e.Group, true) // exists from now on for joiners; the directory creates it
 			a.bot.rt.activity.Add(1)
 			a.bot.rt.system.Root.Send(a.bot.dirs[kindGroup], &spawnGroup{id: e.Group, vars: vars})
 		case dsl.EffLog:
@@ -172,9 +173,16 @@ func (a *instance) armTimers(effects []dsl.Effect) {
 		switch e.Kind {
 		case dsl.EffArmTimer:
 			for _, t := range a.st.Timers {
-				if t.ID == e.Timer {
-					a.rt().timers.Arm(ref, t.Kind, e.At)
+				if t.ID != e.Timer {
+					continue
 				}
+				// An idle timeout moves later at every turn; the timer
+				// armed for the earlier time stays: firing before its time,
+				// it is armed again for the time in the state.
+				if t.Kind == dsl.TimerIdle && a.rt().timers.armedBy(ref, e.At) {
+					continue
+				}
+				a.rt().timers.Arm(ref, t.Kind, e.At)
 			}
 		case dsl.EffDisarmTimer:
 			a.rt().timers.Disarm(ref)

@@ -28,6 +28,8 @@ type instance struct {
 	restart bool // an earlier incarnation of this address ran in this actor
 	// passivating: idle, and writing its wake-up time before it stops
 	passivating bool
+	asked       bool // passivation asked of the directory
+	stopping    bool // told to stop: it does once its outbox is empty
 	conv        Conversation
 	st          *dsl.State
 	prog        *dsl.Program // what the state is bound to
@@ -57,19 +59,28 @@ func (a *instance) Receive(ctx actor.Context) {
 	case *committed:
 		if msg.inst == a {
 			a.release(msg)
-			if a.passivating && len(a.outbox) == 0 {
+			switch {
+			case a.stopping && len(a.outbox) == 0:
+				ctx.Stop(ctx.Self())
+			case a.passivating && len(a.outbox) == 0:
 				a.passivate(ctx)
 			}
 		}
 		a.rt().activity.Add(-1)
 	case *crash:
 		panic("crash requested")
-	case *actor.ReceiveTimeout:
+	case *idleCheck:
+		a.idleCheck(ctx)
+	case *stopNow:
+		a.stopping = true
 		if len(a.outbox) == 0 {
-			a.passivate(ctx)
+			ctx.Stop(ctx.Self())
 		}
 	case *actor.Restarting:
 		a.bot.restarting.Store(a.addr, true) // the next incarnation must wait for our writes
+		if a.stopping {
+			ctx.Send(ctx.Self(), &stopNow{}) // for the next incarnation
+		}
 		a.stop()
 	case *actor.Stopping:
 		a.stop()
@@ -87,6 +98,7 @@ func (a *instance) passivate(ctx actor.Context) {
 		return
 	}
 	a.passivating = false
+	a.asked = true
 	ctx.Request(ctx.Parent(), &passivate{}) // Request: the directory needs the sender
 }
 
@@ -95,9 +107,6 @@ func (a *instance) start(ctx actor.Context) {
 	a.kind = kindOf(a.addr)
 	_, a.restart = a.bot.restarting.LoadAndDelete(a.addr)
 	a.bot.active[a.kind].Add(1)
-	if d := a.rt().opts.IdleAfter; d > 0 {
-		ctx.SetReceiveTimeout(d)
-	}
 	if a.restart {
 		// The writer never waits on actors, so this cannot deadlock.
 		if err := a.bot.store.WriteSync(); err != nil {

@@ -120,12 +120,6 @@ type Inbound struct {
 	Start bool
 }
 
-// envelope carries a message to the instance at addr, through its directory.
-type envelope struct {
-	addr string
-	msg  any
-}
-
 // deliver is an input for a script instance.
 type deliver struct {
 	in     dsl.Input

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -12,53 +13,45 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// conn is one websocket client of a conversation. Its reader is the
-// handler's goroutine; a writer goroutine runs only while frames are
-// queued, and a timer sends pings, so an idle connection costs one
-// goroutine.
+// conn is one websocket client of a conversation. Its reader has a
+// goroutine of its own; writes go through its wire, which writes at once
+// without blocking, and starts a flusher goroutine only while a client is
+// behind; a timer sends pings. So an idle connection costs one goroutine.
 type conn struct {
 	p    *Platform
 	ws   *websocket.Conn
-	raw  *batchConn // under ws
+	raw  *wire // under ws
 	conv actors.Conversation
 	ping *time.Timer
 
-	mu      sync.Mutex
-	queue   [][]byte // frames for the writer, at most SendBuffer
-	writing bool     // a writer goroutine is draining queue
-	closed  bool
+	mu     sync.Mutex
+	closed bool
 }
 
-// enqueue queues a frame without blocking; a full buffer drops the client.
+// enqueue sends a complete frame without blocking; a client with a full
+// send buffer is dropped.
 func (c *conn) enqueue(frame []byte) {
-	c.mu.Lock()
-	switch {
-	case c.closed:
-	case len(c.queue) >= c.p.opts.SendBuffer:
-		c.mu.Unlock()
+	switch c.raw.send(frame, c.p.opts.SendBuffer) {
+	case sendOK:
+		c.p.stats.Out.Add(1)
+	case sendFull:
 		c.p.stats.Dropped.Add(1)
 		c.p.log.Warn("client too slow; disconnected", "bot", c.conv.Bot, "conv", c.conv.Address())
 		go c.close(websocket.ClosePolicyViolation, "send buffer full")
-		return
-	default:
-		c.queue = append(c.queue, frame)
-		if !c.writing {
-			c.writing = true
-			go c.write()
-		}
+	case sendFailed:
+		go c.close(websocket.CloseAbnormalClosure, "")
 	}
-	c.mu.Unlock()
 }
 
 // close sends a close frame (best effort) and closes the connection; the
-// reader and writer then end. Safe to call many times, from any goroutine.
+// reader then ends. Safe to call many times, from any goroutine.
 func (c *conn) close(code int, reason string) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return
 	}
-	c.closed, c.queue = true, nil
+	c.closed = true
 	ping := c.ping
 	c.mu.Unlock()
 	if ping != nil {
@@ -66,7 +59,7 @@ func (c *conn) close(code int, reason string) {
 	}
 	msg := websocket.FormatCloseMessage(code, reason)
 	c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
-	c.raw.flush() // the writer may be holding writes
+	c.raw.shutdown(time.Second) // what is pending goes first
 	c.ws.Close()
 }
 
@@ -96,8 +89,9 @@ func (p *Platform) serveWS(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(p.opts.MaxFrame)
 	c := &conn{p: p, ws: ws, raw: hj.conn,
 		conv: actors.Conversation{Bot: bot, Platform: Name, User: user, Group: group}}
+	c.raw.setup(p.opts.WriteWait, func() { c.close(websocket.CloseAbnormalClosure, "") })
 	welcome, _ := json.Marshal(welcomeFrame{Type: "welcome", User: c.conv.UserID(), Token: p.token(bot, user), Bot: bot, Group: group})
-	c.enqueue(welcome)
+	c.enqueue(textFrame(welcome))
 	if badGroup {
 		c.enqueue(encodeError(codeNoSuchGroup, "no such group; you are talking to the bot directly"))
 	}
@@ -138,37 +132,35 @@ func (c *conn) deliver(in actors.Inbound) bool {
 
 // read decodes the client's frames until the connection ends.
 func (c *conn) read() {
-	c.ws.SetReadDeadline(time.Now().Add(c.p.opts.PongWait))
+	wait := c.p.opts.PongWait
+	extended := time.Now()
+	c.ws.SetReadDeadline(extended.Add(wait))
 	c.ws.SetPongHandler(func(string) error {
-		return c.ws.SetReadDeadline(time.Now().Add(c.p.opts.PongWait))
+		extended = time.Now()
+		return c.ws.SetReadDeadline(extended.Add(wait))
 	})
 	for {
-		kind, data, err := c.ws.ReadMessage()
+		kind, r, err := c.ws.NextReader()
+		var data *[]byte
+		if err == nil {
+			data = readBuffers.Get().(*[]byte)
+			*data, err = readAll(r, (*data)[:0])
+		}
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				c.p.stats.BadFrames.Add(1) // gorilla has sent 1009
 			}
 			return
 		}
-		c.ws.SetReadDeadline(time.Now().Add(c.p.opts.PongWait))
-		c.p.stats.In.Add(1)
-		if kind != websocket.TextMessage {
-			c.bad("binary frames are not supported; send JSON text frames")
-			continue
+		// A frame extends the read deadline; setting it costs a timer
+		// update, so it is moved only when a sixteenth of it has passed.
+		if now := time.Now(); now.Sub(extended) > wait/16 {
+			extended = now
+			c.ws.SetReadDeadline(now.Add(wait))
 		}
-		f, err := DecodeFrame(data)
-		if err != nil {
-			c.bad(err.Error())
-			continue
-		}
-		var ok bool
-		switch f.Type {
-		case frameMessage:
-			ok = c.deliver(actors.Inbound{Text: f.Text})
-		case frameEvent:
-			ok = c.deliver(actors.Inbound{Event: f.Name, Payload: f.Payload})
-		default: // hello, welcome_back: accepted and ignored
-			ok = true
+		ok := c.handle(kind, *data)
+		if cap(*data) <= maxPooledRead {
+			readBuffers.Put(data)
 		}
 		if !ok {
 			return
@@ -176,42 +168,53 @@ func (c *conn) read() {
 	}
 }
 
+// handle acts on one client frame; false if the connection must end.
+func (c *conn) handle(kind int, data []byte) bool {
+	c.p.stats.In.Add(1)
+	if kind != websocket.TextMessage {
+		c.bad("binary frames are not supported; send JSON text frames")
+		return true
+	}
+	f, err := DecodeFrame(data)
+	if err != nil {
+		c.bad(err.Error())
+		return true
+	}
+	switch f.Type {
+	case frameMessage:
+		return c.deliver(actors.Inbound{Text: f.Text})
+	case frameEvent:
+		return c.deliver(actors.Inbound{Event: f.Name, Payload: f.Payload})
+	}
+	return true // hello, welcome_back: accepted and ignored
+}
+
+// Frames are read into pooled buffers (decoding copies what it keeps), so
+// an idle connection holds none.
+var readBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+const maxPooledRead = 16 << 10
+
+// readAll appends what r has to b.
+func readAll(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
 func (c *conn) bad(msg string) {
 	c.p.stats.BadFrames.Add(1)
 	c.enqueue(encodeError(codeBadFrame, msg))
-}
-
-// write sends the queued frames, several per system call, until the
-// queue is empty.
-func (c *conn) write() {
-	for {
-		c.mu.Lock()
-		frames := c.queue
-		c.queue = nil
-		if len(frames) == 0 || c.closed {
-			c.writing = false
-			c.mu.Unlock()
-			return
-		}
-		c.mu.Unlock()
-		if err := c.writeFrames(frames); err != nil {
-			c.close(websocket.CloseAbnormalClosure, "")
-			return
-		}
-	}
-}
-
-func (c *conn) writeFrames(frames [][]byte) error {
-	c.raw.hold()
-	c.ws.SetWriteDeadline(time.Now().Add(c.p.opts.WriteWait))
-	for _, f := range frames {
-		if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
-			c.raw.flush()
-			return err
-		}
-	}
-	c.p.stats.Out.Add(int64(len(frames)))
-	return c.raw.flush()
 }
 
 // sendPing pings the peer and sets the timer for the next one; the reader

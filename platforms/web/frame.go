@@ -40,6 +40,9 @@ type rawFrame struct {
 // object, has an unknown type or lacks a required field. Other fields (a
 // "user" among them) are ignored.
 func DecodeFrame(data []byte) (Frame, error) {
+	if f, ok := decodeFlat(data); ok {
+		return f, nil
+	}
 	var raw rawFrame
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return Frame{}, fmt.Errorf("%w: not a JSON object: %v", ErrBadFrame, jsonError(err))
@@ -137,24 +140,47 @@ const (
 	codeFatalNoBot     = "fatal_unknown_bot"
 )
 
-// encodeOutgoing returns the frame for a bot's message.
+// encodeOutgoing returns the websocket frame of a bot's message.
 func encodeOutgoing(out actors.Outgoing) ([]byte, error) {
+	var payload []byte
+	var err error
 	switch out.Kind {
 	case actors.OutImage:
-		return json.Marshal(imageFrame{Type: "image", URL: out.URL})
+		payload, err = json.Marshal(imageFrame{Type: "image", URL: out.URL})
 	case actors.OutTyping:
-		return json.Marshal(typingFrame{Type: "typing", Seconds: out.Seconds})
+		payload, err = json.Marshal(typingFrame{Type: "typing", Seconds: out.Seconds})
 	case actors.OutEvent:
-		return json.Marshal(eventFrame{Type: "event", Name: out.Name, Payload: out.Payload})
+		payload, err = json.Marshal(eventFrame{Type: "event", Name: out.Name, Payload: out.Payload})
+	default:
+		if len(out.QuickReplies) == 0 {
+			return encodeText(out.Text, out.Ask), nil
+		}
+		f := messageFrame{Type: "message", Text: out.Text, Ask: out.Ask}
+		for _, q := range out.QuickReplies {
+			f.QuickReplies = append(f.QuickReplies, quickReply{Title: q, Payload: q})
+		}
+		payload, err = json.Marshal(f)
 	}
-	f := messageFrame{Type: "message", Text: out.Text, Ask: out.Ask}
-	for _, q := range out.QuickReplies {
-		f.QuickReplies = append(f.QuickReplies, quickReply{Title: q, Payload: q})
+	if err != nil {
+		return nil, err
 	}
-	return json.Marshal(f)
+	return textFrame(payload), nil
 }
 
+// encodeText is the frame of a message without quick replies, encoded
+// directly (the bytes json.Marshal gives for its messageFrame).
+func encodeText(text string, ask bool) []byte {
+	b := newFrame(len(text) + 40)
+	b = append(b, `{"type":"message","text":`...)
+	b = appendJSONString(b, text)
+	if ask {
+		b = append(b, `,"ask":true`...)
+	}
+	return finishFrame(append(b, '}'))
+}
+
+// encodeError returns the frame of an error.
 func encodeError(code, msg string) []byte {
 	b, _ := json.Marshal(errorFrame{Type: "error", Code: code, Message: msg})
-	return b
+	return textFrame(b)
 }
