@@ -150,7 +150,7 @@ func TestAddRemoveBot(t *testing.T) {
 // queries the conversation back before answering; on the real clock both
 // answers come before the 1-second query timeout (neither actor blocks).
 func TestMutualQueryRealTime(t *testing.T) {
-	rt := platformtest.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{})
+	rt, _ := platformtest.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{})
 	p := platformtest.New()
 	rt.RegisterPlatform(platformtest.Name, p)
 	bot := compileBot(t, map[string]string{

@@ -15,7 +15,7 @@ import (
 )
 
 func TestSurveyInTheConsole(t *testing.T) {
-	rt := platformtest.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{})
+	rt, _ := platformtest.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{})
 	prog, err := dsl.LoadBot(os.DirFS("../../scripts/examples/survey"))
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ bot: Thanks! You like blue and cats.
 }
 
 func TestUnknownBot(t *testing.T) {
-	rt := platformtest.StartRuntime(t, persistence.Options{InMemory: true}, actors.Options{})
+	rt, _ := platformtest.StartRuntime(t, persistence.Options{InMemory: true}, actors.Options{})
 	p := console.New(&bytes.Buffer{})
 	err := p.Run(context.Background(), strings.NewReader("hi\n"), rt, actors.Conversation{Bot: "ghost", Platform: console.Name, User: "ann"})
 	if err == nil || !strings.Contains(err.Error(), "unknown bot") {

@@ -12,7 +12,7 @@ import (
 // store.Dir, or an in-memory one) and starts a runtime over it with opts
 // (Store and Coordinators are filled in). Both are closed when the test
 // ends.
-func StartRuntime(tb testing.TB, store persistence.Options, opts actors.Options) *actors.Runtime {
+func StartRuntime(tb testing.TB, store persistence.Options, opts actors.Options) (*actors.Runtime, *persistence.DB) {
 	tb.Helper()
 	db, err := persistence.Open(store)
 	if err != nil {
@@ -30,5 +30,5 @@ func StartRuntime(tb testing.TB, store persistence.Options, opts actors.Options)
 			tb.Error(err)
 		}
 	})
-	return rt
+	return rt, db
 }

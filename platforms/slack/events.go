@@ -29,12 +29,8 @@ type envelope struct {
 // signature, answers url_verification, and acknowledges an event at once,
 // handling it in the background.
 func (p *Platform) serveEvents(w http.ResponseWriter, r *http.Request) {
-	b := p.routeBot(w, r)
+	b, body := p.signedRequest(w, r)
 	if b == nil {
-		return
-	}
-	body, ok := p.readSigned(w, r, b)
-	if !ok {
 		return
 	}
 	var env envelope

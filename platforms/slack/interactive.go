@@ -15,12 +15,8 @@ const quickReplyPrefix = "qr_"
 // serveInteractive answers POST /slack/{bot}/interactive (signed like
 // events): a click on a quick-reply button becomes the user's text.
 func (p *Platform) serveInteractive(w http.ResponseWriter, r *http.Request) {
-	b := p.routeBot(w, r)
+	b, body := p.signedRequest(w, r)
 	if b == nil {
-		return
-	}
-	body, ok := p.readSigned(w, r, b)
-	if !ok {
 		return
 	}
 	form, err := url.ParseQuery(string(body))

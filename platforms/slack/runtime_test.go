@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"botserver/actors"
-	"botserver/coordinators"
 	"botserver/dsl"
 	"botserver/persistence"
+	"botserver/platforms/platformtest"
 	"botserver/platforms/slack"
 )
 
@@ -19,16 +19,7 @@ import (
 // signed DM starts it, the ask arrives as a message with quick-reply
 // buttons, and a click on one answers the ask.
 func TestSurveyOverSlack(t *testing.T) {
-	db, err := persistence.Open(persistence.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds(), IdleAfter: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt, db := platformtest.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{IdleAfter: -1})
 	prog, err := dsl.LoadBot(os.DirFS("../../scripts/examples/survey"))
 	if err != nil {
 		t.Fatal(err)

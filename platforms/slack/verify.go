@@ -29,6 +29,20 @@ func (p *Platform) routeBot(w http.ResponseWriter, r *http.Request) *bot {
 	return b
 }
 
+// signedRequest returns the bot of a signed request and its body, or
+// answers the request (see routeBot and readSigned) and returns nil.
+func (p *Platform) signedRequest(w http.ResponseWriter, r *http.Request) (*bot, []byte) {
+	b := p.routeBot(w, r)
+	if b == nil {
+		return nil, nil
+	}
+	body, ok := p.readSigned(w, r, b)
+	if !ok {
+		return nil, nil
+	}
+	return b, body
+}
+
 // readSigned returns the body of a request signed with the bot's signing
 // secret. Otherwise it answers 401 (no detail), 413 or 503 and returns
 // false; nothing of the request is processed.
