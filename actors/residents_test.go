@@ -35,8 +35,10 @@ func TestPassivationRacesDelivery(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				if i%3 == u%3 { // sometimes long enough to passivate, sometimes not
-					time.Sleep(time.Duration(i%4) * time.Millisecond)
+				if i%5 == u%5 { // now and then, poll until some conversation has passivated
+					for end := time.Now().Add(5 * time.Second); s.rt.Status()[0].Sessions >= users && time.Now().Before(end); {
+						<-time.After(100 * time.Microsecond)
+					}
 				}
 			}
 		}()

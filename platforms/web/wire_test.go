@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -46,16 +47,13 @@ func TestWireKeepsOrder(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			time.Sleep(100 * time.Microsecond)
+			runtime.Gosched() // interleave with the frames
 		}
 	}()
 	for i := 0; i < frames; i++ {
 		payload := []byte(fmt.Sprintf("%05d:%s", i, make([]byte, size(i))))
 		if st := w.send(textFrame(payload), frames+1); st != sendOK {
 			t.Fatalf("frame %d: status %d", i, st)
-		}
-		if i == 0 {
-			time.Sleep(10 * time.Millisecond) // let the peer's buffer fill before it reads
 		}
 	}
 	wg.Wait()
