@@ -207,3 +207,25 @@ func TestStartOpensOnce(t *testing.T) {
 		t.Errorf("Deliver(func payload) = %v, want ErrBadPayload", err)
 	}
 }
+
+// TestReloadKeepsVariables: a running conversation moves to a reloaded
+// script at its next turn and keeps its variables.
+func TestReloadKeepsVariables(t *testing.T) {
+	v := func(tag string) map[string]string {
+		return map[string]string{"main.bot": "dialog main do\n  n = 0\nend\n\ndialog __unknown__ do\n  n = n + 1\n  say \"" + tag + " #{n}\"\nend\n"}
+	}
+	s := startServer(t, t.TempDir(), actors.Options{}, map[string]map[string]string{"r": v("v1")})
+	defer s.stop()
+	s.say("r", "ann", "start")
+	s.say("r", "ann", "x")
+	if got := s.last("ann"); got != "v1 1" {
+		t.Fatalf("before the reload: %q, want v1 1", got)
+	}
+	if err := s.rt.Reload("r", compileBot(t, v("v2"))); err != nil {
+		t.Fatal(err)
+	}
+	s.say("r", "ann", "y")
+	if got := s.last("ann"); got != "v2 2" {
+		t.Errorf("after the reload: %q, want v2 2 (the new script, the old n)", got)
+	}
+}

@@ -16,6 +16,8 @@ type BotStatus struct {
 	Failed   bool   // the bot went over its restart intensity
 	// ResidentGroups are the groups whose actor is in memory.
 	ResidentGroups int
+	// Conversations are the conversations in the store (resident or not).
+	Conversations int
 }
 
 // Status returns every bot's status, by id.
@@ -39,6 +41,11 @@ func (b *botRT) status() BotStatus {
 	s := BotStatus{ID: b.id, Title: prog.Title, Failed: b.failed.Load(), Sessions: int(b.active[kindSession].Load()),
 		ResidentGroups: int(b.active[kindGroup].Load())}
 	s.Groups, _ = b.store.Count(persistence.StateKey("~"))
+	states, _ := b.store.Count(persistence.PrefixState)
+	s.Conversations = states - s.Groups
+	if _, err := b.store.Get(persistence.StateKey(MasterAddr)); err == nil {
+		s.Conversations--
+	}
 	switch {
 	case prog.Master == nil:
 		s.Master = "none"

@@ -165,6 +165,8 @@ func TestAdminEndToEnd(t *testing.T) {
 		`botserver_websocket_connections 2`,
 		`botserver_store_batch_ops_count`,
 		`botserver_conversations_resident{bot="chatter",kind="master"} 1`,
+		`botserver_conversations{bot="b2"} 1`,
+		`botserver_conversations{bot="echo"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)

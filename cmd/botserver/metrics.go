@@ -75,6 +75,7 @@ var (
 	mRestarts       = newDesc("botserver_actor_restarts_total", "Actors restarted by their supervisor after a failure.", prometheus.CounterValue, "bot")
 	mCorrupt        = newDesc("botserver_corrupt_states_total", "Stored states or user records that could not be decoded.", prometheus.CounterValue)
 	mResident       = newDesc("botserver_conversations_resident", "Actors in memory, by kind (sessions are conversations).", prometheus.GaugeValue, "bot", "kind")
+	mConversations  = newDesc("botserver_conversations", "Conversations in the store, resident or not.", prometheus.GaugeValue, "bot")
 	mGroups         = newDesc("botserver_groups", "Groups that exist.", prometheus.GaugeValue, "bot")
 	mBotUp          = newDesc("botserver_bot_up", "1 when the bot runs, 0 when it failed over its restart intensity.", prometheus.GaugeValue, "bot")
 	mWSConns        = newDesc("botserver_websocket_connections", "Open web chat websocket connections.", prometheus.GaugeValue)
@@ -88,7 +89,7 @@ var (
 	mSlackDropped   = newDesc("botserver_slack_messages_dropped_total", "Messages for Slack dropped: queue full, workspace not installed, shut down.", prometheus.CounterValue)
 	mSlackErrors    = newDesc("botserver_slack_api_errors_total", "Failed Slack API calls, by Slack's error code.", prometheus.CounterValue, "code")
 	mSlackBadSigs   = newDesc("botserver_slack_bad_signatures_total", "Slack requests refused for their signature.", prometheus.CounterValue)
-	collectorDescs  = []desc{mSlackEvents, mSlackPosted, mSlackLimited, mSlackDropped, mSlackErrors, mSlackBadSigs, mMessages, mTurns, mScriptErrors, mQueryTimeouts, mRestarts, mCorrupt, mResident, mGroups, mBotUp, mWSConns, mWSAccepted, mWSDropped, mWSFrames, mWSBadFrames}
+	collectorDescs  = []desc{mSlackEvents, mSlackPosted, mSlackLimited, mSlackDropped, mSlackErrors, mSlackBadSigs, mMessages, mTurns, mScriptErrors, mQueryTimeouts, mRestarts, mCorrupt, mResident, mConversations, mGroups, mBotUp, mWSConns, mWSAccepted, mWSDropped, mWSFrames, mWSBadFrames}
 	directionLabels = map[bool]string{false: "in", true: "out"}
 )
 
@@ -120,6 +121,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		emit(mResident, float64(s.Sessions), s.ID, "session")
 		emit(mResident, float64(s.ResidentGroups), s.ID, "group")
 		emit(mResident, b2f(s.Master == "running"), s.ID, "master")
+		emit(mConversations, float64(s.Conversations), s.ID)
 		emit(mGroups, float64(s.Groups), s.ID)
 		emit(mBotUp, b2f(!s.Failed), s.ID)
 	}
