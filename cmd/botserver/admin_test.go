@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -343,4 +344,10 @@ func TestAdminMalformed(t *testing.T) {
 	if _, _, err := admin.ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
 		t.Errorf("oversized request: %v, want close 1009", err)
 	}
+}
+
+// isRPC reports whether err is an admin API error with code.
+func isRPC(err error, code int) bool {
+	var e *rpcError
+	return errors.As(err, &e) && e.Code == code
 }

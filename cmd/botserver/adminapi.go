@@ -232,13 +232,12 @@ func scriptError(err error) *rpcError {
 
 // runtimeError maps an error of the runtime or of a reload to its code.
 func runtimeError(err error) *rpcError {
-	var comp *errCompile
 	var rt *dsl.RuntimeError
-	var list dsl.ErrorList
+	var list dsl.ErrorList // also under a reload's errCompile
 	switch {
 	case errors.Is(err, actors.ErrPlayTimeout):
 		return &rpcError{Code: codeTimeout, Message: "timeout"}
-	case errors.As(err, &comp), errors.As(err, &rt), errors.As(err, &list):
+	case errors.As(err, &rt), errors.As(err, &list):
 		return scriptError(err)
 	case errors.Is(err, actors.ErrUnknownBot), errors.Is(err, errNoBot):
 		return &rpcError{Code: codeNotFound, Message: err.Error()}

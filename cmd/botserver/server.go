@@ -110,7 +110,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 // compiledBot is a bot of the config with its program.
 type compiledBot struct {
-	BotConfig
+	src   *botSource
 	prog  *dsl.Bot
 	stamp string // the folder's fingerprint before it was compiled
 }
@@ -121,13 +121,13 @@ func compileBots(cfg []BotConfig) ([]compiledBot, error) {
 	var out []compiledBot
 	var errs []error
 	for i, b := range cfg {
-		stamp, _ := fingerprint(b.Scripts)
-		prog, err := dsl.LoadBot(os.DirFS(b.Scripts))
+		src := &botSource{ID: b.ID, Name: b.Name, Dir: b.Scripts, Slack: b.Slack}
+		prog, stamp, err := src.compile()
 		if err != nil {
-			errs = append(errs, fmt.Errorf("bots[%d].scripts: %q does not compile:\n%s", i, b.Scripts, indent(describeLoadError(b.Scripts, err))))
+			errs = append(errs, fmt.Errorf("bots[%d].scripts: %q does not compile:\n%s", i, b.Scripts, indent(err.Error())))
 			continue
 		}
-		out = append(out, compiledBot{b, prog, stamp})
+		out = append(out, compiledBot{src, prog, stamp})
 	}
 	return out, errors.Join(errs...)
 }
@@ -164,9 +164,8 @@ func (m *Main) startRuntime(bots []compiledBot) error {
 	m.startSlack()
 	m.sources = map[string]*botSource{}
 	for _, b := range bots {
-		src := &botSource{ID: b.ID, Name: b.Name, Dir: b.Scripts, Slack: b.Slack}
-		if err := m.addBot(src, b.prog, b.stamp); err != nil {
-			return fmt.Errorf("bot %q: %w", b.ID, err)
+		if err := m.addBot(b.src, b.prog, b.stamp); err != nil {
+			return fmt.Errorf("bot %q: %w", b.src.ID, err)
 		}
 	}
 	return nil

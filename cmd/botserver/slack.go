@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"botserver/persistence"
@@ -49,8 +48,7 @@ func (m *Main) addSlack(id string, cfg *SlackConfig) error {
 	if err != nil {
 		return err
 	}
-	return m.slack.AddBot(id, slack.BotConfig{SigningSecret: cfg.SigningSecret, ClientID: cfg.ClientID,
-		ClientSecret: cfg.ClientSecret, BotToken: cfg.BotToken, AppToken: cfg.AppToken, APIURL: cfg.APIURL}, slackStore{store})
+	return m.slack.AddBot(id, slackConfig(cfg), slackStore{store})
 }
 
 // slackReachable reports whether bot has a Slack app or installations.
@@ -73,28 +71,18 @@ func (m *Main) connectSlack(bot, token, team string) error {
 // validateSlack checks a bot's Slack app; field is "bots[i].slack".
 func validateSlack(field string, s *SlackConfig) []error {
 	var errs []error
-	bad := func(name, value, why string) {
-		errs = append(errs, fmt.Errorf("%s.%s: %q %s", field, name, value, why))
-	}
-	switch {
-	case s.SigningSecret == "" && s.AppToken == "":
-		errs = append(errs, fmt.Errorf("%s: signing_secret (Events API) or app_token (Socket Mode) is required", field))
-	case s.AppToken != "" && !strings.HasPrefix(s.AppToken, "xapp-"):
-		bad("app_token", redact(s.AppToken), `must start with "xapp-"`)
-	}
-	if s.BotToken != "" && !strings.HasPrefix(s.BotToken, "xoxb-") {
-		bad("bot_token", redact(s.BotToken), `must start with "xoxb-"`)
-	}
-	if (s.ClientID == "") != (s.ClientSecret == "") {
-		errs = append(errs, fmt.Errorf("%s: client_id and client_secret go together", field))
+	for _, p := range slackConfig(s).Check() {
+		if p.Field == "" {
+			errs = append(errs, fmt.Errorf("%s: %s", field, p.Why))
+		} else {
+			errs = append(errs, fmt.Errorf("%s.%s: %q %s", field, p.Field, p.Value, p.Why))
+		}
 	}
 	return errs
 }
 
-// redact keeps a secret out of error messages and logs.
-func redact(secret string) string {
-	if len(secret) <= 8 {
-		return "…"
-	}
-	return secret[:5] + "…"
+// slackConfig is the platform's view of a bot's Slack app.
+func slackConfig(s *SlackConfig) slack.BotConfig {
+	return slack.BotConfig{SigningSecret: s.SigningSecret, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
+		BotToken: s.BotToken, AppToken: s.AppToken, APIURL: s.APIURL}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -33,7 +34,7 @@ func newSlackAPI(t *testing.T) *slackAPI {
 		json.NewEncoder(w).Encode(v)
 	}
 	token := func(r *http.Request) string {
-		return cmpOr(r.FormValue("token"), strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		return cmp.Or(r.FormValue("token"), strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 	}
 	mux.HandleFunc("POST /api/auth.test", func(w http.ResponseWriter, r *http.Request) {
 		if token(r) != "xoxb-team-one" {
@@ -51,13 +52,6 @@ func newSlackAPI(t *testing.T) *slackAPI {
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	return f
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func (f *slackAPI) posted() []map[string]string {

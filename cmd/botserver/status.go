@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -113,10 +112,4 @@ func printStatus(w io.Writer, st statusResult) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", b.Name, b.ID, b.Master, b.Sessions, b.Groups, strings.Join(b.Platforms, ","), b.WebURL)
 	}
 	tw.Flush()
-}
-
-// isRPC reports whether err is an admin API error with code.
-func isRPC(err error, code int) bool {
-	var e *rpcError
-	return errors.As(err, &e) && e.Code == code
 }

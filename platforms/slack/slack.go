@@ -197,22 +197,58 @@ func (p *Platform) AddBot(id string, cfg BotConfig, store Store) error {
 	return nil
 }
 
+// ConfigError is a problem of a BotConfig. Field is empty when it is about
+// several fields; a secret's Value is cut to its prefix.
+type ConfigError struct {
+	Field, Value, Why string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Field == "" {
+		return e.Why
+	}
+	return fmt.Sprintf("%s %q %s", e.Field, e.Value, e.Why)
+}
+
+// Check returns every problem of cfg's fields, each naming the field (the
+// config file reports them all at once; AddBot refuses the first).
+func (cfg BotConfig) Check() []*ConfigError {
+	var out []*ConfigError
+	token := func(field, value, prefix string) {
+		if value != "" && !strings.HasPrefix(value, prefix) {
+			out = append(out, &ConfigError{field, redact(value), fmt.Sprintf("must start with %q", prefix)})
+		}
+	}
+	if cfg.SigningSecret == "" && cfg.AppToken == "" {
+		out = append(out, &ConfigError{Why: "signing_secret (Events API) or app_token (Socket Mode) is required"})
+	}
+	token("app_token", cfg.AppToken, "xapp-")
+	token("bot_token", cfg.BotToken, "xoxb-")
+	if (cfg.ClientID == "") != (cfg.ClientSecret == "") {
+		out = append(out, &ConfigError{Why: "client_id and client_secret go together"})
+	}
+	return out
+}
+
+// redact keeps a secret out of error messages and logs.
+func redact(secret string) string {
+	if len(secret) <= 8 {
+		return "…"
+	}
+	return secret[:5] + "…"
+}
+
 // check validates cfg and fills in its defaults; errors name the field.
 func (p *Platform) check(id string, cfg BotConfig, store Store) (BotConfig, error) {
 	bad := func(format string, args ...any) (BotConfig, error) {
 		return cfg, fmt.Errorf("slack: bot %q: "+format, append([]any{id}, args...)...)
 	}
+	if problems := cfg.Check(); len(problems) > 0 {
+		return bad("%v", problems[0])
+	}
 	switch {
 	case store == nil:
 		return bad("a store is required")
-	case cfg.SigningSecret == "" && cfg.AppToken == "":
-		return bad("signing_secret (Events API) or app_token (Socket Mode) is required")
-	case cfg.AppToken != "" && !strings.HasPrefix(cfg.AppToken, "xapp-"):
-		return bad("app_token must start with \"xapp-\"")
-	case cfg.BotToken != "" && !strings.HasPrefix(cfg.BotToken, "xoxb-"):
-		return bad("bot_token must start with \"xoxb-\"")
-	case (cfg.ClientID == "") != (cfg.ClientSecret == ""):
-		return bad("client_id and client_secret go together")
 	case cfg.ClientID != "" && p.opts.PublicURL == "":
 		return bad("OAuth installs (client_id) need the server's public URL")
 	}
