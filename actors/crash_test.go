@@ -2,12 +2,15 @@ package actors_test
 
 import (
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"botserver/actors"
 	"botserver/dsl"
 	"botserver/persistence"
+	"botserver/platforms/platformtest"
 )
 
 var counterBot = map[string]string{"main.bot": `
@@ -200,5 +203,38 @@ end`,
 	s.say("chat", "alice", "count")
 	if got, want := s.last("alice"), "tea: 1 lines, 0 members"; got != want {
 		t.Errorf("after restart the group answered %q, want %q", got, want)
+	}
+}
+
+// TestInboundDone: a platform's Done runs exactly once for every message
+// Deliver accepts, after its turn, also when the conversation's actor
+// fails and restarts while messages wait in its mailbox.
+func TestInboundDone(t *testing.T) {
+	s := startServer(t, t.TempDir(), actors.Options{Restart: actors.RestartPolicy{Max: 1000, Within: time.Minute}},
+		map[string]map[string]string{"counter": counterBot})
+	defer s.stop()
+	s.say("counter", "alice", "hi") // main runs
+	s.texts("alice")
+	const n = 60
+	var calls [n]atomic.Int32
+	for i := range n {
+		in := actors.Inbound{Text: "inc", Done: func() { calls[i].Add(1) }}
+		if err := s.rt.Deliver(platformtest.Conv("counter", "alice", ""), in); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 5 {
+			if err := s.rt.Crash("counter", "test:alice"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s.settle()
+	if got, want := s.last("alice"), fmt.Sprintf("n=%d", n); got != want {
+		t.Errorf("last reply %q, want %q", got, want)
+	}
+	for i := range calls {
+		if got := calls[i].Load(); got != 1 {
+			t.Errorf("message %d: Done called %d times, want 1", i, got)
+		}
 	}
 }

@@ -72,17 +72,17 @@ func (d *directory) Receive(ctx actor.Context) {
 // waiting in them.
 func (d *directory) forget() {
 	t := &d.bot.residents[d.kind]
-	dropped := 0
+	var dropped []any
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.mu.Lock()
 		for addr, e := range s.m {
-			dropped += len(e.buffered())
+			dropped = append(dropped, e.buffered()...)
 			delete(s.m, addr)
 		}
 		s.mu.Unlock()
 	}
-	d.bot.rt.activity.Add(-int64(dropped))
+	d.bot.dropAll(dropped)
 }
 
 // passivate closes the entry of an idle instance, so that new messages
@@ -119,10 +119,10 @@ func (d *directory) activate(ctx actor.Context, addr string) {
 			return
 		}
 		if d.bot.failed.Load() || len(e.buffered()) == 0 {
-			dropped := len(e.buffered())
+			dropped := e.buffered()
 			delete(s.m, addr)
 			s.mu.Unlock()
-			d.bot.rt.activity.Add(-int64(dropped))
+			d.bot.dropAll(dropped)
 			return
 		}
 		first := e.buffered()[0]
@@ -131,7 +131,7 @@ func (d *directory) activate(ctx actor.Context, addr string) {
 			break
 		}
 		d.bot.log.Warn("message for a group that does not exist", "group", addr)
-		d.bot.rt.activity.Add(-1)
+		d.bot.dropAll([]any{first})
 		s.mu.Lock()
 		e.setBuffered(e.buffered()[1:]) // only this directory removes entries: e is still addr's
 		s.mu.Unlock()
@@ -178,13 +178,13 @@ func (d *directory) terminated(ctx actor.Context, who *actor.PID) {
 	}
 	if !e.stopping { // stopped by the restart policy
 		e.dead, e.pid = true, nil
-		dropped := len(e.buffered())
+		dropped := e.buffered()
 		e.buffer = nil
 		s.mu.Unlock()
 		if d.kind == kindMaster {
 			d.bot.masterStopped.Store(true)
 		}
-		d.bot.rt.activity.Add(-int64(dropped))
+		d.bot.dropAll(dropped)
 		return
 	}
 	if len(e.buffered()) == 0 {
@@ -254,7 +254,7 @@ func (d *directory) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, 
 	d.bot.rt.metrics.restart(d.bot.id)
 	switch msg.(type) {
 	case *deliver, *timerFired, *committed, *crash:
-		d.bot.rt.activity.Add(-1) // the failing message is dropped
+		d.bot.dropAll([]any{msg}) // the failing message
 	}
 	policy := d.bot.rt.opts.Restart
 	rs.Fail()

@@ -217,6 +217,7 @@ func parseWake(key string, value []byte) (addr string, kind dsl.TimerKind, at ti
 // and shared).
 func (d *deliver) copy() *deliver {
 	c := *d
+	c.done = nil
 	if d.in.Event != nil {
 		ev := *d.in.Event
 		c.in.Event = &ev

@@ -55,6 +55,7 @@ func (a *instance) Receive(ctx actor.Context) {
 	case *deliver, *timerFired, *play, *playCancel:
 		a.passivating = false
 		a.handle(ctx, msg)
+		doneWith(msg)
 		a.rt().activity.Add(-1)
 	case *committed:
 		if msg.inst == a {

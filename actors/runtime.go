@@ -235,7 +235,7 @@ func (r *Runtime) Deliver(conv Conversation, in Inbound) error {
 	case conv.Group != "" && !r.GroupExists(conv.Bot, conv.Group):
 		return fmt.Errorf("%w: %s", ErrUnknownGroup, conv.Group)
 	}
-	d := &deliver{in: dsl.Message(in.Text), name: in.Name}
+	d := &deliver{in: dsl.Message(in.Text), name: in.Name, done: in.Done}
 	switch {
 	case in.Start:
 		d.in = dsl.Input{Kind: dsl.InStart}

@@ -118,6 +118,12 @@ type Inbound struct {
 	// runs if it never has (a platform sends it when a user connects), and
 	// nothing happens otherwise.
 	Start bool
+	// Done, if set, is called once a message Deliver accepted has been
+	// handled (its turn has run) or dropped, on whichever goroutine that
+	// happened; never for one Deliver refused with an error. Platforms
+	// use it to bound how many messages one client has in flight. It must
+	// not block.
+	Done func()
 }
 
 // deliver is an input for a script instance.
@@ -125,6 +131,23 @@ type deliver struct {
 	in     dsl.Input
 	name   string         // sessions: the user's display name, if known
 	create map[string]any // groups: initial variables; the group is new
+	done   func()         // Inbound.Done
+}
+
+// doneWith calls the Done of a platform's message once it is handled or
+// dropped (every other message: nothing).
+func doneWith(msg any) {
+	if d, ok := msg.(*deliver); ok && d.done != nil {
+		d.done()
+	}
+}
+
+// dropAll drops msgs, which were counted as activity.
+func (b *botRT) dropAll(msgs []any) {
+	for _, m := range msgs {
+		doneWith(m)
+	}
+	b.rt.activity.Add(-int64(len(msgs)))
 }
 
 // spawnGroup asks the group directory to create a group if it is new.

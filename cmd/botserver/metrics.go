@@ -83,13 +83,14 @@ var (
 	mWSDropped      = newDesc("botserver_websocket_slow_clients_dropped_total", "Web chat clients disconnected because they did not read.", prometheus.CounterValue)
 	mWSFrames       = newDesc("botserver_websocket_frames_total", "Web chat frames received (in) and sent (out).", prometheus.CounterValue, "direction")
 	mWSBadFrames    = newDesc("botserver_websocket_bad_frames_total", "Web chat frames refused as malformed.", prometheus.CounterValue)
+	mWSPaused       = newDesc("botserver_websocket_reads_paused_total", "Times the server stopped reading a web chat client that had too many messages waiting for their turns.", prometheus.CounterValue)
 	mSlackEvents    = newDesc("botserver_slack_events_total", "Slack events received (Events API and Socket Mode), and of those the retries dropped.", prometheus.CounterValue, "result")
 	mSlackPosted    = newDesc("botserver_slack_messages_posted_total", "Messages posted to Slack.", prometheus.CounterValue)
 	mSlackLimited   = newDesc("botserver_slack_rate_limited_total", "HTTP 429 answers from Slack (each waited out and retried).", prometheus.CounterValue)
 	mSlackDropped   = newDesc("botserver_slack_messages_dropped_total", "Messages for Slack dropped: queue full, workspace not installed, shut down.", prometheus.CounterValue)
 	mSlackErrors    = newDesc("botserver_slack_api_errors_total", "Failed Slack API calls, by Slack's error code.", prometheus.CounterValue, "code")
 	mSlackBadSigs   = newDesc("botserver_slack_bad_signatures_total", "Slack requests refused for their signature.", prometheus.CounterValue)
-	collectorDescs  = []desc{mSlackEvents, mSlackPosted, mSlackLimited, mSlackDropped, mSlackErrors, mSlackBadSigs, mMessages, mTurns, mScriptErrors, mQueryTimeouts, mRestarts, mCorrupt, mResident, mConversations, mGroups, mBotUp, mWSConns, mWSAccepted, mWSDropped, mWSFrames, mWSBadFrames}
+	collectorDescs  = []desc{mSlackEvents, mSlackPosted, mSlackLimited, mSlackDropped, mSlackErrors, mSlackBadSigs, mMessages, mTurns, mScriptErrors, mQueryTimeouts, mRestarts, mCorrupt, mResident, mConversations, mGroups, mBotUp, mWSConns, mWSAccepted, mWSDropped, mWSFrames, mWSBadFrames, mWSPaused}
 	directionLabels = map[bool]string{false: "in", true: "out"}
 )
 
@@ -132,6 +133,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	emit(mWSFrames, float64(ws.In.Load()), "in")
 	emit(mWSFrames, float64(ws.Out.Load()), "out")
 	emit(mWSBadFrames, float64(ws.BadFrames.Load()))
+	emit(mWSPaused, float64(ws.Paused.Load()))
 	ss := c.m.slack.Stats()
 	emit(mSlackEvents, float64(ss.Events-ss.Deduplicated), "handled")
 	emit(mSlackEvents, float64(ss.Deduplicated), "duplicate")

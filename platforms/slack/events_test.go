@@ -3,6 +3,7 @@ package slack_test
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -275,7 +276,7 @@ func TestButtonClick(t *testing.T) {
 	e.click("T1", "D1", "U1", "Green")
 	waitFor(t, "the click", func() bool { return len(e.gw.deliveries()) == 1 })
 	d := e.gw.deliveries()[0]
-	if d.Conv.Address() != "slack:T1:D1:U1" || d.In != (actors.Inbound{Text: "Green"}) {
+	if d.Conv.Address() != "slack:T1:D1:U1" || !reflect.DeepEqual(d.In, actors.Inbound{Text: "Green"}) {
 		t.Errorf("click delivered %+v, want text Green to slack:T1:D1:U1", d)
 	}
 	if c, ok := actors.ParseAddress("b1", d.Conv.Address()); !ok || c != d.Conv {

@@ -24,6 +24,13 @@ type conn struct {
 	conv actors.Conversation
 	ping *time.Timer
 
+	// inflight holds a token for every message handed to the runtime and
+	// not yet handled (Inbound.Done takes it back); gone is closed with
+	// the connection, to wake a reader waiting for a token.
+	inflight chan struct{}
+	handled  func()
+	gone     chan struct{}
+
 	mu     sync.Mutex
 	closed bool
 }
@@ -54,6 +61,7 @@ func (c *conn) close(code int, reason string) {
 	c.closed = true
 	ping := c.ping
 	c.mu.Unlock()
+	close(c.gone)
 	if ping != nil {
 		ping.Stop()
 	}
@@ -88,7 +96,9 @@ func (p *Platform) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(p.opts.MaxFrame)
 	c := &conn{p: p, ws: ws, raw: hj.conn,
-		conv: actors.Conversation{Bot: bot, Platform: Name, User: user, Group: group}}
+		conv:     actors.Conversation{Bot: bot, Platform: Name, User: user, Group: group},
+		inflight: make(chan struct{}, p.opts.MaxInFlight), gone: make(chan struct{})}
+	c.handled = func() { <-c.inflight }
 	c.raw.setup(p.opts.WriteWait, func() { c.close(websocket.CloseAbnormalClosure, "") })
 	welcome, _ := json.Marshal(welcomeFrame{Type: "welcome", User: c.conv.UserID(), Token: p.token(bot, user), Bot: bot, Group: group})
 	c.enqueue(textFrame(welcome))
@@ -118,16 +128,44 @@ func (c *conn) serve() {
 
 // deliver hands an input to the runtime; false if the connection must end.
 func (c *conn) deliver(in actors.Inbound) bool {
+	if !c.takeToken() {
+		return false
+	}
+	in.Done = c.handled
 	err := c.p.opts.Gateway.Deliver(c.conv, in)
 	if err == nil {
 		return true
 	}
+	c.handled() // not delivered
 	frame, fatal := deliverError(err)
 	c.enqueue(frame)
 	if fatal {
 		c.close(websocket.CloseNormalClosure, "unknown bot")
 	}
 	return !fatal
+}
+
+// takeToken waits until the client has fewer than MaxInFlight messages
+// waiting; false if the connection ended or nothing moved for PongWait.
+func (c *conn) takeToken() bool {
+	select {
+	case c.inflight <- struct{}{}:
+		return true
+	default:
+	}
+	c.p.stats.Paused.Add(1)
+	stuck := time.NewTimer(c.p.opts.PongWait)
+	defer stuck.Stop()
+	select {
+	case c.inflight <- struct{}{}:
+		return true
+	case <-c.gone:
+		return false
+	case <-stuck.C:
+		c.p.log.Warn("client's messages not handled in time; disconnected", "bot", c.conv.Bot, "conv", c.conv.Address())
+		c.close(websocket.CloseTryAgainLater, "too many messages waiting")
+		return false
+	}
 }
 
 // read decodes the client's frames until the connection ends.

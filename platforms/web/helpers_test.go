@@ -49,7 +49,12 @@ func startEnv(tb testing.TB, opts web.Options, examples []string, extra map[stri
 	if err != nil {
 		tb.Fatal(err)
 	}
-	opts.Gateway, opts.Secret = e.rt, secret
+	if h, ok := opts.Gateway.(*holdingGateway); ok {
+		h.Runtime = e.rt
+	} else {
+		opts.Gateway = e.rt
+	}
+	opts.Secret = secret
 	e.web = web.New(opts)
 	e.rt.RegisterPlatform(web.Name, e.web)
 	for _, name := range examples {

@@ -52,6 +52,12 @@ type Options struct {
 	PingInterval, PongWait time.Duration
 	// WriteWait bounds one write to a client (default 10 s).
 	WriteWait time.Duration
+	// MaxInFlight is how many of a client's messages may wait for their
+	// turns (default 32). Past it the server stops reading that client
+	// until one is handled, so a client that floods only slows itself
+	// (TCP pushes back) and holds no more than this in the server; one
+	// whose messages have not moved for PongWait is disconnected (1013).
+	MaxInFlight int
 	// CheckOrigin decides cross-origin upgrades (default: same origin only).
 	CheckOrigin func(*http.Request) bool
 }
@@ -76,6 +82,7 @@ type Stats struct {
 	Connections atomic.Int64 // open now
 	Accepted    atomic.Int64
 	Dropped     atomic.Int64 // slow clients disconnected
+	Paused      atomic.Int64 // reads put off: the client had MaxInFlight messages waiting
 	In, Out     atomic.Int64 // frames
 	BadFrames   atomic.Int64
 }
@@ -97,6 +104,9 @@ func New(opts Options) *Platform {
 	}
 	if opts.WriteWait <= 0 {
 		opts.WriteWait = 10 * time.Second
+	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = 32
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
