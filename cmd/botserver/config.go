@@ -179,15 +179,3 @@ func quote(v any) string {
 	}
 	return fmt.Sprint(v)
 }
-
-// webURL is where a bot's chat page is served.
-func (c *Config) webURL(bot string) string {
-	return strings.TrimSuffix(c.publicURL(), "/") + "/chat/" + bot
-}
-
-func (c *Config) publicURL() string {
-	if c.PublicURL != "" {
-		return c.PublicURL
-	}
-	return "http://" + c.Listen
-}
