@@ -82,7 +82,7 @@ func (d *directory) forget() {
 		}
 		s.mu.Unlock()
 	}
-	d.bot.dropAll(dropped)
+	d.bot.dropAll(dropped...)
 }
 
 // passivate closes the entry of an idle instance, so that new messages
@@ -122,7 +122,7 @@ func (d *directory) activate(ctx actor.Context, addr string) {
 			dropped := e.buffered()
 			delete(s.m, addr)
 			s.mu.Unlock()
-			d.bot.dropAll(dropped)
+			d.bot.dropAll(dropped...)
 			return
 		}
 		first := e.buffered()[0]
@@ -131,7 +131,7 @@ func (d *directory) activate(ctx actor.Context, addr string) {
 			break
 		}
 		d.bot.log.Warn("message for a group that does not exist", "group", addr)
-		d.bot.dropAll([]any{first})
+		d.bot.dropAll(first)
 		s.mu.Lock()
 		e.setBuffered(e.buffered()[1:]) // only this directory removes entries: e is still addr's
 		s.mu.Unlock()
@@ -184,7 +184,7 @@ func (d *directory) terminated(ctx actor.Context, who *actor.PID) {
 		if d.kind == kindMaster {
 			d.bot.masterStopped.Store(true)
 		}
-		d.bot.dropAll(dropped)
+		d.bot.dropAll(dropped...)
 		return
 	}
 	if len(e.buffered()) == 0 {
@@ -254,7 +254,7 @@ func (d *directory) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, 
 	d.bot.rt.metrics.restart(d.bot.id)
 	switch msg.(type) {
 	case *deliver, *timerFired, *committed, *crash:
-		d.bot.dropAll([]any{msg}) // the failing message
+		d.bot.dropAll(msg) // the failing message
 	}
 	policy := d.bot.rt.opts.Restart
 	rs.Fail()

@@ -98,7 +98,7 @@ func (r *residents) shard(addr string) *residentShard {
 func (b *botRT) route(addr string, msg any) {
 	b.rt.activity.Add(1)
 	if b.failed.Load() {
-		b.dropAll([]any{msg}) // the bot has failed
+		b.dropAll(msg) // the bot has failed
 		return
 	}
 	s := b.residents[kindOf(addr)].shard(addr)
@@ -114,7 +114,7 @@ func (b *botRT) route(addr string, msg any) {
 		return
 	case e.dead:
 		s.mu.Unlock()
-		b.dropAll([]any{msg}) // this instance has failed
+		b.dropAll(msg) // this instance has failed
 		return
 	case e.pid == nil || e.stopping:
 		e.push(msg, false)

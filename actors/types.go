@@ -143,7 +143,7 @@ func doneWith(msg any) {
 }
 
 // dropAll drops msgs, which were counted as activity.
-func (b *botRT) dropAll(msgs []any) {
+func (b *botRT) dropAll(msgs ...any) {
 	for _, m := range msgs {
 		doneWith(m)
 	}

@@ -9,16 +9,16 @@
 set -euo pipefail
 ROUNDS=${ROUNDS:-3} CLIENTS=${CLIENTS:-100} MESSAGES=${MESSAGES:-500}
 tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
-go build -o "$tmp/botserver" ./cmd/botserver
-go build -o "$tmp/echo" ./bench/echo
-go build -o "$tmp/loadgen" ./bench/loadgen
 data=${DATA_DIR:-$tmp/data}
 if [[ -e $data ]]; then
 	echo "webecho.sh: DATA_DIR $data exists; give a path that does not" >&2
+	rm -rf "$tmp"
 	exit 2
 fi
-[[ $data == "$tmp/data" ]] || trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp" "$data"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp" "$data"' EXIT
+go build -o "$tmp/botserver" ./cmd/botserver
+go build -o "$tmp/echo" ./bench/echo
+go build -o "$tmp/loadgen" ./bench/loadgen
 BOTSERVER_DATA_DIR="$data" BOTSERVER_LISTEN=127.0.0.1:18080 "$tmp/botserver" serve >"$tmp/serve.log" 2>&1 &
 "$tmp/echo" -listen 127.0.0.1:18090 >"$tmp/echo.log" 2>&1 &
 for _ in $(seq 100); do

@@ -25,14 +25,22 @@ type conn struct {
 	ping *time.Timer
 
 	// inflight holds a token for every message handed to the runtime and
-	// not yet handled (Inbound.Done takes it back); gone is closed with
-	// the connection, to wake a reader waiting for a token.
+	// not yet handled (Inbound.Done takes it back).
 	inflight chan struct{}
 	handled  func()
-	gone     chan struct{}
 
-	mu     sync.Mutex
-	closed bool
+	mu   sync.Mutex
+	gone chan struct{} // closed (under mu) with the connection; wakes a reader waiting for a token
+}
+
+// ended reports whether close has begun; call it under c.mu.
+func (c *conn) ended() bool {
+	select {
+	case <-c.gone:
+		return true
+	default:
+		return false
+	}
 }
 
 // enqueue sends a complete frame without blocking; a client with a full
@@ -54,14 +62,13 @@ func (c *conn) enqueue(frame []byte) {
 // reader then ends. Safe to call many times, from any goroutine.
 func (c *conn) close(code int, reason string) {
 	c.mu.Lock()
-	if c.closed {
+	if c.ended() {
 		c.mu.Unlock()
 		return
 	}
-	c.closed = true
+	close(c.gone)
 	ping := c.ping
 	c.mu.Unlock()
-	close(c.gone)
 	if ping != nil {
 		ping.Stop()
 	}
@@ -263,7 +270,7 @@ func (c *conn) sendPing() {
 		return
 	}
 	c.mu.Lock()
-	if !c.closed {
+	if !c.ended() {
 		c.ping.Reset(c.p.opts.PingInterval)
 	}
 	c.mu.Unlock()
