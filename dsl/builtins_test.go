@@ -26,8 +26,10 @@ func TestBuiltinNames(t *testing.T) {
 		got = append(got, name)
 	}
 	slices.Sort(got)
-	want := []string{"capitalize", "downcase", "first", "group_name", "join", "keys", "last", "length",
-		"regex_replace", "replace", "sort", "split", "uniq", "upcase", "values"}
+	want := []string{"capitalize", "chat_link", "concat", "downcase", "first", "flatten", "fromBase64", "fromJSON",
+		"fromPairs", "group_name", "join", "keys", "last", "length", "lower", "now", "random", "regex_replace",
+		"repeat", "replace", "reverse", "sort", "spawn_group", "split", "splitAfter", "string", "take", "toBase64",
+		"toJSON", "toPairs", "uniq", "upcase", "upper", "values"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}

@@ -31,7 +31,7 @@ func Compile(file, src string, role Role) (*Program, error) {
 		names: map[string]string{"message": "message", "answer": "answer"},
 	}
 	c := &compiler{prog: p, src: src, file: file, used: map[string]bool{}}
-	c.ec = newExprCompiler(p.funcs.table, c.constant)
+	c.ec = newExprCompiler(p.funcs, c.constant)
 	toks, lexErr := lex(file, src)
 	report := c.errorf
 	if lexErr != nil {

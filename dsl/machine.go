@@ -15,6 +15,10 @@ type Limits struct {
 	MaxValueBytes   int           // encoded size of one value (default 1 MiB)
 	MaxMessageBytes int           // a user message is cut to this (default 4 KiB)
 	QueryTimeout    time.Duration // a query without reply gives :timeout (default 1s)
+	MaxAllocBytes   int           // memory functions and operators may allocate for one expression (default 16 MiB)
+	MaxUndo         int           // variables one turn may write, the size of its undo log (default 100,000)
+	MaxPlaySteps    int           // statements of a play snippet's turn, when below MaxSteps (default 10,000,000)
+	MaxLogBytes     int           // a log line is cut to this (default 4 KiB)
 }
 
 func (l Limits) withDefaults() Limits {
@@ -26,6 +30,11 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxSteps, 100_000)
 	def(&l.MaxValueBytes, 1<<20)
 	def(&l.MaxMessageBytes, 4<<10)
+	def(&l.MaxAllocBytes, defaultAllocBytes)
+	def(&l.MaxUndo, 100_000)
+	l.MaxUndo = max(l.MaxUndo, undoIndexFrom) // below that a loop would fill it before writes are indexed
+	def(&l.MaxPlaySteps, 10_000_000)
+	def(&l.MaxLogBytes, 4<<10)
 	if l.MaxTurnTime <= 0 {
 		l.MaxTurnTime = time.Second
 	}
@@ -45,6 +54,10 @@ type Env struct {
 	Self     string                                              // this instance's address
 	ChatLink func(platform string, group string) (string, error) // chat_link()
 	Limits   Limits
+	// Cancel, when closed, stops the turn at its next check (every 1024
+	// statements or predicate iterations), rolled back: for a play whose
+	// caller went away. Nil never cancels.
+	Cancel <-chan struct{}
 }
 
 // EffectKind says what the host must do for an Effect.
@@ -114,6 +127,8 @@ type Machine struct {
 	base     turnBase // the state's shape when the turn began
 	touched  bool     // a coroutine or timer that existed before was changed
 	timedOut bool     // the turn handles a query's timeout
+	iters    int      // predicate iterations, for checking the time limit inside expressions
+	undoLog
 }
 
 // turnBase is what Changed compares against.
@@ -172,6 +187,9 @@ func (m *Machine) abort(p Pos, format string, args ...any) {
 // Result.Err says what failed.
 func (m *Machine) Turn(st *State, in Input, env *Env) Result {
 	m.begin(st, env)
+	if in.Kind == InPlay {
+		m.lim.MaxSteps = min(m.lim.MaxSteps, m.lim.MaxPlaySteps)
+	}
 	snap := st.clone()
 	err := m.guarded(func() { m.dispatch(in); m.settle() })
 	if err != nil {
@@ -253,6 +271,7 @@ func (m *Machine) undoTo(mark int) {
 		}
 	}
 	m.undo = m.undo[:mark]
+	m.seenOn = false
 }
 
 // onError runs __error__ after a failed turn, with event.payload holding
@@ -366,7 +385,7 @@ func (m *Machine) tryTriggers(text string) bool {
 		if !ok {
 			continue
 		}
-		mark := len(m.undo)
+		mark := m.markUndo()
 		for k, v := range caps {
 			m.setVar(m.vars, k, v)
 		}
@@ -409,7 +428,7 @@ func (m *Machine) answer(main *Coroutine, text string) {
 func (m *Machine) expected(in *instr, text string) (any, bool) {
 	want := trimSpace(text)
 	for _, item := range m.list(in.b, "expecting:") {
-		if equalFold(Format(item), want) {
+		if equalFold(m.format(item, in.b), want) {
 			return item, true
 		}
 	}

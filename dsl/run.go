@@ -161,6 +161,9 @@ func (m *Machine) step(in *instr) {
 		panic(turnAbort{&RuntimeError{Pos: in.pos, TimeLimit: true,
 			Msg: fmt.Sprintf("turn took longer than %v (an endless loop?)", m.lim.MaxTurnTime)}})
 	}
+	if m.steps&1023 == 0 && m.env.Cancel != nil {
+		m.checkCanceled(in.pos)
+	}
 }
 
 // ret ends the top frame: after an interrupt __returning__ runs, and an

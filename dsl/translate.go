@@ -297,7 +297,7 @@ func (tr *translator) str(t token) {
 			tr.emit(part.pos, strconv.QuoteToASCII(part.lit))
 			continue
 		}
-		tr.emit(part.pos, "__str(")
+		tr.emit(part.pos, "__str(__rt, ")
 		tr.translate(part.toks)
 		tr.out.WriteString(")")
 	}
