@@ -241,3 +241,37 @@ func TestKillerChild(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldBytes: an endless invoke or perform whose frames keep large local
+// variables (or loop lists) stops when they hold more than MaxHeldBytes,
+// instead of piling up gigabytes before the step limit.
+func TestHeldBytes(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{"dialog main do\n  invoke d\nend\ndialog d do\n  _x = repeat(\"a\", 999999)\n  invoke d\nend\n",
+			"main.bot:6: dialogs and tasks waiting on invoke or perform hold more than 16777216 bytes of variables (an endless invoke?)"},
+		{"dialog main do\n  perform t\nend\ntask t do\n  _x = repeat(\"a\", 999999)\n  perform t\nend\n",
+			"main.bot:6: dialogs and tasks waiting on invoke or perform hold more than 16777216 bytes of variables (an endless invoke?)"},
+		{"dialog main do\n  invoke d\nend\ndialog d do\n  repeat i in map(1..200000, it) do\n    invoke d\n  end\nend\n",
+			"main.bot:6: dialogs and tasks waiting on invoke or perform hold more than 16777216 bytes of variables (an endless invoke?)"},
+	}
+	for _, tt := range tests {
+		prog, err := Compile("main.bot", tt.src, RoleSession)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := newSim(t, prog, false)
+		res := s.m.Turn(s.st, Message("hi"), s.env)
+		if res.Err == nil || res.Err.Error() != tt.want {
+			t.Errorf("got %v, want %s", res.Err, tt.want)
+		}
+	}
+	// Frames that end give their bytes back: 100 invokes in a row are fine.
+	prog, err := Compile("main.bot", "dialog main do\n  repeat i in 1..100 do\n    _x = repeat(\"a\", 999999)\n    invoke d\n  end\n  say \"done\"\nend\ndialog d do\n  _y = 1\nend\n", RoleSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSim(t, prog, false)
+	if res := s.m.Turn(s.st, Message("hi"), s.env); res.Err != nil || s.m.held != 0 {
+		t.Errorf("got %v, held %d; want no error and nothing held", res.Err, s.m.held)
+	}
+}

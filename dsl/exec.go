@@ -47,7 +47,7 @@ func (m *Machine) exec(co *Coroutine, f *Frame, in *instr) bool {
 	case opPerform:
 		f.PC++
 		if pr := m.pick(in.procs); pr != nil {
-			co.Frames = append(co.Frames, Frame{Proc: pr})
+			co.Frames = append(co.Frames, Frame{Proc: pr, held: m.hold(f, in.pos)})
 		}
 		return false
 	case opLog:
@@ -146,10 +146,10 @@ func (m *Machine) invoke(co *Coroutine, f *Frame, in *instr) {
 	}
 	if in.op == opInvoke {
 		f.PC++
-		co.Frames = append(co.Frames, Frame{Proc: pr})
+		co.Frames = append(co.Frames, Frame{Proc: pr, held: m.hold(f, in.pos)})
 		return
 	}
-	*f = Frame{Proc: pr, Interrupt: f.Interrupt, Event: f.Event, ReplyTo: f.ReplyTo}
+	*f = Frame{Proc: pr, Interrupt: f.Interrupt, Event: f.Event, ReplyTo: f.ReplyTo, held: f.held}
 }
 
 func (m *Machine) emit(in *instr) {

@@ -19,6 +19,7 @@ type Limits struct {
 	MaxUndo         int           // variables one turn may write, the size of its undo log (default 100,000)
 	MaxPlaySteps    int           // statements of a play snippet's turn, when below MaxSteps (default 10,000,000)
 	MaxLogBytes     int           // a log line is cut to this (default 4 KiB)
+	MaxHeldBytes    int           // variables and loop lists held by dialogs and tasks waiting on invoke/perform in one turn (default 16 MiB)
 }
 
 func (l Limits) withDefaults() Limits {
@@ -35,6 +36,7 @@ func (l Limits) withDefaults() Limits {
 	l.MaxUndo = max(l.MaxUndo, undoIndexFrom) // below that a loop would fill it before writes are indexed
 	def(&l.MaxPlaySteps, 10_000_000)
 	def(&l.MaxLogBytes, 4<<10)
+	def(&l.MaxHeldBytes, 16<<20)
 	if l.MaxTurnTime <= 0 {
 		l.MaxTurnTime = time.Second
 	}
@@ -128,6 +130,7 @@ type Machine struct {
 	touched  bool     // a coroutine or timer that existed before was changed
 	timedOut bool     // the turn handles a query's timeout
 	iters    int      // predicate iterations, for checking the time limit inside expressions
+	held     int      // bytes held by frames that invoked or performed another in this turn
 	undoLog
 }
 
@@ -190,6 +193,7 @@ func (m *Machine) Turn(st *State, in Input, env *Env) Result {
 	if in.Kind == InPlay {
 		m.lim.MaxSteps = min(m.lim.MaxSteps, m.lim.MaxPlaySteps)
 	}
+	m.held = 0
 	snap := st.clone()
 	err := m.guarded(func() { m.dispatch(in); m.settle() })
 	if err != nil {

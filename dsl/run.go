@@ -171,6 +171,7 @@ func (m *Machine) step(in *instr) {
 func (m *Machine) ret(co *Coroutine) {
 	top := co.Frames[len(co.Frames)-1]
 	co.Frames = co.Frames[:len(co.Frames)-1]
+	m.held = max(m.held-top.held, 0)
 	if !co.Main {
 		return
 	}

@@ -83,3 +83,26 @@ func (m *Machine) checkUndo(at Pos) {
 		m.abort(at, "too many variables written in one turn: more than %d (the undo log is full)", m.lim.MaxUndo)
 	}
 }
+
+// hold counts what frame f keeps alive while the dialog it invokes (or the
+// task it performs) runs: its local variables and the lists of its open
+// repeat loops. A turn that holds more than MaxHeldBytes that way (an
+// endless invoke with large locals) stops. It returns the bytes counted,
+// which the pushed frame gives back when it ends.
+func (m *Machine) hold(f *Frame, at Pos) int {
+	left := m.lim.MaxHeldBytes - m.held
+	n := 0
+	if len(f.Locals) > 0 {
+		n = SizeOf(f.Locals, left)
+	}
+	for _, it := range f.Iters {
+		if n <= left {
+			n += SizeOf(it.List, left-n)
+		}
+	}
+	if n > left {
+		m.abort(at, "dialogs and tasks waiting on invoke or perform hold more than %d bytes of variables (an endless invoke?)", m.lim.MaxHeldBytes)
+	}
+	m.held += n
+	return n
+}
