@@ -47,6 +47,9 @@ func runStatement(t *testing.T, stmt string, lim Limits) Result {
 	}
 	s := newSim(t, prog, false)
 	s.st.Vars = maps.Clone(budgetVars())
+	if lim.MaxTurnTime == 0 {
+		lim.MaxTurnTime = time.Minute // a loaded machine must not turn these into time-limit failures
+	}
 	s.env.Limits = lim
 	return s.m.Turn(s.st, Message("hi"), s.env)
 }
@@ -260,6 +263,7 @@ func TestHeldBytes(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := newSim(t, prog, false)
+		s.env.Limits.MaxTurnTime = time.Minute
 		res := s.m.Turn(s.st, Message("hi"), s.env)
 		if res.Err == nil || res.Err.Error() != tt.want {
 			t.Errorf("got %v, want %s", res.Err, tt.want)
@@ -271,6 +275,7 @@ func TestHeldBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newSim(t, prog, false)
+	s.env.Limits.MaxTurnTime = time.Minute
 	if res := s.m.Turn(s.st, Message("hi"), s.env); res.Err != nil || s.m.held != 0 {
 		t.Errorf("got %v, held %d; want no error and nothing held", res.Err, s.m.held)
 	}

@@ -27,7 +27,7 @@ func TestBuiltinNames(t *testing.T) {
 	}
 	slices.Sort(got)
 	want := []string{"capitalize", "chat_link", "concat", "downcase", "first", "flatten", "fromBase64", "fromJSON",
-		"fromPairs", "group_name", "join", "keys", "last", "length", "lower", "now", "random", "regex_replace",
+		"fromPairs", "group_name", "intent", "join", "keys", "last", "length", "lower", "now", "random", "regex_replace",
 		"repeat", "replace", "reverse", "sort", "spawn_group", "split", "splitAfter", "string", "take", "toBase64",
 		"toJSON", "toPairs", "uniq", "upcase", "upper", "values"}
 	if !slices.Equal(got, want) {

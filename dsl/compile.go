@@ -27,7 +27,7 @@ func Compile(file, src string, role Role) (*Program, error) {
 	p := &Program{
 		File: file, Role: role, Hash: hashSource(src), Source: src,
 		Consts: map[string]any{}, dialogs: map[string][]*Proc{}, tasks: map[string][]*Proc{},
-		events: map[string][]*Proc{}, byKey: map[string]*Proc{}, funcs: newBuiltinFuncs(),
+		events: map[string][]*Proc{}, byKey: map[string]*Proc{}, funcs: newBuiltinFuncs(), hooks: map[string][]*Proc{},
 		names: map[string]string{"message": "message", "answer": "answer"},
 	}
 	c := &compiler{prog: p, src: src, file: file, used: map[string]bool{}}
@@ -46,6 +46,7 @@ func Compile(file, src string, role Role) (*Program, error) {
 	ast := parse(toks, report)
 	c.consts(ast.consts)
 	c.declare(ast.procs)
+	c.beforeHooks(ast.procs)
 	for i, d := range ast.procs {
 		c.body(p.Procs[i], d)
 	}
@@ -101,6 +102,9 @@ func (c *compiler) consts(decls []*constDecl) {
 			c.add(err)
 			continue
 		}
+		if in, ok := v.(*Intent); ok && in.ID == "" {
+			in.ID = d.name
+		}
 		c.prog.Consts[d.name] = v
 	}
 	c.platformDurations(seen)
@@ -108,7 +112,9 @@ func (c *compiler) consts(decls []*constDecl) {
 
 // constValue evaluates a constant's expression at compile time.
 func (c *compiler) constValue(d *constDecl) (any, *Error) {
+	c.ec.patch.inConst = true
 	e, err := c.ec.compile(d.expr)
+	c.ec.patch.inConst = false
 	if err != nil {
 		return nil, err
 	}
@@ -220,12 +226,9 @@ func (c *compiler) hooks(pr *Proc, d *procDecl) {
 			c.errorf(d.pos, "a task cannot have a trigger (use a dialog)")
 			return
 		}
-		t, err := compileTrigger(d.trigger.parts0())
-		if err != nil {
-			c.errorf(d.trigger.pos, "bad trigger pattern %s: %v", d.trigger.text, err)
+		if !c.triggerOf(pr, d.trigger) {
 			return
 		}
-		pr.trigger = t
 		c.prog.triggers = append(c.prog.triggers, pr)
 	}
 	if d.event != nil {

@@ -45,7 +45,7 @@ func TestCompileErrors(t *testing.T) {
 		{"invoke in task", RoleSession, "dialog d do\nend\ntask t do\n  invoke d\nend\n",
 			"main.bot:4:3: invoke is not allowed in a task: tasks never touch the dialog stack\n   4 |   invoke d\n     |   ^"},
 		{"assign message", RoleSession, "dialog main do\n  message = 1\nend\n",
-			"main.bot:2:3: cannot assign to message: the runtime sets it\n   2 |   message = 1\n     |   ^"},
+			"main.bot:2:3: cannot assign to message: the runtime sets it (a task before: __user_message__ may rewrite it)\n   2 |   message = 1\n     |   ^"},
 		{"assign event", RoleSession, "dialog main do\n  event.name = 1\nend\n",
 			"main.bot:2:3: cannot assign to event: the runtime sets it\n   2 |   event.name = 1\n     |   ^"},
 		{"assign user.id", RoleSession, "dialog main do\n  user.id = 1\nend\n",

@@ -15,7 +15,11 @@ import (
 func (m *Machine) exec(co *Coroutine, f *Frame, in *instr) bool {
 	switch in.op {
 	case opSay:
-		m.effects = append(m.effects, Effect{Kind: EffSay, Text: m.text(in.a), QuickReplies: m.strings(in.b, "quick_replies:")})
+		e := Effect{Kind: EffSay, Text: m.text(in.a)}
+		if in.b != nil {
+			e.QuickReplies, e.QuickReplyValues = m.quickReplies(m.items(in.b, "quick_replies:"), in.b)
+		}
+		m.effects = append(m.effects, e)
 	case opAsk:
 		return m.ask(co, f, in)
 	case opShow:
@@ -66,12 +70,14 @@ func (m *Machine) exec(co *Coroutine, f *Frame, in *instr) bool {
 }
 
 func (m *Machine) ask(co *Coroutine, f *Frame, in *instr) bool {
-	text := m.text(in.a)
-	quick := m.strings(in.c, "quick_replies:")
-	if in.c == nil && in.b != nil {
-		quick = m.strings(in.b, "expecting:")
+	e := Effect{Kind: EffSay, Text: m.text(in.a), Ask: true}
+	switch {
+	case in.c != nil:
+		e.QuickReplies, e.QuickReplyValues = m.quickReplies(m.items(in.c, "quick_replies:"), in.c)
+	case in.b != nil:
+		e.QuickReplies, e.QuickReplyValues = m.quickReplies(m.items(in.b, "expecting:"), in.b)
 	}
-	m.effects = append(m.effects, Effect{Kind: EffSay, Text: text, Ask: true, QuickReplies: quick})
+	m.effects = append(m.effects, e)
 	f.Asking = true
 	co.Wait = Wait{Kind: WaitAsk}
 	if m.prog.AskTimeout > 0 {
@@ -146,10 +152,11 @@ func (m *Machine) invoke(co *Coroutine, f *Frame, in *instr) {
 	}
 	if in.op == opInvoke {
 		f.PC++
-		co.Frames = append(co.Frames, Frame{Proc: pr, held: m.hold(f, in.pos)})
+		m.pushDialog(co, Frame{Proc: pr, held: m.hold(f, in.pos)})
 		return
 	}
 	*f = Frame{Proc: pr, Interrupt: f.Interrupt, Event: f.Event, ReplyTo: f.ReplyTo, held: f.held}
+	m.pushHooks(co, pr)
 }
 
 func (m *Machine) emit(in *instr) {
@@ -326,6 +333,28 @@ func runConst(e *Expr) (v any, err error) {
 	v, err = vm.Run(e.prog, env)
 	if err != nil {
 		return nil, errors.New(runtimeMessage(err))
+	}
+	return normalizeConst(v, 0)
+}
+
+// normalizeConst is Normalize for constants, which keep their intents.
+func normalizeConst(v any, depth int) (any, error) {
+	switch x := v.(type) {
+	case *Intent:
+		return x, nil
+	case []any:
+		if depth >= MaxValueDepth {
+			return nil, errValueTooDeep
+		}
+		out := make([]any, len(x))
+		for i, e := range x {
+			n, err := normalizeConst(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = n
+		}
+		return out, nil
 	}
 	return Normalize(v)
 }

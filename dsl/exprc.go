@@ -48,10 +48,11 @@ type Expr struct {
 // (__name(__rt, args...)) and are checked against their specs, predicate
 // bodies count their iterations, and unknown functions are reported.
 type patcher struct {
-	consts []any
-	specs  map[string]fnSpec
-	known  func(name string) bool
-	err    error
+	consts  []any
+	inConst bool // compiling a constant: intent(...) is allowed
+	specs   map[string]fnSpec
+	known   func(name string) bool
+	err     error
 }
 
 func (p *patcher) Visit(node *ast.Node) {
@@ -71,6 +72,8 @@ func (p *patcher) Visit(node *ast.Node) {
 			ast.Patch(node, rtCall("__add", n.Left, n.Right))
 		case "and", "or", "&&", "||":
 			n.Left, n.Right = truthy(n.Left), truthy(n.Right)
+		case "==", "!=":
+			intentComparison(node, n)
 		}
 	case *ast.UnaryNode:
 		if n.Operator == "not" || n.Operator == "!" {
@@ -83,6 +86,30 @@ func (p *patcher) Visit(node *ast.Node) {
 	case *ast.BuiltinNode:
 		predicate(n)
 	}
+}
+
+// intentComparison rewrites x == @intent (and !=) to __is(x, @intent):
+// true when x is the intent, the `intent` it set ([id:, label:]), or its
+// label (the answer it gave).
+func intentComparison(node *ast.Node, n *ast.BinaryNode) {
+	left, right := n.Left, n.Right
+	if c, ok := left.(*ast.ConstantNode); ok {
+		if _, isIntent := c.Value.(*Intent); isIntent {
+			left, right = right, left
+		}
+	}
+	c, ok := right.(*ast.ConstantNode)
+	if !ok {
+		return
+	}
+	if _, isIntent := c.Value.(*Intent); !isIntent {
+		return
+	}
+	var call ast.Node = &ast.CallNode{Callee: &ast.IdentifierNode{Value: "__is"}, Arguments: []ast.Node{left, right}}
+	if n.Operator == "!=" {
+		call = &ast.UnaryNode{Operator: "!", Node: call}
+	}
+	ast.Patch(node, call)
 }
 
 // rtCall is a call of an internal function with the running turn first.
@@ -132,6 +159,9 @@ func (p *patcher) call(n *ast.CallNode) {
 		return
 	}
 	spec, ok := p.specs[id.Value]
+	if ok && id.Value == "intent" && !p.inConst && p.err == nil {
+		p.err = &file.Error{Location: n.Location(), Message: "intent(...) defines a constant: write @name intent(...) at the top of the file"}
+	}
 	if !ok {
 		if !p.known(id.Value) && p.err == nil {
 			p.err = &file.Error{Location: n.Location(), Message: fmt.Sprintf("unknown function %s", id.Value)}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -34,11 +35,12 @@ var update = flag.Bool("update", false, "rewrite the expected parts of dsl/testd
 // protobuf bytes and decoded again after every turn; both must match.
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil || len(files) == 0 {
+	checks, _ := filepath.Glob("testdata/check/*.txt")
+	if err != nil || len(files) == 0 || len(checks) == 0 {
 		t.Fatalf("no golden files: %v", err)
 	}
-	for _, path := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
+	for _, path := range append(files, checks...) {
+		t.Run(strings.TrimSuffix(strings.TrimPrefix(path, "testdata/"), ".txt"), func(t *testing.T) {
 			runGolden(t, path)
 		})
 	}
@@ -251,7 +253,13 @@ func checkWireCompat(tb testing.TB, st *State, wire []byte, prog *Program) {
 func renderEffect(e Effect) string {
 	quick := ""
 	if len(e.QuickReplies) > 0 {
-		quick = " [" + strings.Join(e.QuickReplies, " | ") + "]"
+		shown := slices.Clone(e.QuickReplies)
+		for i, v := range e.QuickReplyValues {
+			if v != shown[i] {
+				shown[i] += " → " + v
+			}
+		}
+		quick = " [" + strings.Join(shown, " | ") + "]"
 	}
 	switch e.Kind {
 	case EffSay:

@@ -66,6 +66,7 @@ func newBuiltinFuncs() *builtinFuncs {
 	t := bindAll(specs)
 	t["__add"] = withRT(add)
 	t["__truthy"] = func(args ...any) (any, error) { return Truthy(args[0]), nil }
+	t["__is"] = func(args ...any) (any, error) { return isIntent(args[0], args[1].(*Intent)), nil }
 	t["__str"] = withRT(func(rt *turnRT, args []any) (any, error) { return formatIn(rt.budget(), args[0]) })
 	t["__test"] = withRT(func(rt *turnRT, args []any) (any, error) {
 		v, err := iterate(rt, args)
@@ -94,6 +95,22 @@ func hostSpecs() map[string]fnSpec {
 		"random":      {0, 1, []kinds{kNumber | kList}, hostFunc((*Machine).random)},
 		"spawn_group": {0, 2, []kinds{kString | kNil, kMap | kNil}, hostFunc((*Machine).spawnGroup)},
 		"chat_link":   {1, 2, []kinds{kString, kMap}, hostFunc((*Machine).chatLink)},
+	}
+}
+
+// constSpecs are the functions that only define constants.
+func constSpecs() map[string]fnSpec {
+	return map[string]fnSpec{
+		"intent": {1, 1, []kinds{kMap}, func(rt *turnRT, args []any) (any, error) {
+			if rt.m != nil {
+				return nil, fmt.Errorf("defines a constant: write @name intent(...) at the top of the file")
+			}
+			opts, ok := args[0].(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("want options, like intent(match: \"yes|yep\", label: \"Yes\")")
+			}
+			return newIntent(opts)
+		}},
 	}
 }
 

@@ -84,6 +84,10 @@ type Effect struct {
 	Text         string
 	Ask          bool
 	QuickReplies []string
+	// QuickReplyValues is what each quick reply sends back when the user
+	// picks it ([label: "Large", value: "L"] sends "L"); nil when every one
+	// sends its label.
+	QuickReplyValues []string
 	URL          string
 	Seconds      float64
 	Name         string
@@ -351,6 +355,9 @@ func (m *Machine) message(text string) {
 	text = truncate(text, m.lim.MaxMessageBytes)
 	m.setVar(m.vars, "message", text)
 	m.armIdle()
+	if hooks := m.prog.hooks[userMessageHook]; len(hooks) > 0 {
+		text = m.userMessageHooks(hooks)
+	}
 	if main != nil && main.Wait.Kind == WaitAsk {
 		m.answer(main, text)
 		return
@@ -384,15 +391,14 @@ func truncate(s string, max int) string {
 // tryTriggers starts the first trigger dialog that matches text. Captures
 // are set before the guard runs, and undone when the guard is false.
 func (m *Machine) tryTriggers(text string) bool {
+	var msg *message
 	for _, pr := range m.prog.triggers {
-		caps, ok := pr.trigger.match(text)
+		caps, ok := m.matchTrigger(pr, text, &msg)
 		if !ok {
 			continue
 		}
 		mark := m.markUndo()
-		for k, v := range caps {
-			m.setVar(m.vars, k, v)
-		}
+		m.setCaptures(pr, text, caps)
 		if pr.guard != nil && !Truthy(m.eval(pr.guard)) {
 			m.undoTo(mark)
 			continue
@@ -409,7 +415,7 @@ func (m *Machine) answer(main *Coroutine, text string) {
 	in := &f.Proc.code[f.PC]
 	var value any = text
 	if in.b != nil {
-		item, ok := m.expected(in, text)
+		item, ok := m.accept(in, text)
 		if !ok {
 			if !m.tryTriggers(text) {
 				f.Asking = false // ask again
@@ -426,15 +432,4 @@ func (m *Machine) answer(main *Coroutine, text string) {
 	f.PC++
 	main.Wait = Wait{}
 	m.run(main)
-}
-
-// expected finds text among the ask's expecting: items (case-insensitive).
-func (m *Machine) expected(in *instr, text string) (any, bool) {
-	want := trimSpace(text)
-	for _, item := range m.list(in.b, "expecting:") {
-		if equalFold(m.format(item, in.b), want) {
-			return item, true
-		}
-	}
-	return nil, false
 }

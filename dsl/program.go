@@ -73,6 +73,8 @@ type Proc struct {
 	Event   string
 	Pos     Pos
 	trigger *trigger
+	intent  *Intent // trigger: @name
+	Before  string  // a task before: hook of this dialog ("__user_message__": of every message)
 	guard   *Expr
 	code    []instr
 }
@@ -94,6 +96,7 @@ type Program struct {
 	triggers []*Proc
 	events   map[string][]*Proc
 	byKey    map[string]*Proc
+	hooks    map[string][]*Proc // before: hooks by dialog name
 	funcs    *builtinFuncs
 	names    map[string]string // variable names the program assigns, interned when decoding
 }

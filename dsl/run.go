@@ -41,7 +41,7 @@ func (m *Machine) interrupt(pr *Proc, ev *Event, ref *QueryRef) {
 		m.disarmCo(main.ID, TimerAsk)
 		main.Wait = Wait{}
 	}
-	main.Frames = append(main.Frames, Frame{Proc: pr, Event: ev, ReplyTo: ref, Interrupt: len(main.Frames) > 0})
+	m.pushDialog(main, Frame{Proc: pr, Event: ev, ReplyTo: ref, Interrupt: len(main.Frames) > 0})
 	m.run(main)
 }
 
@@ -177,14 +177,14 @@ func (m *Machine) ret(co *Coroutine) {
 	}
 	if top.Interrupt && len(co.Frames) > 0 {
 		if pr := m.pick(m.prog.dialogs["__returning__"]); pr != nil {
-			co.Frames = append(co.Frames, Frame{Proc: pr})
+			m.pushDialog(co, Frame{Proc: pr})
 		}
 		return
 	}
 	if len(co.Frames) == 0 && !m.rootRan && top.Proc.Name != "__root__" {
 		m.rootRan = true
 		if pr := m.pick(m.prog.dialogs["__root__"]); pr != nil {
-			co.Frames = append(co.Frames, Frame{Proc: pr})
+			m.pushDialog(co, Frame{Proc: pr})
 		}
 	}
 }
