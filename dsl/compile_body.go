@@ -72,6 +72,14 @@ func (c *compiler) statement(code []instr, s *stmt) []instr {
 		if len(s.args) > 0 {
 			in.b = c.expr(s.args[0])
 		}
+		for _, k := range []string{"in", "at"} {
+			if src, ok := s.opts[k]; ok {
+				in.d, in.name = c.expr(src), k
+				c.prog.names["schedule_id"] = "schedule_id"
+			}
+		}
+	case sCancel:
+		in.op, in.a = opCancel, c.expr(s.expr)
 	case sQuery:
 		in = c.query(s, in)
 	case sReply:

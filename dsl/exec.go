@@ -57,7 +57,13 @@ func (m *Machine) exec(co *Coroutine, f *Frame, in *instr) bool {
 	case opLog:
 		m.effects = append(m.effects, Effect{Kind: EffLog, Text: boundedText(m.eval(in.a), m.lim.MaxLogBytes), Pos: in.pos})
 	case opEmit:
+		if in.d != nil {
+			m.schedule(in)
+			break
+		}
 		m.emit(in)
+	case opCancel:
+		m.cancelScheduled(in)
 	case opQuery:
 		return m.query(co, in)
 	case opReply:

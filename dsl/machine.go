@@ -20,6 +20,7 @@ type Limits struct {
 	MaxPlaySteps    int           // statements of a play snippet's turn, when below MaxSteps (default 10,000,000)
 	MaxLogBytes     int           // a log line is cut to this (default 4 KiB)
 	MaxHeldBytes    int           // variables and loop lists held by dialogs and tasks waiting on invoke/perform in one turn (default 16 MiB)
+	MaxScheduled    int           // events an instance may have scheduled (emit ..., in:/at:) and not yet fired (default 1,000)
 }
 
 func (l Limits) withDefaults() Limits {
@@ -37,6 +38,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxPlaySteps, 10_000_000)
 	def(&l.MaxLogBytes, 4<<10)
 	def(&l.MaxHeldBytes, 16<<20)
+	def(&l.MaxScheduled, 1000)
 	if l.MaxTurnTime <= 0 {
 		l.MaxTurnTime = time.Second
 	}

@@ -4,7 +4,7 @@ package dsl
 var statementWords = map[string]stmtKind{
 	"say": sSay, "ask": sAsk, "show": sShow, "type": sType, "pause": sPause, "if": sIf,
 	"branch": sBranch, "repeat": sRepeat, "invoke": sInvoke, "goto": sGoto, "stop": sStop,
-	"perform": sPerform, "log": sLog, "emit": sEmit, "query": sQuery, "reply": sReply,
+	"perform": sPerform, "log": sLog, "emit": sEmit, "query": sQuery, "reply": sReply, "cancel": sCancel,
 }
 
 // statement parses one statement, including its end of line.
@@ -70,7 +70,14 @@ func (p *parser) simpleTail(s *stmt) {
 		}
 	case sEmit:
 		s.expr = p.expr("an event name after emit")
-		s.args, s.opts = p.restArgs(s, 1, "to")
+		s.args, s.opts = p.restArgs(s, 1, "to", "in", "at")
+		if _, in := s.opts["in"]; in {
+			if at, both := s.opts["at"]; both {
+				p.fail(at.pos, "emit takes in: or at:, not both")
+			}
+		}
+	case sCancel:
+		s.expr = p.expr("a schedule id after cancel")
 	case sQuery:
 		s.expr = p.expr("a target after query")
 		s.args, s.opts = p.restArgs(s, 2)

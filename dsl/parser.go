@@ -26,10 +26,11 @@ const (
 	sQuery
 	sReply
 	sExpr
+	sCancel
 )
 
 var stmtNames = [...]string{"say", "ask", "show image", "type", "pause", "assignment", "if", "branch",
-	"repeat", "invoke", "goto", "stop", "perform", "log", "emit", "query", "reply", "expression"}
+	"repeat", "invoke", "goto", "stop", "perform", "log", "emit", "query", "reply", "expression", "cancel"}
 
 func (k stmtKind) String() string { return stmtNames[k] }
 

@@ -50,6 +50,7 @@ const (
 	opQuery
 	opReply
 	opExpr
+	opCancel
 )
 
 // instr is one instruction. Operands depend on op.
@@ -58,6 +59,7 @@ type instr struct {
 	a     *Expr    // say/ask text, show url, seconds, value, condition, list, emit name, query target
 	b     *Expr    // ask expecting, emit payload, query event name, say quick replies
 	c     *Expr    // ask quick replies, emit to, query payload
+	d     *Expr    // emit in: or at:
 	path  []string // assignment target; ask/query result; repeat variable
 	jump  int      // jump target
 	procs []*Proc  // invoke/goto/perform candidates, first whose guard holds

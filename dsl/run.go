@@ -101,6 +101,8 @@ func (m *Machine) timer(id uint64) {
 		}
 	case TimerIdle:
 		m.idle()
+	case TimerEvent:
+		m.fireScheduled(t.ID)
 	}
 }
 

@@ -74,6 +74,7 @@ const (
 	TimerQuery                   // a query got no reply in time
 	TimerAsk                     // @ask_timeout: __ask_timeout__ runs
 	TimerIdle                    // @timeout: __timeout__ runs, main starts afresh
+	TimerEvent                   // emit ..., in:/at: delivers its event
 )
 
 // Timer is an armed timer. The host fires it by running a turn with
