@@ -110,10 +110,10 @@ func parseNumber(s string) (any, bool) {
 
 var (
 	thousandsNumber = regexp.MustCompile(`^-?\d{1,3}(,\d{3})+(\.\d+)?$`)
-	isoDate      = regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})$`)
-	dayMonthDate = regexp.MustCompile(`^(\d{1,2})(?:st|nd|rd|th)?\s+(` + monthNames + `)\.?(?:,?\s+(\d{4}))?$`)
-	monthDayDate = regexp.MustCompile(`^(` + monthNames + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?$`)
-	weekdays     = map[string]time.Weekday{"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday,
+	isoDate         = regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})$`)
+	dayMonthDate    = regexp.MustCompile(`^(\d{1,2})(?:st|nd|rd|th)?\s+(` + monthNames + `)\.?(?:,?\s+(\d{4}))?$`)
+	monthDayDate    = regexp.MustCompile(`^(` + monthNames + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?$`)
+	weekdays        = map[string]time.Weekday{"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday,
 		"wednesday": time.Wednesday, "thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday}
 )
 

@@ -22,9 +22,9 @@ type Intent struct {
 	Pattern  string
 	Examples []string
 
-	exact    *trigger    // the match: pattern, exactly; nil without one
-	alts     [][]string  // the pattern's alternatives without captures, as lower-case words
-	examples []wordSet   // the examples' content words
+	exact    *trigger   // the match: pattern, exactly; nil without one
+	alts     [][]string // the pattern's alternatives without captures, as lower-case words
+	examples []wordSet  // the examples' content words
 }
 
 // ExampleThreshold is the similarity (Dice's coefficient of content words)

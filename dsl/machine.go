@@ -90,17 +90,17 @@ type Effect struct {
 	// picks it ([label: "Large", value: "L"] sends "L"); nil when every one
 	// sends its label.
 	QuickReplyValues []string
-	URL          string
-	Seconds      float64
-	Name         string
-	Payload      any
-	Target       any // nil, Atom, address string, or []any of addresses
-	QueryID      string
-	To           string
-	Group        string
-	Timer        uint64
-	At           time.Time
-	Pos          Pos
+	URL              string
+	Seconds          float64
+	Name             string
+	Payload          any
+	Target           any // nil, Atom, address string, or []any of addresses
+	QueryID          string
+	To               string
+	Group            string
+	Timer            uint64
+	At               time.Time
+	Pos              Pos
 }
 
 // Result is the outcome of a turn.
