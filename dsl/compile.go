@@ -18,19 +18,38 @@ type compiler struct {
 	src  string
 	file string
 	used map[string]bool // constants read
+	data map[string]any  // constants of the bot's data files
 	proc *procDecl       // the procedure being compiled
 }
 
 // Compile compiles one script file. The error, if any, is an ErrorList with
 // every problem found, each naming file:line:col with a caret snippet.
 func Compile(file, src string, role Role) (*Program, error) {
+	return CompileWith(file, src, role, Options{})
+}
+
+// Options are what a script is compiled with besides its source.
+type Options struct {
+	// Data are the bot's data files by constant name (faq for faq.json), as
+	// ParseData reads them: every script reads them as @faq.
+	Data map[string]any
+	// DataHash identifies the data's version; it is part of Program.Hash.
+	DataHash string
+}
+
+// CompileWith compiles one script file with options; see Compile.
+func CompileWith(file, src string, role Role, opts Options) (*Program, error) {
+	hash := hashSource(src)
+	if opts.DataHash != "" {
+		hash = hashSource(src + "\x00" + opts.DataHash)
+	}
 	p := &Program{
-		File: file, Role: role, Hash: hashSource(src), Source: src,
+		File: file, Role: role, Hash: hash, Source: src,
 		Consts: map[string]any{}, dialogs: map[string][]*Proc{}, tasks: map[string][]*Proc{},
 		events: map[string][]*Proc{}, byKey: map[string]*Proc{}, funcs: newBuiltinFuncs(), hooks: map[string][]*Proc{},
 		names: map[string]string{"message": "message", "answer": "answer"},
 	}
-	c := &compiler{prog: p, src: src, file: file, used: map[string]bool{}}
+	c := &compiler{prog: p, src: src, file: file, used: map[string]bool{}, data: opts.Data}
 	c.ec = newExprCompiler(p.funcs, c.constant)
 	toks, lexErr := lex(file, src)
 	report := c.errorf
@@ -90,10 +109,17 @@ func (c *compiler) consts(decls []*constDecl) {
 	for k, v := range platformConsts {
 		c.prog.Consts[k] = v
 	}
+	for k, v := range c.data {
+		c.prog.Consts[k] = v
+	}
 	seen := map[string]Pos{}
 	for _, d := range decls {
 		if at, dup := seen[d.name]; dup {
 			c.errorf(d.pos, "@%s is already set at line %d", d.name, at.Line)
+			continue
+		}
+		if _, isData := c.data[d.name]; isData {
+			c.errorf(d.pos, "@%s is already the data file %s.json or %s.yaml", d.name, d.name, d.name)
 			continue
 		}
 		seen[d.name] = d.pos

@@ -16,9 +16,10 @@ func seedScripts(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		secs := parseArchive(f, string(raw))
-		if len(secs) > 0 {
-			f.Add(secs[0].body)
+		for _, sec := range parseArchive(f, string(raw)) {
+			if strings.HasSuffix(sec.name, ".bot") {
+				f.Add(sec.body)
+			}
 		}
 	}
 	bots, _ := filepath.Glob("../scripts/examples/*/*.bot")
