@@ -51,7 +51,7 @@ type fnSpec struct {
 // specs returns every built-in function by the name scripts call it.
 func (b *builtinSet) specs() map[string]fnSpec {
 	s := map[string]fnSpec{}
-	for _, group := range []map[string]fnSpec{listSpecs(), b.textSpecs(), hostSpecs(), constSpecs()} {
+	for _, group := range []map[string]fnSpec{listSpecs(), b.textSpecs(), hostSpecs(), constSpecs(), moreSpecs(), dateSpecs()} {
 		for name, spec := range group {
 			s[name] = spec
 		}

@@ -17,10 +17,10 @@ func listSpecs() map[string]fnSpec {
 		"length":    {1, 1, []kinds{kString | kList | kMap | kNil}, builtinLength},
 		"first":     {1, 1, []kinds{kString | kList | kNil}, func(_ *turnRT, a []any) (any, error) { return builtinEnd(a[0], true) }},
 		"last":      {1, 1, []kinds{kString | kList | kNil}, func(_ *turnRT, a []any) (any, error) { return builtinEnd(a[0], false) }},
-		"join":      {1, 2, []kinds{kList | kNil, kString}, builtinJoin},
+		"join":      {1, 3, []kinds{kList | kNil, kString, kString}, builtinJoin},
 		"keys":      {1, 1, mp, builtinKeys},
 		"values":    {1, 1, mp, builtinValues},
-		"sort":      {1, 1, lst, builtinSort},
+		"sort":      {1, 2, []kinds{kList | kNil, kString | kMap}, builtinSort},
 		"uniq":      {1, 1, lst, builtinUniq},
 		"concat":    {1, -1, nil, builtinConcat},
 		"flatten":   {1, 1, lst, builtinFlatten},
@@ -87,12 +87,18 @@ func builtinJoin(rt *turnRT, args []any) (any, error) {
 		return nil, err
 	}
 	sep := ""
-	if len(args) == 2 {
+	if len(args) >= 2 {
 		if sep, err = argAsString(args[1], "a string separator"); err != nil {
 			return nil, err
 		}
 	}
-	return joinFormatted(rt, l, sep, sep)
+	last := sep
+	if len(args) == 3 {
+		if last, err = argAsString(args[2], "a string last separator"); err != nil {
+			return nil, err
+		}
+	}
+	return joinFormatted(rt, l, sep, last)
 }
 
 // joinFormatted joins the formatted items, lastSep before the last one.
@@ -168,6 +174,9 @@ func builtinSort(rt *turnRT, args []any) (any, error) {
 	l, err := listCopy(rt, args[0])
 	if err != nil {
 		return nil, err
+	}
+	if len(args) == 2 {
+		return builtinSortBy(l, args[1])
 	}
 	out := slices.Clone(l)
 	if out == nil {
