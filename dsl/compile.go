@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -225,6 +226,13 @@ func (c *compiler) declare(decls []*procDecl) {
 		index := c.prog.dialogs
 		if d.kind == kTask {
 			index = c.prog.tasks
+		}
+		if strings.HasPrefix(d.name, "__") && !slices.Contains(specialDialogs, d.name) {
+			hint := didYouMean(d.name, specialDialogs, "")
+			if hint == "" {
+				hint = " (names starting with __ are reserved for the dialogs the runtime starts)"
+			}
+			c.errorf(d.pos, "unknown special dialog %s%s", d.name, hint)
 		}
 		if d.name != "" {
 			key := d.kind.String() + ":" + d.name

@@ -27,7 +27,7 @@ func TestCompileErrors(t *testing.T) {
 		{"syntax: unclosed bracket", RoleSession, "dialog main do\n  say length([1, 2)\nend\n",
 			"main.bot:2:13: this ( is never closed (a # starts a comment: inside filter, map and the like write it for the element)\n   2 |   say length([1, 2)\n     |             ^"},
 		{"syntax: expression", RoleSession, "dialog main do\n  say 1 +* 2\nend\n",
-			"main.bot:2:10: unexpected token Operator(\"*\")\n   2 |   say 1 +* 2\n     |          ^"},
+			"main.bot:2:10: unexpected \"*\"\n   2 |   say 1 +* 2\n     |          ^"},
 		{"syntax: single =", RoleSession, "dialog main do\n  if a = 1 do\n  end\nend\n",
 			"main.bot:2:8: unexpected = in an expression (compare with ==)\n   2 |   if a = 1 do\n     |        ^"},
 		{"unknown dialog", RoleSession, "dialog main do\n  invoke nope\nend\n",

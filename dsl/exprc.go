@@ -3,6 +3,8 @@ package dsl
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -52,6 +54,7 @@ type patcher struct {
 	inConst bool // compiling a constant: intent(...) is allowed
 	specs   map[string]fnSpec
 	known   func(name string) bool
+	names   []string // the functions scripts can call, for suggestions
 	err     error
 }
 
@@ -164,7 +167,7 @@ func (p *patcher) call(n *ast.CallNode) {
 	}
 	if !ok {
 		if !p.known(id.Value) && p.err == nil {
-			p.err = &file.Error{Location: n.Location(), Message: fmt.Sprintf("unknown function %s", id.Value)}
+			p.err = &file.Error{Location: n.Location(), Message: fmt.Sprintf("unknown function %s%s", id.Value, didYouMean(id.Value, p.names, ""))}
 		}
 		return
 	}
@@ -221,6 +224,17 @@ func newExprCompiler(funcs *builtinFuncs, consts func(string) (any, bool)) *expr
 		_, bi := cfg.Builtins[name]
 		return fn || bi
 	}}
+	for name := range cfg.Functions {
+		if !strings.HasPrefix(name, "__") {
+			ec.patch.names = append(ec.patch.names, name)
+		}
+	}
+	for name := range cfg.Builtins {
+		if _, ours := cfg.Functions[name]; !ours && !strings.HasPrefix(name, "$") {
+			ec.patch.names = append(ec.patch.names, name)
+		}
+	}
+	sort.Strings(ec.patch.names)
 	cfg.Visitors = append(cfg.Visitors, ec.patch)
 	return ec
 }
@@ -265,8 +279,33 @@ func exprError(tr *translator, err error, at Pos) *Error {
 	return &Error{Pos: at, Msg: err.Error()}
 }
 
-// cleanExprMessage hides the names of the generated source.
+var (
+	mismatchedTypes = regexp.MustCompile(`^invalid operation: (\S+) \(mismatched types (.+) and (.+)\)$`)
+	unexpectedToken = regexp.MustCompile(`^unexpected token \w+\("?(.*?)"?\)$`)
+	interfaceConv   = regexp.MustCompile(`^interface conversion: interface \{\} is (.+), not (.+)$`)
+)
+
+// goKinds names the Go types of values in messages the way scripts know them.
+var goKinds = map[string]string{"int": "a number", "float64": "a number", "string": "a string", "dsl.Atom": "an atom",
+	"[]interface {}": "a list", "map[string]interface {}": "a map", "bool": "true or false", "*dsl.Intent": "an intent"}
+
+// cleanExprMessage hides the names of the generated source and Go's types.
 func cleanExprMessage(msg string) string {
+	if m := mismatchedTypes.FindStringSubmatch(msg); m != nil && goKinds[m[2]] != "" && goKinds[m[3]] != "" {
+		return fmt.Sprintf("cannot compare %s with %s using %s: values of different kinds are never equal", goKinds[m[2]], goKinds[m[3]], m[1])
+	}
+	if m := unexpectedToken.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("unexpected %q", m[1])
+	}
+	if m := interfaceConv.FindStringSubmatch(msg); m != nil {
+		got := goKinds[m[1]]
+		if m[1] == "nil" {
+			got = "nil"
+		}
+		if want := goKinds[m[2]]; want != "" && got != "" {
+			return fmt.Sprintf("wrong kind of value: want %s, got %s", want, got)
+		}
+	}
 	r := strings.NewReplacer("__l.", "", "__v.", "", "__user", "user", "__event", "event", "__bot", "bot",
 		"__members", "members", "__group", "group", "__add", "+", "__str", "interpolation")
 	return r.Replace(msg)

@@ -255,6 +255,32 @@ func (s *wordSet) hasTypoOf(w string) bool {
 	return false
 }
 
+// osaDistance is the optimal string alignment distance: insertions,
+// deletions, substitutions and swaps of neighbours.
+func osaDistance(a, b []rune) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
+}
+
 // splitWords splits lower-case text into words of letters and digits.
 func splitWords(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
@@ -302,12 +328,17 @@ func oneEdit(a, b []rune) bool {
 	return false
 }
 
-// didYouMean suggests the closest of names (within 2 edits): " (did you
-// mean label:?)", or "".
+// didYouMean suggests the closest of names: " (did you mean label:?)", or
+// "" when none is close (one edit, or two for names of 6 letters or more;
+// a swap of neighbours is one edit).
 func didYouMean(got string, names []string, suffix string) string {
-	best, bestD := "", 3
+	best, bestD := "", 1
+	if utf8.RuneCountInString(got) >= 6 {
+		bestD = 2
+	}
+	bestD++
 	for _, n := range names {
-		if d := editDistance(got, n); d < bestD && d > 0 {
+		if d := osaDistance([]rune(got), []rune(n)); d < bestD && d > 0 {
 			best, bestD = n, d
 		}
 	}
