@@ -25,6 +25,9 @@ type Intent struct {
 	exact    *trigger   // the match: pattern, exactly; nil without one
 	alts     [][]string // the pattern's alternatives without captures, as lower-case words
 	examples []wordSet  // the examples' content words
+	vocab    []string   // the distinct content words of all examples
+	vstems   []string   // their stems
+	exWords  [][]int    // each example's words, as indexes into vocab
 }
 
 // ExampleThreshold is the similarity (Dice's coefficient of content words)
@@ -95,30 +98,60 @@ func newIntent(opts map[string]any) (*Intent, error) {
 			return nil, err
 		}
 	}
+	index := map[string]int{}
 	for _, ex := range in.Examples {
-		in.examples = append(in.examples, newWordSet(ex))
+		ws := newWordSet(ex)
+		in.examples = append(in.examples, ws)
+		ids := make([]int, len(ws.words))
+		for i, w := range ws.words {
+			id, ok := index[w]
+			if !ok {
+				id = len(in.vocab)
+				index[w] = id
+				in.vocab, in.vstems = append(in.vocab, w), append(in.vstems, ws.stemList[i])
+			}
+			ids[i] = id
+		}
+		in.exWords = append(in.exWords, ids)
 	}
 	return in, nil
 }
 
 func (in *Intent) compilePattern() error {
-	t, err := compileTrigger(in.Pattern)
-	if err != nil {
+	if _, err := compileTrigger(in.Pattern); err != nil {
 		return fmt.Errorf("bad match: pattern %q: %v", in.Pattern, err)
 	}
-	in.exact = t
 	alts, _ := splitAlternatives(in.Pattern)
+	var exact []string
 	for _, a := range alts {
-		if strings.Contains(a, "#<") || hasEntityPlaceholder(a) {
-			continue // captures and entities match exactly only
+		if !plainWords(a) {
+			exact = append(exact, a) // captures, entities, punctuation: matched exactly only
+			continue
 		}
-		if words := splitWords(strings.ToLower(a)); len(words) > 0 {
-			in.alts = append(in.alts, words)
-		}
+		in.alts = append(in.alts, splitWords(strings.ToLower(a)))
+	}
+	if len(exact) > 0 {
+		in.exact, _ = compileTrigger(strings.Join(exact, "|"))
 	}
 	return nil
 }
 
+// plainWords reports whether a pattern alternative is only words (letters
+// and digits) and spaces: matching its words in a row with typos forgiven
+// covers matching it exactly.
+func plainWords(alt string) bool {
+	if strings.TrimSpace(alt) == "" {
+		return false
+	}
+	for _, r := range alt {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != ' ' {
+			return false
+		}
+	}
+	return true
+}
+
+// stringList reads a list of strings.
 func stringList(v any, what string) ([]string, error) {
 	l, ok := v.([]any)
 	if !ok {
@@ -138,18 +171,35 @@ func stringList(v any, what string) ([]string, error) {
 // match reports whether the message matches the intent, with the captures
 // of an exact match of its pattern.
 func (in *Intent) match(m *message) (map[string]string, bool) {
+	for _, alt := range in.alts {
+		if m.containsWords(alt) {
+			return nil, true
+		}
+	}
 	if in.exact != nil {
 		if caps, ok := in.exact.match(m.text); ok {
 			return caps, true
 		}
-		for _, alt := range in.alts {
-			if m.containsWords(alt) {
-				return nil, true
+	}
+	if len(in.examples) == 0 {
+		return nil, false
+	}
+	ms := m.content()
+	if len(ms.words) == 0 {
+		return nil, false
+	}
+	found := make([]bool, len(in.vocab))
+	for i, w := range in.vocab {
+		found[i] = m.has(w, in.vstems[i])
+	}
+	for _, ids := range in.exWords {
+		shared := 0
+		for _, id := range ids {
+			if found[id] {
+				shared++
 			}
 		}
-	}
-	for i := range in.examples {
-		if similarity(m, &in.examples[i]) >= ExampleThreshold {
+		if dice(shared, len(ms.words), len(ids)) >= ExampleThreshold {
 			return nil, true
 		}
 	}
@@ -160,8 +210,9 @@ func (in *Intent) match(m *message) (map[string]string, bool) {
 // looks at it.
 type message struct {
 	text  string
-	words []string // lower case, in order
-	set   *wordSet // content words; built on first use
+	words []string        // lower case, in order
+	set   *wordSet        // content words; built on first use
+	seen  map[string]bool // example words found (or not) in the message, by word
 }
 
 func newMessage(text string) *message {
@@ -198,8 +249,9 @@ func (m *message) containsWords(want []string) bool {
 // words (a, the, you, ...; all of them when that leaves none), with their
 // Snowball stems.
 type wordSet struct {
-	words []string
-	stems map[string]bool
+	words    []string
+	stemList []string // the stem of each word
+	stems    map[string]bool
 }
 
 func newWordSet(text string) wordSet { return wordSetOf(splitWords(strings.ToLower(text))) }
@@ -220,6 +272,7 @@ func wordSetOf(words []string) wordSet {
 		if !s.stems[stem] {
 			s.stems[stem] = true
 			s.words = append(s.words, w)
+			s.stemList = append(s.stemList, stem)
 		}
 	}
 	return s
@@ -235,12 +288,35 @@ func similarity(m *message, ex *wordSet) float64 {
 		return 0
 	}
 	shared := 0
-	for _, w := range ex.words {
-		if ms.stems[english.Stem(w, true)] || ms.hasTypoOf(w) {
+	for i, w := range ex.words {
+		if m.has(w, ex.stemList[i]) {
 			shared++
 		}
 	}
-	return 2 * float64(shared) / float64(len(ms.words)+len(ex.words))
+	return dice(shared, len(ms.words), len(ex.words))
+}
+
+func dice(shared, a, b int) float64 {
+	if a+b == 0 {
+		return 0
+	}
+	return 2 * float64(shared) / float64(a+b)
+}
+
+// has reports whether the message has an example's word: its stem, or,
+// from minTypoLen letters on, a word one typo away. The answers are kept
+// for the other intents.
+func (m *message) has(w, stem string) bool {
+	if m.seen == nil {
+		m.seen = map[string]bool{}
+	}
+	found, known := m.seen[w]
+	if !known {
+		ms := m.content()
+		found = ms.stems[stem] || ms.hasTypoOf(w)
+		m.seen[w] = found
+	}
+	return found
 }
 
 func (s *wordSet) hasTypoOf(w string) bool {
@@ -293,10 +369,53 @@ func typoEqual(want, got string) bool {
 	if want == got {
 		return true
 	}
-	if utf8.RuneCountInString(want) < minTypoLen {
-		return false
+	if d := len(want) - len(got); d > 4 || d < -4 || !maybeOneEdit(want, got) || utf8.RuneCountInString(want) < minTypoLen {
+		return false // one edit changes the length by at most one rune (4 bytes)
+	}
+	if isASCII(want) && isASCII(got) {
+		return oneEditASCII(want, got)
 	}
 	return oneEdit([]rune(want), []rune(got))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// oneEditASCII is oneEdit on bytes, without converting the words.
+func oneEditASCII(a, b string) bool {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	i := 0
+	for i < len(b) && a[i] == b[i] {
+		i++
+	}
+	switch len(a) - len(b) {
+	case 0:
+		if i == len(a) {
+			return false
+		}
+		return a[i+1:] == b[i+1:] || (i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:])
+	case 1:
+		return a[i+1:] == b[i:]
+	}
+	return false
+}
+
+// maybeOneEdit is a quick test that rejects most pairs of words more than
+// one edit apart: one edit leaves the first or the last byte in place
+// (unless the words are 2 bytes or shorter).
+func maybeOneEdit(a, b string) bool {
+	if len(a) <= 2 || len(b) <= 2 {
+		return true
+	}
+	return a[0] == b[0] || a[len(a)-1] == b[len(b)-1]
 }
 
 // oneEdit reports whether a and b differ by exactly one insertion,
