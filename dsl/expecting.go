@@ -84,16 +84,19 @@ func labelValue(item map[string]any) any {
 func (m *Machine) accept(in *instr, text string) (any, bool) {
 	want := trimSpace(text)
 	var msg *message
-	for _, item := range m.items(in.b, "expecting:") {
+	items := m.items(in.b, "expecting:")
+	intents := make([]*Intent, len(items))
+	for i, item := range items {
 		switch x := item.(type) {
 		case *Intent:
 			if msg == nil {
 				msg = newMessage(text)
 			}
-			if _, ok := x.match(msg); ok {
+			if _, ok := x.matchPattern(msg); ok {
 				m.setVar(m.vars, "intent", x.view())
 				return x.Name(), true
 			}
+			intents[i] = x
 			continue
 		case Atom:
 			if isEntityKind(string(x)) {
@@ -113,11 +116,18 @@ func (m *Machine) accept(in *instr, text string) (any, bool) {
 			return item, true
 		}
 	}
+	if msg != nil {
+		if best := byExamples(msg, intents); len(best) > 0 {
+			x := intents[best[0].i]
+			m.setVar(m.vars, "intent", x.view())
+			return x.Name(), true
+		}
+	}
 	return nil, false
 }
 
-// matchTrigger matches a trigger dialog's pattern or intent against text;
-// msg is the text split into words, made on first use.
+// matchTrigger matches a trigger dialog's pattern or intent's pattern
+// against text; msg is the text split into words, made on first use.
 func (m *Machine) matchTrigger(pr *Proc, text string, msg **message) (map[string]string, bool) {
 	if pr.intent == nil {
 		return pr.trigger.match(text)
@@ -125,7 +135,21 @@ func (m *Machine) matchTrigger(pr *Proc, text string, msg **message) (map[string
 	if *msg == nil {
 		*msg = newMessage(text)
 	}
-	return pr.intent.match(*msg)
+	return pr.intent.matchPattern(*msg)
+}
+
+// exampleTriggers ranks the intent trigger dialogs whose examples match
+// the message, best first.
+func (m *Machine) exampleTriggers(msg *message) []*Proc {
+	intents := make([]*Intent, len(m.prog.triggers))
+	for i, pr := range m.prog.triggers {
+		intents[i] = pr.intent
+	}
+	var out []*Proc
+	for _, s := range byExamples(msg, intents) {
+		out = append(out, m.prog.triggers[s.i])
+	}
+	return out
 }
 
 // setCaptures sets the variables a matching trigger fills: its captures,

@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -168,9 +169,9 @@ func stringList(v any, what string) ([]string, error) {
 	return out, nil
 }
 
-// match reports whether the message matches the intent, with the captures
-// of an exact match of its pattern.
-func (in *Intent) match(m *message) (map[string]string, bool) {
+// matchPattern reports whether the message matches the intent's match:
+// pattern, with the captures of an exact match.
+func (in *Intent) matchPattern(m *message) (map[string]string, bool) {
 	for _, alt := range in.alts {
 		if m.containsWords(alt) {
 			return nil, true
@@ -181,17 +182,24 @@ func (in *Intent) match(m *message) (map[string]string, bool) {
 			return caps, true
 		}
 	}
+	return nil, false
+}
+
+// score is the similarity of the message to the intent's closest example
+// (0 without examples).
+func (in *Intent) score(m *message) float64 {
 	if len(in.examples) == 0 {
-		return nil, false
+		return 0
 	}
 	ms := m.content()
 	if len(ms.words) == 0 {
-		return nil, false
+		return 0
 	}
 	found := make([]bool, len(in.vocab))
 	for i, w := range in.vocab {
 		found[i] = m.has(w, in.vstems[i])
 	}
+	best := 0.0
 	for _, ids := range in.exWords {
 		shared := 0
 		for _, id := range ids {
@@ -199,11 +207,31 @@ func (in *Intent) match(m *message) (map[string]string, bool) {
 				shared++
 			}
 		}
-		if dice(shared, len(ms.words), len(ids)) >= ExampleThreshold {
-			return nil, true
+		best = max(best, dice(shared, len(ms.words), len(ids)))
+	}
+	return best
+}
+
+// scored is a candidate whose examples matched a message.
+type scored struct {
+	i     int // its index among the candidates
+	score float64
+}
+
+// byExamples ranks candidate intents whose closest example reaches
+// ExampleThreshold, best first (source order among equals).
+func byExamples(m *message, intents []*Intent) []scored {
+	var out []scored
+	for i, in := range intents {
+		if in == nil {
+			continue
+		}
+		if s := in.score(m); s >= ExampleThreshold {
+			out = append(out, scored{i, s})
 		}
 	}
-	return nil, false
+	sort.SliceStable(out, func(a, b int) bool { return out[a].score > out[b].score })
+	return out
 }
 
 // message is a user's text, split into words once for every intent that

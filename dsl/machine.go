@@ -390,25 +390,40 @@ func truncate(s string, max int) string {
 	return s[:cut]
 }
 
-// tryTriggers starts the first trigger dialog that matches text. Captures
+// tryTriggers starts the first trigger dialog that matches text: first
+// trigger patterns and intents' match: patterns in source order, then the
+// intents whose examples are close enough, the closest first. Captures
 // are set before the guard runs, and undone when the guard is false.
 func (m *Machine) tryTriggers(text string) bool {
 	var msg *message
 	for _, pr := range m.prog.triggers {
 		caps, ok := m.matchTrigger(pr, text, &msg)
-		if !ok {
-			continue
+		if ok && m.startTrigger(pr, text, caps) {
+			return true
 		}
-		mark := m.markUndo()
-		m.setCaptures(pr, text, caps)
-		if pr.guard != nil && !Truthy(m.eval(pr.guard)) {
-			m.undoTo(mark)
-			continue
+	}
+	if msg == nil {
+		return false // no intents
+	}
+	for _, pr := range m.exampleTriggers(msg) {
+		if m.startTrigger(pr, text, nil) {
+			return true
 		}
-		m.interrupt(pr, nil, nil)
-		return true
 	}
 	return false
+}
+
+// startTrigger starts a matching trigger dialog unless its guard is false
+// (its captures are undone then).
+func (m *Machine) startTrigger(pr *Proc, text string, caps map[string]string) bool {
+	mark := m.markUndo()
+	m.setCaptures(pr, text, caps)
+	if pr.guard != nil && !Truthy(m.eval(pr.guard)) {
+		m.undoTo(mark)
+		return false
+	}
+	m.interrupt(pr, nil, nil)
+	return true
 }
 
 // answer gives text to the ask the main dialog waits on.

@@ -1,7 +1,6 @@
 package dsl
 
 import (
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -43,7 +42,7 @@ func (m *Machine) schedule(in *instr) {
 }
 
 // scheduleTime is when a scheduled event fires: in: a duration from now,
-// or at: a Unix time in seconds.
+// or at: a Unix time in seconds or an ISO 8601 date.
 func (m *Machine) scheduleTime(in *instr) time.Time {
 	v := m.eval(in.d)
 	if in.name == "in" {
@@ -53,19 +52,16 @@ func (m *Machine) scheduleTime(in *instr) time.Time {
 		}
 		return m.env.Now.Add(d)
 	}
-	var sec float64
-	switch x := v.(type) {
-	case int:
-		sec = float64(x)
-	case float64:
-		sec = x
-	default:
-		m.abort(in.d.pos, "emit ..., at: wants a Unix time in seconds (like now() + 60), got %s", TypeName(v))
+	switch v.(type) {
+	case int, float64, string:
+		t, _, err := argAsDate(v)
+		if err != nil {
+			m.abort(in.d.pos, "emit ..., at: %v", err)
+		}
+		return t
 	}
-	if math.IsNaN(sec) || math.Abs(sec) > 1e11 {
-		m.abort(in.d.pos, "emit ..., at: %v is not a time", sec)
-	}
-	return time.Unix(0, int64(sec*1e9))
+	m.abort(in.d.pos, "emit ..., at: wants a Unix time in seconds (like now() + 60) or an ISO 8601 date, got %s", TypeName(v))
+	return time.Time{}
 }
 
 func scheduleID(id uint64) string { return "s" + strconv.FormatUint(id, 10) }
