@@ -122,7 +122,10 @@ func decodeJSONData(src string) (any, Pos, error) {
 	return nil, Pos{}, fmt.Errorf("invalid JSON: %v", err)
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var (
+	yamlLine     = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	yamlTypeLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+)
 
 func decodeYAMLData(src string) (any, Pos, error) {
 	var v any
@@ -132,15 +135,16 @@ func decodeYAMLData(src string) (any, Pos, error) {
 		return v, Pos{}, nil
 	}
 	msg := err.Error()
+	lines := strings.Count(src, "\n") + 1 // YAML also counts a lone \r as a line end
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return nil, Pos{Line: line, Col: 1}, fmt.Errorf("invalid YAML: %s", m[2])
+		return nil, Pos{Line: max(1, min(line, lines)), Col: 1}, fmt.Errorf("invalid YAML: %s", m[2])
 	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
-		if m := regexp.MustCompile(`^line (\d+): (.*)$`).FindStringSubmatch(te.Errors[0]); m != nil {
+		if m := yamlTypeLine.FindStringSubmatch(te.Errors[0]); m != nil {
 			line, _ := strconv.Atoi(m[1])
-			return nil, Pos{Line: line, Col: 1}, fmt.Errorf("invalid YAML: %s", m[2])
+			return nil, Pos{Line: max(1, min(line, lines)), Col: 1}, fmt.Errorf("invalid YAML: %s", m[2])
 		}
 	}
 	return nil, Pos{}, fmt.Errorf("invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))

@@ -191,5 +191,3 @@ func monthNumber(name string) int {
 // entityPlaceholder matches [email], [url], [number], [integer] and [date]
 // in a trigger pattern.
 var entityPlaceholder = regexp.MustCompile(`\[(email|url|number|integer|date)\]`)
-
-func hasEntityPlaceholder(s string) bool { return entityPlaceholder.MatchString(s) }

@@ -302,32 +302,6 @@ func runtimeMessage(err error) string {
 	return err.Error()
 }
 
-// list evaluates e as a list (nil is empty).
-func (m *Machine) list(e *Expr, what string) []any {
-	switch v := m.value(e, e.pos).(type) {
-	case nil:
-		return nil
-	case []any:
-		return v
-	default:
-		m.abort(e.pos, "%s wants a list, got %s", what, TypeName(v))
-	}
-	return nil
-}
-
-// strings evaluates e as a list of texts (quick replies).
-func (m *Machine) strings(e *Expr, what string) []string {
-	if e == nil {
-		return nil
-	}
-	l := m.list(e, what)
-	out := make([]string, len(l))
-	for i, v := range l {
-		out[i] = m.format(v, e)
-	}
-	return out
-}
-
 // runConst evaluates a constant expression at compile time.
 func runConst(e *Expr) (v any, err error) {
 	env := map[string]any{"__rt": &turnRT{}, "__v": map[string]any{}}
