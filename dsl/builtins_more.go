@@ -150,31 +150,9 @@ func builtinHTMLDecode(rt *turnRT, args []any) (any, error) {
 // builtinSortBy is sort(list, field) or sort(list, field: "age",
 // direction: "desc"): maps ordered by a field, in the order of sortCompare.
 func builtinSortBy(l []any, opt any) ([]any, error) {
-	field, desc := "", false
-	switch o := opt.(type) {
-	case string:
-		field = o
-	case map[string]any:
-		for k, v := range o {
-			switch k {
-			case "field", "by":
-				s, ok := v.(string)
-				if !ok {
-					return nil, builtinWantError("field: a string", v)
-				}
-				field = s
-			case "direction":
-				d := strings.ToLower(Format(v))
-				if d != "asc" && d != "desc" {
-					return nil, fmt.Errorf("want direction: :asc or :desc, got %s", Format(v))
-				}
-				desc = d == "desc"
-			default:
-				return nil, fmt.Errorf("unknown option %s: (want field: and direction:)", k)
-			}
-		}
-	default:
-		return nil, builtinWantError("a field name or field:/direction: options", opt)
+	field, desc, err := sortOptions(opt)
+	if err != nil {
+		return nil, err
 	}
 	key := func(v any) any {
 		if mp, ok := v.(map[string]any); ok && field != "" {
@@ -194,4 +172,35 @@ func builtinSortBy(l []any, opt any) ([]any, error) {
 		return c
 	})
 	return out, nil
+}
+
+// sortOptions reads sort's second argument: a field name, or field: (or
+// by:) and direction: options.
+func sortOptions(opt any) (field string, desc bool, err error) {
+	switch o := opt.(type) {
+	case string:
+		return o, false, nil
+	case map[string]any:
+		for _, k := range sortedMapKeys(o) {
+			v := o[k]
+			switch k {
+			case "field", "by":
+				s, ok := v.(string)
+				if !ok {
+					return "", false, builtinWantError("field: a string", v)
+				}
+				field = s
+			case "direction":
+				d := strings.ToLower(Format(v))
+				if d != "asc" && d != "desc" {
+					return "", false, fmt.Errorf("want direction: :asc or :desc, got %s", Format(v))
+				}
+				desc = d == "desc"
+			default:
+				return "", false, fmt.Errorf("unknown option %s: (want field: and direction:)", k)
+			}
+		}
+		return field, desc, nil
+	}
+	return "", false, builtinWantError("a field name or field:/direction: options", opt)
 }

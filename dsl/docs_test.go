@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // docBlock is a fenced code block of docs/language.md.
@@ -117,6 +118,76 @@ func singleUser(transcript string) bool {
 	return len(users) == 1
 }
 
+// docSim runs one conversation of the guide.
+type docSim struct {
+	t     *testing.T
+	s     *sim
+	queue []string // texts sent and not yet expected
+}
+
+func (d *docSim) turn(in Input) {
+	res := d.s.m.Turn(d.s.st, in, d.s.env)
+	for _, e := range res.Effects {
+		if e.Kind == EffSay {
+			d.queue = append(d.queue, e.Text)
+		}
+	}
+}
+
+// settle fires pause, typing and query timers at once, as the runtime's
+// transcripts do.
+func (d *docSim) settle() {
+	for {
+		var next *Timer
+		for i := range d.s.st.Timers {
+			if tm := &d.s.st.Timers[i]; (tm.Kind == TimerResume || tm.Kind == TimerQuery) && (next == nil || tm.At.Before(next.At)) {
+				next = tm
+			}
+		}
+		if next == nil {
+			return
+		}
+		if next.At.After(d.s.env.Now) {
+			d.s.env.Now = next.At
+		}
+		d.turn(Input{Kind: InTimer, Timer: next.ID})
+	}
+}
+
+// wait moves the clock on, firing every timer that falls due.
+func (d *docSim) wait(dur time.Duration) {
+	end := d.s.env.Now.Add(dur)
+	for {
+		timers := append([]Timer(nil), d.s.st.Timers...)
+		sort.Slice(timers, func(i, j int) bool { return timers[i].At.Before(timers[j].At) })
+		if len(timers) == 0 || timers[0].At.After(end) {
+			break
+		}
+		d.s.env.Now = timers[0].At
+		d.turn(Input{Kind: InTimer, Timer: timers[0].ID})
+		d.settle()
+	}
+	d.s.env.Now = end
+}
+
+// expect checks the next message sent: exactly, or (regexp) a match.
+func (d *docSim) expect(at int, want string, regexp bool) {
+	d.t.Helper()
+	if len(d.queue) == 0 {
+		d.t.Fatalf("docs/language.md:%d: expected %q, but nothing more was sent", at, want)
+	}
+	got := d.queue[0]
+	d.queue = d.queue[1:]
+	if !regexp && got != want {
+		d.t.Fatalf("docs/language.md:%d: got %q, want %q", at, got, want)
+	}
+	if regexp && !regexpMatch(want, got) {
+		d.t.Fatalf("docs/language.md:%d: got %q, want a match for %s", at, got, want)
+	}
+}
+
+func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
+
 func runDocTranscript(t *testing.T, files map[string]string, b docBlock) {
 	data, hash, err := ParseData(files)
 	if err != nil {
@@ -126,87 +197,44 @@ func runDocTranscript(t *testing.T, files map[string]string, b docBlock) {
 	if err != nil {
 		t.Fatalf("the script before line %d does not compile:\n%v", b.line, err)
 	}
-	s := newSim(t, prog, false)
-	var queue []string
-	turn := func(in Input) {
-		res := s.m.Turn(s.st, in, s.env)
-		for _, e := range res.Effects {
-			if e.Kind == EffSay {
-				queue = append(queue, e.Text)
-			}
-		}
-	}
-	settle := func() { // pauses, typing and query timeouts fire at once
-		for {
-			var next *Timer
-			for i := range s.st.Timers {
-				if tm := &s.st.Timers[i]; (tm.Kind == TimerResume || tm.Kind == TimerQuery) && (next == nil || tm.At.Before(next.At)) {
-					next = tm
-				}
-			}
-			if next == nil {
-				return
-			}
-			if next.At.After(s.env.Now) {
-				s.env.Now = next.At
-			}
-			turn(Input{Kind: InTimer, Timer: next.ID})
-		}
-	}
+	d := &docSim{t: t, s: newSim(t, prog, false)}
 	for i, l := range strings.Split(strings.TrimRight(b.body, "\n"), "\n") {
-		at := b.line + 1 + i
-		m := transcriptLine.FindStringSubmatch(l)
-		switch {
-		case strings.HasPrefix(l, "# "):
-		case strings.HasPrefix(l, "@wait "):
-			d, err := parseDurationString(strings.TrimPrefix(l, "@wait "))
-			if err != nil {
-				t.Fatalf("line %d: %v", at, err)
-			}
-			end := s.env.Now.Add(d)
-			for {
-				timers := append([]Timer(nil), s.st.Timers...)
-				sort.Slice(timers, func(i, j int) bool { return timers[i].At.Before(timers[j].At) })
-				if len(timers) == 0 || timers[0].At.After(end) {
-					break
-				}
-				s.env.Now = timers[0].At
-				turn(Input{Kind: InTimer, Timer: timers[0].ID})
-				settle()
-			}
-			s.env.Now = end
-		case m[3] == "+":
-			turn(Input{Kind: InStart})
-			settle()
-		case m[3] == "> ":
-			turn(Message(l[len(m[0]):]))
-			settle()
-		case m[3] == "! ":
-			name, js, _ := strings.Cut(l[len(m[0]):], " ")
-			var payload any
-			if js != "" {
-				if err := json.Unmarshal([]byte(js), &payload); err != nil {
-					t.Fatalf("line %d: %v", at, err)
-				}
-				payload, _ = Normalize(payload)
-			}
-			turn(Input{Kind: InEvent, Event: &Event{Name: name, Payload: payload}})
-			settle()
-		default: // < and <~
-			if len(queue) == 0 {
-				t.Fatalf("docs/language.md:%d: expected %q, but nothing more was sent", at, l)
-			}
-			got, want := queue[0], l[len(m[0]):]
-			queue = queue[1:]
-			if m[3] == "< " && got != want {
-				t.Fatalf("docs/language.md:%d: got %q, want %q", at, got, want)
-			}
-			if m[3] == "<~ " && !regexp.MustCompile(want).MatchString(got) {
-				t.Fatalf("docs/language.md:%d: got %q, want a match for %s", at, got, want)
-			}
-		}
+		d.line(b.line+1+i, l)
 	}
-	if len(queue) > 0 {
-		t.Fatalf("transcript at docs/language.md:%d: unexpected messages at the end: %q", b.line, queue)
+	if len(d.queue) > 0 {
+		t.Fatalf("transcript at docs/language.md:%d: unexpected messages at the end: %q", b.line, d.queue)
+	}
+}
+
+// line runs one transcript line.
+func (d *docSim) line(at int, l string) {
+	m := transcriptLine.FindStringSubmatch(l)
+	switch {
+	case strings.HasPrefix(l, "# "):
+	case strings.HasPrefix(l, "@wait "):
+		dur, err := parseDurationString(strings.TrimPrefix(l, "@wait "))
+		if err != nil {
+			d.t.Fatalf("line %d: %v", at, err)
+		}
+		d.wait(dur)
+	case m[3] == "+":
+		d.turn(Input{Kind: InStart})
+		d.settle()
+	case m[3] == "> ":
+		d.turn(Message(l[len(m[0]):]))
+		d.settle()
+	case m[3] == "! ":
+		name, js, _ := strings.Cut(l[len(m[0]):], " ")
+		var payload any
+		if js != "" {
+			if err := json.Unmarshal([]byte(js), &payload); err != nil {
+				d.t.Fatalf("line %d: %v", at, err)
+			}
+			payload, _ = Normalize(payload)
+		}
+		d.turn(Input{Kind: InEvent, Event: &Event{Name: name, Payload: payload}})
+		d.settle()
+	default: // < and <~
+		d.expect(at, l[len(m[0]):], m[3] == "<~ ")
 	}
 }
