@@ -36,7 +36,7 @@ func LoadBot(fsys fs.FS) (*Bot, error) {
 	}
 	for _, e := range entries {
 		n := e.Name()
-		if e.IsDir() || !(strings.HasSuffix(n, ".bot") || strings.HasSuffix(n, ".transcript") || n == "bot.json" || isDataFile(n)) {
+		if e.IsDir() || !(strings.HasSuffix(n, ".bot") || strings.HasSuffix(n, ".transcript") || n == "bot.json" || IsDataFile(n)) {
 			continue
 		}
 		b, err := fs.ReadFile(fsys, n)

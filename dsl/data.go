@@ -20,9 +20,10 @@ import (
 // MaxDataBytes is the size limit of one data file.
 const MaxDataBytes = 4 << 20
 
-// isDataFile reports whether a file of a bot folder is a data file:
-// NAME.json, NAME.yaml or NAME.yml, except bot.json.
-func isDataFile(name string) bool {
+// IsDataFile reports whether a file of a bot folder is a data file:
+// NAME.json, NAME.yaml or NAME.yml, except bot.json. A host that watches a
+// bot folder for changes watches these too.
+func IsDataFile(name string) bool {
 	switch path.Ext(name) {
 	case ".json", ".yaml", ".yml":
 		return name != "bot.json"
@@ -40,7 +41,7 @@ func ParseData(files map[string]string) (map[string]any, string, error) {
 	h := sha256.New()
 	names := make([]string, 0, len(files))
 	for name := range files {
-		if isDataFile(name) {
+		if IsDataFile(name) {
 			names = append(names, name)
 		}
 	}

@@ -9,7 +9,7 @@ func (m *Machine) pushDialog(co *Coroutine, f Frame) {
 
 // pushHooks pushes the before: hooks of dialog pr above its frame.
 func (m *Machine) pushHooks(co *Coroutine, pr *Proc) {
-	if pr.Kind != "dialog" || pr.Name == "" {
+	if len(m.prog.hooks) == 0 || pr.Kind != "dialog" || pr.Name == "" {
 		return
 	}
 	hooks := m.prog.hooks[pr.Name]

@@ -357,7 +357,7 @@ func (m *Machine) message(text string) {
 	text = truncate(text, m.lim.MaxMessageBytes)
 	m.setVar(m.vars, "message", text)
 	m.armIdle()
-	if hooks := m.prog.hooks[userMessageHook]; len(hooks) > 0 {
+	if hooks := m.prog.hooks[userMessageHook]; len(m.prog.hooks) > 0 && len(hooks) > 0 {
 		text = m.userMessageHooks(hooks)
 	}
 	if main != nil && main.Wait.Kind == WaitAsk {
