@@ -125,3 +125,67 @@ func BenchmarkStateRoundTrip(b *testing.B) {
 		}
 	}
 }
+
+// intentBot has 50 intents of 10 examples each (and a match: pattern),
+// each the trigger of a dialog.
+func intentBot(tb testing.TB) *Program {
+	words := strings.Fields("pizza pasta salad delivery booking table refund invoice password account " +
+		"weather holiday flight hotel parking ticket concert museum garden coffee " +
+		"breakfast dinner lunch dessert allergy gluten vegan payment card voucher")
+	var b strings.Builder
+	for i := range 50 {
+		var ex []string
+		for j := range 10 {
+			w1, w2 := words[(i+j)%len(words)], words[(i*7+j*3)%len(words)]
+			ex = append(ex, fmt.Sprintf("%q", fmt.Sprintf("I would like to ask about %s and %s number %d", w1, w2, j)))
+		}
+		fmt.Fprintf(&b, "@i%d intent(match: \"topic%d|subject%d please\", examples: [%s])\n", i, i, i, strings.Join(ex, ", "))
+	}
+	b.WriteString("dialog main do\n  say \"hi\"\nend\n")
+	for i := range 50 {
+		fmt.Fprintf(&b, "dialog trigger: @i%d do\n  say \"%d\"\nend\n", i, i)
+	}
+	b.WriteString("dialog __unknown__ do\n  say \"?\"\nend\n")
+	prog, err := Compile("main.bot", b.String(), RoleSession)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return prog
+}
+
+// BenchmarkIntentMatch is one user message matched against 50 intents of
+// 10 examples each: it matches none of them, so every pattern and example
+// is tried, and __unknown__ answers.
+func BenchmarkIntentMatch(b *testing.B) {
+	prog := intentBot(b)
+	m, st := NewMachine(prog), NewState()
+	env := &Env{Now: time.Unix(1_700_000_000, 0), User: map[string]any{"id": "u"}}
+	m.Turn(st, Message("hi"), env)
+	in := Message("Could you tell me something about the opening hours of the shop tomorrow?")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res := m.Turn(st, in, env)
+		if res.Err != nil || len(res.Effects) != 2 || res.Effects[1].Text != "?" {
+			b.Fatalf("turn: %v %v", res.Err, res.Effects)
+		}
+	}
+}
+
+// BenchmarkIntentMatchHit matches the last of the 50 intents by an example
+// with a typo.
+func BenchmarkIntentMatchHit(b *testing.B) {
+	prog := intentBot(b)
+	m, st := NewMachine(prog), NewState()
+	env := &Env{Now: time.Unix(1_700_000_000, 0), User: map[string]any{"id": "u"}}
+	m.Turn(st, Message("hi"), env)
+	in := Message("I would like to ask about vouchr and garden")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res := m.Turn(st, in, env)
+		if res.Err != nil || len(res.Effects) != 2 || res.Effects[1].Text == "?" {
+			b.Fatalf("turn: %v %v", res.Err, res.Effects)
+		}
+	}
+}

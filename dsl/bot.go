@@ -36,7 +36,7 @@ func LoadBot(fsys fs.FS) (*Bot, error) {
 	}
 	for _, e := range entries {
 		n := e.Name()
-		if e.IsDir() || !(strings.HasSuffix(n, ".bot") || strings.HasSuffix(n, ".transcript") || n == "bot.json") {
+		if e.IsDir() || !(strings.HasSuffix(n, ".bot") || strings.HasSuffix(n, ".transcript") || n == "bot.json" || IsDataFile(n)) {
 			continue
 		}
 		b, err := fs.ReadFile(fsys, n)
@@ -49,18 +49,21 @@ func LoadBot(fsys fs.FS) (*Bot, error) {
 }
 
 // CompileBot compiles a bot from its files by name (main.bot, master.bot,
-// group.bot, bot.json, *.transcript). Unknown .bot files are an error.
+// group.bot, bot.json, *.transcript, and data files NAME.json, NAME.yaml,
+// which every script reads as @NAME). Unknown .bot files are an error.
 func CompileBot(files map[string]string) (*Bot, error) {
 	bot := &Bot{Transcripts: map[string]string{}}
 	var errs ErrorList
 	known := map[string]bool{"bot.json": true}
+	data, dataHash, err := ParseData(files)
+	errs = appendErrors(errs, "", err)
 	for _, rf := range roleFiles {
 		known[rf.name] = true
 		src, ok := files[rf.name]
 		if !ok {
 			continue
 		}
-		prog, err := Compile(rf.name, src, rf.role)
+		prog, err := CompileWith(rf.name, src, rf.role, Options{Data: data, DataHash: dataHash})
 		errs = appendErrors(errs, rf.name, err)
 		*bot.slot(rf.role) = prog
 	}

@@ -26,8 +26,12 @@ func TestBuiltinNames(t *testing.T) {
 		got = append(got, name)
 	}
 	slices.Sort(got)
-	want := []string{"capitalize", "downcase", "first", "group_name", "join", "keys", "last", "length",
-		"regex_replace", "replace", "sort", "split", "uniq", "upcase", "values"}
+	want := []string{"capitalize", "chat_link", "concat", "date_add", "date_diff", "date_format", "downcase", "first",
+		"flatten", "fromBase64", "fromJSON", "fromPairs", "group_name", "html_entity_decode", "html_entity_encode",
+		"intent", "item", "join", "keys", "last", "length", "lower", "now", "pluck", "pluralize", "random",
+		"regex_replace", "repeat", "replace", "reverse", "shuffle", "singularize", "sort", "spawn_group", "split",
+		"splitAfter", "string", "take", "toBase64", "toJSON", "toPairs", "today", "uniq", "upcase", "upper", "values",
+		"weekday"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
@@ -69,7 +73,47 @@ func TestBuiltins(t *testing.T) {
 		{"join Go slice", "join", []any{[]string{"x", "y"}, "+"}, "x+y", ""},
 		{"join string", "join", []any{"abc"}, nil, "join: want a list, got string"},
 		{"join number separator", "join", []any{[]any{}, 1}, nil, "join: want a string separator, got number"},
-		{"join three arguments", "join", []any{nil, "", ""}, nil, "join: want 1 or 2 arguments, got 3"},
+		{"join four arguments", "join", []any{nil, "", "", ""}, nil, "join: want 1 to 3 arguments, got 4"},
+		{"join with last separator", "join", []any{[]any{"a", "b", "c"}, ", ", " and "}, "a, b and c", ""},
+		{"join two with last separator", "join", []any{[]any{"a", "b"}, ", ", " and "}, "a and b", ""},
+		{"join one with last separator", "join", []any{[]any{"a"}, ", ", " and "}, "a", ""},
+
+		{"item", "item", []any{[]any{"a", "b"}, 1}, "b", ""},
+		{"item past the end", "item", []any{[]any{"a", "b"}, 2}, nil, ""},
+		{"item from the end", "item", []any{[]any{"a", "b"}, -1}, "b", ""},
+		{"item before the start", "item", []any{[]any{"a", "b"}, -3}, nil, ""},
+		{"item of nil", "item", []any{nil, 0}, nil, ""},
+		{"item fraction", "item", []any{[]any{"a"}, 0.5}, nil, "item: want a whole number index, got number"},
+		{"pluck", "pluck", []any{[]any{map[string]any{"n": 1}, "x", map[string]any{}}, "n"}, []any{1, nil, nil}, ""},
+		{"pluck number key", "pluck", []any{[]any{}, 1}, nil, "pluck: want a string key, got number"},
+		{"pluralize", "pluralize", []any{"city"}, "cities", ""},
+		{"pluralize irregular", "pluralize", []any{"person"}, "people", ""},
+		{"pluralize one", "pluralize", []any{"apples", 1}, "apple", ""},
+		{"pluralize count", "pluralize", []any{"apple", 3}, "apples", ""},
+		{"pluralize keeps case", "pluralize", []any{"Box"}, "Boxes", ""},
+		{"singularize", "singularize", []any{"mice"}, "mouse", ""},
+		{"singularize long text", "singularize", []any{strings.Repeat("a", 101)}, nil, "singularize: want a word, got 101 bytes of text"},
+		{"html_entity_encode", "html_entity_encode", []any{`<a href="x">Tom & Jerry</a>`}, "&lt;a href=&#34;x&#34;&gt;Tom &amp; Jerry&lt;/a&gt;", ""},
+		{"html_entity_decode", "html_entity_decode", []any{"caf&eacute; &amp; &#39;bar&#39; &lt;3"}, "café & 'bar' <3", ""},
+		{"sort by field", "sort", []any{[]any{map[string]any{"n": 2}, map[string]any{"n": 1}}, "n"}, []any{map[string]any{"n": 1}, map[string]any{"n": 2}}, ""},
+		{"sort by field descending", "sort", []any{[]any{map[string]any{"n": 1}, map[string]any{"n": 2}, map[string]any{}},
+			map[string]any{"field": "n", "direction": Atom("desc")}}, []any{map[string]any{"n": 2}, map[string]any{"n": 1}, map[string]any{}}, ""},
+		{"sort descending", "sort", []any{[]any{1, 3, 2}, map[string]any{"direction": "desc"}}, []any{3, 2, 1}, ""},
+		{"sort bad direction", "sort", []any{[]any{}, map[string]any{"direction": "up"}}, nil, "sort: want direction: :asc or :desc, got up"},
+		{"sort bad option", "sort", []any{[]any{}, map[string]any{"order": "up"}}, nil, "sort: unknown option order: (want field: and direction:)"},
+		{"date_format", "date_format", []any{"2026-12-24T18:05:09Z", "%A %e %B %Y, %I:%M %p (%j) %%"}, "Thursday 24 December 2026, 06:05 PM (358) %", ""},
+		{"date_format of Unix seconds", "date_format", []any{1767268800, "%Y-%m-%d %H:%M:%S %Z"}, "2026-01-01 12:00:00 UTC", ""},
+		{"date_format bad directive", "date_format", []any{"2026-12-24", "%Q"}, nil, "date_format: unknown directive %Q"},
+		{"date_format bad date", "date_format", []any{"24/12/2026", "%Y"}, nil, `date_format: "24/12/2026" is not an ISO 8601 date (want e.g. "2026-12-24" or "2026-12-24T18:30:00Z")`},
+		{"date_add days", "date_add", []any{"2026-12-24", "8d"}, "2027-01-01", ""},
+		{"date_add hours to a day", "date_add", []any{"2026-12-24", "2h"}, "2026-12-24T02:00:00Z", ""},
+		{"date_add negative", "date_add", []any{"2026-12-24T10:00:00+01:00", "-90m"}, "2026-12-24T08:30:00+01:00", ""},
+		{"date_add seconds", "date_add", []any{"2026-12-24T10:00:00", 30}, "2026-12-24T10:00:30Z", ""},
+		{"date_diff days", "date_diff", []any{"2026-12-24", "2027-01-01", "days"}, 8, ""},
+		{"date_diff seconds", "date_diff", []any{"2026-12-24T10:00:00Z", "2026-12-24T09:59:30Z"}, -30, ""},
+		{"date_diff fraction", "date_diff", []any{"2026-12-24", "2026-12-24T12:00:00Z", Atom("days")}, 0.5, ""},
+		{"date_diff bad unit", "date_diff", []any{"2026-12-24", "2026-12-25", "months"}, nil, `date_diff: unknown unit "months" (want seconds, minutes, hours, days or weeks)`},
+		{"weekday", "weekday", []any{"2026-12-24"}, "Thursday", ""},
 
 		{"split on white space", "split", []any{"  a b\t\nc  "}, []any{"a", "b", "c"}, ""},
 		{"split blank", "split", []any{"   "}, []any{}, ""},

@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -18,20 +19,39 @@ type compiler struct {
 	src  string
 	file string
 	used map[string]bool // constants read
+	data map[string]any  // constants of the bot's data files
 	proc *procDecl       // the procedure being compiled
 }
 
 // Compile compiles one script file. The error, if any, is an ErrorList with
 // every problem found, each naming file:line:col with a caret snippet.
 func Compile(file, src string, role Role) (*Program, error) {
+	return CompileWith(file, src, role, Options{})
+}
+
+// Options are what a script is compiled with besides its source.
+type Options struct {
+	// Data are the bot's data files by constant name (faq for faq.json), as
+	// ParseData reads them: every script reads them as @faq.
+	Data map[string]any
+	// DataHash identifies the data's version; it is part of Program.Hash.
+	DataHash string
+}
+
+// CompileWith compiles one script file with options; see Compile.
+func CompileWith(file, src string, role Role, opts Options) (*Program, error) {
+	hash := hashSource(src)
+	if opts.DataHash != "" {
+		hash = hashSource(src + "\x00" + opts.DataHash)
+	}
 	p := &Program{
-		File: file, Role: role, Hash: hashSource(src), Source: src,
+		File: file, Role: role, Hash: hash, Source: src,
 		Consts: map[string]any{}, dialogs: map[string][]*Proc{}, tasks: map[string][]*Proc{},
-		events: map[string][]*Proc{}, byKey: map[string]*Proc{}, funcs: newBuiltinFuncs(),
+		events: map[string][]*Proc{}, byKey: map[string]*Proc{}, funcs: newBuiltinFuncs(), hooks: map[string][]*Proc{},
 		names: map[string]string{"message": "message", "answer": "answer"},
 	}
-	c := &compiler{prog: p, src: src, file: file, used: map[string]bool{}}
-	c.ec = newExprCompiler(p.funcs.table, c.constant)
+	c := &compiler{prog: p, src: src, file: file, used: map[string]bool{}, data: opts.Data}
+	c.ec = newExprCompiler(p.funcs, c.constant)
 	toks, lexErr := lex(file, src)
 	report := c.errorf
 	if lexErr != nil {
@@ -46,6 +66,7 @@ func Compile(file, src string, role Role) (*Program, error) {
 	ast := parse(toks, report)
 	c.consts(ast.consts)
 	c.declare(ast.procs)
+	c.beforeHooks(ast.procs)
 	for i, d := range ast.procs {
 		c.body(p.Procs[i], d)
 	}
@@ -89,10 +110,17 @@ func (c *compiler) consts(decls []*constDecl) {
 	for k, v := range platformConsts {
 		c.prog.Consts[k] = v
 	}
+	for k, v := range c.data {
+		c.prog.Consts[k] = v
+	}
 	seen := map[string]Pos{}
 	for _, d := range decls {
 		if at, dup := seen[d.name]; dup {
 			c.errorf(d.pos, "@%s is already set at line %d", d.name, at.Line)
+			continue
+		}
+		if _, isData := c.data[d.name]; isData {
+			c.errorf(d.pos, "@%s is already the data file %s.json or %s.yaml", d.name, d.name, d.name)
 			continue
 		}
 		seen[d.name] = d.pos
@@ -101,6 +129,9 @@ func (c *compiler) consts(decls []*constDecl) {
 			c.add(err)
 			continue
 		}
+		if in, ok := v.(*Intent); ok && in.ID == "" {
+			in.ID = d.name
+		}
 		c.prog.Consts[d.name] = v
 	}
 	c.platformDurations(seen)
@@ -108,7 +139,9 @@ func (c *compiler) consts(decls []*constDecl) {
 
 // constValue evaluates a constant's expression at compile time.
 func (c *compiler) constValue(d *constDecl) (any, *Error) {
+	c.ec.patch.inConst = true
 	e, err := c.ec.compile(d.expr)
+	c.ec.patch.inConst = false
 	if err != nil {
 		return nil, err
 	}
@@ -194,6 +227,13 @@ func (c *compiler) declare(decls []*procDecl) {
 		if d.kind == kTask {
 			index = c.prog.tasks
 		}
+		if strings.HasPrefix(d.name, "__") && !slices.Contains(specialDialogs, d.name) {
+			hint := didYouMean(d.name, specialDialogs, "")
+			if hint == "" {
+				hint = " (names starting with __ are reserved for the dialogs the runtime starts)"
+			}
+			c.errorf(d.pos, "unknown special dialog %s%s", d.name, hint)
+		}
 		if d.name != "" {
 			key := d.kind.String() + ":" + d.name
 			if at, dup := unguarded[key]; dup {
@@ -220,12 +260,9 @@ func (c *compiler) hooks(pr *Proc, d *procDecl) {
 			c.errorf(d.pos, "a task cannot have a trigger (use a dialog)")
 			return
 		}
-		t, err := compileTrigger(d.trigger.parts0())
-		if err != nil {
-			c.errorf(d.trigger.pos, "bad trigger pattern %s: %v", d.trigger.text, err)
+		if !c.triggerOf(pr, d.trigger) {
 			return
 		}
-		pr.trigger = t
 		c.prog.triggers = append(c.prog.triggers, pr)
 	}
 	if d.event != nil {

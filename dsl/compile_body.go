@@ -52,6 +52,7 @@ func (c *compiler) statement(code []instr, s *stmt) []instr {
 	case sSay:
 		in.op, in.a, in.b = opSay, c.expr(s.expr), c.expr(s.opts["quick_replies"])
 	case sAsk:
+		c.checkEntityKinds(s.opts["expecting"])
 		in.op, in.a, in.b, in.c = opAsk, c.expr(s.expr), c.expr(s.opts["expecting"]), c.expr(s.opts["quick_replies"])
 		in.path = c.target(s, []string{"answer"})
 	case sShow:
@@ -71,6 +72,14 @@ func (c *compiler) statement(code []instr, s *stmt) []instr {
 		if len(s.args) > 0 {
 			in.b = c.expr(s.args[0])
 		}
+		for _, k := range []string{"in", "at"} {
+			if src, ok := s.opts[k]; ok {
+				in.d, in.name = c.expr(src), k
+				c.prog.names["schedule_id"] = "schedule_id"
+			}
+		}
+	case sCancel:
+		in.op, in.a = opCancel, c.expr(s.expr)
 	case sQuery:
 		in = c.query(s, in)
 	case sReply:
@@ -104,8 +113,10 @@ func (c *compiler) target(s *stmt, def []string) []string {
 		c.errorf(s.namePos, "cannot assign to user: assign its fields, like user.name = ...")
 	case root == "user" && (path[1] == "id" || path[1] == "channel"):
 		c.errorf(s.namePos, "cannot assign to user.%s: the runtime sets it", path[1])
+	case root == "message" && len(path) == 1 && c.proc.before != nil && c.proc.before.text == userMessageHook:
+		// a before: __user_message__ hook may rewrite the message
 	case root != "user" && runtimeOwned[root]:
-		c.errorf(s.namePos, "cannot assign to %s: the runtime sets it", root)
+		c.errorf(s.namePos, "cannot assign to %s: the runtime sets it%s", root, map[bool]string{true: " (a task before: __user_message__ may rewrite it)"}[root == "message"])
 	}
 	return path
 }

@@ -8,7 +8,9 @@
 // returns the Effects for the host to carry out (say, emit, query, arm a
 // timer, ...). A turn either finishes or suspends (ask, query, pause); the
 // State can be encoded to protobuf at any suspension point and resumed later.
-// A failing turn is rolled back as a whole.
+// A failing turn is rolled back as a whole. Every allocation a builtin makes
+// is counted against Limits before it is made. LoadBot/CompileBot compile a
+// bot folder, data files (NAME.json, NAME.yaml: @NAME) included.
 //
 //	prog, err := dsl.Compile("main.bot", src, dsl.RoleSession)
 //	m, st := dsl.NewMachine(prog), dsl.NewState()

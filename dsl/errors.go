@@ -83,6 +83,7 @@ type RuntimeError struct {
 	Pos       Pos
 	Msg       string
 	TimeLimit bool // the turn ran past Limits.MaxTurnTime
+	Canceled  bool // Env.Cancel was closed
 }
 
 func (e *RuntimeError) Error() string {

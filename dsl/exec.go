@@ -2,9 +2,11 @@ package dsl
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 )
@@ -13,11 +15,15 @@ import (
 func (m *Machine) exec(co *Coroutine, f *Frame, in *instr) bool {
 	switch in.op {
 	case opSay:
-		m.effects = append(m.effects, Effect{Kind: EffSay, Text: Format(m.eval(in.a)), QuickReplies: m.strings(in.b, "quick_replies:")})
+		e := Effect{Kind: EffSay, Text: m.text(in.a)}
+		if in.b != nil {
+			e.QuickReplies, e.QuickReplyValues = m.quickReplies(m.items(in.b, "quick_replies:"), in.b)
+		}
+		m.effects = append(m.effects, e)
 	case opAsk:
 		return m.ask(co, f, in)
 	case opShow:
-		m.effects = append(m.effects, Effect{Kind: EffShow, URL: Format(m.eval(in.a))})
+		m.effects = append(m.effects, Effect{Kind: EffShow, URL: m.text(in.a)})
 	case opType, opPause:
 		return m.pause(co, in)
 	case opAssign:
@@ -45,13 +51,19 @@ func (m *Machine) exec(co *Coroutine, f *Frame, in *instr) bool {
 	case opPerform:
 		f.PC++
 		if pr := m.pick(in.procs); pr != nil {
-			co.Frames = append(co.Frames, Frame{Proc: pr})
+			co.Frames = append(co.Frames, Frame{Proc: pr, held: m.hold(f, in.pos)})
 		}
 		return false
 	case opLog:
-		m.effects = append(m.effects, Effect{Kind: EffLog, Text: Format(m.eval(in.a)), Pos: in.pos})
+		m.effects = append(m.effects, Effect{Kind: EffLog, Text: boundedText(m.eval(in.a), m.lim.MaxLogBytes), Pos: in.pos})
 	case opEmit:
+		if in.d != nil {
+			m.schedule(in)
+			break
+		}
 		m.emit(in)
+	case opCancel:
+		m.cancelScheduled(in)
 	case opQuery:
 		return m.query(co, in)
 	case opReply:
@@ -64,12 +76,14 @@ func (m *Machine) exec(co *Coroutine, f *Frame, in *instr) bool {
 }
 
 func (m *Machine) ask(co *Coroutine, f *Frame, in *instr) bool {
-	text := Format(m.eval(in.a))
-	quick := m.strings(in.c, "quick_replies:")
-	if in.c == nil && in.b != nil {
-		quick = m.strings(in.b, "expecting:")
+	e := Effect{Kind: EffSay, Text: m.text(in.a), Ask: true}
+	switch {
+	case in.c != nil:
+		e.QuickReplies, e.QuickReplyValues = m.quickReplies(m.items(in.c, "quick_replies:"), in.c)
+	case in.b != nil:
+		e.QuickReplies, e.QuickReplyValues = m.quickReplies(m.items(in.b, "expecting:"), in.b)
 	}
-	m.effects = append(m.effects, Effect{Kind: EffSay, Text: text, Ask: true, QuickReplies: quick})
+	m.effects = append(m.effects, e)
 	f.Asking = true
 	co.Wait = Wait{Kind: WaitAsk}
 	if m.prog.AskTimeout > 0 {
@@ -144,14 +158,15 @@ func (m *Machine) invoke(co *Coroutine, f *Frame, in *instr) {
 	}
 	if in.op == opInvoke {
 		f.PC++
-		co.Frames = append(co.Frames, Frame{Proc: pr})
+		m.pushDialog(co, Frame{Proc: pr, held: m.hold(f, in.pos)})
 		return
 	}
-	*f = Frame{Proc: pr, Interrupt: f.Interrupt, Event: f.Event, ReplyTo: f.ReplyTo}
+	*f = Frame{Proc: pr, Interrupt: f.Interrupt, Event: f.Event, ReplyTo: f.ReplyTo, held: f.held}
+	m.pushHooks(co, pr)
 }
 
 func (m *Machine) emit(in *instr) {
-	name := Format(m.eval(in.a))
+	name := m.text(in.a)
 	e := Effect{Kind: EffEmit, Name: name, Payload: m.value(in.b, in.pos)}
 	if in.c != nil {
 		e.Target = m.value(in.c, in.pos)
@@ -161,7 +176,7 @@ func (m *Machine) emit(in *instr) {
 
 func (m *Machine) query(co *Coroutine, in *instr) bool {
 	target := m.value(in.a, in.pos)
-	name := Format(m.eval(in.b))
+	name := m.text(in.b)
 	id := queryID(m.newID())
 	m.effects = append(m.effects, Effect{Kind: EffQuery, Name: name, Payload: m.value(in.c, in.pos), Target: target, QueryID: id})
 	co.Wait = Wait{Kind: WaitQuery, QueryID: id, Timer: m.arm(TimerQuery, co.ID, m.lim.QueryTimeout)}
@@ -181,8 +196,14 @@ func (m *Machine) reply(co *Coroutine, in *instr) {
 	}
 }
 
-// eval evaluates e; a nil e is nil.
+// eval evaluates e with a fresh memory budget; a nil e is nil.
 func (m *Machine) eval(e *Expr) any {
+	m.rt.alloc.reset(m.lim.MaxAllocBytes)
+	return m.evalIn(e)
+}
+
+// evalIn evaluates e within the current memory budget.
+func (m *Machine) evalIn(e *Expr) any {
 	if e == nil {
 		return nil
 	}
@@ -197,7 +218,7 @@ func (m *Machine) eval(e *Expr) any {
 		l, _ := m.envMap["__l"].(map[string]any)
 		return l[e.name]
 	case exPath:
-		v := m.eval(e.root)
+		v := m.evalIn(e.root)
 		for _, f := range e.path {
 			mp, _ := v.(map[string]any)
 			v = mp[f]
@@ -208,9 +229,33 @@ func (m *Machine) eval(e *Expr) any {
 	}
 	v, err := m.vm.Run(e.prog, m.envMap)
 	if err != nil {
+		var stop *stopError
+		if errors.As(err, &stop) {
+			re := *stop.err
+			re.Pos = runtimePos(e, err)
+			panic(turnAbort{&re})
+		}
 		m.abort(runtimePos(e, err), "%s", runtimeMessage(err))
 	}
 	return v
+}
+
+// text evaluates e and formats the result, within the memory budget.
+func (m *Machine) text(e *Expr) string {
+	return m.format(m.eval(e), e)
+}
+
+// format formats v within the current memory budget.
+func (m *Machine) format(v any, e *Expr) string {
+	s, err := formatIn(&m.rt.alloc, v)
+	if err != nil {
+		at := Pos{File: m.prog.File}
+		if e != nil {
+			at = e.pos
+		}
+		m.abort(at, "%v", err)
+	}
+	return s
 }
 
 // template joins the parts of an interpolated string.
@@ -221,7 +266,7 @@ func (m *Machine) template(e *Expr) string {
 			b.WriteString(s)
 			continue
 		}
-		b.WriteString(Format(m.eval(p)))
+		b.WriteString(m.format(m.evalIn(p), p))
 	}
 	return b.String()
 }
@@ -249,35 +294,12 @@ func runtimePos(e *Expr, err error) Pos {
 func runtimeMessage(err error) string {
 	var fe *file.Error
 	if errors.As(err, &fe) {
+		if fe.Message == "memory budget exceeded" { // expr's own count of list and map items
+			return fmt.Sprintf("memory budget exceeded: one expression may make at most %d list and map items", conf.DefaultMemoryBudget)
+		}
 		return cleanExprMessage(fe.Message)
 	}
 	return err.Error()
-}
-
-// list evaluates e as a list (nil is empty).
-func (m *Machine) list(e *Expr, what string) []any {
-	switch v := m.value(e, e.pos).(type) {
-	case nil:
-		return nil
-	case []any:
-		return v
-	default:
-		m.abort(e.pos, "%s wants a list, got %s", what, TypeName(v))
-	}
-	return nil
-}
-
-// strings evaluates e as a list of texts (quick replies).
-func (m *Machine) strings(e *Expr, what string) []string {
-	if e == nil {
-		return nil
-	}
-	l := m.list(e, what)
-	out := make([]string, len(l))
-	for i, v := range l {
-		out[i] = Format(v)
-	}
-	return out
 }
 
 // runConst evaluates a constant expression at compile time.
@@ -291,6 +313,28 @@ func runConst(e *Expr) (v any, err error) {
 	v, err = vm.Run(e.prog, env)
 	if err != nil {
 		return nil, errors.New(runtimeMessage(err))
+	}
+	return normalizeConst(v, 0)
+}
+
+// normalizeConst is Normalize for constants, which keep their intents.
+func normalizeConst(v any, depth int) (any, error) {
+	switch x := v.(type) {
+	case *Intent:
+		return x, nil
+	case []any:
+		if depth >= MaxValueDepth {
+			return nil, errValueTooDeep
+		}
+		out := make([]any, len(x))
+		for i, e := range x {
+			n, err := normalizeConst(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = n
+		}
+		return out, nil
 	}
 	return Normalize(v)
 }

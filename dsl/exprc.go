@@ -3,6 +3,8 @@ package dsl
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -42,17 +44,18 @@ type Expr struct {
 	marks []mark // generated source offsets back to script positions
 }
 
-// hostFuncs are functions that need the running turn: calls are rewritten
-// to __name(__rt, args...).
-var hostFuncs = map[string]bool{"now": true, "random": true, "spawn_group": true, "chat_link": true}
-
 // patcher rewrites the expr AST of one expression: placeholders become
-// constants, member access becomes nil-safe, + handles lists and maps, host
-// functions get the turn, and unknown functions are reported.
+// constants, member access becomes nil-safe, + handles lists and maps,
+// calls of the dsl's functions get the running turn as their first argument
+// (__name(__rt, args...)) and are checked against their specs, predicate
+// bodies count their iterations, and unknown functions are reported.
 type patcher struct {
-	consts []any
-	known  func(name string) bool
-	err    error
+	consts  []any
+	inConst bool // compiling a constant: intent(...) is allowed
+	specs   map[string]fnSpec
+	known   func(name string) bool
+	names   []string // the functions scripts can call, for suggestions
+	err     error
 }
 
 func (p *patcher) Visit(node *ast.Node) {
@@ -69,9 +72,11 @@ func (p *patcher) Visit(node *ast.Node) {
 	case *ast.BinaryNode:
 		switch n.Operator {
 		case "+":
-			ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: "__add"}, Arguments: []ast.Node{n.Left, n.Right}})
+			ast.Patch(node, rtCall("__add", n.Left, n.Right))
 		case "and", "or", "&&", "||":
 			n.Left, n.Right = truthy(n.Left), truthy(n.Right)
+		case "==", "!=":
+			intentComparison(node, n)
 		}
 	case *ast.UnaryNode:
 		if n.Operator == "not" || n.Operator == "!" {
@@ -82,10 +87,72 @@ func (p *patcher) Visit(node *ast.Node) {
 	case *ast.CallNode:
 		p.call(n)
 	case *ast.BuiltinNode:
-		if hostFuncs[n.Name] { // expr has its own now(): ours reads the host's clock
-			args := append([]ast.Node{&ast.IdentifierNode{Value: "__rt"}}, n.Arguments...)
-			ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: "__" + n.Name}, Arguments: args})
+		predicate(n)
+	}
+}
+
+// intentComparison rewrites x == @intent (and !=) to __is(x, @intent):
+// true when x is the intent, the `intent` it set ([id:, label:]), or its
+// label (the answer it gave).
+func intentComparison(node *ast.Node, n *ast.BinaryNode) {
+	left, right := n.Left, n.Right
+	if c, ok := left.(*ast.ConstantNode); ok {
+		if _, isIntent := c.Value.(*Intent); isIntent {
+			left, right = right, left
 		}
+	}
+	c, ok := right.(*ast.ConstantNode)
+	if !ok {
+		return
+	}
+	if _, isIntent := c.Value.(*Intent); !isIntent {
+		return
+	}
+	var call ast.Node = &ast.CallNode{Callee: &ast.IdentifierNode{Value: "__is"}, Arguments: []ast.Node{left, right}}
+	if n.Operator == "!=" {
+		call = &ast.UnaryNode{Operator: "!", Node: call}
+	}
+	ast.Patch(node, call)
+}
+
+// rtCall is a call of an internal function with the running turn first.
+func rtCall(name string, args ...ast.Node) *ast.CallNode {
+	return &ast.CallNode{Callee: &ast.IdentifierNode{Value: name},
+		Arguments: append([]ast.Node{&ast.IdentifierNode{Value: "__rt"}}, args...)}
+}
+
+// predicateCharge is what each iteration of a predicate builtin takes from
+// the memory budget: a slot of the list it builds. Builtins not listed
+// build no list. Boolean predicates test truthiness.
+var predicateCharge = map[string]int{"map": listSlotBytes, "filter": listSlotBytes,
+	"groupBy": listSlotBytes + mapSlotBytes, "sortBy": 2 * listSlotBytes}
+
+var booleanPredicates = map[string]bool{"all": true, "none": true, "any": true, "one": true,
+	"filter": true, "count": true, "find": true, "findIndex": true, "findLast": true, "findLastIndex": true}
+
+// predicate makes the body of map, filter, all, ... count its iterations
+// (the turn's time limit is checked inside long loops), take the memory of
+// the list it builds, and, for the boolean ones, test truthiness as if and
+// when do. count(list) counts the truthy items.
+func predicate(n *ast.BuiltinNode) {
+	if _, ok := predicateFuncs[n.Name]; !ok {
+		return
+	}
+	if n.Name == "count" && len(n.Arguments) == 1 {
+		n.Arguments = append(n.Arguments, &ast.PredicateNode{Node: &ast.PointerNode{}})
+	}
+	if len(n.Arguments) < 2 {
+		return
+	}
+	pred, ok := n.Arguments[1].(*ast.PredicateNode)
+	if !ok {
+		return
+	}
+	charge := &ast.IntegerNode{Value: predicateCharge[n.Name]}
+	if booleanPredicates[n.Name] {
+		pred.Node = rtCall("__test", charge, pred.Node)
+	} else {
+		pred.Node = rtCall("__each", charge, pred.Node)
 	}
 }
 
@@ -94,14 +161,28 @@ func (p *patcher) call(n *ast.CallNode) {
 	if !ok || strings.HasPrefix(id.Value, "__") {
 		return
 	}
-	if hostFuncs[id.Value] {
-		id.Value = "__" + id.Value
-		n.Arguments = append([]ast.Node{&ast.IdentifierNode{Value: "__rt"}}, n.Arguments...)
+	spec, ok := p.specs[id.Value]
+	if ok && id.Value == "intent" && !p.inConst && p.err == nil {
+		p.err = &file.Error{Location: n.Location(), Message: "intent(...) defines a constant: write @name intent(...) at the top of the file"}
+	}
+	if !ok {
+		if !p.known(id.Value) && p.err == nil {
+			p.err = &file.Error{Location: n.Location(), Message: fmt.Sprintf("unknown function %s%s", id.Value, didYouMean(id.Value, p.names, ""))}
+		}
 		return
 	}
-	if !p.known(id.Value) && p.err == nil {
-		p.err = &file.Error{Location: n.Location(), Message: fmt.Sprintf("unknown function %s", id.Value)}
+	if err := checkBuiltinArgs(len(n.Arguments), spec.min, spec.max); err != nil && p.err == nil {
+		p.err = &file.Error{Location: n.Location(), Message: fmt.Sprintf("%s: %v", id.Value, err)}
 	}
+	for i, a := range n.Arguments {
+		if i < len(spec.params) && p.err == nil {
+			if k, v, lit := literalKind(a); lit && spec.params[i]&k == 0 {
+				p.err = &file.Error{Location: a.Location(), Message: fmt.Sprintf("%s: %v", id.Value, builtinWantError(kindsName(spec.params[i]), v))}
+			}
+		}
+	}
+	id.Value = "__" + id.Value
+	n.Arguments = append([]ast.Node{&ast.IdentifierNode{Value: "__rt"}}, n.Arguments...)
 }
 
 // truthy wraps a condition so that nil counts as false and any other
@@ -130,19 +211,30 @@ type exprCompiler struct {
 	consts func(name string) (any, bool)
 }
 
-func newExprCompiler(funcs map[string]func(args ...any) (any, error), consts func(string) (any, bool)) *exprCompiler {
+func newExprCompiler(funcs *builtinFuncs, consts func(string) (any, bool)) *exprCompiler {
 	cfg := conf.CreateNew()
 	cfg.WithEnv(map[string]any{})
 	cfg.Strict = false // unknown names read as nil
-	for name, fn := range funcs {
+	for name, fn := range funcs.table {
 		cfg.Functions[name] = &builtin.Function{Name: name, Func: fn}
 	}
 	ec := &exprCompiler{cfg: cfg, consts: consts}
-	ec.patch = &patcher{known: func(name string) bool {
+	ec.patch = &patcher{specs: funcs.specs, known: func(name string) bool {
 		_, fn := cfg.Functions[name]
 		_, bi := cfg.Builtins[name]
 		return fn || bi
 	}}
+	for name := range cfg.Functions {
+		if !strings.HasPrefix(name, "__") {
+			ec.patch.names = append(ec.patch.names, name)
+		}
+	}
+	for name := range cfg.Builtins {
+		if _, ours := cfg.Functions[name]; !ours && !strings.HasPrefix(name, "$") {
+			ec.patch.names = append(ec.patch.names, name)
+		}
+	}
+	sort.Strings(ec.patch.names)
 	cfg.Visitors = append(cfg.Visitors, ec.patch)
 	return ec
 }
@@ -187,8 +279,33 @@ func exprError(tr *translator, err error, at Pos) *Error {
 	return &Error{Pos: at, Msg: err.Error()}
 }
 
-// cleanExprMessage hides the names of the generated source.
+var (
+	mismatchedTypes = regexp.MustCompile(`^invalid operation: (\S+) \(mismatched types (.+) and (.+)\)$`)
+	unexpectedToken = regexp.MustCompile(`^unexpected token \w+\("?(.*?)"?\)$`)
+	interfaceConv   = regexp.MustCompile(`^interface conversion: interface \{\} is (.+), not (.+)$`)
+)
+
+// goKinds names the Go types of values in messages the way scripts know them.
+var goKinds = map[string]string{"int": "a number", "float64": "a number", "string": "a string", "dsl.Atom": "an atom",
+	"[]interface {}": "a list", "map[string]interface {}": "a map", "bool": "true or false", "*dsl.Intent": "an intent"}
+
+// cleanExprMessage hides the names of the generated source and Go's types.
 func cleanExprMessage(msg string) string {
+	if m := mismatchedTypes.FindStringSubmatch(msg); m != nil && goKinds[m[2]] != "" && goKinds[m[3]] != "" {
+		return fmt.Sprintf("cannot compare %s with %s using %s: values of different kinds are never equal", goKinds[m[2]], goKinds[m[3]], m[1])
+	}
+	if m := unexpectedToken.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("unexpected %q", m[1])
+	}
+	if m := interfaceConv.FindStringSubmatch(msg); m != nil {
+		got := goKinds[m[1]]
+		if m[1] == "nil" {
+			got = "nil"
+		}
+		if want := goKinds[m[2]]; want != "" && got != "" {
+			return fmt.Sprintf("wrong kind of value: want %s, got %s", want, got)
+		}
+	}
 	r := strings.NewReplacer("__l.", "", "__v.", "", "__user", "user", "__event", "event", "__bot", "bot",
 		"__members", "members", "__group", "group", "__add", "+", "__str", "interpolation")
 	return r.Replace(msg)

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -34,11 +35,12 @@ var update = flag.Bool("update", false, "rewrite the expected parts of dsl/testd
 // protobuf bytes and decoded again after every turn; both must match.
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil || len(files) == 0 {
+	checks, _ := filepath.Glob("testdata/check/*.txt")
+	if err != nil || len(files) == 0 || len(checks) == 0 {
 		t.Fatalf("no golden files: %v", err)
 	}
-	for _, path := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
+	for _, path := range append(files, checks...) {
+		t.Run(strings.TrimSuffix(strings.TrimPrefix(path, "testdata/"), ".txt"), func(t *testing.T) {
 			runGolden(t, path)
 		})
 	}
@@ -69,43 +71,66 @@ func runGolden(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	secs := parseArchive(t, string(raw))
-	if len(secs) != 2 {
+	if len(secs) < 2 {
 		t.Fatalf("want a script section and a transcript or error section, got %d sections", len(secs))
 	}
-	role := map[string]Role{"main.bot": RoleSession, "master.bot": RoleMaster, "group.bot": RoleGroup}[secs[0].name]
-	prog, cerr := Compile(secs[0].name, secs[0].body, role)
+	last := secs[len(secs)-1]
+	prog, cerr := compileArchive(t, secs[:len(secs)-1])
 	var got string
-	switch secs[1].name {
+	switch last.name {
 	case "error":
 		if cerr == nil {
-			t.Fatalf("compiled, want error:\n%s", secs[1].body)
+			t.Fatalf("compiled, want error:\n%s", last.body)
 		}
 		got = cerr.Error() + "\n"
 	case "transcript":
 		if cerr != nil {
 			t.Fatalf("compile: %v", cerr)
 		}
-		got = replay(t, prog, secs[1].body, false)
-		if again := replay(t, prog, secs[1].body, true); again != got {
+		got = replay(t, prog, last.body, false)
+		if again := replay(t, prog, last.body, true); again != got {
 			t.Errorf("with a protobuf round trip after every turn the transcript differs:\n%s\nwant (without):\n%s", again, got)
 		}
 	default:
-		t.Fatalf("unknown section %q", secs[1].name)
+		t.Fatalf("unknown section %q", last.name)
 	}
-	if got != secs[1].body {
+	if got != last.body {
 		if *update {
 			rewrite(t, path, secs, got)
 			return
 		}
-		t.Errorf("%s: got:\n%s\nwant:\n%s", path, got, secs[1].body)
+		t.Errorf("%s: got:\n%s\nwant:\n%s", path, got, last.body)
 	}
+}
+
+// compileArchive compiles the script section (its name gives its role)
+// with the data file sections (NAME.json, NAME.yaml).
+func compileArchive(t *testing.T, secs []section) (*Program, error) {
+	files := map[string]string{}
+	var script *section
+	for i := range secs {
+		if strings.HasSuffix(secs[i].name, ".bot") {
+			script = &secs[i]
+			continue
+		}
+		files[secs[i].name] = secs[i].body
+	}
+	if script == nil {
+		t.Fatal("no script section")
+	}
+	data, hash, err := ParseData(files)
+	if err != nil {
+		return nil, err
+	}
+	role := map[string]Role{"main.bot": RoleSession, "master.bot": RoleMaster, "group.bot": RoleGroup}[script.name]
+	return CompileWith(script.name, script.body, role, Options{Data: data, DataHash: hash})
 }
 
 func rewrite(t *testing.T, path string, secs []section, got string) {
 	var b strings.Builder
 	for i, s := range secs {
 		body := s.body
-		if i == 1 {
+		if i == len(secs)-1 {
 			body = got
 		}
 		fmt.Fprintf(&b, "-- %s --\n%s", s.name, body)
@@ -251,7 +276,13 @@ func checkWireCompat(tb testing.TB, st *State, wire []byte, prog *Program) {
 func renderEffect(e Effect) string {
 	quick := ""
 	if len(e.QuickReplies) > 0 {
-		quick = " [" + strings.Join(e.QuickReplies, " | ") + "]"
+		shown := slices.Clone(e.QuickReplies)
+		for i, v := range e.QuickReplyValues {
+			if v != shown[i] {
+				shown[i] += " → " + v
+			}
+		}
+		quick = " [" + strings.Join(shown, " | ") + "]"
 	}
 	switch e.Kind {
 	case EffSay:

@@ -304,6 +304,10 @@ func (lx *lexer) escape(b *strings.Builder) bool {
 
 // interpolation lexes the tokens of #{...} up to its closing brace.
 func (lx *lexer) interpolation(open Pos) []token {
+	if rest := lx.src[lx.off:]; !strings.Contains(strings.SplitN(rest, "\n", 2)[0], "}") {
+		lx.fail(open, "this #{ is never closed: write } before the end of the string")
+		return nil
+	}
 	outer := lx.toks
 	lx.toks = nil
 	depth := 0

@@ -158,3 +158,22 @@ func TestEarlyTimer(t *testing.T) {
 		t.Errorf("on time: effects %v, want done", res.Effects)
 	}
 }
+
+// TestScheduledLimit: an instance may have MaxScheduled events waiting;
+// one more is a run-time error, and the turn's schedules are undone.
+func TestScheduledLimit(t *testing.T) {
+	prog, err := Compile("main.bot", "dialog main do\n  repeat i in 1..4 do\n    emit \"e\", i, in: 60\n  end\nend\n", RoleSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSim(t, prog, false)
+	s.env.Limits = Limits{MaxScheduled: 3}
+	res := s.m.Turn(s.st, Message("hi"), s.env)
+	want := "main.bot:3: too many scheduled events: 3 are waiting (cancel some first)"
+	if res.Err == nil || res.Err.Error() != want {
+		t.Fatalf("got %v, want %s", res.Err, want)
+	}
+	if len(s.st.Timers) != 0 || s.st.Vars[scheduledVar] != nil {
+		t.Errorf("timers %v, scheduled %v: want none after the rollback", s.st.Timers, s.st.Vars[scheduledVar])
+	}
+}

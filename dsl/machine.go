@@ -15,6 +15,12 @@ type Limits struct {
 	MaxValueBytes   int           // encoded size of one value (default 1 MiB)
 	MaxMessageBytes int           // a user message is cut to this (default 4 KiB)
 	QueryTimeout    time.Duration // a query without reply gives :timeout (default 1s)
+	MaxAllocBytes   int           // memory functions and operators may allocate for one expression (default 16 MiB)
+	MaxUndo         int           // variables one turn may write, the size of its undo log (default 100,000)
+	MaxPlaySteps    int           // statements of a play snippet's turn, when below MaxSteps (default 10,000,000)
+	MaxLogBytes     int           // a log line is cut to this (default 4 KiB)
+	MaxHeldBytes    int           // variables and loop lists held by dialogs and tasks waiting on invoke/perform in one turn (default 16 MiB)
+	MaxScheduled    int           // events an instance may have scheduled (emit ..., in:/at:) and not yet fired (default 1,000)
 }
 
 func (l Limits) withDefaults() Limits {
@@ -26,6 +32,13 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxSteps, 100_000)
 	def(&l.MaxValueBytes, 1<<20)
 	def(&l.MaxMessageBytes, 4<<10)
+	def(&l.MaxAllocBytes, defaultAllocBytes)
+	def(&l.MaxUndo, 100_000)
+	l.MaxUndo = max(l.MaxUndo, undoIndexFrom) // below that a loop would fill it before writes are indexed
+	def(&l.MaxPlaySteps, 10_000_000)
+	def(&l.MaxLogBytes, 4<<10)
+	def(&l.MaxHeldBytes, 16<<20)
+	def(&l.MaxScheduled, 1000)
 	if l.MaxTurnTime <= 0 {
 		l.MaxTurnTime = time.Second
 	}
@@ -45,6 +58,10 @@ type Env struct {
 	Self     string                                              // this instance's address
 	ChatLink func(platform string, group string) (string, error) // chat_link()
 	Limits   Limits
+	// Cancel, when closed, stops the turn at its next check (every 1024
+	// statements or predicate iterations), rolled back: for a play whose
+	// caller went away. Nil never cancels.
+	Cancel <-chan struct{}
 }
 
 // EffectKind says what the host must do for an Effect.
@@ -69,17 +86,21 @@ type Effect struct {
 	Text         string
 	Ask          bool
 	QuickReplies []string
-	URL          string
-	Seconds      float64
-	Name         string
-	Payload      any
-	Target       any // nil, Atom, address string, or []any of addresses
-	QueryID      string
-	To           string
-	Group        string
-	Timer        uint64
-	At           time.Time
-	Pos          Pos
+	// QuickReplyValues is what each quick reply sends back when the user
+	// picks it ([label: "Large", value: "L"] sends "L"); nil when every one
+	// sends its label.
+	QuickReplyValues []string
+	URL              string
+	Seconds          float64
+	Name             string
+	Payload          any
+	Target           any // nil, Atom, address string, or []any of addresses
+	QueryID          string
+	To               string
+	Group            string
+	Timer            uint64
+	At               time.Time
+	Pos              Pos
 }
 
 // Result is the outcome of a turn.
@@ -114,6 +135,9 @@ type Machine struct {
 	base     turnBase // the state's shape when the turn began
 	touched  bool     // a coroutine or timer that existed before was changed
 	timedOut bool     // the turn handles a query's timeout
+	iters    int      // predicate iterations, for checking the time limit inside expressions
+	held     int      // bytes held by frames that invoked or performed another in this turn
+	undoLog
 }
 
 // turnBase is what Changed compares against.
@@ -172,6 +196,10 @@ func (m *Machine) abort(p Pos, format string, args ...any) {
 // Result.Err says what failed.
 func (m *Machine) Turn(st *State, in Input, env *Env) Result {
 	m.begin(st, env)
+	if in.Kind == InPlay {
+		m.lim.MaxSteps = min(m.lim.MaxSteps, m.lim.MaxPlaySteps)
+	}
+	m.held = 0
 	snap := st.clone()
 	err := m.guarded(func() { m.dispatch(in); m.settle() })
 	if err != nil {
@@ -253,6 +281,7 @@ func (m *Machine) undoTo(mark int) {
 		}
 	}
 	m.undo = m.undo[:mark]
+	m.seenOn = false
 }
 
 // onError runs __error__ after a failed turn, with event.payload holding
@@ -328,6 +357,9 @@ func (m *Machine) message(text string) {
 	text = truncate(text, m.lim.MaxMessageBytes)
 	m.setVar(m.vars, "message", text)
 	m.armIdle()
+	if hooks := m.prog.hooks[userMessageHook]; len(m.prog.hooks) > 0 && len(hooks) > 0 {
+		text = m.userMessageHooks(hooks)
+	}
 	if main != nil && main.Wait.Kind == WaitAsk {
 		m.answer(main, text)
 		return
@@ -358,26 +390,40 @@ func truncate(s string, max int) string {
 	return s[:cut]
 }
 
-// tryTriggers starts the first trigger dialog that matches text. Captures
+// tryTriggers starts the first trigger dialog that matches text: first
+// trigger patterns and intents' match: patterns in source order, then the
+// intents whose examples are close enough, the closest first. Captures
 // are set before the guard runs, and undone when the guard is false.
 func (m *Machine) tryTriggers(text string) bool {
+	var msg *message
 	for _, pr := range m.prog.triggers {
-		caps, ok := pr.trigger.match(text)
-		if !ok {
-			continue
+		caps, ok := m.matchTrigger(pr, text, &msg)
+		if ok && m.startTrigger(pr, text, caps) {
+			return true
 		}
-		mark := len(m.undo)
-		for k, v := range caps {
-			m.setVar(m.vars, k, v)
+	}
+	if msg == nil {
+		return false // no intents
+	}
+	for _, pr := range m.exampleTriggers(msg) {
+		if m.startTrigger(pr, text, nil) {
+			return true
 		}
-		if pr.guard != nil && !Truthy(m.eval(pr.guard)) {
-			m.undoTo(mark)
-			continue
-		}
-		m.interrupt(pr, nil, nil)
-		return true
 	}
 	return false
+}
+
+// startTrigger starts a matching trigger dialog unless its guard is false
+// (its captures are undone then).
+func (m *Machine) startTrigger(pr *Proc, text string, caps map[string]string) bool {
+	mark := m.markUndo()
+	m.setCaptures(pr, text, caps)
+	if pr.guard != nil && !Truthy(m.eval(pr.guard)) {
+		m.undoTo(mark)
+		return false
+	}
+	m.interrupt(pr, nil, nil)
+	return true
 }
 
 // answer gives text to the ask the main dialog waits on.
@@ -386,7 +432,7 @@ func (m *Machine) answer(main *Coroutine, text string) {
 	in := &f.Proc.code[f.PC]
 	var value any = text
 	if in.b != nil {
-		item, ok := m.expected(in, text)
+		item, ok := m.accept(in, text)
 		if !ok {
 			if !m.tryTriggers(text) {
 				f.Asking = false // ask again
@@ -403,15 +449,4 @@ func (m *Machine) answer(main *Coroutine, text string) {
 	f.PC++
 	main.Wait = Wait{}
 	m.run(main)
-}
-
-// expected finds text among the ask's expecting: items (case-insensitive).
-func (m *Machine) expected(in *instr, text string) (any, bool) {
-	want := trimSpace(text)
-	for _, item := range m.list(in.b, "expecting:") {
-		if equalFold(Format(item), want) {
-			return item, true
-		}
-	}
-	return nil, false
 }

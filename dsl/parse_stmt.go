@@ -4,7 +4,7 @@ package dsl
 var statementWords = map[string]stmtKind{
 	"say": sSay, "ask": sAsk, "show": sShow, "type": sType, "pause": sPause, "if": sIf,
 	"branch": sBranch, "repeat": sRepeat, "invoke": sInvoke, "goto": sGoto, "stop": sStop,
-	"perform": sPerform, "log": sLog, "emit": sEmit, "query": sQuery, "reply": sReply,
+	"perform": sPerform, "log": sLog, "emit": sEmit, "query": sQuery, "reply": sReply, "cancel": sCancel,
 }
 
 // statement parses one statement, including its end of line.
@@ -70,7 +70,14 @@ func (p *parser) simpleTail(s *stmt) {
 		}
 	case sEmit:
 		s.expr = p.expr("an event name after emit")
-		s.args, s.opts = p.restArgs(s, 1, "to")
+		s.args, s.opts = p.restArgs(s, 1, "to", "in", "at")
+		if _, in := s.opts["in"]; in {
+			if at, both := s.opts["at"]; both {
+				p.fail(at.pos, "emit takes in: or at:, not both")
+			}
+		}
+	case sCancel:
+		s.expr = p.expr("a schedule id after cancel")
 	case sQuery:
 		s.expr = p.expr("a target after query")
 		s.args, s.opts = p.restArgs(s, 2)
@@ -269,6 +276,10 @@ func (p *parser) expr(what string) exprSrc {
 			(depth == 0 && (t.is(tIdent, "do") || t.is(tPunct, "->") || t.is(tPunct, ",")))
 		if t.kind == tNewline && depth == 0 {
 			stop = len(toks) == 0 || !continuesLine[toks[len(toks)-1].text] || toks[len(toks)-1].kind == tString
+			if !stop && p.blockWordAfterNewlines() {
+				last := toks[len(toks)-1]
+				p.fail(last.pos, "expected a value after %s, found end of line", last.describe())
+			}
 		}
 		if stop {
 			break
@@ -304,6 +315,20 @@ func (p *parser) expr(what string) exprSrc {
 		p.fail(o.pos, "this %s is never closed (a # starts a comment: inside filter, map and the like write it for the element)", o.text)
 	}
 	return exprSrc{toks: toks, pos: toks[0].pos}
+}
+
+// blockWordAfterNewlines reports whether the next line that is not blank
+// starts with end, else, dialog or task (so an expression cannot go on).
+func (p *parser) blockWordAfterNewlines() bool {
+	j := p.i
+	for j < len(p.toks) && p.toks[j].kind == tNewline {
+		j++
+	}
+	if j >= len(p.toks) {
+		return true
+	}
+	t := p.toks[j]
+	return t.kind == tEOF || (t.kind == tIdent && (t.text == "end" || t.text == "else" || t.text == "dialog" || t.text == "task"))
 }
 
 // isCall reports whether toks is a single call `name(...)`.

@@ -26,10 +26,11 @@ const (
 	sQuery
 	sReply
 	sExpr
+	sCancel
 )
 
 var stmtNames = [...]string{"say", "ask", "show image", "type", "pause", "assignment", "if", "branch",
-	"repeat", "invoke", "goto", "stop", "perform", "log", "emit", "query", "reply", "expression"}
+	"repeat", "invoke", "goto", "stop", "perform", "log", "emit", "query", "reply", "expression", "cancel"}
 
 func (k stmtKind) String() string { return stmtNames[k] }
 
@@ -77,8 +78,9 @@ type procDecl struct {
 	kind    procKind
 	name    string
 	pos     Pos
-	trigger *token // the trigger: pattern string
+	trigger *token // the trigger: pattern string, or an intent constant
 	event   *token // the event: name string
+	before  *token // the before: dialog name (tasks)
 	guard   exprSrc
 	body    []*stmt
 }
@@ -217,22 +219,9 @@ func (p *parser) proc(kind procKind, pos Pos) *procDecl {
 		}
 	}
 	for p.keyArg() {
-		key := p.next()
-		p.next() // ':'
-		lit := p.next()
-		if lit.kind != tString || len(lit.parts) > 1 || (len(lit.parts) == 1 && lit.parts[0].interp) {
-			p.fail(lit.pos, "%s: wants a plain string, found %s", key.text, lit.describe())
-		}
-		switch key.text {
-		case "trigger":
-			d.trigger = &lit
-		case "event":
-			d.event = &lit
-		default:
-			p.fail(key.pos, "unknown option %s: for a %s (want trigger: or event:)", key.text, kind)
-		}
+		p.headerOption(d)
 	}
-	if d.name == "" && d.trigger == nil && d.event == nil {
+	if d.name == "" && d.trigger == nil && d.event == nil && d.before == nil {
 		p.fail(p.peek().pos, "expected a %s name, trigger: or event:, found %s", kind, p.peek().describe())
 	}
 	if p.atWord("when") {
@@ -269,5 +258,39 @@ func (p *parser) block(stops ...string) []*stmt {
 			p.fail(t.pos, "expected %q before the next %s", stops[len(stops)-1], t.text)
 		}
 		out = append(out, p.statement())
+	}
+}
+
+// headerOption parses one `key: value` of a dialog or task header:
+// trigger: "pattern" or trigger: @intent, event: "name", and for tasks
+// before: NAME.
+func (p *parser) headerOption(d *procDecl) {
+	key := p.next()
+	p.next() // ':'
+	val := p.next()
+	plain := val.kind == tString && (len(val.parts) == 0 || (len(val.parts) == 1 && !val.parts[0].interp))
+	switch {
+	case key.text == "trigger" && (plain || val.kind == tConst):
+		d.trigger = &val
+	case key.text == "trigger":
+		p.fail(val.pos, "trigger: wants a plain string or an @intent, found %s", val.describe())
+	case key.text == "event" && plain:
+		d.event = &val
+	case key.text == "before" && d.kind == kTask && val.kind == tIdent:
+		d.before = &val
+	case key.text == "before" && d.kind == kTask:
+		p.fail(val.pos, "before: wants a dialog name, like before: main, found %s", val.describe())
+	case key.text == "event":
+		p.fail(val.pos, "event: wants a plain string, found %s", val.describe())
+	default:
+		opts := map[procKind][]string{kDialog: {"trigger", "event"}, kTask: {"event", "before"}}[d.kind]
+		if key.text == "before" {
+			p.fail(key.pos, "before: is for tasks: task before: NAME do ... end")
+		}
+		hint := didYouMean(key.text, opts, ":")
+		if hint == "" {
+			hint = " (want " + listWords(opts) + ")"
+		}
+		p.fail(key.pos, "unknown option %s: for a %s%s", key.text, d.kind, hint)
 	}
 }

@@ -1,6 +1,7 @@
 package dsl
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -113,5 +114,109 @@ func TestPlayCancelStopsAWaitingSnippet(t *testing.T) {
 	}
 	if _, ok := s.st.Vars["count"]; ok {
 		t.Error("the cancelled snippet ran on")
+	}
+}
+
+// TestPlayStepLimit: a snippet's turn runs at most MaxPlaySteps statements,
+// even when the host lifts MaxSteps (as the runtime does for plays), and
+// its writes are undone.
+func TestPlayStepLimit(t *testing.T) {
+	s := playSim(t)
+	s.env.Limits = Limits{MaxSteps: 1 << 40, MaxPlaySteps: 5000}
+	res := s.play("n = 0\nrepeat i in 1..900000 do\n  n = n + 1\nend", "p6")
+	want := "snippet:2: step budget exhausted: more than 5000 statements in one turn (an endless loop?)"
+	if res.Err == nil || res.Err.Error() != want {
+		t.Fatalf("got %v, want %s", res.Err, want)
+	}
+	if _, ok := s.st.Vars["n"]; ok {
+		t.Error("the stopped snippet left its writes")
+	}
+	if d := (Limits{MaxSteps: 1 << 40}).withDefaults(); d.MaxPlaySteps != 10_000_000 || d.MaxUndo != 100_000 ||
+		d.MaxAllocBytes != 16<<20 || d.MaxLogBytes != 4096 {
+		t.Errorf("defaults: %+v", d)
+	}
+}
+
+// TestPlayUndoLog: a loop that writes the same variables keeps the undo log
+// short; a snippet writing more distinct variables than MaxUndo fails with a
+// clear error and its writes are undone, old values included.
+func TestPlayUndoLog(t *testing.T) {
+	s := playSim(t)
+	s.st.Vars["count"] = 5
+	res := s.play("repeat i in 1..20000 do\n  count = i\n  y = [i]\nend\nreply count", "p7")
+	if got, _ := replyOf(t, res, "p7"); res.Err != nil || got != 20000 {
+		t.Fatalf("reply %v, error %v; want 20000", got, res.Err)
+	}
+	if n := len(s.m.undo); n > undoIndexFrom+3 {
+		t.Errorf("the undo log has %d records for 3 variables", n)
+	}
+	s.st.Vars["count"] = 5
+	res = s.play("repeat i in 1..1000 do\n  count = i\n  y = i\nend\nz = nil + 1", "p8")
+	if res.Err == nil || s.st.Vars["count"] != 5 || !Equal(s.st.Vars["y"], []any{20000}) {
+		t.Fatalf("error %v, count %v; want a failure that restores count = 5", res.Err, s.st.Vars["count"])
+	}
+	var b strings.Builder
+	for i := range 150 {
+		fmt.Fprintf(&b, "v%d = %d\n", i, i)
+	}
+	s.env.Limits = Limits{MaxUndo: 100}
+	res = s.play(b.String(), "p9")
+	want := "snippet:101: too many variables written in one turn: more than 100 (the undo log is full)"
+	if res.Err == nil || res.Err.Error() != want {
+		t.Fatalf("got %v, want %s", res.Err, want)
+	}
+	if _, ok := s.st.Vars["v0"]; ok || s.st.Vars["count"] != 5 {
+		t.Errorf("writes of the failed snippet survived: %v", s.st.Vars)
+	}
+}
+
+// TestUndoMarks: past undoIndexFrom records, a write after a mark is logged
+// again, so that undoing to the mark restores the value at the mark.
+func TestUndoMarks(t *testing.T) {
+	m := &Machine{lim: Limits{}.withDefaults()}
+	mp := map[string]any{"a": 0}
+	for i := range 100 {
+		m.setVar(mp, "a", i)
+		m.setVar(mp, fmt.Sprint("k", i), i)
+	}
+	// Until the log is undoIndexFrom long every write is logged (32 of a,
+	// 32 keys); from then on only the 68 new keys are.
+	if len(m.undo) != undoIndexFrom+68 {
+		t.Errorf("%d records, want %d", len(m.undo), undoIndexFrom+68)
+	}
+	mark := m.markUndo()
+	m.setVar(mp, "a", "after")
+	m.setVar(mp, "k5", "after")
+	m.setVar(mp, "a", "again")
+	m.undoTo(mark)
+	if mp["a"] != 99 || mp["k5"] != 5 {
+		t.Errorf("after undo to the mark: a=%v k5=%v, want 99 and 5", mp["a"], mp["k5"])
+	}
+	m.setVar(mp, "k7", "later")
+	m.undoTo(0)
+	if len(mp) != 1 || mp["a"] != 0 {
+		t.Errorf("after undo to 0: %v, want only a=0", mp)
+	}
+}
+
+// TestPlayCanceled: closing Env.Cancel stops a running snippet at its next
+// check, rolled back.
+func TestPlayCanceled(t *testing.T) {
+	s := playSim(t)
+	cancel := make(chan struct{})
+	close(cancel)
+	s.env.Cancel = cancel
+	s.env.Limits = Limits{MaxSteps: 1 << 40}
+	res := s.play("n = 0\nrepeat i in 1..900000 do\n  n = n + 1\nend", "p10")
+	want := "snippet:3: stopped: nobody waits for this turn any more"
+	if res.Err == nil || !res.Err.Canceled || res.Err.Error() != want {
+		t.Fatalf("got %+v, want %s", res.Err, want)
+	}
+	if _, ok := s.st.Vars["n"]; ok {
+		t.Error("the canceled snippet left its writes")
+	}
+	res = s.play("n = all(1..100000, all(1..5, true))", "p11")
+	if res.Err == nil || !res.Err.Canceled {
+		t.Fatalf("inside an expression: got %+v, want canceled", res.Err)
 	}
 }

@@ -50,6 +50,7 @@ const (
 	opQuery
 	opReply
 	opExpr
+	opCancel
 )
 
 // instr is one instruction. Operands depend on op.
@@ -58,6 +59,7 @@ type instr struct {
 	a     *Expr    // say/ask text, show url, seconds, value, condition, list, emit name, query target
 	b     *Expr    // ask expecting, emit payload, query event name, say quick replies
 	c     *Expr    // ask quick replies, emit to, query payload
+	d     *Expr    // emit in: or at:
 	path  []string // assignment target; ask/query result; repeat variable
 	jump  int      // jump target
 	procs []*Proc  // invoke/goto/perform candidates, first whose guard holds
@@ -73,6 +75,8 @@ type Proc struct {
 	Event   string
 	Pos     Pos
 	trigger *trigger
+	intent  *Intent // trigger: @name
+	Before  string  // a task before: hook of this dialog ("__user_message__": of every message)
 	guard   *Expr
 	code    []instr
 }
@@ -94,6 +98,7 @@ type Program struct {
 	triggers []*Proc
 	events   map[string][]*Proc
 	byKey    map[string]*Proc
+	hooks    map[string][]*Proc // before: hooks by dialog name
 	funcs    *builtinFuncs
 	names    map[string]string // variable names the program assigns, interned when decoding
 }

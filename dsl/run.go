@@ -41,7 +41,7 @@ func (m *Machine) interrupt(pr *Proc, ev *Event, ref *QueryRef) {
 		m.disarmCo(main.ID, TimerAsk)
 		main.Wait = Wait{}
 	}
-	main.Frames = append(main.Frames, Frame{Proc: pr, Event: ev, ReplyTo: ref, Interrupt: len(main.Frames) > 0})
+	m.pushDialog(main, Frame{Proc: pr, Event: ev, ReplyTo: ref, Interrupt: len(main.Frames) > 0})
 	m.run(main)
 }
 
@@ -101,6 +101,8 @@ func (m *Machine) timer(id uint64) {
 		}
 	case TimerIdle:
 		m.idle()
+	case TimerEvent:
+		m.fireScheduled(t.ID)
 	}
 }
 
@@ -161,6 +163,9 @@ func (m *Machine) step(in *instr) {
 		panic(turnAbort{&RuntimeError{Pos: in.pos, TimeLimit: true,
 			Msg: fmt.Sprintf("turn took longer than %v (an endless loop?)", m.lim.MaxTurnTime)}})
 	}
+	if m.steps&1023 == 0 && m.env.Cancel != nil {
+		m.checkCanceled(in.pos)
+	}
 }
 
 // ret ends the top frame: after an interrupt __returning__ runs, and an
@@ -168,19 +173,20 @@ func (m *Machine) step(in *instr) {
 func (m *Machine) ret(co *Coroutine) {
 	top := co.Frames[len(co.Frames)-1]
 	co.Frames = co.Frames[:len(co.Frames)-1]
+	m.held = max(m.held-top.held, 0)
 	if !co.Main {
 		return
 	}
 	if top.Interrupt && len(co.Frames) > 0 {
 		if pr := m.pick(m.prog.dialogs["__returning__"]); pr != nil {
-			co.Frames = append(co.Frames, Frame{Proc: pr})
+			m.pushDialog(co, Frame{Proc: pr})
 		}
 		return
 	}
 	if len(co.Frames) == 0 && !m.rootRan && top.Proc.Name != "__root__" {
 		m.rootRan = true
 		if pr := m.pick(m.prog.dialogs["__root__"]); pr != nil {
-			co.Frames = append(co.Frames, Frame{Proc: pr})
+			m.pushDialog(co, Frame{Proc: pr})
 		}
 	}
 }

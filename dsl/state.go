@@ -40,6 +40,7 @@ type Frame struct {
 	Asking    bool      // PC is at an ask that was sent and awaits its answer
 	Event     *Event    // the event that started this frame
 	ReplyTo   *QueryRef // the query that reply answers, until answered
+	held      int       // bytes the frame below holds, counted when this one was pushed in this turn
 }
 
 // Iter is an open repeat loop.
@@ -73,6 +74,7 @@ const (
 	TimerQuery                   // a query got no reply in time
 	TimerAsk                     // @ask_timeout: __ask_timeout__ runs
 	TimerIdle                    // @timeout: __timeout__ runs, main starts afresh
+	TimerEvent                   // emit ..., in:/at: delivers its event
 )
 
 // Timer is an armed timer. The host fires it by running a turn with

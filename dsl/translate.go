@@ -153,8 +153,21 @@ func (tr *translator) token(t, prev, next token, rest []token) {
 
 func (tr *translator) ident(t, prev, next token) {
 	name := t.text
+	inList := tr.top().kwList || tr.top().open == "{"
 	if prev.kind == tPunct && (prev.text == "." || prev.text == "?.") {
+		if next.is(tPunct, ":") && inList && tr.top().ternary == 0 {
+			tr.failf(prev.pos, "expected , between the items, found %s (the items of a list or map are separated by commas)", prev.describe())
+			return
+		}
 		tr.emit(t.pos, name) // a property
+		return
+	}
+	if inList && (prev.is(tPunct, ",") || prev.is(tPunct, "{") || prev.is(tPunct, "[")) && !next.is(tPunct, ":") && !next.is(tPunct, "(") && !next.is(tPunct, ".") {
+		tr.failf(t.pos, "expected a key and a value here, like %s: value", name)
+		return
+	}
+	if next.is(tPunct, ":") && tr.keyContext() && isOperand(prev) {
+		tr.failf(t.pos, "expected , before %s: (the items of a list or map are separated by commas)", name)
 		return
 	}
 	if next.is(tPunct, ":") && tr.keyContext() {
@@ -297,7 +310,7 @@ func (tr *translator) str(t token) {
 			tr.emit(part.pos, strconv.QuoteToASCII(part.lit))
 			continue
 		}
-		tr.emit(part.pos, "__str(")
+		tr.emit(part.pos, "__str(__rt, ")
 		tr.translate(part.toks)
 		tr.out.WriteString(")")
 	}

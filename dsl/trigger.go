@@ -79,10 +79,10 @@ func alternative(alt string) (string, error) {
 	for rest != "" {
 		i := strings.Index(rest, "#<")
 		if i < 0 {
-			b.WriteString(literal(rest))
+			b.WriteString(literalWithEntities(rest))
 			break
 		}
-		b.WriteString(literal(rest[:i]))
+		b.WriteString(literalWithEntities(rest[:i]))
 		end := strings.IndexByte(rest[i:], '>')
 		capture, err := captureGroup(rest[i+2 : i+end])
 		if err != nil {
@@ -95,6 +95,26 @@ func alternative(alt string) (string, error) {
 		b.WriteString(`\b`)
 	}
 	return b.String(), nil
+}
+
+// literalWithEntities compiles literal text in which [email], [url],
+// [number], [integer] and [date] match such a value, captured as __email,
+// __url, ...
+func literalWithEntities(s string) string {
+	locs := entityPlaceholder.FindAllStringSubmatchIndex(s, -1)
+	if locs == nil {
+		return literal(s)
+	}
+	var b strings.Builder
+	last := 0
+	for _, l := range locs {
+		kind := s[l[2]:l[3]]
+		b.WriteString(literal(s[last:l[0]]))
+		b.WriteString("(?P<__" + kind + ">" + entitySources[kind] + ")")
+		last = l[1]
+	}
+	b.WriteString(literal(s[last:]))
+	return b.String()
 }
 
 func literal(s string) string {

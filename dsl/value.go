@@ -65,6 +65,8 @@ func normalizeAt(v any, depth int) (any, error) {
 		return x.Seconds(), nil
 	case time.Time:
 		return x.Format(time.RFC3339Nano), nil
+	case *Intent:
+		return x.view(), nil
 	case []any:
 		return normalizeList(x, depth)
 	case map[string]any:
@@ -217,6 +219,8 @@ func Format(v any) string {
 		return strconv.Itoa(x)
 	case float64:
 		return formatFloatValue(x)
+	case *Intent:
+		return x.Name()
 	case []any, map[string]any:
 		var b strings.Builder
 		writeValueJSON(&b, x, 0)
@@ -364,6 +368,9 @@ func equalAt(a, b any, depth int) bool {
 		return equalLists(x, b, depth)
 	case map[string]any:
 		return equalMaps(x, b, depth)
+	case *Intent:
+		y, ok := b.(*Intent)
+		return ok && x.ID == y.ID
 	}
 	return false
 }
@@ -461,6 +468,8 @@ func TypeName(v any) string {
 		return "nil"
 	case Atom:
 		return "atom"
+	case *Intent:
+		return "intent"
 	}
 	switch reflect.TypeOf(v).Kind() {
 	case reflect.Bool:

@@ -22,11 +22,15 @@ func (m *Machine) assign(path []string, v any, at Pos) {
 		}
 		v = nested
 	}
+	m.checkUndo(at)
 	m.setVar(container, root, v)
 }
 
 // checked normalises v and enforces the value size limit.
 func (m *Machine) checked(v any, at Pos) any {
+	if SizeOf(v, m.lim.MaxValueBytes) > m.lim.MaxValueBytes { // before Normalize copies it
+		m.abort(at, "value too large: over %d bytes", m.lim.MaxValueBytes)
+	}
 	n, err := Normalize(v)
 	if err != nil {
 		m.abort(at, "%v", err)
@@ -61,8 +65,13 @@ func (m *Machine) current() *Frame {
 
 // setVar writes mp[key], remembering the old entry for a rollback.
 func (m *Machine) setVar(mp map[string]any, key string, v any) {
+	if m.logged(mp, key) {
+		mp[key] = v
+		return
+	}
 	old, had := mp[key]
 	m.undo = append(m.undo, undoRec{m: mp, key: key, old: old, had: had})
+	m.index()
 	mp[key] = v
 }
 
