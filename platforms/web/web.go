@@ -26,7 +26,8 @@ const Name = "web"
 // Gateway is what the platform needs of the runtime (*actors.Runtime).
 type Gateway interface {
 	// Deliver hands a user's message to the conversation. It returns
-	// actors.ErrUnknownBot, ErrBotFailed, ErrUnknownGroup or ErrBadPayload.
+	// actors.ErrUnknownBot, ErrBotFailed, ErrQuarantined, ErrUnknownGroup
+	// or ErrBadPayload.
 	Deliver(conv actors.Conversation, in actors.Inbound) error
 	// GroupExists reports whether the bot has the group.
 	GroupExists(bot, group string) bool
@@ -238,6 +239,8 @@ func deliverError(err error) (frame []byte, fatal bool) {
 		return encodeError(codeNoSuchGroup, "this group no longer exists"), false
 	case errors.Is(err, actors.ErrBadPayload):
 		return encodeError(codeBadFrame, err.Error()), false
+	case errors.Is(err, actors.ErrQuarantined):
+		return encodeError(actors.CodeQuarantined, "this conversation was stopped after repeated failures; it answers again once an operator releases it"), false
 	}
 	return encodeError(codeBotUnavailable, "the bot cannot answer right now"), false
 }
