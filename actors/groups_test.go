@@ -113,8 +113,8 @@ func TestGroupJoinsKeepQueriesAnswered(t *testing.T) {
 // TestGroupMembersLimit: a join past Limits.GroupMembers is refused; the
 // joining user is told, the group keeps its members and answers.
 func TestGroupMembersLimit(t *testing.T) {
-	s := startServer(t, t.TempDir(), actors.Options{Limits: actors.Limits{GroupMembers: 3}}, map[string]map[string]string{"rooms": bigRoomBot})
-	defer s.stop()
+	dir, opts := t.TempDir(), actors.Options{Limits: actors.Limits{GroupMembers: 3}}
+	s := startServer(t, dir, opts, map[string]map[string]string{"rooms": bigRoomBot})
 	s.say("rooms", "asker", "hi")
 	s.say("rooms", "asker", "open")
 	for i := range 5 {
@@ -136,6 +136,13 @@ func TestGroupMembersLimit(t *testing.T) {
 	}
 	if n := s.rt.Metrics().Bot("rooms").RefusedBy[actors.RefusedGroupFull].Load(); n != 2 {
 		t.Errorf("refused joins counted %d, want 2", n)
+	}
+	s.stop() // joins are written (the group has no handler of its own for them)
+	s = startServer(t, dir, opts, map[string]map[string]string{"rooms": bigRoomBot})
+	defer s.stop()
+	s.say("rooms", "asker", "count")
+	if got := s.last("asker"); got != "count: 3" {
+		t.Errorf("after a restart the group says %q, want 3 members", got)
 	}
 }
 
@@ -182,4 +189,41 @@ func BenchmarkJoinLargeGroup(b *testing.B) {
 	}
 	s.settle()
 	b.ReportMetric(float64(b.N)/time.Since(began).Seconds(), "joins/s")
+}
+
+// TestGroupStateLimitRefusesTheJoin: a join whose turn would pass
+// Limits.StateBytes is undone with the membership it added: the joiner is
+// told, the group keeps its members, answers, and never fails.
+func TestGroupStateLimitRefusesTheJoin(t *testing.T) {
+	s := startServer(t, t.TempDir(), actors.Options{Limits: actors.Limits{StateBytes: 250}}, map[string]map[string]string{"rooms": bigRoomBot})
+	defer s.stop()
+	s.say("rooms", "asker", "hi")
+	s.say("rooms", "asker", "open")
+	joined := 0
+	for i := range 20 {
+		if err := s.rt.Deliver(joinConv(i), actors.Inbound{Start: true}); err != nil {
+			t.Fatal(err)
+		}
+		s.settle()
+		got := s.notices("u" + strconv.Itoa(i) + "@~big")
+		if len(got) == 0 {
+			joined++
+			continue
+		}
+		want := "group_full: the group ~big cannot take more members (its state is at its size limit); you did not join it"
+		if len(got) != 1 || got[0] != want {
+			t.Fatalf("u%d was told %q, want %q", i, got, want)
+		}
+	}
+	if joined == 0 || joined == 20 {
+		t.Fatalf("%d of 20 joined, want the limit to stop some", joined)
+	}
+	s.texts("asker")
+	s.say("rooms", "asker", "count")
+	if got := s.last("asker"); got != fmt.Sprintf("count: %d", joined) {
+		t.Errorf("the group says %q, want %d members", got, joined)
+	}
+	if n := s.rt.Metrics().Restarts.Load(); n != 0 {
+		t.Errorf("%d actor failures, want none", n)
+	}
 }

@@ -28,9 +28,10 @@ type instance struct {
 	restart bool // an earlier incarnation of this address ran in this actor
 	// passivating: idle, and writing its wake-up time before it stops
 	passivating bool
-	asked       bool  // passivation asked of the directory
-	stopping    bool  // told to stop: it does once its outbox is empty
-	warned      uint8 // limits already logged (see warnOnce)
+	asked       bool      // passivation asked of the directory
+	stopping    bool      // told to stop: it does once its outbox is empty
+	warned      uint8     // limits already logged (see warnOnce)
+	recv        *received // during a group's turn: what its coordinator's Receive changed
 	conv        Conversation
 	st          *dsl.State
 	prog        *dsl.Program // what the state is bound to
@@ -262,6 +263,8 @@ func (a *instance) deliver(ctx actor.Context, d *deliver) {
 	if d.create != nil {
 		return
 	}
+	a.recv = &received{members: a.st.Members, in: d.in}
+	defer func() { a.recv = nil }()
 	if err := coord.Receive(a.st, d.in, &a.rt().opts.Limits); err != nil {
 		a.refuseJoin(d.in, err)
 		return
@@ -305,6 +308,9 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, name st
 	}
 	began := time.Now()
 	res := m.Turn(a.st, in, &env)
+	if a.recv.changed(a.st) {
+		res.Changed = true // the membership is part of the turn's write
+	}
 	k, err := a.keep(m, &res, &env, renamed)
 	if rec != nil {
 		if k.user != nil {

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"errors"
 	"fmt"
 
 	"botserver/dsl"
@@ -35,12 +36,31 @@ func (a *instance) refuseQueued(in dsl.Input) {
 	a.notify(CodeQueueFull, fmt.Sprintf("too many messages are waiting for the bot (%d); this one was dropped", limit))
 }
 
+// received is a group's membership before its coordinator's Receive
+// added to it, kept during the turn of that input.
+type received struct {
+	members []string
+	in      dsl.Input
+}
+
+// changed reports whether Receive changed the membership (Receive only
+// appends to it).
+func (r *received) changed(st *dsl.State) bool {
+	return r != nil && len(st.Members) != len(r.members)
+}
+
+// errGroupTooLarge refuses a join whose turn would pass Limits.StateBytes.
+var errGroupTooLarge = errors.New("the group's state would pass its size limit")
+
 // refuseJoin tells a conversation that the group it joins is full.
 func (a *instance) refuseJoin(in dsl.Input, err error) {
 	a.rt().metrics.refused(a.bot.id, RefusedGroupFull)
 	a.warnOnce(warnedGroupFull, "joins refused", "err", err)
-	limit := a.rt().opts.Limits.GroupMembers
-	a.bot.notify(in.Event.Sender, CodeGroupFull, fmt.Sprintf("the group %s is full (%d members); you did not join it", a.addr, limit))
+	text := fmt.Sprintf("the group %s is full (%d members); you did not join it", a.addr, a.rt().opts.Limits.GroupMembers)
+	if errors.Is(err, errGroupTooLarge) {
+		text = fmt.Sprintf("the group %s cannot take more members (its state is at its size limit); you did not join it", a.addr)
+	}
+	a.bot.notify(in.Event.Sender, CodeGroupFull, text)
 }
 
 func (a *instance) warnOnce(bit uint8, msg string, args ...any) {
@@ -92,6 +112,10 @@ func (a *instance) keep(m *dsl.Machine, res *dsl.Result, env *dsl.Env, renamed b
 		a.rt().metrics.refused(a.bot.id, RefusedStateTooLarge)
 		*res = m.Refuse(a.st, &dsl.RuntimeError{Pos: dsl.Pos{File: a.prog.File},
 			Msg: fmt.Sprintf("state too large: over the limit of %d bytes", limit)})
+		if a.recv.changed(a.st) { // the join goes too: the turn's snapshot was taken after it
+			a.st.Members = a.recv.members
+			a.refuseJoin(a.recv.in, errGroupTooLarge)
+		}
 	}
 }
 
