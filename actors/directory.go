@@ -249,9 +249,11 @@ func (d *directory) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, ch
 	d.bot.log.Error("actor failed", "conv", addr, "reason", reason)
 	d.bot.rt.metrics.restart(d.bot.id)
 	policy := d.bot.rt.opts.Restart
-	rs.Fail()
-	if n := rs.NumberOfFailures(policy.Within); n > policy.Max && addr != "" {
-		d.quarantine(addr, n, reason)
+	if !d.bot.rt.passing(reason) { // a store outage is not the instance's failure
+		rs.Fail()
+		if n := rs.NumberOfFailures(policy.Within); n > policy.Max && addr != "" {
+			d.quarantine(addr, n, reason)
+		}
 	}
 	switch msg.(type) {
 	case *deliver, *timerFired, *committed, *crash, *play, *playCancel:

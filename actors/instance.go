@@ -222,7 +222,7 @@ func (a *instance) rearm() {
 
 // handle turns a message into a turn.
 func (a *instance) handle(ctx actor.Context, msg any) {
-	if a.prog == nil {
+	if a.prog == nil || a.deferTurn(msg) {
 		return
 	}
 	switch m := msg.(type) {

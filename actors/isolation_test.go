@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -308,5 +309,66 @@ func TestBadLimits(t *testing.T) {
 	_, err = actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds(), Limits: actors.Limits{StateBytes: 2 << 20}})
 	if err == nil || err.Error() != "actors: Limits.StateBytes 2097152 is over the store's value limit of 1048512 bytes" {
 		t.Errorf("got %v", err)
+	}
+}
+
+// TestUnavailableDefersTurns: while the store cannot take writes
+// (Options.Unavailable), Deliver refuses, a due timer waits and fires
+// once writes resume; nothing is lost and nothing fails.
+func TestUnavailableDefersTurns(t *testing.T) {
+	var outage atomic.Bool
+	full := errors.New("out of space")
+	opts := actors.Options{Unavailable: func() error {
+		if outage.Load() {
+			return full
+		}
+		return nil
+	}}
+	s := startServer(t, t.TempDir(), opts, map[string]map[string]string{"q": queueBot})
+	defer s.stop()
+	s.say("q", "alice", "hi")
+	s.say("q", "alice", "wait")
+	s.texts("alice")
+	outage.Store(true)
+	err := s.rt.Deliver(platformtest.Conv("q", "alice", ""), actors.Inbound{Text: "m1"})
+	if !errors.Is(err, actors.ErrUnavailable) || err.Error() != "unavailable: out of space" {
+		t.Fatalf("deliver during the outage: %v, want ErrUnavailable", err)
+	}
+	s.clock.Advance(11 * time.Second) // the pause is over, but its turn cannot be written
+	s.settle()
+	if got := s.texts("alice"); len(got) != 0 {
+		t.Fatalf("during the outage alice got %q", got)
+	}
+	outage.Store(false)
+	s.clock.Advance(5 * time.Second)
+	s.settle()
+	if got := s.texts("alice"); len(got) != 1 || got[0] != "waited" {
+		t.Errorf("after the outage alice got %q, want waited", got)
+	}
+	if n := s.rt.Metrics().Restarts.Load(); n != 0 {
+		t.Errorf("%d actor failures, want none", n)
+	}
+}
+
+// TestPassingFailuresDoNotQuarantine: writes that fail with an error
+// Options.Passing accepts restart the instance without counting toward
+// its quarantine (here a key the store refuses stands for a full disk).
+func TestPassingFailuresDoNotQuarantine(t *testing.T) {
+	opts := actors.Options{Restart: actors.RestartPolicy{Max: 2, Within: time.Minute},
+		Passing: func(err error) bool { return errors.Is(err, persistence.ErrInvalidKey) }}
+	s := startServer(t, t.TempDir(), opts, map[string]map[string]string{"a": counterBot})
+	defer s.stop()
+	long := strings.Repeat("x", persistence.MaxKeySize) // its state key is too long to write
+	for range 5 {
+		if err := s.rt.Deliver(platformtest.Conv("a", long, ""), actors.Inbound{Text: "hi"}); err != nil {
+			t.Fatal(err)
+		}
+		s.settle()
+	}
+	if n := s.rt.Metrics().Restarts.Load(); n != 5 {
+		t.Errorf("%d restarts, want 5 (one per refused write)", n)
+	}
+	if st := s.rt.Status()[0]; st.Quarantined != 0 {
+		t.Errorf("quarantined %d, want 0", st.Quarantined)
 	}
 }

@@ -72,6 +72,7 @@ const (
 	CodeGroupFull     = "group_full"               // Limits.GroupMembers
 	CodeTurnFailed    = "turn_failed"              // a run-time error __error__ did not handle
 	CodeQuarantined   = "conversation_quarantined" // the conversation failed too often
+	CodeUnavailable   = "server_unavailable"       // the store cannot take writes (Options.Unavailable)
 )
 
 // Refusal is why an input was refused.
@@ -83,14 +84,15 @@ const (
 	RefusedStateTooLarge
 	RefusedGroupFull
 	RefusedQuarantined
+	RefusedUnavailable
 	numRefusals
 )
 
 func (r Refusal) String() string {
-	return [...]string{"queue_full", "state_too_large", "group_full", "quarantined"}[r]
+	return [...]string{"queue_full", "state_too_large", "group_full", "quarantined", "unavailable"}[r]
 }
 
 // Refusals lists every reason, for metrics.
 func Refusals() []Refusal {
-	return []Refusal{RefusedQueueFull, RefusedStateTooLarge, RefusedGroupFull, RefusedQuarantined}
+	return []Refusal{RefusedQueueFull, RefusedStateTooLarge, RefusedGroupFull, RefusedQuarantined, RefusedUnavailable}
 }

@@ -15,6 +15,7 @@ import (
 const (
 	warnedQueue uint8 = 1 << iota
 	warnedGroupFull
+	warnedUnavailable
 )
 
 // queueFull reports whether in would queue past Limits.QueuedInputs:

@@ -41,6 +41,14 @@ type Options struct {
 	// OnTurn, if set, is called after every turn, on the instance's
 	// goroutine (keep it fast: it is for a latency histogram).
 	OnTurn func(TurnInfo)
+	// Unavailable, if set, says why turns cannot be written now (the
+	// store is out of space), or nil; see unavailable.go. It is called for
+	// every input: keep it to an atomic load.
+	Unavailable func() error
+	// Passing, if set, reports whether a store error passes by itself (out
+	// of space): an instance whose write failed with it is restarted from
+	// its committed state without counting toward its quarantine.
+	Passing func(error) bool
 }
 
 // Runtime runs bots: one actor per conversation, master and group, under
@@ -230,8 +238,8 @@ func (r *Runtime) bot(id string) *botRT {
 }
 
 // Deliver hands a user's message or client event to its conversation.
-// It returns ErrUnknownBot, ErrBotFailed, ErrQuarantined, or
-// ErrUnknownGroup when conv.Group names no group.
+// It returns ErrUnknownBot, ErrBotFailed, ErrQuarantined, ErrUnavailable,
+// or ErrUnknownGroup when conv.Group names no group.
 func (r *Runtime) Deliver(conv Conversation, in Inbound) error {
 	b := r.bot(conv.Bot)
 	switch {
@@ -242,6 +250,9 @@ func (r *Runtime) Deliver(conv Conversation, in Inbound) error {
 	case b.quarantined(conv.Address()):
 		r.metrics.refused(conv.Bot, RefusedQuarantined)
 		return fmt.Errorf("%w: %s", ErrQuarantined, conv.Address())
+	case r.unavailable() != nil:
+		r.metrics.refused(conv.Bot, RefusedUnavailable)
+		return fmt.Errorf("%w: %v", ErrUnavailable, r.unavailable())
 	case conv.Group != "" && !r.GroupExists(conv.Bot, conv.Group):
 		return fmt.Errorf("%w: %s", ErrUnknownGroup, conv.Group)
 	}

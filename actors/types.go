@@ -20,6 +20,8 @@ var (
 	ErrQuarantined    = errors.New("quarantined after repeated failures")
 	ErrNotQuarantined = errors.New("not quarantined")
 	ErrGroupFull      = errors.New("group full")
+	// ErrUnavailable: the runtime cannot take turns now (Options.Unavailable).
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // MasterAddr is the address of a bot's master coordinator.

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -420,4 +422,26 @@ func TestGroupFullOverWebsocket(t *testing.T) {
 	}
 	owner.say("count")
 	owner.expect("members: 2")
+}
+
+// TestUnavailableOverWebsocket: while the store cannot take writes, a
+// client is told so (and stays connected); afterwards it is served.
+func TestUnavailableOverWebsocket(t *testing.T) {
+	var outage atomic.Bool
+	outage.Store(true)
+	unavailable := func() error {
+		if outage.Load() {
+			return errors.New("out of space")
+		}
+		return nil
+	}
+	e := startEnvRT(t, actors.Options{Unavailable: unavailable}, web.Options{}, nil, map[string]map[string]string{"typer": typerBot})
+	c := e.dial("typer", nil)
+	want := "the server cannot take messages right now; please try again later"
+	if f := c.read(); f.str("code") != "server_unavailable" || f.str("message") != want {
+		t.Fatalf("got %v, want server_unavailable", f)
+	}
+	outage.Store(false)
+	c.say("ping")
+	c.expect("hello") // the conversation starts with its first message
 }

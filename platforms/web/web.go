@@ -266,6 +266,8 @@ func deliverError(err error) (frame []byte, fatal bool) {
 		return encodeError(codeNoSuchGroup, "this group no longer exists"), false
 	case errors.Is(err, actors.ErrBadPayload):
 		return encodeError(codeBadFrame, err.Error()), false
+	case errors.Is(err, actors.ErrUnavailable):
+		return encodeError(actors.CodeUnavailable, "the server cannot take messages right now; please try again later"), false
 	case errors.Is(err, actors.ErrQuarantined):
 		return encodeError(actors.CodeQuarantined, "this conversation was stopped after repeated failures; it answers again once an operator releases it"), false
 	}
