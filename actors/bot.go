@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"botserver/dsl"
 	"botserver/persistence"
@@ -16,24 +15,23 @@ import (
 // botRT is what every actor of one bot shares. Fields are set before the
 // bot's actors start and not changed after, except through atomics.
 type botRT struct {
-	id            string
-	rt            *Runtime
-	store         *persistence.BotStore
-	log           *slog.Logger
-	program       atomic.Pointer[dsl.Bot]
-	dirs          [3]*actor.PID // by addrKind: sessions, master, groups
-	users         userCache
-	groups        sync.Map // group ids known to exist (created in this process)
-	restarting    sync.Map // addresses whose instance is restarting
-	failed        atomic.Bool
-	masterStopped atomic.Bool
-	machines      machinePool
-	botVar        atomic.Pointer[map[string]any] // the script's read-only bot variable
-	chatLink      func(platform, group string) (string, error)
-	failMu        sync.Mutex
-	failures      []time.Time
-	sup           *actor.PID
-	residents     [3]residents // routes to instances, by addrKind
+	id           string
+	rt           *Runtime
+	store        *persistence.BotStore
+	log          *slog.Logger
+	program      atomic.Pointer[dsl.Bot]
+	dirs         [3]*actor.PID // by addrKind: sessions, master, groups
+	users        userCache
+	groups       sync.Map    // group ids known to exist (created in this process)
+	restarting   sync.Map    // addresses whose instance is restarting
+	failed       atomic.Bool // removed, or its directories cannot run (see botSupervisor)
+	quarantine   sync.Map    // address → *Quarantine
+	nQuarantined atomic.Int64
+	machines     machinePool
+	botVar       atomic.Pointer[map[string]any] // the script's read-only bot variable
+	chatLink     func(platform, group string) (string, error)
+	sup          *actor.PID
+	residents    [3]residents // routes to instances, by addrKind
 	// counts for status
 	active [3]atomic.Int64 // resident instances by addrKind
 }

@@ -1,10 +1,6 @@
 package actors
 
-import (
-	"time"
-
-	"github.com/asynkron/protoactor-go/actor"
-)
+import "github.com/asynkron/protoactor-go/actor"
 
 // botSupervisor is the root of one bot's subtree: a directory each for its
 // sessions, its master and its groups, side by side, so that a crashing
@@ -34,29 +30,24 @@ func (s *botSupervisor) Receive(ctx actor.Context) {
 	}
 }
 
-// recordFailure counts a failure of one of the bot's actors; once they go
-// over the restart policy the bot is marked failed and its actors stopped.
-// It reports whether the bot has failed.
-func (b *botRT) recordFailure() bool {
-	policy := b.rt.opts.Restart
-	now := time.Now()
-	b.failMu.Lock()
-	keep := b.failures[:0]
-	for _, t := range b.failures {
-		if now.Sub(t) <= policy.Within {
-			keep = append(keep, t)
-		}
+// HandleFailure restarts a failing directory. Failures of instances are
+// their own (see directory.HandleFailure: an instance that keeps failing
+// is quarantined); a directory that keeps failing means the bot cannot
+// run its scripts at all: the bot is marked failed and its actors stopped.
+func (s *botSupervisor) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, reason any, _ any) {
+	b, policy := s.bot, s.bot.rt.opts.Restart
+	b.log.Error("bot directory failed", "dir", child.Id, "reason", reason)
+	rs.Fail()
+	if rs.NumberOfFailures(policy.Within) <= policy.Max {
+		sup.RestartChildren(child)
+		return
 	}
-	b.failures = append(keep, now)
-	over := len(b.failures) > policy.Max
-	b.failMu.Unlock()
-	if over && !b.failed.Swap(true) {
-		b.log.Error("bot failed: too many actor failures", "max", policy.Max, "within", policy.Within)
+	if !b.failed.Swap(true) {
+		b.log.Error("bot failed: its directories keep failing", "max", policy.Max, "within", policy.Within)
 		for _, d := range b.dirs {
 			b.rt.system.Root.Stop(d)
 		}
 	}
-	return over
 }
 
 // factory is the parent of every bot supervisor; bots are added and

@@ -10,8 +10,10 @@ type Coordinator interface {
 	// variables (a group's spawn_group arguments).
 	Create(st *dsl.State, addr string, vars map[string]any)
 	// Receive adjusts the state for an input before its turn runs (a group
-	// adds a joining member).
-	Receive(st *dsl.State, in dsl.Input)
+	// adds a joining member). An error refuses the input (a group past
+	// lim.GroupMembers returns one wrapping ErrGroupFull): its turn does
+	// not run.
+	Receive(st *dsl.State, in dsl.Input, lim *Limits) error
 	// Audience returns who an emit without to: reaches.
 	Audience(st *dsl.State) []string
 }

@@ -1,7 +1,6 @@
 package actors_test
 
 import (
-	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -85,34 +84,6 @@ func TestStaleWriteIgnored(t *testing.T) {
 	s.say("counter", "alice", "inc")
 	if got, want := s.last("alice"), "n=1001"; got != want {
 		t.Errorf("got %q, want %q (the successor's state)", got, want)
-	}
-}
-
-// TestRestartIntensity: a bot whose actors fail too often is marked failed;
-// other bots go on.
-func TestRestartIntensity(t *testing.T) {
-	s := startServer(t, t.TempDir(), actors.Options{Restart: actors.RestartPolicy{Max: 3, Within: time.Minute}},
-		map[string]map[string]string{"a": counterBot, "b": counterBot})
-	defer s.stop()
-	s.say("a", "alice", "hi")
-	s.say("b", "bob", "hi")
-	for i := 0; i < 4; i++ {
-		if err := s.rt.Crash("a", "test:alice"); err != nil {
-			t.Fatal(err)
-		}
-		s.settle()
-	}
-	st := s.rt.Status()
-	if len(st) != 2 || !st[0].Failed || st[0].ID != "a" || st[1].Failed {
-		t.Fatalf("status = %+v, want a failed and b running", st)
-	}
-	err := s.rt.Deliver(actors.Conversation{Bot: "a", Platform: "test", User: "alice"}, actors.Inbound{Text: "inc"})
-	if !errors.Is(err, actors.ErrBotFailed) {
-		t.Errorf("deliver to the failed bot: err = %v, want ErrBotFailed", err)
-	}
-	s.say("b", "bob", "inc")
-	if got := s.last("bob"); got != "n=1" {
-		t.Errorf("bot b answered %q, want n=1", got)
 	}
 }
 

@@ -2,22 +2,11 @@ package actors
 
 import (
 	"fmt"
-	"time"
 
 	"botserver/persistence"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
-
-// RestartPolicy is how often an actor may fail before its supervisor gives
-// up on it: more than Max failures within Within stops it.
-type RestartPolicy struct {
-	Max    int
-	Within time.Duration
-}
-
-// DefaultRestartPolicy is protoactor's default intensity, written out.
-var DefaultRestartPolicy = RestartPolicy{Max: 10, Within: 10 * time.Second}
 
 // directory supervises the instances of one kind of one bot (sessions,
 // groups, or the master): it starts an instance when the bot's routing
@@ -63,6 +52,9 @@ func (d *directory) Receive(ctx actor.Context) {
 		d.bot.rt.activity.Add(-1)
 	case *passivate:
 		d.passivate(ctx, ctx.Sender())
+	case *release:
+		d.release(msg.addr)
+		ctx.Respond(true)
 	case *actor.Terminated:
 		d.terminated(ctx, msg.Who)
 	}
@@ -78,6 +70,10 @@ func (d *directory) forget() {
 		s.mu.Lock()
 		for addr, e := range s.m {
 			dropped = append(dropped, e.buffered()...)
+			if d.bot.quarantined(addr) {
+				s.m[addr] = &resident{dead: true}
+				continue
+			}
 			delete(s.m, addr)
 		}
 		s.mu.Unlock()
@@ -176,15 +172,12 @@ func (d *directory) terminated(ctx actor.Context, who *actor.PID) {
 		s.mu.Unlock()
 		return
 	}
-	if !e.stopping { // stopped by the restart policy
-		e.dead, e.pid = true, nil
-		dropped := e.buffered()
-		e.buffer = nil
-		s.mu.Unlock()
-		if d.kind == kindMaster {
-			d.bot.masterStopped.Store(true)
+	if e.dead { // quarantined: the entry stays until it is released
+		e.pid = nil
+		if !d.bot.quarantined(addr) {
+			delete(s.m, addr)
 		}
-		d.bot.dropAll(dropped...)
+		s.mu.Unlock()
 		return
 	}
 	if len(e.buffered()) == 0 {
@@ -246,21 +239,25 @@ func (d *directory) spawnGroup(ctx actor.Context, g *spawnGroup) {
 	d.activate(ctx, g.id)
 }
 
-// HandleFailure applies the restart policy to a failing instance and counts
-// the failure against the bot; a bot over its intensity is marked failed.
-func (d *directory) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, reason any, msg any) {
+// HandleFailure applies the restart policy to a failing instance: it is
+// restarted from its committed state (the failing message is dropped),
+// and one that failed more than Options.Restart allows is quarantined on
+// its own, its restarted incarnation stopping at once. The bot and its
+// other instances are not affected.
+func (d *directory) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, reason any, msg any) {
 	addr := d.byPID[child.Id]
 	d.bot.log.Error("actor failed", "conv", addr, "reason", reason)
 	d.bot.rt.metrics.restart(d.bot.id)
-	switch msg.(type) {
-	case *deliver, *timerFired, *committed, *crash:
-		d.bot.dropAll(msg) // the failing message
-	}
 	policy := d.bot.rt.opts.Restart
-	rs.Fail()
-	if d.bot.recordFailure() || rs.NumberOfFailures(policy.Within) > policy.Max {
-		sup.StopChildren(child)
-		return
+	if !d.bot.rt.passing(reason) { // a store outage is not the instance's failure
+		rs.Fail()
+		if n := rs.NumberOfFailures(policy.Within); n > policy.Max && addr != "" {
+			d.quarantine(addr, n, reason)
+		}
+	}
+	switch msg.(type) {
+	case *deliver, *timerFired, *committed, *crash, *play, *playCancel:
+		d.bot.dropAll(msg) // the failing message (after the quarantine: Settle waits for it)
 	}
 	sup.RestartChildren(child)
 }

@@ -17,6 +17,12 @@
 // store's timer index, so they fire for passivated instances and after a
 // restart.
 //
+// A failure belongs to its instance: one that fails more often than
+// Options.Restart allows is quarantined on its own (quarantine.go) until
+// Runtime.Release; Options.Limits bound what a user or script can make an
+// instance hold (queued inputs, state size, group members), each refusal
+// told to the user as an Outgoing of kind OutError.
+//
 //	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds()})
 //	rt.RegisterPlatform("web", webPlatform)
 //	rt.AddBot("echo", bot)

@@ -28,8 +28,10 @@ type instance struct {
 	restart bool // an earlier incarnation of this address ran in this actor
 	// passivating: idle, and writing its wake-up time before it stops
 	passivating bool
-	asked       bool // passivation asked of the directory
-	stopping    bool // told to stop: it does once its outbox is empty
+	asked       bool      // passivation asked of the directory
+	stopping    bool      // told to stop: it does once its outbox is empty
+	warned      uint8     // limits already logged (see warnOnce)
+	recv        *received // during a group's turn: what its coordinator's Receive changed
 	conv        Conversation
 	st          *dsl.State
 	prog        *dsl.Program // what the state is bound to
@@ -114,6 +116,11 @@ func (a *instance) start(ctx actor.Context) {
 			a.bot.log.Error("write barrier failed", "conv", a.addr, "err", err)
 		}
 	}
+	if a.bot.quarantined(a.addr) { // restarted into quarantine: what is in the mailbox is dropped
+		a.stopping = true
+		ctx.Send(ctx.Self(), &stopNow{})
+		return
+	}
 	a.load(ctx)
 }
 
@@ -193,7 +200,7 @@ func (a *instance) userFields(rec *userRecord) map[string]any {
 // shared by all its instances. The machine copies it, so it stays on the
 // stack rather than costing every idle instance its size.
 func (a *instance) env() dsl.Env {
-	return dsl.Env{Now: a.rt().clock.Now(), Rand: a.rt().opts.Rand, Self: a.addr, Limits: a.rt().opts.Limits,
+	return dsl.Env{Now: a.rt().clock.Now(), Rand: a.rt().opts.Rand, Self: a.addr, Limits: a.rt().opts.Limits.Script,
 		Bot: *a.bot.botVar.Load(), ChatLink: a.bot.chatLink}
 }
 
@@ -215,7 +222,7 @@ func (a *instance) rearm() {
 
 // handle turns a message into a turn.
 func (a *instance) handle(ctx actor.Context, msg any) {
-	if a.prog == nil {
+	if a.prog == nil || a.deferTurn(msg) {
 		return
 	}
 	switch m := msg.(type) {
@@ -235,6 +242,10 @@ func (a *instance) handle(ctx actor.Context, msg any) {
 }
 
 func (a *instance) deliver(ctx actor.Context, d *deliver) {
+	if d.create == nil && a.queueFull(d.in) {
+		a.refuseQueued(d.in)
+		return
+	}
 	if a.kind == kindSession {
 		a.joinOnce(ctx)
 		a.turnNamed(ctx, d.in, d.name)
@@ -252,7 +263,12 @@ func (a *instance) deliver(ctx actor.Context, d *deliver) {
 	if d.create != nil {
 		return
 	}
-	coord.Receive(a.st, d.in)
+	a.recv = &received{members: a.st.Members, in: d.in}
+	defer func() { a.recv = nil }()
+	if err := coord.Receive(a.st, d.in, &a.rt().opts.Limits); err != nil {
+		a.refuseJoin(d.in, err)
+		return
+	}
 	a.turn(ctx, d.in)
 }
 
@@ -263,7 +279,7 @@ func (a *instance) joinOnce(ctx actor.Context) {
 	}
 	a.st.Group = a.conv.Group
 	join := dsl.Effect{Kind: dsl.EffEmit, Name: "join", Target: a.conv.Group}
-	a.commit(ctx, a.stateOps(a.wakeOps(), nil), []dsl.Effect{join})
+	a.commit(ctx, a.stateOps(nil, a.wakeOps(), nil), []dsl.Effect{join})
 }
 
 // turn runs one input and commits its state.
@@ -292,23 +308,28 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, name st
 	}
 	began := time.Now()
 	res := m.Turn(a.st, in, &env)
+	if a.recv.changed(a.st) {
+		res.Changed = true // the membership is part of the turn's write
+	}
+	k, err := a.keep(m, &res, &env, renamed)
 	if rec != nil {
-		if res.UserChanged || renamed {
-			userOp = a.userWrite(rec, env.User)
+		if k.user != nil {
+			userOp = a.userWrite(rec, k.user)
 		}
 		rec.mu.Unlock()
 	}
-	a.rt().metrics.turn(a.bot.id, a.kind, &res, time.Since(began))
-	if res.Err != nil {
-		a.bot.log.Warn("script error", "conv", a.addr, "err", res.Err.Error())
+	if err != nil {
+		panic(err) // the instance restarts from its committed state
 	}
+	a.rt().metrics.turn(a.bot.id, a.kind, &res, time.Since(began))
+	a.report(&res, k.tooLarge)
 	a.armTimers(res.Effects)
 	timers := a.wakeOps()
 	if !res.Changed && userOp == nil && len(timers) == 0 {
 		a.unwritten(res.Effects)
 		return res.Err
 	}
-	a.commit(ctx, a.stateOps(timers, userOp), res.Effects)
+	a.commit(ctx, a.stateOps(k.state, timers, userOp), res.Effects)
 	return res.Err
 }
 
@@ -322,13 +343,9 @@ func (a *instance) unwritten(effects []dsl.Effect) {
 	a.outbox = append(a.outbox, turnOut{seq: a.seq, effects: append([]dsl.Effect(nil), effects...)})
 }
 
-// userWrite stores the turn's fields in the record, bumps its version and
-// returns its write (under rec.mu).
-func (a *instance) userWrite(rec *userRecord, fields map[string]any) *persistence.Op {
-	raw, err := dsl.MarshalUser(fields)
-	if err != nil {
-		panic(fmt.Errorf("cannot encode user %s: %w", a.conv.UserID(), err))
-	}
+// userWrite stores the turn's encoded fields in the record, bumps its
+// version and returns its write (under rec.mu).
+func (a *instance) userWrite(rec *userRecord, raw []byte) *persistence.Op {
 	rec.raw = raw
 	rec.version++
 	return &persistence.Op{Key: persistence.UserKey(a.conv.UserID()), Value: raw, Version: rec.version}
@@ -355,12 +372,14 @@ func (a *instance) refreshProgram() {
 	a.prog = prog
 }
 
-// stateOps builds the writes of a turn: the state, the timer index
-// changes and the user record.
-func (a *instance) stateOps(timers []persistence.Op, user *persistence.Op) []persistence.Op {
-	raw, err := dsl.AppendState(make([]byte, 0, 256), a.st)
-	if err != nil {
-		panic(fmt.Errorf("cannot encode the state of %s: %w", a.addr, err))
+// stateOps builds the writes of a turn: the state (encoded now when raw is
+// nil), the timer index changes and the user record.
+func (a *instance) stateOps(raw []byte, timers []persistence.Op, user *persistence.Op) []persistence.Op {
+	if raw == nil {
+		var err error
+		if raw, err = dsl.AppendState(make([]byte, 0, 256), a.st); err != nil {
+			panic(fmt.Errorf("cannot encode the state of %s: %w", a.addr, err))
+		}
 	}
 	ops := []persistence.Op{{Key: persistence.StateKey(a.addr), Value: raw, Version: a.st.Turn + 1}}
 	ops = append(ops, timers...)

@@ -18,14 +18,18 @@ type Metrics struct {
 	Restarts      atomic.Int64
 	CorruptStates atomic.Int64
 	QueryTimeouts atomic.Int64
-	bots          sync.Map // bot id → *BotCounters
-	flows         sync.Map // flow → *atomic.Int64
+	Quarantines   atomic.Int64 // instances quarantined
+	bots          sync.Map     // bot id → *BotCounters
+	flows         sync.Map     // flow → *atomic.Int64
 	onTurn        func(TurnInfo)
 }
 
 // BotCounters are one bot's counters.
 type BotCounters struct {
 	Turns, ScriptErrors, Restarts, QueryTimeouts atomic.Int64
+	Quarantines                                  atomic.Int64 // instances quarantined
+	Refused                                      atomic.Int64 // inputs refused by a limit or a quarantine
+	RefusedBy                                    [numRefusals]atomic.Int64
 }
 
 // TurnInfo describes a finished turn, for Options.OnTurn.
@@ -113,6 +117,17 @@ func (m *Metrics) restart(bot string) {
 }
 
 func (m *Metrics) corrupt() { m.CorruptStates.Add(1) }
+
+func (m *Metrics) refused(bot string, why Refusal) {
+	c := m.Bot(bot)
+	c.Refused.Add(1)
+	c.RefusedBy[why].Add(1)
+}
+
+func (m *Metrics) quarantined(bot string) {
+	m.Quarantines.Add(1)
+	m.Bot(bot).Quarantines.Add(1)
+}
 
 func (m *Metrics) in(bot, platform string)  { m.add(flow{bot, platform, false}) }
 func (m *Metrics) out(bot, platform string) { m.add(flow{bot, platform, true}) }

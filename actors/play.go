@@ -82,7 +82,8 @@ func (p *plays) finish(id string, res playResult) {
 // a *dsl.RuntimeError at the snippet's line:col. A snippet still running
 // (or waiting on a query or a pause) after timeout is stopped, its writes
 // of that turn undone, and Play returns ErrPlayTimeout. It also returns
-// ErrUnknownBot, ErrBotFailed, ErrNoMaster, or ctx's error.
+// ErrUnknownBot, ErrBotFailed, ErrQuarantined, ErrUnavailable,
+// ErrNoMaster, or ctx's error.
 func (r *Runtime) Play(ctx context.Context, bot string, proc *dsl.Proc, timeout time.Duration) (any, error) {
 	b := r.bot(bot)
 	switch {
@@ -90,6 +91,10 @@ func (r *Runtime) Play(ctx context.Context, bot string, proc *dsl.Proc, timeout 
 		return nil, fmt.Errorf("%w: %s", ErrUnknownBot, bot)
 	case b.failed.Load():
 		return nil, fmt.Errorf("%w: %s", ErrBotFailed, bot)
+	case b.quarantined(MasterAddr):
+		return nil, fmt.Errorf("%w: the master of %s", ErrQuarantined, bot)
+	case r.unavailable() != nil:
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, r.unavailable())
 	case b.program.Load().Master == nil:
 		return nil, fmt.Errorf("%w: %s", ErrNoMaster, bot)
 	}

@@ -25,9 +25,9 @@ type Options struct {
 	Store     *persistence.DB // required
 	Clock     Clock           // default RealClock
 	Logger    *slog.Logger    // default: discard
-	Limits    dsl.Limits
+	Limits    Limits
 	IdleAfter time.Duration // passivate an instance idle this long (default 2m; <0 never)
-	Restart   RestartPolicy // default DefaultRestartPolicy
+	Restart   RestartPolicy // failures of one instance before it is quarantined (default DefaultRestartPolicy)
 	Rand      func() uint64 // default crypto/rand
 	// ChatLink returns the URL that joins group on platform for bot.
 	ChatLink func(bot, platform, group string) (string, error)
@@ -41,6 +41,14 @@ type Options struct {
 	// OnTurn, if set, is called after every turn, on the instance's
 	// goroutine (keep it fast: it is for a latency histogram).
 	OnTurn func(TurnInfo)
+	// Unavailable, if set, says why turns cannot be written now (the
+	// store is out of space), or nil; see unavailable.go. It is called for
+	// every input: keep it to an atomic load.
+	Unavailable func() error
+	// Passing, if set, reports whether a store error passes by itself (out
+	// of space): an instance whose write failed with it is restarted from
+	// its committed state without counting toward its quarantine.
+	Passing func(error) bool
 }
 
 // Runtime runs bots: one actor per conversation, master and group, under
@@ -82,8 +90,12 @@ func NewRuntime(opts Options) (*Runtime, error) {
 	if opts.IdleAfter == 0 {
 		opts.IdleAfter = 2 * time.Minute
 	}
-	if opts.Restart.Max == 0 {
+	if opts.Restart.Max <= 0 || opts.Restart.Within <= 0 {
 		opts.Restart = DefaultRestartPolicy
+	}
+	var err error
+	if opts.Limits, err = opts.Limits.withDefaults(); err != nil {
+		return nil, err
 	}
 	if opts.Rand == nil {
 		opts.Rand = cryptoRand
@@ -145,6 +157,12 @@ func (r *Runtime) AddBot(id string, prog *dsl.Bot) error {
 	if err != nil {
 		return err
 	}
+	b := &botRT{id: id, rt: r, store: store, log: r.log.With("bot", id)}
+	b.initShared()
+	b.setProgram(prog)
+	if err := b.loadQuarantine(); err != nil {
+		return fmt.Errorf("cannot read the quarantine records of bot %s: %w", id, err)
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -154,9 +172,6 @@ func (r *Runtime) AddBot(id string, prog *dsl.Bot) error {
 		r.mu.Unlock()
 		return fmt.Errorf("%w: %s", ErrBotExists, id)
 	}
-	b := &botRT{id: id, rt: r, store: store, log: r.log.With("bot", id)}
-	b.initShared()
-	b.setProgram(prog)
 	r.bots[id] = b
 	r.mu.Unlock()
 	ready := make(chan struct{})
@@ -223,8 +238,8 @@ func (r *Runtime) bot(id string) *botRT {
 }
 
 // Deliver hands a user's message or client event to its conversation.
-// It returns ErrUnknownBot, ErrBotFailed, or ErrUnknownGroup when
-// conv.Group names no group.
+// It returns ErrUnknownBot, ErrBotFailed, ErrQuarantined, ErrUnavailable,
+// or ErrUnknownGroup when conv.Group names no group.
 func (r *Runtime) Deliver(conv Conversation, in Inbound) error {
 	b := r.bot(conv.Bot)
 	switch {
@@ -232,6 +247,12 @@ func (r *Runtime) Deliver(conv Conversation, in Inbound) error {
 		return fmt.Errorf("%w: %s", ErrUnknownBot, conv.Bot)
 	case b.failed.Load():
 		return fmt.Errorf("%w: %s", ErrBotFailed, conv.Bot)
+	case b.quarantined(conv.Address()):
+		r.metrics.refused(conv.Bot, RefusedQuarantined)
+		return fmt.Errorf("%w: %s", ErrQuarantined, conv.Address())
+	case r.unavailable() != nil:
+		r.metrics.refused(conv.Bot, RefusedUnavailable)
+		return fmt.Errorf("%w: %v", ErrUnavailable, r.unavailable())
 	case conv.Group != "" && !r.GroupExists(conv.Bot, conv.Group):
 		return fmt.Errorf("%w: %s", ErrUnknownGroup, conv.Group)
 	}

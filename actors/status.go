@@ -10,10 +10,13 @@ import (
 type BotStatus struct {
 	ID       string
 	Title    string
-	Master   string // "running", "idle", "failed" or "none" (no master.bot)
+	Master   string // "running", "idle", "quarantined", "failed" or "none" (no master.bot)
 	Sessions int    // resident conversations
 	Groups   int    // groups that exist
-	Failed   bool   // the bot went over its restart intensity
+	Failed   bool   // the bot cannot run its scripts (its directories kept failing)
+	// Quarantined are the instances stopped after repeated failures (see
+	// Runtime.Quarantined).
+	Quarantined int
 	// ResidentGroups are the groups whose actor is in memory.
 	ResidentGroups int
 	// Conversations are the conversations in the store (resident or not).
@@ -39,7 +42,7 @@ func (r *Runtime) Status() []BotStatus {
 func (b *botRT) status() BotStatus {
 	prog := b.program.Load()
 	s := BotStatus{ID: b.id, Title: prog.Title, Failed: b.failed.Load(), Sessions: int(b.active[kindSession].Load()),
-		ResidentGroups: int(b.active[kindGroup].Load())}
+		ResidentGroups: int(b.active[kindGroup].Load()), Quarantined: int(b.nQuarantined.Load())}
 	s.Groups, _ = b.store.Count(persistence.StateKey("~"))
 	states, _ := b.store.Count(persistence.PrefixState)
 	s.Conversations = states - s.Groups
@@ -49,8 +52,10 @@ func (b *botRT) status() BotStatus {
 	switch {
 	case prog.Master == nil:
 		s.Master = "none"
-	case s.Failed || b.masterStopped.Load():
+	case s.Failed:
 		s.Master = "failed"
+	case b.quarantined(MasterAddr):
+		s.Master = "quarantined"
 	case b.active[kindMaster].Load() > 0:
 		s.Master = "running"
 	default:

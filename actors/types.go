@@ -15,6 +15,13 @@ var (
 	ErrClosed       = errors.New("runtime closed")
 	ErrBotExists    = errors.New("bot exists")
 	ErrBadPayload   = errors.New("bad event payload")
+	// ErrQuarantined: the conversation (or master) failed too often and is
+	// stopped until an operator releases it.
+	ErrQuarantined    = errors.New("quarantined after repeated failures")
+	ErrNotQuarantined = errors.New("not quarantined")
+	ErrGroupFull      = errors.New("group full")
+	// ErrUnavailable: the runtime cannot take turns now (Options.Unavailable).
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // MasterAddr is the address of a bot's master coordinator.
@@ -87,6 +94,7 @@ const (
 	OutImage                 // URL
 	OutTyping                // Seconds
 	OutEvent                 // Name, Payload (emit without to:)
+	OutError                 // Code, Text: an input was refused or not handled (web: an error frame)
 )
 
 // Outgoing is one message from a bot to a conversation's client.
@@ -99,6 +107,7 @@ type Outgoing struct {
 	Seconds      float64
 	Name         string
 	Payload      any
+	Code         string // OutError: one of the Code* constants
 }
 
 // Platform carries bot messages to users. The runtime calls Send from actor

@@ -1,6 +1,8 @@
 package coordinators
 
 import (
+	"fmt"
+
 	"botserver/actors"
 	"botserver/dsl"
 )
@@ -19,7 +21,7 @@ type Master struct{}
 func (Master) Create(*dsl.State, string, map[string]any) {}
 
 // Receive does nothing: the master keeps its own lists in variables.
-func (Master) Receive(*dsl.State, dsl.Input) {}
+func (Master) Receive(*dsl.State, dsl.Input, *actors.Limits) error { return nil }
 
 // Audience is empty: an emit without to: in master.bot goes nowhere.
 func (Master) Audience(*dsl.State) []string { return nil }
@@ -37,17 +39,22 @@ func (Group) Create(st *dsl.State, id string, vars map[string]any) {
 }
 
 // Receive adds a conversation that sends "join" to members, before the
-// group's own handler (if any) runs.
-func (Group) Receive(st *dsl.State, in dsl.Input) {
+// group's own handler (if any) runs. A join past lim.GroupMembers is
+// refused with an error wrapping actors.ErrGroupFull.
+func (Group) Receive(st *dsl.State, in dsl.Input, lim *actors.Limits) error {
 	if in.Kind != dsl.InEvent || in.Event.Name != "join" || in.Event.Sender == "" {
-		return
+		return nil
 	}
 	for _, m := range st.Members {
 		if m == in.Event.Sender {
-			return
+			return nil
 		}
 	}
+	if len(st.Members) >= lim.GroupMembers {
+		return fmt.Errorf("%w: %s has %d members, the limit", actors.ErrGroupFull, st.Group, len(st.Members))
+	}
 	st.Members = append(st.Members, in.Event.Sender)
+	return nil
 }
 
 // Audience is the members: an emit without to: reaches every one of them.

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"botserver/actors"
 	"botserver/dsl"
 )
 
@@ -26,7 +27,7 @@ func TestGroupMembership(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st := dsl.NewState()
 			for _, in := range tt.inputs {
-				(Group{}).Receive(st, in)
+				(Group{}).Receive(st, in, &actors.Limits{GroupMembers: 10})
 			}
 			if got := (Group{}).Audience(st); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("members = %v, want %v", got, tt.want)
@@ -43,7 +44,7 @@ func TestCreate(t *testing.T) {
 	}
 	m := dsl.NewState()
 	Master{}.Create(m, "master", nil)
-	Master{}.Receive(m, join("web:a"))
+	Master{}.Receive(m, join("web:a"), &actors.Limits{GroupMembers: 10})
 	if len((Master{}).Audience(m)) != 0 || len(m.Members) != 0 {
 		t.Errorf("a master keeps no members and has no audience: %v", m.Members)
 	}

@@ -87,5 +87,8 @@ type RuntimeError struct {
 }
 
 func (e *RuntimeError) Error() string {
+	if e.Pos.Line == 0 { // not at a statement (a limit on the whole state)
+		return e.Pos.File + ": " + e.Msg
+	}
 	return e.Pos.File + ":" + fmt.Sprint(e.Pos.Line) + ": " + e.Msg
 }

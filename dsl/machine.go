@@ -107,6 +107,8 @@ type Effect struct {
 type Result struct {
 	Effects       []Effect      // valid until the Machine's next turn
 	Err           *RuntimeError // the turn failed and was rolled back; Effects are __error__'s
+	ErrorHandled  bool          // Err is set and __error__ ran to its end
+	HandlerErr    *RuntimeError // __error__ failed too (its changes were rolled back)
 	UserChanged   bool          // Env.User was written
 	Changed       bool          // the persisted state changed beyond the turn counter
 	Steps         int
@@ -126,6 +128,7 @@ type Machine struct {
 	envMap   map[string]any // what expressions read: __v (vars) and the runtime's names
 	effects  []Effect
 	undo     []undoRec
+	snap     State // the state's structure when the turn began (see State.clone)
 	steps    int
 	started  time.Time
 	userSet  bool
@@ -176,6 +179,7 @@ func (m *Machine) Release() {
 	clear(m.envMap)
 	m.effects, m.undo = m.effects[:0], m.undo[:0]
 	m.st, m.env, m.vars, m.co = nil, nil, nil, nil
+	m.snap = State{}
 	m.envVal = Env{}
 	m.rt = turnRT{}
 }
@@ -200,20 +204,42 @@ func (m *Machine) Turn(st *State, in Input, env *Env) Result {
 		m.lim.MaxSteps = min(m.lim.MaxSteps, m.lim.MaxPlaySteps)
 	}
 	m.held = 0
-	snap := st.clone()
+	m.snap = st.clone()
 	err := m.guarded(func() { m.dispatch(in); m.settle() })
+	var res Result
 	if err != nil {
 		if err.Pos.File == SnippetFile { // a play snippet, compiled under a task header
 			err.Pos.Line = max(err.Pos.Line-1, 1)
 		}
-		m.rollback(st, &snap)
-		m.effects = m.effects[:0]
-		m.onError(st, err)
+		res = m.fail(st, err)
 	}
+	return m.finish(st, res)
+}
+
+// Refuse undoes the turn that Turn has just run on st, as if it had failed
+// with cause: its changes and effects are dropped and __error__ runs. A
+// host calls it, before it uses anything of the turn, when it cannot keep
+// the turn's outcome (its state is too large to store).
+func (m *Machine) Refuse(st *State, cause *RuntimeError) Result {
+	st.Turn-- // finish counted the refused turn
+	return m.finish(st, m.fail(st, cause))
+}
+
+// fail rolls st back to the turn's start and runs __error__.
+func (m *Machine) fail(st *State, err *RuntimeError) Result {
+	m.rollback(st, &m.snap)
+	m.effects = m.effects[:0]
+	ran, herr := m.onError(st, err)
+	return Result{Err: err, ErrorHandled: ran && herr == nil, HandlerErr: herr}
+}
+
+// finish counts the turn and completes its result.
+func (m *Machine) finish(st *State, res Result) Result {
 	changed := m.changed() || st.Script != m.prog.Hash
 	st.Turn++
 	st.Script = m.prog.Hash
-	return Result{Effects: m.effects, Err: err, UserChanged: m.userSet, Changed: changed, Steps: m.steps, QueryTimedOut: m.timedOut}
+	res.Effects, res.UserChanged, res.Changed, res.Steps, res.QueryTimedOut = m.effects, m.userSet, changed, m.steps, m.timedOut
+	return res
 }
 
 func (m *Machine) begin(st *State, caller *Env) {
@@ -285,12 +311,13 @@ func (m *Machine) undoTo(mark int) {
 }
 
 // onError runs __error__ after a failed turn, with event.payload holding
-// the message. If __error__ fails too, its changes are rolled back as well.
-func (m *Machine) onError(st *State, cause *RuntimeError) {
+// the message. If __error__ fails too, its changes are rolled back as well,
+// and its error is returned. ran is false when __error__ did not run.
+func (m *Machine) onError(st *State, cause *RuntimeError) (ran bool, _ *RuntimeError) {
 	procs := m.prog.dialogs["__error__"]
 	main := m.mainCo()
 	if len(procs) == 0 || (main != nil && main.Wait.Kind != WaitNone && main.Wait.Kind != WaitAsk) {
-		return
+		return false, nil
 	}
 	snap := st.clone()
 	m.steps, m.started = 0, time.Now()
@@ -303,6 +330,7 @@ func (m *Machine) onError(st *State, cause *RuntimeError) {
 		m.rollback(st, &snap)
 		m.effects = m.effects[:0]
 	}
+	return true, err
 }
 
 // dispatch starts the handling of one input.

@@ -24,6 +24,8 @@ const (
 	PrefixTimer = "t/"     // wake-up times of instances with timers, by owner
 	PrefixSlack = "slack/" // Slack installations: team → bot token
 	PrefixDedup = "dedup/" // platform event ids already handled
+	// PrefixQuarantine holds the instances stopped after repeated failures.
+	PrefixQuarantine = "q/"
 )
 
 // Limits on keys and values.
@@ -47,6 +49,10 @@ func GroupKey(groupID string) string { return PrefixGroup + groupID }
 
 // SlackKey returns the key of a Slack workspace's installation.
 func SlackKey(teamID string) string { return PrefixSlack + teamID }
+
+// QuarantineKey returns the key of the quarantine record of the instance
+// at addr.
+func QuarantineKey(addr string) string { return PrefixQuarantine + addr }
 
 // DedupKey returns the key that marks a platform event id as handled.
 func DedupKey(eventID string) string { return PrefixDedup + eventID }

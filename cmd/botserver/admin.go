@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -70,8 +71,11 @@ type rpcResponse struct {
 type rpcMethod func(ctx context.Context, params json.RawMessage) (any, *rpcError)
 
 // authorizeAdmin refuses a request without the admin token (when one is
-// configured) or from another machine (when none is). The answer carries
-// no detail.
+// configured) or from another machine (when none is). Without a token the
+// request must also name a loopback host (and come from a loopback
+// origin, if any): a web page that reaches a loopback server by DNS
+// rebinding sends its own name in Host and Origin. The answer carries no
+// detail.
 func (m *Main) authorizeAdmin(r *http.Request) int {
 	if tok := m.Config.AdminToken; tok != "" {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -83,11 +87,33 @@ func (m *Main) authorizeAdmin(r *http.Request) int {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	ip := net.ParseIP(host)
 	// Behind a proxy every client looks local: a forwarded request needs the token.
-	forwarded := r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != ""
-	if err != nil || ip == nil || !ip.IsLoopback() || forwarded {
+	forwarded := r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" || r.Header.Get("X-Real-IP") != ""
+	if err != nil || ip == nil || !ip.IsLoopback() || forwarded || !loopbackHost(r.Host) || !loopbackOrigin(r.Header.Get("Origin")) {
 		return http.StatusForbidden
 	}
 	return 0
+}
+
+// loopbackHost reports whether host[:port] names the loopback interface:
+// localhost, 127.0.0.0/8 or ::1.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+// loopbackOrigin reports whether an Origin header is absent (not a
+// browser) or a loopback one.
+func loopbackOrigin(origin string) bool {
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && loopbackHost(u.Host)
 }
 
 // serveAdmin upgrades an authorized request and serves JSON-RPC on it.

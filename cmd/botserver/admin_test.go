@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -275,28 +276,56 @@ func TestAdminAuth(t *testing.T) {
 	}
 }
 
-// TestAdminLoopbackOnly: without a token only local, unproxied clients get in.
+// TestAdminLoopbackOnly: without a token only local, unproxied clients
+// that name a loopback host (and origin) get in.
 func TestAdminLoopbackOnly(t *testing.T) {
 	m := &Main{}
 	for _, tt := range []struct {
-		remote string
-		header string
-		want   int
+		remote, host string
+		header       http.Header
+		want         int
 	}{
-		{"127.0.0.1:5000", "", 0},
-		{"[::1]:5000", "", 0},
-		{"192.0.2.7:5000", "", 403},
-		{"127.0.0.1:5000", "203.0.113.9", 403}, // through a proxy
+		{"127.0.0.1:5000", "127.0.0.1:8080", nil, 0},
+		{"[::1]:5000", "[::1]:8080", nil, 0},
+		{"127.0.0.1:5000", "localhost:8080", http.Header{"Origin": {"http://localhost:8080"}}, 0},
+		{"127.0.0.1:5000", "127.0.0.2", nil, 0},
+		{"192.0.2.7:5000", "127.0.0.1:8080", nil, 403},
+		{"127.0.0.1:5000", "127.0.0.1:8080", http.Header{"X-Forwarded-For": {"203.0.113.9"}}, 403}, // through a proxy
+		{"127.0.0.1:5000", "127.0.0.1:8080", http.Header{"Forwarded": {"for=203.0.113.9"}}, 403},
+		{"127.0.0.1:5000", "127.0.0.1:8080", http.Header{"X-Real-IP": {"203.0.113.9"}}, 403},
+		{"127.0.0.1:5000", "evil.example:8080", nil, 403}, // DNS rebinding
+		{"127.0.0.1:5000", "127.0.0.1:8080", http.Header{"Origin": {"http://evil.example:8080"}}, 403},
+		{"127.0.0.1:5000", "localhost.evil.example", nil, 403},
 	} {
 		r := httptest.NewRequest("GET", "/admin/rpc", nil)
-		r.RemoteAddr = tt.remote
-		if tt.header != "" {
-			r.Header.Set("X-Forwarded-For", tt.header)
+		r.RemoteAddr, r.Host = tt.remote, tt.host
+		for k, v := range tt.header {
+			r.Header.Set(k, v[0])
 		}
 		if got := m.authorizeAdmin(r); got != tt.want {
-			t.Errorf("%s (forwarded %q): %d, want %d", tt.remote, tt.header, got, tt.want)
+			t.Errorf("%s Host %s %v: %d, want %d", tt.remote, tt.host, tt.header, got, tt.want)
 		}
 	}
+}
+
+// TestAdminRefusesDNSRebinding: a page on evil.example whose name now
+// resolves to 127.0.0.1 reaches the server over loopback with its own
+// name in Host and Origin (which agree, so an origin check alone lets it
+// through); without a token it is refused.
+func TestAdminRefusesDNSRebinding(t *testing.T) {
+	m := startMain(t, testConfig(t, t.TempDir()))
+	defer m.Close(context.Background())
+	_, port, _ := net.SplitHostPort(m.Addr())
+	d := websocket.Dialer{NetDial: func(network, _ string) (net.Conn, error) { return net.Dial(network, m.Addr()) }}
+	_, resp, err := d.Dial("ws://evil.example:"+port+"/admin/rpc", http.Header{"Origin": {"http://evil.example:" + port}})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("rebinding request: %v (%v), want 403", resp, err)
+	}
+	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+m.Addr()+"/admin/rpc", nil)
+	if err != nil {
+		t.Fatalf("a loopback client: %v (%v)", err, resp)
+	}
+	ws.Close()
 }
 
 // TestAdminMalformed: JSON-RPC's standard errors, batches and notifications.

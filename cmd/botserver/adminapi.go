@@ -22,6 +22,8 @@ func (m *Main) rpcMethods() map[string]rpcMethod {
 		"create_bot":  m.rpcCreateBot,
 		"connect_bot": m.rpcConnectBot,
 		"reload":      m.rpcReload,
+		"quarantined": m.rpcQuarantined,
+		"release":     m.rpcRelease,
 	}
 }
 
@@ -239,7 +241,7 @@ func runtimeError(err error) *rpcError {
 		return &rpcError{Code: codeTimeout, Message: "timeout"}
 	case errors.As(err, &rt), errors.As(err, &list):
 		return scriptError(err)
-	case errors.Is(err, actors.ErrUnknownBot), errors.Is(err, errNoBot):
+	case errors.Is(err, actors.ErrUnknownBot), errors.Is(err, errNoBot), errors.Is(err, actors.ErrNotQuarantined):
 		return &rpcError{Code: codeNotFound, Message: err.Error()}
 	case errors.Is(err, actors.ErrBotExists):
 		return &rpcError{Code: codeConflict, Message: err.Error()}

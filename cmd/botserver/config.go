@@ -16,11 +16,12 @@ import (
 
 // Config is botserver.json (PROTOCOL.md).
 type Config struct {
-	Listen     string      `json:"listen"`
-	PublicURL  string      `json:"public_url"`
-	DataDir    string      `json:"data_dir"`
-	AdminToken string      `json:"admin_token"`
-	Bots       []BotConfig `json:"bots"`
+	Listen     string       `json:"listen"`
+	PublicURL  string       `json:"public_url"`
+	DataDir    string       `json:"data_dir"`
+	AdminToken string       `json:"admin_token"`
+	Bots       []BotConfig  `json:"bots"`
+	Limits     LimitsConfig `json:"limits"`
 }
 
 // BotConfig is one bot of the config.
@@ -146,6 +147,7 @@ func (c *Config) Validate() error {
 			bad("public_url", c.PublicURL, "must be an http:// or https:// URL")
 		}
 	}
+	c.Limits.validate(bad)
 	if len(c.Bots) == 0 {
 		errs = append(errs, errors.New("bots: at least one bot is needed"))
 	}

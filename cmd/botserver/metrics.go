@@ -77,7 +77,11 @@ var (
 	mResident       = newDesc("botserver_conversations_resident", "Actors in memory, by kind (sessions are conversations).", prometheus.GaugeValue, "bot", "kind")
 	mConversations  = newDesc("botserver_conversations", "Conversations in the store, resident or not.", prometheus.GaugeValue, "bot")
 	mGroups         = newDesc("botserver_groups", "Groups that exist.", prometheus.GaugeValue, "bot")
-	mBotUp          = newDesc("botserver_bot_up", "1 when the bot runs, 0 when it failed over its restart intensity.", prometheus.GaugeValue, "bot")
+	mBotUp          = newDesc("botserver_bot_up", "1 when the bot runs, 0 when it cannot run its scripts (its directories kept failing).", prometheus.GaugeValue, "bot")
+	mQuarantined    = newDesc("botserver_quarantined", "Instances stopped after repeated failures, until an operator releases them.", prometheus.GaugeValue, "bot")
+	mQuarantines    = newDesc("botserver_quarantines_total", "Instances quarantined after repeated failures.", prometheus.CounterValue, "bot")
+	mRefused        = newDesc("botserver_inputs_refused_total", "Inputs refused by a limit or a quarantine, by reason.", prometheus.CounterValue, "bot", "reason")
+	mWSRateLimited  = newDesc("botserver_websocket_rate_limited_total", "Web chat upgrades refused (429): the client address was over a per-address limit.", prometheus.CounterValue, "limit")
 	mWSConns        = newDesc("botserver_websocket_connections", "Open web chat websocket connections.", prometheus.GaugeValue)
 	mWSAccepted     = newDesc("botserver_websocket_connections_accepted_total", "Web chat websocket connections accepted.", prometheus.CounterValue)
 	mWSDropped      = newDesc("botserver_websocket_slow_clients_dropped_total", "Web chat clients disconnected because they did not read.", prometheus.CounterValue)
@@ -90,7 +94,7 @@ var (
 	mSlackDropped   = newDesc("botserver_slack_messages_dropped_total", "Messages for Slack dropped: queue full, workspace not installed, shut down.", prometheus.CounterValue)
 	mSlackErrors    = newDesc("botserver_slack_api_errors_total", "Failed Slack API calls, by Slack's error code.", prometheus.CounterValue, "code")
 	mSlackBadSigs   = newDesc("botserver_slack_bad_signatures_total", "Slack requests refused for their signature.", prometheus.CounterValue)
-	collectorDescs  = []desc{mSlackEvents, mSlackPosted, mSlackLimited, mSlackDropped, mSlackErrors, mSlackBadSigs, mMessages, mTurns, mScriptErrors, mQueryTimeouts, mRestarts, mCorrupt, mResident, mConversations, mGroups, mBotUp, mWSConns, mWSAccepted, mWSDropped, mWSFrames, mWSBadFrames, mWSPaused}
+	collectorDescs  = []desc{mSlackEvents, mSlackPosted, mSlackLimited, mSlackDropped, mSlackErrors, mSlackBadSigs, mMessages, mTurns, mScriptErrors, mQueryTimeouts, mRestarts, mCorrupt, mResident, mConversations, mGroups, mBotUp, mQuarantined, mQuarantines, mRefused, mWSRateLimited, mWSConns, mWSAccepted, mWSDropped, mWSFrames, mWSBadFrames, mWSPaused}
 	directionLabels = map[bool]string{false: "in", true: "out"}
 )
 
@@ -116,6 +120,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		emit(mScriptErrors, float64(b.ScriptErrors.Load()), bot)
 		emit(mQueryTimeouts, float64(b.QueryTimeouts.Load()), bot)
 		emit(mRestarts, float64(b.Restarts.Load()), bot)
+		emit(mQuarantines, float64(b.Quarantines.Load()), bot)
+		for _, why := range actors.Refusals() {
+			emit(mRefused, float64(b.RefusedBy[why].Load()), bot, why.String())
+		}
 	})
 	emit(mCorrupt, float64(rm.CorruptStates.Load()))
 	for _, s := range c.m.rt.Status() {
@@ -125,6 +133,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		emit(mConversations, float64(s.Conversations), s.ID)
 		emit(mGroups, float64(s.Groups), s.ID)
 		emit(mBotUp, b2f(!s.Failed), s.ID)
+		emit(mQuarantined, float64(s.Quarantined), s.ID)
 	}
 	ws := c.m.web.Stats()
 	emit(mWSConns, float64(ws.Connections.Load()))
@@ -134,6 +143,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	emit(mWSFrames, float64(ws.Out.Load()), "out")
 	emit(mWSBadFrames, float64(ws.BadFrames.Load()))
 	emit(mWSPaused, float64(ws.Paused.Load()))
+	emit(mWSRateLimited, float64(ws.ConnectionsRefused.Load()), "connections")
+	emit(mWSRateLimited, float64(ws.IdentitiesRefused.Load()), "identities")
 	ss := c.m.slack.Stats()
 	emit(mSlackEvents, float64(ss.Events-ss.Deduplicated), "handled")
 	emit(mSlackEvents, float64(ss.Deduplicated), "duplicate")

@@ -150,7 +150,8 @@ func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ")
 
 func (m *Main) startRuntime(bots []compiledBot) error {
 	var err error
-	m.rt, err = actors.NewRuntime(actors.Options{Store: m.db, Logger: m.Logger,
+	limits, restart := m.Config.Limits.runtime()
+	m.rt, err = actors.NewRuntime(actors.Options{Store: m.db, Logger: m.Logger, Limits: limits, Restart: restart,
 		Coordinators: coordinators.Kinds(), ChatLink: m.chatLink, OnTurn: m.metrics.onTurn})
 	if err != nil {
 		return err
@@ -159,7 +160,9 @@ func (m *Main) startRuntime(bots []compiledBot) error {
 	if err != nil {
 		return err
 	}
-	m.web = web.New(web.Options{Gateway: m.rt, Secret: secret, Logger: m.Logger})
+	webOpts := web.Options{Gateway: m.rt, Secret: secret, Logger: m.Logger}
+	m.Config.Limits.web(&webOpts)
+	m.web = web.New(webOpts)
 	m.rt.RegisterPlatform(web.Name, m.web)
 	m.startSlack()
 	m.sources = map[string]*botSource{}

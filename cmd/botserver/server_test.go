@@ -130,6 +130,13 @@ func TestRefusesToStart(t *testing.T) {
 		{"slack bad token", func(c *Config) { c.Bots[1].Slack = &SlackConfig{SigningSecret: "s", BotToken: "xoxp-user-token-123"} }, `bots[1].slack.bot_token: "xoxp-…" must start with "xoxb-"`},
 		{"slack half an oauth app", func(c *Config) { c.Bots[0].Slack = &SlackConfig{SigningSecret: "s", ClientID: "1.2"} }, `bots[0].slack: client_id and client_secret go together`},
 		{"slack bad api url", func(c *Config) { c.Bots[0].Slack = &SlackConfig{SigningSecret: "s", APIURL: "slack.com"} }, `bots[0].slack.api_url: "slack.com" must be an http:// or https:// URL`},
+		{"state limit over the store's", func(c *Config) { c.Limits.StateBytes = 2 << 20 }, `limits.state_bytes: 2097152 must be between 1 and 1048512 (the store's value limit; 0: the default 1044480)`},
+		{"negative queue", func(c *Config) { c.Limits.QueuedInputs = -1 }, `limits.queued_inputs: -1 must be 0 (the default) or more`},
+		{"negative members", func(c *Config) { c.Limits.GroupMembers = -5 }, `limits.group_members: -5 must be 0 (the default) or more`},
+		{"bad per-address limit", func(c *Config) { c.Limits.IdentitiesPerMinute = -2 }, `limits.identities_per_minute: -2 must be -1 (no limit), 0 (the default) or more`},
+		{"bad failure window", func(c *Config) { c.Limits.FailureWindow = "soon" }, `limits.failure_window: "soon" must be a positive duration such as "10s"`},
+		{"zero failure window", func(c *Config) { c.Limits.FailureWindow = "0s" }, `limits.failure_window: "0s" must be a positive duration such as "10s"`},
+		{"bad trusted proxy", func(c *Config) { c.Limits.TrustedProxies = []string{"10.0.0.0/8", "proxy.local"} }, `limits.trusted_proxies[1]: "proxy.local" must be an IP address or a CIDR prefix`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

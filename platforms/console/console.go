@@ -63,6 +63,8 @@ func (p *Platform) Send(_ actors.Conversation, out actors.Outgoing) {
 			payload = []byte(fmt.Sprint(out.Payload))
 		}
 		fmt.Fprintf(p.out, "bot: (event %s %s)\n", out.Name, payload)
+	case actors.OutError:
+		fmt.Fprintf(p.out, "(error %s: %s)\n", out.Code, out.Text)
 	}
 }
 

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -122,6 +123,10 @@ func (p *Platform) deliver(b *bot, conv actors.Conversation, a action) {
 	}
 	if err := p.opts.Gateway.Deliver(conv, in); err != nil {
 		b.log.Warn("cannot deliver a Slack message", "team", a.team, "conv", conv.Address(), "err", err)
+		if errors.Is(err, actors.ErrQuarantined) { // the user is told, as on the web
+			p.Send(conv, actors.Outgoing{Kind: actors.OutError, Code: actors.CodeQuarantined,
+				Text: "This conversation was stopped after repeated failures; it answers again once an operator releases it."})
+		}
 		return
 	}
 	p.stats.delivered.Add(1)

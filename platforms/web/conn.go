@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"botserver/actors"
@@ -31,6 +32,9 @@ type conn struct {
 
 	mu   sync.Mutex
 	gone chan struct{} // closed (under mu) with the connection; wakes a reader waiting for a token
+	// dropping: a close was started from enqueue (the client is slow or
+	// broken); later frames are dropped without another.
+	dropping atomic.Bool
 }
 
 // ended reports whether close has begun; call it under c.mu.
@@ -50,11 +54,15 @@ func (c *conn) enqueue(frame []byte) {
 	case sendOK:
 		c.p.stats.Out.Add(1)
 	case sendFull:
-		c.p.stats.Dropped.Add(1)
-		c.p.log.Warn("client too slow; disconnected", "bot", c.conv.Bot, "conv", c.conv.Address())
-		go c.close(websocket.ClosePolicyViolation, "send buffer full")
+		if c.dropping.CompareAndSwap(false, true) { // once per client, however many frames follow
+			c.p.stats.Dropped.Add(1)
+			c.p.log.Warn("client too slow; disconnected", "bot", c.conv.Bot, "conv", c.conv.Address())
+			go c.close(websocket.ClosePolicyViolation, "send buffer full")
+		}
 	case sendFailed:
-		go c.close(websocket.CloseAbnormalClosure, "")
+		if c.dropping.CompareAndSwap(false, true) {
+			go c.close(websocket.CloseAbnormalClosure, "")
+		}
 	}
 }
 
@@ -90,7 +98,10 @@ func (p *Platform) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	user, _ := p.identity(bot, q.Get("user"), q.Get("token"))
+	user, resumed := p.identity(bot, q.Get("user"), q.Get("token"))
+	if !p.allowed(w, r, !resumed) {
+		return
+	}
 	group := q.Get("g")
 	badGroup := group != "" && (group[0] != '~' || !p.opts.Gateway.GroupExists(bot, group))
 	if badGroup {

@@ -9,7 +9,8 @@
 // in a bounded send buffer, drained by a goroutine that runs only then. So
 // Send never blocks, and a client that does not read is dropped and never
 // slows a bot. Identities are issued by the server and resumed with an
-// HMAC token.
+// HMAC token; new identities and connections per client address and
+// minute are limited (ratelimit.go).
 //
 //	p := web.New(web.Options{Gateway: rt, Secret: key, Logger: log})
 //	rt.RegisterPlatform(web.Name, p)

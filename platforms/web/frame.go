@@ -138,6 +138,7 @@ const (
 	codeNoSuchGroup    = "no_such_group"
 	codeBotUnavailable = "bot_unavailable"
 	codeFatalNoBot     = "fatal_unknown_bot"
+	codeRateLimited    = "rate_limited"
 )
 
 // encodeOutgoing returns the websocket frame of a bot's message.
@@ -151,6 +152,8 @@ func encodeOutgoing(out actors.Outgoing) ([]byte, error) {
 		payload, err = json.Marshal(typingFrame{Type: "typing", Seconds: out.Seconds})
 	case actors.OutEvent:
 		payload, err = json.Marshal(eventFrame{Type: "event", Name: out.Name, Payload: out.Payload})
+	case actors.OutError:
+		return encodeError(out.Code, out.Text), nil
 	default:
 		if len(out.QuickReplies) == 0 {
 			return encodeText(out.Text, out.Ask), nil

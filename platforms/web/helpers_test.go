@@ -37,15 +37,22 @@ var secret = []byte("0123456789abcdef0123456789abcdef")
 // an id mapped to its files in extra.
 func startEnv(tb testing.TB, opts web.Options, examples []string, extra map[string]map[string]string) *env {
 	tb.Helper()
+	return startEnvRT(tb, actors.Options{}, opts, examples, extra)
+}
+
+// startEnvRT is startEnv with the runtime's options (limits, restart policy).
+func startEnvRT(tb testing.TB, ropts actors.Options, opts web.Options, examples []string, extra map[string]map[string]string) *env {
+	tb.Helper()
 	db, err := persistence.Open(persistence.Options{Dir: tb.TempDir()})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	e := &env{tb: tb, db: db}
-	e.rt, err = actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds(),
-		ChatLink: func(bot, platform, group string) (string, error) {
-			return e.srv.URL + "/chat/" + bot + "?g=" + url.QueryEscape(group), nil
-		}})
+	ropts.Store, ropts.Coordinators = db, coordinators.Kinds()
+	ropts.ChatLink = func(bot, platform, group string) (string, error) {
+		return e.srv.URL + "/chat/" + bot + "?g=" + url.QueryEscape(group), nil
+	}
+	e.rt, err = actors.NewRuntime(ropts)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,7 +27,8 @@ const Name = "web"
 // Gateway is what the platform needs of the runtime (*actors.Runtime).
 type Gateway interface {
 	// Deliver hands a user's message to the conversation. It returns
-	// actors.ErrUnknownBot, ErrBotFailed, ErrUnknownGroup or ErrBadPayload.
+	// actors.ErrUnknownBot, ErrBotFailed, ErrQuarantined, ErrUnknownGroup
+	// or ErrBadPayload.
 	Deliver(conv actors.Conversation, in actors.Inbound) error
 	// GroupExists reports whether the bot has the group.
 	GroupExists(bot, group string) bool
@@ -60,6 +62,17 @@ type Options struct {
 	MaxInFlight int
 	// CheckOrigin decides cross-origin upgrades (default: same origin only).
 	CheckOrigin func(*http.Request) bool
+	// IdentitiesPerMinute is how many new identities one client address
+	// may be given per minute (default DefaultIdentitiesPerMinute; < 0: no
+	// limit); ConnectionsPerMinute how many websocket connections it may
+	// open (default DefaultConnectionsPerMinute). Past them the upgrade is
+	// refused with HTTP 429. See clientAddr for what an address is.
+	IdentitiesPerMinute, ConnectionsPerMinute int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For (or
+	// X-Real-IP) names the client; no other peer's is believed.
+	TrustedProxies []netip.Prefix
+	// Now is the clock of the per-address limits (default time.Now).
+	Now func() time.Time
 }
 
 // Platform serves web chat. Create it with New.
@@ -68,6 +81,8 @@ type Platform struct {
 	log      *slog.Logger
 	upgrader websocket.Upgrader
 	page     page
+	idents   *rateLimit // new identities per client address
+	opened   *rateLimit // connections per client address
 
 	mu      sync.RWMutex
 	convs   map[actors.Conversation]map[*conn]struct{}
@@ -81,10 +96,13 @@ type Platform struct {
 type Stats struct {
 	Connections atomic.Int64 // open now
 	Accepted    atomic.Int64
-	Dropped     atomic.Int64 // slow clients disconnected
+	Dropped     atomic.Int64 // slow clients disconnected (each counted once)
 	Paused      atomic.Int64 // reads put off: the client had MaxInFlight messages waiting
 	In, Out     atomic.Int64 // frames
 	BadFrames   atomic.Int64
+
+	// Upgrades refused: the client address was over a per-address limit.
+	ConnectionsRefused, IdentitiesRefused atomic.Int64
 }
 
 // New returns a platform; register it with the runtime under Name and its
@@ -111,8 +129,18 @@ func New(opts Options) *Platform {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.IdentitiesPerMinute == 0 {
+		opts.IdentitiesPerMinute = DefaultIdentitiesPerMinute
+	}
+	if opts.ConnectionsPerMinute == 0 {
+		opts.ConnectionsPerMinute = DefaultConnectionsPerMinute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	p := &Platform{opts: opts, log: opts.Logger.With("platform", Name),
-		convs: map[actors.Conversation]map[*conn]struct{}{}, conns: map[*conn]struct{}{}}
+		convs: map[actors.Conversation]map[*conn]struct{}{}, conns: map[*conn]struct{}{},
+		idents: newRateLimit(opts.IdentitiesPerMinute, opts.Now), opened: newRateLimit(opts.ConnectionsPerMinute, opts.Now)}
 	// No buffer sizes: reads use the HTTP server's buffer, and writes take
 	// a buffer from the pool per message, so an idle connection holds none.
 	p.upgrader = websocket.Upgrader{WriteBufferPool: &sync.Pool{}, CheckOrigin: opts.CheckOrigin}
@@ -238,6 +266,10 @@ func deliverError(err error) (frame []byte, fatal bool) {
 		return encodeError(codeNoSuchGroup, "this group no longer exists"), false
 	case errors.Is(err, actors.ErrBadPayload):
 		return encodeError(codeBadFrame, err.Error()), false
+	case errors.Is(err, actors.ErrUnavailable):
+		return encodeError(actors.CodeUnavailable, "the server cannot take messages right now; please try again later"), false
+	case errors.Is(err, actors.ErrQuarantined):
+		return encodeError(actors.CodeQuarantined, "this conversation was stopped after repeated failures; it answers again once an operator releases it"), false
 	}
 	return encodeError(codeBotUnavailable, "the bot cannot answer right now"), false
 }

@@ -1,0 +1,229 @@
+package actors_test
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"botserver/actors"
+	"botserver/coordinators"
+	"botserver/dsl"
+	"botserver/persistence"
+	"botserver/platforms/platformtest"
+)
+
+// bigRoomBot: conversations opened through a link join "~big"; "count"
+// asks the group how many members it has.
+var bigRoomBot = map[string]string{
+	"main.bot": `
+dialog main when group do
+  say "in #{group}"
+end
+dialog main do
+  say "hello"
+end
+dialog trigger: "open" do
+  spawn_group("~big")
+  say "opened"
+end
+dialog trigger: "count" do
+  r = query "~big", "count"
+  say "count: #{r}"
+end`,
+	"group.bot": `
+task event: "count" do
+  reply length(members)
+end`,
+}
+
+// startRealServer is startServer on the wall clock: queries time out in
+// real time.
+func startRealServer(tb testing.TB, opts actors.Options, bots map[string]map[string]string) *server {
+	tb.Helper()
+	db, err := persistence.Open(persistence.Options{Dir: tb.TempDir()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := &server{tb: tb, db: db, p: platformtest.New()}
+	opts.Store, opts.Coordinators, opts.IdleAfter = db, coordinators.Kinds(), -1
+	if s.rt, err = actors.NewRuntime(opts); err != nil {
+		tb.Fatal(err)
+	}
+	s.rt.RegisterPlatform(platformtest.Name, s.p)
+	for id, files := range bots {
+		if err := s.rt.AddBot(id, compileBot(tb, files)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return s
+}
+
+func joinConv(i int) actors.Conversation {
+	return platformtest.Conv("rooms", "u"+strconv.Itoa(i), "~big")
+}
+
+// TestGroupJoinsKeepQueriesAnswered: 5,000 conversations join one group
+// at once while another asks it for its size every 500 joins; every
+// query is answered within its 1 s timeout (the script's own timer, not a
+// threshold of the test), and the group ends with 5,000 members.
+func TestGroupJoinsKeepQueriesAnswered(t *testing.T) {
+	if testing.Short() {
+		t.Skip("5,000 joins")
+	}
+	// On this branch alone a join costs O(members): the group's turn copies
+	// (State.clone), converts (the members variable) and encodes its whole
+	// member list, and queries time out behind a burst of joins. Group
+	// membership as a set with O(1) joins is another branch's work (layout);
+	// remove this skip when merging it.
+	t.Skip("needs O(1) group joins (the layout branch); fails here with query timeouts")
+	s := startRealServer(t, actors.Options{}, map[string]map[string]string{"rooms": bigRoomBot})
+	defer s.stop()
+	s.say("rooms", "asker", "hi")
+	s.say("rooms", "asker", "open")
+	s.texts("asker")
+	const joins, every = 5000, 500
+	for i := range joins {
+		if err := s.rt.Deliver(joinConv(i), actors.Inbound{Start: true}); err != nil {
+			t.Fatal(err)
+		}
+		if i%every == every-1 {
+			if err := s.p.Say(s.rt, "rooms", "asker", "count"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s.settle()
+	answers := s.texts("asker")
+	if len(answers) != joins/every {
+		t.Fatalf("%d answers, want %d: %q", len(answers), joins/every, answers)
+	}
+	for _, a := range answers {
+		if strings.Contains(a, "timeout") {
+			t.Fatalf("a query timed out during the joins: %q", answers)
+		}
+	}
+	s.say("rooms", "asker", "count")
+	if got := s.last("asker"); got != fmt.Sprintf("count: %d", joins) {
+		t.Errorf("after the joins the group says %q, want %d members", got, joins)
+	}
+}
+
+// TestGroupMembersLimit: a join past Limits.GroupMembers is refused; the
+// joining user is told, the group keeps its members and answers.
+func TestGroupMembersLimit(t *testing.T) {
+	dir, opts := t.TempDir(), actors.Options{Limits: actors.Limits{GroupMembers: 3}}
+	s := startServer(t, dir, opts, map[string]map[string]string{"rooms": bigRoomBot})
+	s.say("rooms", "asker", "hi")
+	s.say("rooms", "asker", "open")
+	for i := range 5 {
+		if err := s.rt.Deliver(joinConv(i), actors.Inbound{Start: true}); err != nil {
+			t.Fatal(err)
+		}
+		s.settle()
+	}
+	want := "group_full: the group ~big is full (3 members); you did not join it"
+	for i := range 5 {
+		got := s.notices("u" + strconv.Itoa(i) + "@~big")
+		if i < 3 && len(got) != 0 || i >= 3 && (len(got) != 1 || got[0] != want) {
+			t.Errorf("u%d was told %q", i, got)
+		}
+	}
+	s.say("rooms", "asker", "count")
+	if got := s.last("asker"); got != "count: 3" {
+		t.Errorf("the group says %q, want 3 members", got)
+	}
+	if n := s.rt.Metrics().Bot("rooms").RefusedBy[actors.RefusedGroupFull].Load(); n != 2 {
+		t.Errorf("refused joins counted %d, want 2", n)
+	}
+	s.stop() // joins are written (the group has no handler of its own for them)
+	s = startServer(t, dir, opts, map[string]map[string]string{"rooms": bigRoomBot})
+	defer s.stop()
+	s.say("rooms", "asker", "count")
+	if got := s.last("asker"); got != "count: 3" {
+		t.Errorf("after a restart the group says %q, want 3 members", got)
+	}
+}
+
+// BenchmarkJoinLargeGroup measures joins into a group that already has
+// 10,000 members: each iteration is a new conversation opened through the
+// group's link (its own turn, and the group's).
+func BenchmarkJoinLargeGroup(b *testing.B) {
+	const members = 10_000
+	db, err := persistence.Open(persistence.Options{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	prog := compileBot(b, bigRoomBot)
+	st := dsl.NewState()
+	st.Started, st.Group = true, "~big"
+	for i := range members {
+		st.Members = append(st.Members, fmt.Sprintf("test:member%d@~big", i))
+	}
+	raw, err := dsl.Marshal(st)
+	if err != nil {
+		b.Fatal(err)
+	}
+	store, _ := db.Bot("rooms")
+	if err := store.WriteSync(persistence.Op{Key: persistence.StateKey("~big"), Value: raw, Version: 1}); err != nil {
+		b.Fatal(err)
+	}
+	s := &server{tb: b, db: db, p: platformtest.New()}
+	opts := actors.Options{Store: db, Coordinators: coordinators.Kinds(), IdleAfter: -1,
+		Limits: actors.Limits{GroupMembers: members + b.N + 1}}
+	if s.rt, err = actors.NewRuntime(opts); err != nil {
+		b.Fatal(err)
+	}
+	defer s.stop()
+	s.rt.RegisterPlatform(platformtest.Name, s.p)
+	if err := s.rt.AddBot("rooms", prog); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	began := time.Now()
+	for i := range b.N {
+		if err := s.rt.Deliver(joinConv(i), actors.Inbound{Start: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s.settle()
+	b.ReportMetric(float64(b.N)/time.Since(began).Seconds(), "joins/s")
+}
+
+// TestGroupStateLimitRefusesTheJoin: a join whose turn would pass
+// Limits.StateBytes is undone with the membership it added: the joiner is
+// told, the group keeps its members, answers, and never fails.
+func TestGroupStateLimitRefusesTheJoin(t *testing.T) {
+	s := startServer(t, t.TempDir(), actors.Options{Limits: actors.Limits{StateBytes: 250}}, map[string]map[string]string{"rooms": bigRoomBot})
+	defer s.stop()
+	s.say("rooms", "asker", "hi")
+	s.say("rooms", "asker", "open")
+	joined := 0
+	for i := range 20 {
+		if err := s.rt.Deliver(joinConv(i), actors.Inbound{Start: true}); err != nil {
+			t.Fatal(err)
+		}
+		s.settle()
+		got := s.notices("u" + strconv.Itoa(i) + "@~big")
+		if len(got) == 0 {
+			joined++
+			continue
+		}
+		want := "group_full: the group ~big cannot take more members (its state is at its size limit); you did not join it"
+		if len(got) != 1 || got[0] != want {
+			t.Fatalf("u%d was told %q, want %q", i, got, want)
+		}
+	}
+	if joined == 0 || joined == 20 {
+		t.Fatalf("%d of 20 joined, want the limit to stop some", joined)
+	}
+	s.texts("asker")
+	s.say("rooms", "asker", "count")
+	if got := s.last("asker"); got != fmt.Sprintf("count: %d", joined) {
+		t.Errorf("the group says %q, want %d members", got, joined)
+	}
+	if n := s.rt.Metrics().Restarts.Load(); n != 0 {
+		t.Errorf("%d actor failures, want none", n)
+	}
+}

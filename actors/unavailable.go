@@ -1,0 +1,61 @@
+package actors
+
+import (
+	"fmt"
+	"time"
+
+	"botserver/dsl"
+)
+
+// A store outage that passes (the data dir out of space): while
+// Options.Unavailable returns an error, Deliver refuses with
+// ErrUnavailable, and an instance runs no turn that it would have to
+// write: a timer fires again after unavailableRetry, an input from its
+// user is refused with a notice, one from another instance is dropped (a
+// query of it times out), a play fails. A write that fails all the same
+// (the outage began during the turn) restarts the instance from its
+// committed state; Options.Passing keeps that from counting toward its
+// quarantine.
+const unavailableRetry = 5 * time.Second
+
+// unavailable says why turns cannot be written now, or nil.
+func (r *Runtime) unavailable() error {
+	if r.opts.Unavailable == nil {
+		return nil
+	}
+	return r.opts.Unavailable()
+}
+
+// passing reports whether a failure is a store outage that passes.
+func (r *Runtime) passing(reason any) bool {
+	err, ok := reason.(error)
+	return ok && r.opts.Passing != nil && r.opts.Passing(err)
+}
+
+// deferTurn handles msg without a turn while the runtime is unavailable;
+// false when its turn may run.
+func (a *instance) deferTurn(msg any) bool {
+	err := a.rt().unavailable()
+	if err == nil {
+		return false
+	}
+	switch m := msg.(type) {
+	case *timerFired:
+		id, bot, addr := m.id, a.bot, a.addr
+		a.rt().clock.AfterFunc(unavailableRetry, func() { bot.route(addr, &timerFired{id: id}) })
+	case *deliver:
+		a.rt().metrics.refused(a.bot.id, RefusedUnavailable)
+		a.warnOnce(warnedUnavailable, "inputs refused: the store cannot take writes", "err", err)
+		if m.in.Kind == dsl.InMessage || m.in.Kind == dsl.InStart || (m.in.Kind == dsl.InEvent && m.in.Event.Sender == a.addr) {
+			a.notify(CodeUnavailable, unavailableText)
+		}
+	case *play:
+		a.rt().plays.finish(m.id, playResult{err: fmt.Errorf("%w: %v", ErrUnavailable, err)})
+	default:
+		return false // a cancel undoes a play's turn: nothing to keep
+	}
+	return true
+}
+
+// unavailableText is what a user is told during an outage.
+const unavailableText = "the server cannot take messages right now; please try again later"

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestLimitsConfig: the config's limits object reaches the runtime and the
+// web platform, and unknown fields in it are refused.
+func TestLimitsConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "botserver.json")
+	writeFile(t, path, `{"bots": [{"id": "a", "scripts": "bots/a"}],
+  "limits": {"state_bytes": 500000, "queued_inputs": 8, "group_members": 50, "identities_per_minute": -1,
+             "connections_per_minute": 30, "instance_failures": 3, "failure_window": "1m",
+             "trusted_proxies": ["10.0.0.1", "192.168.0.0/16"]}}`)
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim, policy := cfg.Limits.runtime()
+	if lim.StateBytes != 500000 || lim.QueuedInputs != 8 || lim.GroupMembers != 50 || policy.Max != 3 || policy.Within != time.Minute {
+		t.Errorf("runtime limits %+v %+v", lim, policy)
+	}
+	writeFile(t, path, `{"bots": [{"id": "a", "scripts": "bots/a"}], "limits": {"queue": 8}}`)
+	if _, err := LoadConfig(path); err == nil || !strings.Contains(err.Error(), `unknown field "queue"`) {
+		t.Errorf("an unknown limit: %v", err)
+	}
+}
+
+// TestAdminQuarantine: a conversation that keeps failing is listed by the
+// admin API's quarantined (and in /metrics), its user gets
+// conversation_quarantined, and release brings it back.
+func TestAdminQuarantine(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.Limits.InstanceFailures = 2
+	m := startMain(t, cfg)
+	defer m.Close(context.Background())
+	user, welcome := dialWS(t, m, "echo", url.Values{})
+	user.expect("Say something and I will say it back.")
+	addr := welcome["user"].(string)
+	for range 3 {
+		if err := m.rt.Crash("echo", addr); err != nil {
+			t.Fatal(err)
+		}
+		settleMain(t, m)
+	}
+	if f := user.frame(); f["code"] != "conversation_quarantined" {
+		t.Fatalf("the user got %v, want conversation_quarantined", f)
+	}
+	admin := adminFor(t, m, "")
+	var list struct {
+		Quarantined []quarantinedRow `json:"quarantined"`
+	}
+	mustCall(t, admin, "quarantined", map[string]any{"bot": "echo"}, &list)
+	if q := list.Quarantined; len(q) != 1 || q[0].Address != addr || q[0].Kind != "session" || q[0].Error != "crash requested" || q[0].Failures != 3 || q[0].Since == "" {
+		t.Fatalf("quarantined = %+v", q)
+	}
+	body := get(t, m.URL()+"/metrics")
+	for _, want := range []string{`botserver_quarantined{bot="echo"} 1`, `botserver_quarantines_total{bot="echo"} 1`, `botserver_bot_up{bot="echo"} 1`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	mustCall(t, admin, "release", map[string]any{"bot": "echo", "address": addr}, nil)
+	user.ws.WriteJSON(map[string]string{"type": "message", "text": "back"})
+	user.expect("back")
+	for _, tc := range []struct {
+		method string
+		params map[string]any
+		code   int
+		msg    string
+	}{
+		{"release", map[string]any{"bot": "echo", "address": addr}, codeNotFound, "not quarantined: " + addr},
+		{"quarantined", map[string]any{"bot": "nope"}, codeNotFound, "unknown bot: nope"},
+		{"quarantined", map[string]any{}, codeInvalidParams, `invalid params: "bot" is required (and "address" belongs to release)`},
+		{"release", map[string]any{"bot": "echo"}, codeInvalidParams, `invalid params: "bot" and "address" are required`},
+	} {
+		var re *rpcError
+		if err := admin.call(tc.method, tc.params, nil); !errors.As(err, &re) || re.Code != tc.code || re.Message != tc.msg {
+			t.Errorf("%s %v: %v, want %d %q", tc.method, tc.params, err, tc.code, tc.msg)
+		}
+	}
+}
+
+func settleMain(t *testing.T, m *Main) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.rt.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
