@@ -34,6 +34,7 @@ type botRT struct {
 	failures      []time.Time
 	sup           *actor.PID
 	residents     [3]residents // routes to instances, by addrKind
+	attaching     attachWaits  // Attach requests waiting for writes
 	// counts for status
 	active [3]atomic.Int64 // resident instances by addrKind
 }

@@ -1,0 +1,293 @@
+package actors
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"botserver/dsl"
+	"botserver/persistence"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// A conversation's history is its recent client frames, both directions:
+// the user's messages and client events, and the bot's messages, images
+// and events (typing is not kept). It lives in the store in a ring of
+// Options.History slots per conversation (persistence.HistoryKey), one
+// entry each, written in the same write as the turn that made them: a
+// history never shows what a crash took back. Nothing is kept in memory
+// but the next slot: instance.histSlot is 1 + the slot written next, or 0
+// until a scan finds it, when a conversation first records something
+// after it starts (it fits in the instance's padding: no memory per idle
+// conversation).
+
+// History limits.
+const (
+	// DefaultHistory is how many frames a conversation keeps by default.
+	DefaultHistory = 50
+	// MaxHistory is the largest Options.History.
+	MaxHistory = 200
+	// MaxHistoryText is how much text (or encoded event payload) a history
+	// entry keeps: longer text is cut and ends in "…", a larger payload is
+	// kept as nil. It bounds one turn's history write to MaxHistory of it.
+	MaxHistoryText = 16 << 10
+)
+
+// Synthetic effects: released in order with a turn's own effects.
+const (
+	effEcho    dsl.EffectKind = 200 + iota // the user's message, for their other clients (Payload: the source)
+	effRestart                             // the conversation was restarted
+)
+
+// historyLimit returns how many frames a conversation keeps (0: none).
+func (r *Runtime) historyLimit() int { return max(r.opts.History, 0) }
+
+// checkHistory validates Options.History and applies its default.
+func checkHistory(opts *Options) error {
+	switch {
+	case opts.History == 0:
+		opts.History = DefaultHistory
+	case opts.History > MaxHistory:
+		return fmt.Errorf("actors: Options.History is %d; at most %d frames are kept", opts.History, MaxHistory)
+	}
+	return nil
+}
+
+// record stamps the turn's client effects with its time and returns the
+// history writes of the turn (with the restart's deletions) and the
+// effects to release, led by the synthetic ones the turn needs. d is the
+// platform's delivery the turn handles (nil for other inputs).
+func (a *instance) record(in dsl.Input, d *deliver, effects []dsl.Effect, now time.Time) ([]persistence.Op, []dsl.Effect) {
+	if a.kind != kindSession {
+		return nil, effects
+	}
+	var entries []Outgoing
+	if e, ok := userEntry(in, d); ok {
+		e.TS = now
+		entries = append(entries, e)
+	}
+	for i := range effects {
+		if out, ok := clientOutgoing(&effects[i]); ok {
+			effects[i].At = now
+			if out.Kind != OutTyping {
+				out.TS = now
+				entries = append(entries, out)
+			}
+		}
+	}
+	var synth []dsl.Effect
+	if d != nil && d.restart {
+		synth = append(synth, dsl.Effect{Kind: effRestart, At: now})
+	}
+	if d != nil && d.client && d.source != 0 && in.Kind == dsl.InMessage {
+		synth = append(synth, dsl.Effect{Kind: effEcho, Text: in.Text, Payload: d.source, At: now})
+	}
+	if len(synth) > 0 {
+		effects = append(synth, effects...)
+	}
+	return a.historyOps(entries, d != nil && d.restart), effects
+}
+
+// userEntry is the history entry of the user's message or client event.
+func userEntry(in dsl.Input, d *deliver) (Outgoing, bool) {
+	if d == nil || !d.client {
+		return Outgoing{}, false
+	}
+	switch in.Kind {
+	case dsl.InMessage:
+		return Outgoing{Kind: OutText, Text: in.Text, FromUser: true}, true
+	case dsl.InEvent:
+		return Outgoing{Kind: OutEvent, Name: in.Event.Name, Payload: in.Event.Payload, FromUser: true}, true
+	}
+	return Outgoing{}, false
+}
+
+// clientOutgoing is what a session's effect sends its client, if anything.
+func clientOutgoing(e *dsl.Effect) (Outgoing, bool) {
+	switch {
+	case e.Kind == dsl.EffSay:
+		return Outgoing{Kind: OutText, Text: e.Text, Ask: e.Ask, QuickReplies: e.QuickReplies}, true
+	case e.Kind == dsl.EffShow:
+		return Outgoing{Kind: OutImage, URL: e.URL}, true
+	case e.Kind == dsl.EffTyping:
+		return Outgoing{Kind: OutTyping, Seconds: e.Seconds}, true
+	case e.Kind == dsl.EffEmit && e.Target == nil:
+		return Outgoing{Kind: OutEvent, Name: e.Name, Payload: e.Payload}, true
+	}
+	return Outgoing{}, false
+}
+
+// historyOps returns the writes that put entries in the ring (the last
+// Options.History of them), after clearing it when restart is set.
+func (a *instance) historyOps(entries []Outgoing, restart bool) []persistence.Op {
+	limit := a.rt().historyLimit()
+	if limit == 0 || (len(entries) == 0 && !restart) {
+		return nil
+	}
+	first := max(len(entries)-limit, 0)
+	next := 0
+	if !restart {
+		next = a.nextSlot(limit)
+	}
+	var ops []persistence.Op
+	used := map[int]bool{}
+	for i, e := range entries[first:] {
+		raw := encodeEntry(nil, historySeq(a.st.Turn, i), &e)
+		ops = append(ops, persistence.Op{Key: persistence.HistoryKey(a.addr, next), Value: raw})
+		used[next] = true
+		next = (next + 1) % limit
+	}
+	a.histSlot = uint8(next + 1)
+	if restart {
+		ops = append(ops, a.clearHistory(limit, used)...)
+	}
+	return ops
+}
+
+// historySeq orders entries: the turn that wrote them, then their place in
+// it. Turns are numbered for good (a restart keeps the count).
+func historySeq(turn uint64, i int) uint64 { return turn<<8 | uint64(i) }
+
+// nextSlot returns the slot the next entry goes to, scanning the ring the
+// first time.
+func (a *instance) nextSlot(limit int) int {
+	if a.histSlot != 0 {
+		return int(a.histSlot-1) % limit
+	}
+	last, slot := uint64(0), -1
+	a.scanHistory(func(s int, seq uint64, _ []byte) {
+		if slot < 0 || seq > last {
+			last, slot = seq, s
+		}
+	})
+	return (slot + 1) % limit
+}
+
+// clearHistory deletes every slot of the ring but those in keep.
+func (a *instance) clearHistory(limit int, keep map[int]bool) []persistence.Op {
+	var ops []persistence.Op
+	del := func(s int) {
+		if !keep[s] {
+			keep[s] = true
+			ops = append(ops, persistence.Op{Key: persistence.HistoryKey(a.addr, s), Delete: true})
+		}
+	}
+	for s := range limit {
+		del(s)
+	}
+	a.scanHistory(func(s int, _ uint64, _ []byte) { del(s) }) // slots of a larger limit
+	return ops
+}
+
+// scanHistory calls fn for every readable slot of the conversation's ring.
+func (a *instance) scanHistory(fn func(slot int, seq uint64, raw []byte)) {
+	scanHistory(a.bot, a.addr, fn)
+}
+
+func scanHistory(b *botRT, addr string, fn func(slot int, seq uint64, raw []byte)) {
+	prefix := persistence.HistoryPrefix(addr)
+	err := b.store.Scan(prefix, func(key string, value []byte) error {
+		slot, ok := parseSlot(strings.TrimPrefix(key, prefix))
+		if !ok {
+			return nil // another address that begins with this one and a "/"
+		}
+		seq, ok := entrySeq(value)
+		if !ok {
+			b.log.Warn("corrupt history entry skipped", "conv", addr, "key", key)
+			b.rt.metrics.corrupt()
+			return nil
+		}
+		fn(slot, seq, value)
+		return nil
+	})
+	if err != nil {
+		b.log.Error("cannot read history", "conv", addr, "err", err)
+	}
+}
+
+// parseSlot reads the three digits of a slot key's end.
+func parseSlot(s string) (int, bool) {
+	if len(s) != 3 {
+		return 0, false
+	}
+	n := 0
+	for i := range 3 {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
+}
+
+// readHistory returns the conversation's stored history, oldest first.
+func readHistory(b *botRT, addr string, limit int) []Outgoing {
+	type entry struct {
+		seq uint64
+		out Outgoing
+	}
+	var all []entry
+	scanHistory(b, addr, func(_ int, seq uint64, raw []byte) {
+		out, err := decodeEntry(raw)
+		if err != nil {
+			b.log.Warn("corrupt history entry skipped", "conv", addr, "err", err)
+			b.rt.metrics.corrupt()
+			return
+		}
+		all = append(all, entry{seq, out})
+	})
+	slices.SortFunc(all, func(x, y entry) int { return cmp.Compare(x.seq, y.seq) })
+	all = all[max(len(all)-limit, 0):]
+	out := make([]Outgoing, len(all))
+	for i := range all {
+		out[i] = all[i].out
+	}
+	return out
+}
+
+// History returns the recent frames of a conversation, oldest first (at
+// most limit; 0 or more than Options.History: Options.History). It reads
+// the store: a turn being written may or may not be in it (Attach is exact).
+func (r *Runtime) History(conv Conversation, limit int) ([]Outgoing, error) {
+	b := r.bot(conv.Bot)
+	if b == nil {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownBot, conv.Bot)
+	}
+	if all := r.historyLimit(); limit <= 0 || limit > all {
+		limit = all
+	}
+	if limit == 0 {
+		return nil, nil
+	}
+	return readHistory(b, conv.Address(), limit), nil
+}
+
+// dispatchSynthetic carries out a synthetic effect (see record).
+func (a *instance) dispatchSynthetic(e *dsl.Effect) {
+	switch e.Kind {
+	case effEcho:
+		source, _ := e.Payload.(uint64)
+		a.toClient(Outgoing{Kind: OutText, Text: e.Text, TS: e.At, FromUser: true, Source: source})
+	case effRestart:
+		a.toClient(Outgoing{Kind: OutRestart, TS: e.At})
+	}
+}
+
+// restartConversation ends the session's conversation: a fresh state that
+// keeps the turn count (which fences writes and orders history), the id
+// counter (replies to old queries must not resume new ones) and the group;
+// its timers are disarmed. The delivery's turn then starts main, and its
+// write clears the history (see record).
+func (a *instance) restartConversation(ctx actor.Context, d *deliver) {
+	old := a.st
+	for _, t := range old.Timers {
+		a.rt().timers.Disarm(TimerRef{Bot: a.bot.id, Addr: a.addr, ID: t.ID})
+	}
+	a.st = dsl.NewState()
+	a.st.Turn, a.st.NextID, a.st.Group = old.Turn, old.NextID, old.Group
+	a.bot.log.Info("conversation restarted", "conv", a.addr)
+	a.turnFrom(ctx, d)
+}
