@@ -270,6 +270,15 @@ func (r *Runtime) HandlesEvent(bot, name string) bool {
 // HasBot reports whether bot runs in this runtime (failed or not).
 func (r *Runtime) HasBot(bot string) bool { return r.bot(bot) != nil }
 
+// Title returns the title of bot's bot.json ("" if it has none, or the
+// bot does not run here).
+func (r *Runtime) Title(bot string) string {
+	if b := r.bot(bot); b != nil {
+		return b.program.Load().Title
+	}
+	return ""
+}
+
 // GroupExists reports whether bot has group id.
 func (r *Runtime) GroupExists(bot, id string) bool {
 	b := r.bot(bot)
