@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -19,6 +20,8 @@ func TestDecodeFrame(t *testing.T) {
 		{"event with payload", `{"type":"event","name":"n","payload":7}`, Frame{Type: "event", Name: "n", Payload: json.Number("7")}},
 		{"hello", `{"type":"hello"}`, Frame{Type: "hello"}},
 		{"welcome_back", `{"type":"welcome_back","user":"x"}`, Frame{Type: "welcome_back"}},
+		{"profile", `{"type":"profile","name":" Ann \t"}`, Frame{Type: "profile", Name: "Ann"}},
+		{"restart", `{"type":"restart"}`, Frame{Type: "restart"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -38,6 +41,7 @@ func FuzzDecodeFrame(f *testing.F) {
 		`{"type":"hello"}`, `{"type":"welcome_back"}`, `hello`, `[]`, `{"type":5}`, `{"type":"message","text":null}`,
 		`{"type":"event","name":"","payload":{}}`, `{"type":"message","text":"\ud800"}`, `{"type":"` + string(rune(0xfffd)) + `"}`,
 		`{"type":"event","name":"e","payload":1e400}`, `{"type":"message","text":"a","text":"b"}`,
+		`{"type":"profile","name":"Ann"}`, `{"type":"profile","name":""}`, `{"type":"restart"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -53,7 +57,11 @@ func FuzzDecodeFrame(f *testing.F) {
 			return
 		}
 		switch fr.Type {
-		case frameMessage, frameHello, frameWelcomeBack:
+		case frameMessage, frameHello, frameWelcomeBack, frameRestart:
+		case frameProfile:
+			if _, err := checkName(fr.Name); err != nil || strings.TrimSpace(fr.Name) != fr.Name {
+				t.Fatalf("profile with the name %q: %v", fr.Name, err)
+			}
 		case frameEvent:
 			if fr.Name == "" {
 				t.Fatal("event without a name")
