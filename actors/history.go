@@ -127,22 +127,20 @@ func (a *instance) historyOps(entries []Outgoing, restart bool) []persistence.Op
 	if limit == 0 || (len(entries) == 0 && !restart) {
 		return nil
 	}
-	first := max(len(entries)-limit, 0)
+	entries = entries[max(len(entries)-limit, 0):]
 	next := 0
 	if !restart {
 		next = a.nextSlot(limit)
 	}
-	var ops []persistence.Op
-	used := map[int]bool{}
-	for i, e := range entries[first:] {
-		raw := encodeEntry(nil, historySeq(a.st.Turn, i), &e)
+	ops := make([]persistence.Op, 0, len(entries))
+	for i := range entries {
+		raw := encodeEntry(nil, historySeq(a.st.Turn, i), &entries[i])
 		ops = append(ops, persistence.Op{Key: persistence.HistoryKey(a.addr, next), Value: raw})
-		used[next] = true
 		next = (next + 1) % limit
 	}
 	a.histSlot = uint8(next + 1)
 	if restart {
-		ops = append(ops, a.clearHistory(limit, used)...)
+		ops = append(ops, a.clearHistory(limit, len(entries))...)
 	}
 	return ops
 }
@@ -166,12 +164,14 @@ func (a *instance) nextSlot(limit int) int {
 	return (slot + 1) % limit
 }
 
-// clearHistory deletes every slot of the ring but those in keep.
-func (a *instance) clearHistory(limit int, keep map[int]bool) []persistence.Op {
+// clearHistory deletes every slot of the ring but the first kept ones
+// (a restart writes its entries from slot 0).
+func (a *instance) clearHistory(limit, kept int) []persistence.Op {
 	var ops []persistence.Op
+	done := map[int]bool{}
 	del := func(s int) {
-		if !keep[s] {
-			keep[s] = true
+		if s >= kept && !done[s] {
+			done[s] = true
 			ops = append(ops, persistence.Op{Key: persistence.HistoryKey(a.addr, s), Delete: true})
 		}
 	}

@@ -67,7 +67,7 @@ func HistoryPrefix(addr string) string { return PrefixHistory + addr + "/" }
 
 // HistoryKey returns the key of slot (0-999) of addr's history.
 func HistoryKey(addr string, slot int) string {
-	return fmt.Sprintf("%s%03d", HistoryPrefix(addr), slot)
+	return PrefixHistory + addr + "/" + string([]byte{'0' + byte(slot/100%10), '0' + byte(slot/10%10), '0' + byte(slot%10)})
 }
 
 // ParseWakeKey returns the owner of a key made by WakeKey, or ErrInvalidKey.
