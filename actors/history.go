@@ -15,14 +15,22 @@ import (
 
 // A conversation's history is its recent client frames, both directions:
 // the user's messages and client events, and the bot's messages, images
-// and events (typing is not kept). It lives in the store in a ring of
-// Options.History slots per conversation (persistence.HistoryKey), one
-// entry each, written in the same write as the turn that made them: a
-// history never shows what a crash took back. Nothing is kept in memory
-// but the next slot: instance.histSlot is 1 + the slot written next, or 0
-// until a scan finds it, when a conversation first records something
-// after it starts (it fits in the instance's padding: no memory per idle
-// conversation).
+// and events (typing is not kept), for platforms that show it
+// (HistoryKeeper). It lives in the store in a ring of Options.History
+// slots per conversation (persistence.HistoryKey), one record per turn that
+// made frames (so the ring holds at least the last Options.History
+// frames), written in the same write as its turn: a history never shows
+// what a crash took back. Nothing is kept in memory but the next slot:
+// instance.histSlot is 1 + the slot written next, or 0 until a scan finds
+// it, when a conversation first records something after it starts (it
+// fits in the instance's padding: no memory per idle conversation).
+
+// HistoryKeeper is implemented by platforms whose conversations keep a
+// history: their clients come back to a conversation and are shown it so
+// far. Conversations on other platforms keep none.
+type HistoryKeeper interface {
+	KeepsHistory() bool
+}
 
 // History limits.
 const (
@@ -32,8 +40,12 @@ const (
 	MaxHistory = 200
 	// MaxHistoryText is how much text (or encoded event payload) a history
 	// entry keeps: longer text is cut and ends in "…", a larger payload is
-	// kept as nil. It bounds one turn's history write to MaxHistory of it.
+	// kept as nil.
 	MaxHistoryText = 16 << 10
+	// MaxHistoryRecord bounds the record of one turn: past it, the turn's
+	// earliest frames are left out. A conversation's history takes at most
+	// Options.History times this in the store.
+	MaxHistoryRecord = 64 << 10
 )
 
 // Synthetic effects: released in order with a turn's own effects.
@@ -44,6 +56,12 @@ const (
 
 // historyLimit returns how many frames a conversation keeps (0: none).
 func (r *Runtime) historyLimit() int { return max(r.opts.History, 0) }
+
+// keepsHistory reports whether the session's platform shows a history.
+func (a *instance) keepsHistory() bool {
+	k, ok := a.rt().platform(a.conv.Platform).(HistoryKeeper)
+	return ok && k.KeepsHistory() && a.rt().historyLimit() > 0
+}
 
 // checkHistory validates Options.History and applies its default.
 func checkHistory(opts *Options) error {
@@ -64,15 +82,16 @@ func (a *instance) record(in dsl.Input, d *deliver, effects []dsl.Effect, now ti
 	if a.kind != kindSession {
 		return nil, effects
 	}
+	keep := a.keepsHistory()
 	var entries []Outgoing
-	if e, ok := userEntry(in, d); ok {
+	if e, ok := userEntry(in, d); ok && keep {
 		e.TS = now
 		entries = append(entries, e)
 	}
 	for i := range effects {
 		if out, ok := clientOutgoing(&effects[i]); ok {
 			effects[i].At = now
-			if out.Kind != OutTyping {
+			if out.Kind != OutTyping && keep {
 				out.TS = now
 				entries = append(entries, out)
 			}
@@ -87,6 +106,9 @@ func (a *instance) record(in dsl.Input, d *deliver, effects []dsl.Effect, now ti
 	}
 	if len(synth) > 0 {
 		effects = append(synth, effects...)
+	}
+	if !keep {
+		return nil, effects
 	}
 	return a.historyOps(entries, d != nil && d.restart), effects
 }
@@ -120,57 +142,53 @@ func clientOutgoing(e *dsl.Effect) (Outgoing, bool) {
 	return Outgoing{}, false
 }
 
-// historyOps returns the writes that put entries in the ring (the last
-// Options.History of them), after clearing it when restart is set.
+// historyOps returns the write of the turn's record (its last
+// Options.History entries) to the next slot of the ring, after clearing
+// the ring when restart is set.
 func (a *instance) historyOps(entries []Outgoing, restart bool) []persistence.Op {
 	limit := a.rt().historyLimit()
-	if limit == 0 || (len(entries) == 0 && !restart) {
+	if len(entries) == 0 && !restart {
 		return nil
 	}
-	entries = entries[max(len(entries)-limit, 0):]
-	next := 0
+	slot := 0
 	if !restart {
-		next = a.nextSlot(limit)
+		slot = a.nextSlot(limit)
 	}
-	ops := make([]persistence.Op, 0, len(entries))
-	for i := range entries {
-		raw := encodeEntry(nil, historySeq(a.st.Turn, i), &entries[i])
-		ops = append(ops, persistence.Op{Key: persistence.HistoryKey(a.addr, next), Value: raw})
-		next = (next + 1) % limit
+	var ops []persistence.Op
+	if len(entries) > 0 {
+		raw := encodeRecord(a.st.Turn, entries[max(len(entries)-limit, 0):])
+		ops = append(ops, persistence.Op{Key: persistence.HistoryKey(a.addr, slot), Value: raw})
+		slot++
 	}
-	a.histSlot = uint8(next + 1)
 	if restart {
-		ops = append(ops, a.clearHistory(limit, len(entries))...)
+		ops = append(ops, a.clearHistory(limit, slot)...)
 	}
+	a.histSlot = uint8(slot%limit + 1)
 	return ops
 }
 
-// historySeq orders entries: the turn that wrote them, then their place in
-// it. Turns are numbered for good (a restart keeps the count).
-func historySeq(turn uint64, i int) uint64 { return turn<<8 | uint64(i) }
-
-// nextSlot returns the slot the next entry goes to, scanning the ring the
-// first time.
+// nextSlot returns the slot the next record goes to, scanning the ring
+// the first time.
 func (a *instance) nextSlot(limit int) int {
 	if a.histSlot != 0 {
 		return int(a.histSlot-1) % limit
 	}
 	last, slot := uint64(0), -1
-	a.scanHistory(func(s int, seq uint64, _ []byte) {
-		if slot < 0 || seq > last {
-			last, slot = seq, s
+	a.scanHistory(func(s int, turn uint64, _ []byte) {
+		if slot < 0 || turn > last {
+			last, slot = turn, s
 		}
 	})
 	return (slot + 1) % limit
 }
 
-// clearHistory deletes every slot of the ring but the first kept ones
-// (a restart writes its entries from slot 0).
-func (a *instance) clearHistory(limit, kept int) []persistence.Op {
+// clearHistory deletes every slot of the ring from slot from on (a
+// restart writes its record in slot 0).
+func (a *instance) clearHistory(limit, from int) []persistence.Op {
 	var ops []persistence.Op
 	done := map[int]bool{}
 	del := func(s int) {
-		if s >= kept && !done[s] {
+		if s >= from && !done[s] {
 			done[s] = true
 			ops = append(ops, persistence.Op{Key: persistence.HistoryKey(a.addr, s), Delete: true})
 		}
@@ -182,25 +200,26 @@ func (a *instance) clearHistory(limit, kept int) []persistence.Op {
 	return ops
 }
 
-// scanHistory calls fn for every readable slot of the conversation's ring.
-func (a *instance) scanHistory(fn func(slot int, seq uint64, raw []byte)) {
+// scanHistory calls fn for every readable slot of the conversation's ring,
+// with the turn that wrote it.
+func (a *instance) scanHistory(fn func(slot int, turn uint64, raw []byte)) {
 	scanHistory(a.bot, a.addr, fn)
 }
 
-func scanHistory(b *botRT, addr string, fn func(slot int, seq uint64, raw []byte)) {
+func scanHistory(b *botRT, addr string, fn func(slot int, turn uint64, raw []byte)) {
 	prefix := persistence.HistoryPrefix(addr)
 	err := b.store.Scan(prefix, func(key string, value []byte) error {
 		slot, ok := parseSlot(strings.TrimPrefix(key, prefix))
 		if !ok {
 			return nil // another address that begins with this one and a "/"
 		}
-		seq, ok := entrySeq(value)
+		turn, ok := recordTurn(value)
 		if !ok {
-			b.log.Warn("corrupt history entry skipped", "conv", addr, "key", key)
+			b.log.Warn("corrupt history record skipped", "conv", addr, "key", key)
 			b.rt.metrics.corrupt()
 			return nil
 		}
-		fn(slot, seq, value)
+		fn(slot, turn, value)
 		return nil
 	})
 	if err != nil {
@@ -225,27 +244,26 @@ func parseSlot(s string) (int, bool) {
 
 // readHistory returns the conversation's stored history, oldest first.
 func readHistory(b *botRT, addr string, limit int) []Outgoing {
-	type entry struct {
-		seq uint64
-		out Outgoing
+	type record struct {
+		turn    uint64
+		entries []Outgoing
 	}
-	var all []entry
-	scanHistory(b, addr, func(_ int, seq uint64, raw []byte) {
-		out, err := decodeEntry(raw)
+	var all []record
+	scanHistory(b, addr, func(_ int, turn uint64, raw []byte) {
+		entries, err := decodeRecord(raw)
 		if err != nil {
-			b.log.Warn("corrupt history entry skipped", "conv", addr, "err", err)
+			b.log.Warn("corrupt history record skipped", "conv", addr, "err", err)
 			b.rt.metrics.corrupt()
 			return
 		}
-		all = append(all, entry{seq, out})
+		all = append(all, record{turn, entries})
 	})
-	slices.SortFunc(all, func(x, y entry) int { return cmp.Compare(x.seq, y.seq) })
-	all = all[max(len(all)-limit, 0):]
-	out := make([]Outgoing, len(all))
-	for i := range all {
-		out[i] = all[i].out
+	slices.SortFunc(all, func(x, y record) int { return cmp.Compare(x.turn, y.turn) })
+	var out []Outgoing
+	for _, r := range all {
+		out = append(out, r.entries...)
 	}
-	return out
+	return out[max(len(out)-limit, 0):]
 }
 
 // History returns the recent frames of a conversation, oldest first (at

@@ -422,3 +422,24 @@ func TestAttachFailedBot(t *testing.T) {
 		t.Errorf("attach to a failed bot: %v", err)
 	}
 }
+
+// noHistory is a platform that shows no history.
+type noHistory struct{ *platformtest.Platform }
+
+func (noHistory) KeepsHistory() bool { return false }
+
+// TestHistoryOnlyWhereShown: conversations on a platform that does not
+// show a history keep none (and their turns write nothing for it).
+func TestHistoryOnlyWhereShown(t *testing.T) {
+	s := startServer(t, t.TempDir(), actors.Options{}, map[string]map[string]string{"h": historyBot})
+	defer s.stop()
+	s.rt.RegisterPlatform("plain", noHistory{platformtest.New()})
+	conv := actors.Conversation{Bot: "h", Platform: "plain", User: "ann"}
+	if err := s.rt.Deliver(conv, actors.Inbound{Start: true}); err != nil {
+		t.Fatal(err)
+	}
+	s.settle()
+	if h, err := s.rt.History(conv, 0); err != nil || len(h) != 0 {
+		t.Errorf("history %q, %v; want none", renderAll(h), err)
+	}
+}

@@ -13,11 +13,14 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// A history entry is stored as this protobuf message (written with
-// protowire; the payload is a botserver.v1.Value):
+// The record of a turn's frames is stored as this protobuf message
+// (written with protowire; a payload is a botserver.v1.Value):
 //
+//	message HistoryRecord {
+//	  uint64 turn = 1;                   // the turn that wrote it: orders records
+//	  repeated HistoryEntry entries = 11;
+//	}
 //	message HistoryEntry {
-//	  uint64 seq = 1;                    // order (historySeq)
 //	  sint64 ts = 2;                     // Unix milliseconds
 //	  uint32 kind = 3;                   // OutKind
 //	  bool from_user = 4;
@@ -29,7 +32,7 @@ import (
 //	  botserver.v1.Value payload = 10;   // an event's payload
 //	}
 const (
-	fSeq protowire.Number = iota + 1
+	fTurn protowire.Number = iota + 1
 	fTS
 	fKind
 	fFromUser
@@ -39,15 +42,74 @@ const (
 	fURL
 	fName
 	fPayload
+	fEntry
 )
 
-// errBadEntry is wrapped by decodeEntry's errors.
-var errBadEntry = errors.New("bad history entry")
+// errBadEntry is wrapped by decodeRecord's errors.
+var errBadEntry = errors.New("bad history record")
+
+// encodeRecord returns the record of a turn's entries, without its
+// earliest ones if they would take it past MaxHistoryRecord.
+func encodeRecord(turn uint64, entries []Outgoing) []byte {
+	raw := make([][]byte, len(entries))
+	size, first := 0, len(entries)
+	for first > 0 {
+		e := encodeEntry(nil, &entries[first-1])
+		if size += len(e) + 8; size > MaxHistoryRecord {
+			break
+		}
+		first--
+		raw[first] = e
+	}
+	b := protowire.AppendTag(make([]byte, 0, size+12), fTurn, protowire.VarintType)
+	b = protowire.AppendVarint(b, turn)
+	for _, e := range raw[first:] {
+		b = protowire.AppendTag(b, fEntry, protowire.BytesType)
+		b = protowire.AppendBytes(b, e)
+	}
+	return b
+}
+
+// recordTurn reads a record's turn (its first field); false if it has none.
+func recordTurn(raw []byte) (uint64, bool) {
+	num, typ, n := protowire.ConsumeTag(raw)
+	if n < 0 || num != fTurn || typ != protowire.VarintType {
+		return 0, false
+	}
+	turn, m := protowire.ConsumeVarint(raw[n:])
+	return turn, m >= 0
+}
+
+// decodeRecord reads a record's entries; unknown fields are skipped.
+func decodeRecord(raw []byte) ([]Outgoing, error) {
+	var out []Outgoing
+	for len(raw) > 0 {
+		num, typ, n := protowire.ConsumeTag(raw)
+		if n < 0 {
+			return nil, fmt.Errorf("%w: %v", errBadEntry, protowire.ParseError(n))
+		}
+		raw = raw[n:]
+		if num == fEntry && typ == protowire.BytesType {
+			v, m := protowire.ConsumeBytes(raw)
+			if m < 0 {
+				return nil, fmt.Errorf("%w: entry: %v", errBadEntry, protowire.ParseError(m))
+			}
+			e, err := decodeEntry(v)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+			n = m
+		} else if n = protowire.ConsumeFieldValue(num, typ, raw); n < 0 {
+			return nil, fmt.Errorf("%w: field %d: %v", errBadEntry, num, protowire.ParseError(n))
+		}
+		raw = raw[n:]
+	}
+	return out, nil
+}
 
 // encodeEntry appends the entry of out, cut to MaxHistoryText.
-func encodeEntry(b []byte, seq uint64, out *Outgoing) []byte {
-	b = protowire.AppendTag(b, fSeq, protowire.VarintType)
-	b = protowire.AppendVarint(b, seq)
+func encodeEntry(b []byte, out *Outgoing) []byte {
 	b = protowire.AppendTag(b, fTS, protowire.VarintType)
 	b = protowire.AppendVarint(b, protowire.EncodeZigZag(out.TS.UnixMilli()))
 	b = protowire.AppendTag(b, fKind, protowire.VarintType)
@@ -103,16 +165,6 @@ func cut(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
-}
-
-// entrySeq reads an entry's seq (its first field); false if it has none.
-func entrySeq(raw []byte) (uint64, bool) {
-	num, typ, n := protowire.ConsumeTag(raw)
-	if n < 0 || num != fSeq || typ != protowire.VarintType {
-		return 0, false
-	}
-	seq, m := protowire.ConsumeVarint(raw[n:])
-	return seq, m >= 0
 }
 
 // decodeEntry reads an entry back; unknown fields are skipped.

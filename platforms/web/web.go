@@ -150,6 +150,10 @@ func (p *Platform) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /widget.js", p.serveWidget)
 }
 
+// KeepsHistory says web conversations keep a history: a page that comes
+// back shows the conversation so far (actors.HistoryKeeper).
+func (p *Platform) KeepsHistory() bool { return true }
+
 // Stats returns the platform's counters.
 func (p *Platform) Stats() *Stats { return &p.stats }
 
