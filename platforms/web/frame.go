@@ -188,6 +188,10 @@ func encodeOutgoing(out *actors.Outgoing, history bool) ([]byte, error) {
 	return textFrame(payload), nil
 }
 
+// HistoryFrame returns the JSON of a history frame as a resumed client
+// receives it (the admin API's history method shows them).
+func HistoryFrame(out actors.Outgoing) ([]byte, error) { return marshalOutgoing(&out, true) }
+
 // marshalOutgoing returns the JSON of a frame.
 func marshalOutgoing(out *actors.Outgoing, history bool) ([]byte, error) {
 	meta := frameMeta{History: history, TS: out.TS.UnixMilli()}

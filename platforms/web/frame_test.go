@@ -5,7 +5,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"botserver/actors"
 )
 
 func TestDecodeFrame(t *testing.T) {
@@ -73,4 +76,26 @@ func FuzzDecodeFrame(f *testing.F) {
 			t.Fatalf("text %q is not UTF-8", fr.Text)
 		}
 	})
+}
+
+func TestHistoryFrame(t *testing.T) {
+	ts := time.UnixMilli(1767268800123)
+	for _, tc := range []struct {
+		out  actors.Outgoing
+		want string
+	}{
+		{actors.Outgoing{Kind: actors.OutText, Text: "Pick", Ask: true, QuickReplies: []string{"A"}, TS: ts},
+			`{"type":"message","text":"Pick","ask":true,"quick_replies":[{"title":"A","payload":"A"}],"history":true,"ts":1767268800123}`},
+		{actors.Outgoing{Kind: actors.OutText, Text: "hi", FromUser: true, TS: ts},
+			`{"type":"message","text":"hi","from":"user","history":true,"ts":1767268800123}`},
+		{actors.Outgoing{Kind: actors.OutImage, URL: "https://x/a.png", TS: ts},
+			`{"type":"image","url":"https://x/a.png","history":true,"ts":1767268800123}`},
+		{actors.Outgoing{Kind: actors.OutEvent, Name: "score", Payload: map[string]any{"n": 1}, TS: ts},
+			`{"type":"event","name":"score","payload":{"n":1},"history":true,"ts":1767268800123}`},
+	} {
+		got, err := HistoryFrame(tc.out)
+		if err != nil || string(got) != tc.want {
+			t.Errorf("HistoryFrame(%+v) = %s, %v\nwant %s", tc.out, got, err, tc.want)
+		}
+	}
 }
