@@ -32,6 +32,7 @@ type botRT struct {
 	chatLink     func(platform, group string) (string, error)
 	sup          *actor.PID
 	residents    [3]residents // routes to instances, by addrKind
+	attaching    attachWaits  // Attach requests waiting for writes
 	// counts for status
 	active [3]atomic.Int64 // resident instances by addrKind
 }

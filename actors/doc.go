@@ -15,7 +15,8 @@
 // turn's effects (messages to users, events to other instances) only when
 // that write is durable. Timers live in the Timekeeper, persisted in the
 // store's timer index, so they fire for passivated instances and after a
-// restart.
+// restart. A conversation's recent client frames are its history, written
+// with its turns (history.go); Attach hands them to a joining client.
 //
 // A failure belongs to its instance: one that fails more often than
 // Options.Restart allows is quarantined on its own (quarantine.go) until

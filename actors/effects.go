@@ -18,11 +18,11 @@ func (a *instance) dispatch(effects []dsl.Effect) {
 		e := &effects[i]
 		switch e.Kind {
 		case dsl.EffSay:
-			a.toClient(Outgoing{Kind: OutText, Text: e.Text, Ask: e.Ask, QuickReplies: e.QuickReplies})
+			a.toClient(Outgoing{Kind: OutText, Text: e.Text, Ask: e.Ask, QuickReplies: e.QuickReplies, TS: e.At})
 		case dsl.EffShow:
-			a.toClient(Outgoing{Kind: OutImage, URL: e.URL})
+			a.toClient(Outgoing{Kind: OutImage, URL: e.URL, TS: e.At})
 		case dsl.EffTyping:
-			a.toClient(Outgoing{Kind: OutTyping, Seconds: e.Seconds})
+			a.toClient(Outgoing{Kind: OutTyping, Seconds: e.Seconds, TS: e.At})
 		case dsl.EffEmit:
 			a.emit(e)
 		case dsl.EffQuery:
@@ -40,6 +40,8 @@ func (a *instance) dispatch(effects []dsl.Effect) {
 			a.bot.rt.system.Root.Send(a.bot.dirs[kindGroup], &spawnGroup{id: e.Group, vars: vars})
 		case dsl.EffLog:
 			a.bot.log.Info(e.Text, "conv", a.addr, "at", e.Pos.File+":"+strconv.Itoa(e.Pos.Line))
+		case effEcho, effRestart:
+			a.dispatchSynthetic(e)
 		}
 	}
 }
@@ -67,7 +69,7 @@ func (a *instance) emit(e *dsl.Effect) {
 		return
 	}
 	if a.kind == kindSession {
-		a.toClient(Outgoing{Kind: OutEvent, Name: e.Name, Payload: e.Payload})
+		a.toClient(Outgoing{Kind: OutEvent, Name: e.Name, Payload: e.Payload, TS: e.At})
 		return
 	}
 	audience := a.rt().opts.Coordinators.of(a.kind).Audience(a.st)

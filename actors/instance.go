@@ -32,6 +32,7 @@ type instance struct {
 	stopping    bool      // told to stop: it does once its outbox is empty
 	warned      uint8     // limits already logged (see warnOnce)
 	recv        *received // during a group's turn: what its coordinator's Receive changed
+	histSlot    uint8
 	conv        Conversation
 	st          *dsl.State
 	prog        *dsl.Program // what the state is bound to
@@ -62,6 +63,7 @@ func (a *instance) Receive(ctx actor.Context) {
 	case *committed:
 		if msg.inst == a {
 			a.release(msg)
+			a.attachWaiting()
 			switch {
 			case a.stopping && len(a.outbox) == 0:
 				ctx.Stop(ctx.Self())
@@ -69,6 +71,9 @@ func (a *instance) Receive(ctx actor.Context) {
 				a.passivate(ctx)
 			}
 		}
+		a.rt().activity.Add(-1)
+	case *attachReq:
+		a.attach(msg)
 		a.rt().activity.Add(-1)
 	case *crash:
 		panic("crash requested")
@@ -86,6 +91,7 @@ func (a *instance) Receive(ctx actor.Context) {
 		}
 		a.stop()
 	case *actor.Stopping:
+		a.attachFail()
 		a.stop()
 	}
 }
@@ -146,6 +152,7 @@ func (a *instance) load(ctx actor.Context) {
 	if a.kind == kindSession {
 		a.conv, _ = ParseAddress(a.bot.id, a.addr)
 		a.user = a.bot.users.acquire(a.conv.UserID(), a.loadUser)
+		a.attachWaiting() // requests a failed incarnation left
 	}
 	if a.prog != nil && a.kind == kindMaster && !a.st.Started {
 		a.rt().opts.Coordinators.Master.Create(a.st, a.addr, nil)
@@ -248,7 +255,11 @@ func (a *instance) deliver(ctx actor.Context, d *deliver) {
 	}
 	if a.kind == kindSession {
 		a.joinOnce(ctx)
-		a.turnNamed(ctx, d.in, d.name)
+		if d.restart {
+			a.restartConversation(ctx, d)
+			return
+		}
+		a.turnFrom(ctx, d)
 		return
 	}
 	coord := a.rt().opts.Coordinators.of(a.kind)
@@ -283,17 +294,25 @@ func (a *instance) joinOnce(ctx actor.Context) {
 }
 
 // turn runs one input and commits its state.
-func (a *instance) turn(ctx actor.Context, in dsl.Input) { a.turnNamed(ctx, in, "") }
-
-// turnNamed runs one input; name is the user's display name on the
-// platform, recorded in user.name when it changes.
-func (a *instance) turnNamed(ctx actor.Context, in dsl.Input, name string) {
+func (a *instance) turn(ctx actor.Context, in dsl.Input) {
 	a.refreshProgram()
-	a.turnEnv(ctx, in, a.env(), name)
+	a.turnEnv(ctx, in, a.env(), nil)
 }
 
-// turnEnv runs one input in env and returns its run-time error, if any.
-func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, name string) *dsl.RuntimeError {
+// turnFrom runs a delivery's input; its name is the user's display name
+// on the platform, recorded in user.name when it changes.
+func (a *instance) turnFrom(ctx actor.Context, d *deliver) {
+	a.refreshProgram()
+	a.turnEnv(ctx, d.in, a.env(), d)
+}
+
+// turnEnv runs one input in env and returns its run-time error, if any;
+// d is the delivery that brought the input, if one did.
+func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, d *deliver) *dsl.RuntimeError {
+	var name string
+	if d != nil {
+		name = d.name
+	}
 	rec := a.user
 	var userOp *persistence.Op
 	if rec != nil {
@@ -302,14 +321,18 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, name st
 	}
 	m := a.bot.machines.get(a.prog)
 	defer a.bot.machines.put(m) // after the effects are copied or dispatched
-	renamed := rec != nil && name != "" && env.User["name"] != name
-	if renamed {
-		env.User["name"] = name
+	var profile string
+	var renamed bool
+	if rec != nil {
+		profile, renamed = takeProfile(env.User, name)
 	}
 	began := time.Now()
 	res := m.Turn(a.st, in, &env)
 	if a.recv.changed(a.st) {
 		res.Changed = true // the membership is part of the turn's write
+	}
+	if rec != nil && (res.UserChanged || renamed) {
+		putProfile(env.User, profile)
 	}
 	k, err := a.keep(m, &res, &env, renamed)
 	if rec != nil {
@@ -325,11 +348,12 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, name st
 	a.report(&res, k.tooLarge)
 	a.armTimers(res.Effects)
 	timers := a.wakeOps()
-	if !res.Changed && userOp == nil && len(timers) == 0 {
-		a.unwritten(res.Effects)
+	hist, effects := a.record(in, d, res.Effects, env.Now)
+	if !res.Changed && userOp == nil && len(timers) == 0 && len(hist) == 0 {
+		a.unwritten(effects)
 		return res.Err
 	}
-	a.commit(ctx, a.stateOps(k.state, timers, userOp), res.Effects)
+	a.commit(ctx, append(a.stateOps(k.state, timers, userOp), hist...), effects)
 	return res.Err
 }
 

@@ -133,7 +133,7 @@ func (a *instance) playTurn(ctx actor.Context, p *play) {
 	env.Limits.MaxTurnTime = left
 	env.Limits.MaxSteps = 1 << 40
 	in := dsl.Input{Kind: dsl.InPlay, Play: p.proc, Sender: playSender + p.id, QueryID: p.id}
-	if err := a.turnEnv(ctx, in, env, ""); err != nil {
+	if err := a.turnEnv(ctx, in, env, nil); err != nil {
 		var res playResult
 		if res.err = err; err.TimeLimit {
 			res.err = ErrPlayTimeout

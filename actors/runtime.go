@@ -38,6 +38,10 @@ type Options struct {
 	Validate func() error
 	// Endpoint, if set, is started beside the bots (the HTTP server).
 	Endpoint Service
+	// History is how many recent frames each conversation keeps in the
+	// store for clients that resume it (default DefaultHistory, at most
+	// MaxHistory; negative: none).
+	History int
 	// OnTurn, if set, is called after every turn, on the instance's
 	// goroutine (keep it fast: it is for a latency histogram).
 	OnTurn func(TurnInfo)
@@ -99,6 +103,9 @@ func NewRuntime(opts Options) (*Runtime, error) {
 	}
 	if opts.Rand == nil {
 		opts.Rand = cryptoRand
+	}
+	if err := checkHistory(&opts); err != nil {
+		return nil, err
 	}
 	r := &Runtime{opts: opts, clock: opts.Clock, log: opts.Logger, metrics: &Metrics{onTurn: opts.OnTurn},
 		bots: map[string]*botRT{}, platforms: map[string]Platform{}}
@@ -256,9 +263,10 @@ func (r *Runtime) Deliver(conv Conversation, in Inbound) error {
 	case conv.Group != "" && !r.GroupExists(conv.Bot, conv.Group):
 		return fmt.Errorf("%w: %s", ErrUnknownGroup, conv.Group)
 	}
-	d := &deliver{in: dsl.Message(in.Text), name: in.Name, done: in.Done}
+	d := &deliver{in: dsl.Message(in.Text), name: in.Name, done: in.Done,
+		restart: in.Restart, source: in.Source, client: true}
 	switch {
-	case in.Start:
+	case in.Start, in.Restart:
 		d.in = dsl.Input{Kind: dsl.InStart}
 	case in.Event != "":
 		payload, err := dsl.Normalize(in.Payload)
@@ -282,6 +290,15 @@ func (r *Runtime) HandlesEvent(bot, name string) bool {
 
 // HasBot reports whether bot runs in this runtime (failed or not).
 func (r *Runtime) HasBot(bot string) bool { return r.bot(bot) != nil }
+
+// Title returns the title of bot's bot.json ("" if it has none, or the
+// bot does not run here).
+func (r *Runtime) Title(bot string) string {
+	if b := r.bot(bot); b != nil {
+		return b.program.Load().Title
+	}
+	return ""
+}
 
 // GroupExists reports whether bot has group id.
 func (r *Runtime) GroupExists(bot, id string) bool {

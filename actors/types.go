@@ -3,6 +3,7 @@ package actors
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"botserver/dsl"
 )
@@ -95,6 +96,10 @@ const (
 	OutTyping                // Seconds
 	OutEvent                 // Name, Payload (emit without to:)
 	OutError                 // Code, Text: an input was refused or not handled (web: an error frame)
+	// OutRestart says the conversation was restarted (Inbound.Restart):
+	// a client clears what it shows. Only platforms that restart
+	// conversations get it.
+	OutRestart
 )
 
 // Outgoing is one message from a bot to a conversation's client.
@@ -108,6 +113,15 @@ type Outgoing struct {
 	Name         string
 	Payload      any
 	Code         string // OutError: one of the Code* constants
+	// TS is when the turn that sent it ran (history frames keep it).
+	TS time.Time
+	// FromUser marks the user's own message (OutText) or client event
+	// (OutEvent): in a conversation's history, and as the copy of a
+	// message sent to the user's other clients (see Inbound.Source).
+	FromUser bool
+	// Source is the Inbound.Source of the message a FromUser copy
+	// repeats: the platform does not send it back to that client.
+	Source uint64
 }
 
 // Platform carries bot messages to users. The runtime calls Send from actor
@@ -127,6 +141,15 @@ type Inbound struct {
 	// runs if it never has (a platform sends it when a user connects), and
 	// nothing happens otherwise.
 	Start bool
+	// Restart ends the conversation (its variables, dialog stack, timers
+	// and history; the user record and group membership stay) and starts
+	// main again at once. Platforms first get an OutRestart.
+	Restart bool
+	// Source, if not 0, identifies the client that sent a message: the
+	// message is then also sent, as a FromUser copy carrying Source, to
+	// the conversation's platform once its turn's write is durable, for
+	// the user's other clients.
+	Source uint64
 	// Done, if set, is called once a message Deliver accepted has been
 	// handled (its turn has run) or dropped, on whichever goroutine that
 	// happened; never for one Deliver refused with an error. Platforms
@@ -141,13 +164,22 @@ type deliver struct {
 	name   string         // sessions: the user's display name, if known
 	create map[string]any // groups: initial variables; the group is new
 	done   func()         // Inbound.Done
+	// sessions: Inbound.Restart and Inbound.Source
+	restart bool
+	source  uint64
+	client  bool // from Runtime.Deliver (not another instance)
 }
 
 // doneWith calls the Done of a platform's message once it is handled or
 // dropped (every other message: nothing).
 func doneWith(msg any) {
-	if d, ok := msg.(*deliver); ok && d.done != nil {
-		d.done()
+	switch m := msg.(type) {
+	case *deliver:
+		if m.done != nil {
+			m.done()
+		}
+	case *attachReq: // dropped
+		m.call(nil, ErrBotFailed)
 	}
 }
 

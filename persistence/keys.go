@@ -28,6 +28,10 @@ const (
 	PrefixQuarantine = "q/"
 )
 
+// PrefixHistory holds conversations' recent client frames, by address and
+// slot (see HistoryKey).
+const PrefixHistory = "h/"
+
 // Limits on keys and values.
 const (
 	// MaxKeySize is the longest relative key accepted.
@@ -62,6 +66,15 @@ func DedupKey(eventID string) string { return PrefixDedup + eventID }
 // earliest timer, so that an instance that is not resident after a restart
 // is woken in time. ParseWakeKey reverses it.
 func WakeKey(owner string) string { return PrefixTimer + owner }
+
+// HistoryPrefix returns the prefix of the history slots of the
+// conversation at addr: HistoryPrefix(addr) + "007" is slot 7.
+func HistoryPrefix(addr string) string { return PrefixHistory + addr + "/" }
+
+// HistoryKey returns the key of slot (0-999) of addr's history.
+func HistoryKey(addr string, slot int) string {
+	return PrefixHistory + addr + "/" + string([]byte{'0' + byte(slot/100%10), '0' + byte(slot/10%10), '0' + byte(slot%10)})
+}
 
 // ParseWakeKey returns the owner of a key made by WakeKey, or ErrInvalidKey.
 func ParseWakeKey(key string) (owner string, err error) {

@@ -99,6 +99,9 @@ func TestServeRestartKeepsState(t *testing.T) {
 	if again["user"] != welcome["user"] {
 		t.Fatalf("after a restart the identity is %v, want %v", again["user"], welcome["user"])
 	}
+	for _, text := range []string{"Hi there! Three quick questions.", "Which colour do you like best?", "blue", "Cats or dogs?"} {
+		c.expect(text) // the history
+	}
 	c.ws.WriteJSON(map[string]string{"type": "message", "text": "dogs"})
 	c.expect("Anything else you want to tell us?")
 }

@@ -80,3 +80,6 @@ func WaitFor(tb testing.TB, d time.Duration, cond func() bool, what string) {
 		<-time.After(time.Millisecond)
 	}
 }
+
+// KeepsHistory makes test conversations keep a history (actors.HistoryKeeper).
+func (p *Platform) KeepsHistory() bool { return true }

@@ -60,7 +60,7 @@ func browser(tb testing.TB) func() context.Context {
 // run runs actions in tab with a deadline.
 func run(tb testing.TB, tab context.Context, actions ...chromedp.Action) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(tab, 20*time.Second)
+	ctx, cancel := context.WithTimeout(tab, 60*time.Second) // a bound for a loaded machine, not a timing assertion
 	defer cancel()
 	if err := chromedp.Run(ctx, actions...); err != nil {
 		tb.Fatalf("browser: %v", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,11 @@ type conn struct {
 	raw  *wire // under ws
 	conv actors.Conversation
 	ping *time.Timer
+	id   uint64 // Inbound.Source of its messages
+	name string // the user's display name (the reader's)
+	// attachWait closes a connection that the conversation has not
+	// attached in time (see attached); nil once it is attached.
+	attachWait *time.Timer
 
 	// inflight holds a token for every message handed to the runtime and
 	// not yet handled (Inbound.Done takes it back).
@@ -80,6 +86,7 @@ func (c *conn) close(code int, reason string) {
 	if ping != nil {
 		ping.Stop()
 	}
+	c.stopAttachWait()
 	msg := websocket.FormatCloseMessage(code, reason)
 	c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 	c.raw.shutdown(time.Second) // what is pending goes first
@@ -107,38 +114,107 @@ func (p *Platform) serveWS(w http.ResponseWriter, r *http.Request) {
 	if badGroup {
 		group = ""
 	}
+	name, nameErr := "", error(nil)
+	if q.Has("name") {
+		name, nameErr = checkName(q.Get("name"))
+	}
 	hj := &hijacker{ResponseWriter: w}
 	ws, err := p.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
 	ws.SetReadLimit(p.opts.MaxFrame)
-	c := &conn{p: p, ws: ws, raw: hj.conn,
+	c := &conn{p: p, ws: ws, raw: hj.conn, id: p.nextID.Add(1), name: name,
 		conv:     actors.Conversation{Bot: bot, Platform: Name, User: user, Group: group},
 		inflight: make(chan struct{}, p.opts.MaxInFlight), gone: make(chan struct{})}
 	c.handled = func() { <-c.inflight }
 	c.raw.setup(p.opts.WriteWait, func() { c.close(websocket.CloseAbnormalClosure, "") })
-	welcome, _ := json.Marshal(welcomeFrame{Type: "welcome", User: c.conv.UserID(), Token: p.token(bot, user), Bot: bot, Group: group})
-	c.enqueue(textFrame(welcome))
-	if badGroup {
-		c.enqueue(encodeError(codeNoSuchGroup, "no such group; you are talking to the bot directly"))
-	}
+	c.welcome(badGroup, nameErr)
 	if !p.add(c) {
 		c.close(websocket.CloseGoingAway, "server shutting down")
 		return
 	}
 	c.mu.Lock()
 	c.ping = time.AfterFunc(p.opts.PingInterval, c.sendPing)
+	c.attachWait = time.AfterFunc(p.opts.AttachWait, c.notAttached)
 	c.mu.Unlock()
+	if err := p.opts.Gateway.Attach(c.conv, c.attached); err != nil {
+		frame, _ := deliverError(err)
+		c.enqueue(frame)
+		c.close(websocket.CloseNormalClosure, "bot unavailable")
+		p.remove(c)
+		return
+	}
 	// The reader runs in a goroutine of its own, so the HTTP server's
 	// goroutine ends and frees its buffers and the request.
 	go c.serve()
 }
 
+// welcome sends the first frames: the welcome, and errors about the URL.
+func (c *conn) welcome(badGroup bool, nameErr error) {
+	p, bot := c.p, c.conv.Bot
+	welcome, _ := json.Marshal(welcomeFrame{Type: "welcome", User: c.conv.UserID(), Token: p.token(bot, c.conv.User),
+		Bot: bot, Title: p.title(bot), Group: c.conv.Group, Name: c.name, TS: time.Now().UnixMilli()})
+	c.enqueue(textFrame(welcome))
+	if badGroup {
+		c.enqueue(encodeError(codeNoSuchGroup, "no such group; you are talking to the bot directly"))
+	}
+	if nameErr != nil {
+		c.enqueue(encodeError(codeBadFrame, "name: "+strings.TrimPrefix(nameErr.Error(), ErrBadFrame.Error()+": ")))
+	}
+}
+
+// attached is called by the conversation (Gateway.Attach) on its
+// goroutine: the client gets the history, in one write, then joins the
+// conversation's live frames.
+func (c *conn) attached(history []actors.Outgoing, err error) {
+	c.stopAttachWait()
+	if err != nil {
+		frame, _ := deliverError(err)
+		c.enqueue(frame)
+		go c.close(websocket.CloseTryAgainLater, "bot unavailable")
+		return
+	}
+	if len(history) > 0 {
+		var all []byte
+		for i := range history {
+			frame, err := encodeOutgoing(&history[i], true)
+			if err != nil {
+				c.p.log.Warn("cannot encode a history frame", "bot", c.conv.Bot, "conv", c.conv.Address(), "err", err)
+				continue
+			}
+			all = append(all, frame...)
+		}
+		c.enqueue(all) // counts as one frame against the send buffer
+	}
+	c.p.join(c)
+}
+
+func (c *conn) stopAttachWait() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.attachWait != nil {
+		c.attachWait.Stop()
+		c.attachWait = nil
+	}
+}
+
+// notAttached closes a connection the conversation did not attach within
+// AttachWait (it cannot be reached); the client reconnects.
+func (c *conn) notAttached() {
+	c.mu.Lock()
+	waiting := c.attachWait != nil
+	c.mu.Unlock()
+	if waiting {
+		c.p.log.Warn("conversation did not answer in time; disconnected", "bot", c.conv.Bot, "conv", c.conv.Address())
+		c.close(websocket.CloseTryAgainLater, "the conversation did not answer")
+	}
+}
+
 // serve reads the client's frames until the connection ends.
 func (c *conn) serve() {
 	defer c.p.remove(c)
-	if c.deliver(actors.Inbound{Start: true}) {
+	if c.deliver(actors.Inbound{Start: true, Name: c.name}) {
 		c.read()
 	}
 	c.close(websocket.CloseNormalClosure, "")
@@ -149,7 +225,7 @@ func (c *conn) deliver(in actors.Inbound) bool {
 	if !c.takeToken() {
 		return false
 	}
-	in.Done = c.handled
+	in.Done, in.Source = c.handled, c.id
 	err := c.p.opts.Gateway.Deliver(c.conv, in)
 	if err == nil {
 		return true
@@ -238,9 +314,14 @@ func (c *conn) handle(kind int, data []byte) bool {
 	}
 	switch f.Type {
 	case frameMessage:
-		return c.deliver(actors.Inbound{Text: f.Text})
+		return c.deliver(actors.Inbound{Text: f.Text, Name: c.name})
 	case frameEvent:
-		return c.deliver(actors.Inbound{Event: f.Name, Payload: f.Payload})
+		return c.deliver(actors.Inbound{Event: f.Name, Payload: f.Payload, Name: c.name})
+	case frameProfile:
+		c.name = f.Name
+		return c.deliver(actors.Inbound{Start: true, Name: c.name})
+	case frameRestart:
+		return c.deliver(actors.Inbound{Restart: true, Name: c.name})
 	}
 	return true // hello, welcome_back: accepted and ignored
 }

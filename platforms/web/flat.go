@@ -70,6 +70,8 @@ func decodeFlat(data []byte) (Frame, bool) {
 		return Frame{Type: frameHello}, true
 	case frameWelcomeBack:
 		return Frame{Type: frameWelcomeBack}, true
+	case frameRestart:
+		return Frame{Type: frameRestart}, true
 	}
 	return Frame{}, false
 }

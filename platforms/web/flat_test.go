@@ -61,8 +61,8 @@ func TestDecodeFlatTakesCommonFrames(t *testing.T) {
 func TestEncodeTextMatchesJSON(t *testing.T) {
 	for _, text := range []string{"", "hi", `a"b\c`, "<script>&</script>", "tab\there\nnew\rline\b\f\x01\x1f", "héllo ✓", "\u2028\u2029", "bad \xff utf8 \xe2\x82", string(make([]byte, 200))} {
 		for _, ask := range []bool{false, true} {
-			want, _ := json.Marshal(messageFrame{Type: "message", Text: text, Ask: ask})
-			if got := encodeText(text, ask); string(got) != string(textFrame(want)) {
+			want, _ := json.Marshal(messageFrame{Type: "message", Text: text, Ask: ask, frameMeta: frameMeta{TS: 1767268800123}})
+			if got := encodeText(text, ask, 1767268800123); string(got) != string(textFrame(want)) {
 				t.Errorf("encodeText(%q, %v) = %q, want the frame of %s", text, ask, got, want)
 			}
 		}

@@ -5,6 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"botserver/actors"
 )
@@ -15,13 +20,15 @@ const (
 	frameEvent       = "event"
 	frameHello       = "hello"
 	frameWelcomeBack = "welcome_back"
+	frameProfile     = "profile"
+	frameRestart     = "restart"
 )
 
 // Frame is a decoded client frame.
 type Frame struct {
-	Type    string // "message", "event", "hello" or "welcome_back"
+	Type    string // "message", "event", "profile", "restart", "hello" or "welcome_back"
 	Text    string // message
-	Name    string // event
+	Name    string // event; profile: the display name (checked: see checkName)
 	Payload any    // event: JSON values (numbers as json.Number)
 }
 
@@ -69,7 +76,16 @@ func DecodeFrame(data []byte) (Frame, error) {
 				return Frame{}, fmt.Errorf("%w: bad payload: %v", ErrBadFrame, jsonError(err))
 			}
 		}
-	case frameHello, frameWelcomeBack:
+	case frameProfile:
+		if raw.Name == nil {
+			return Frame{}, fmt.Errorf("%w: a profile needs \"name\"", ErrBadFrame)
+		}
+		name, err := checkName(*raw.Name)
+		if err != nil {
+			return Frame{}, err
+		}
+		f.Name = name
+	case frameHello, frameWelcomeBack, frameRestart:
 	default:
 		return Frame{}, fmt.Errorf("%w: unknown type %.40q", ErrBadFrame, f.Type)
 	}
@@ -95,7 +111,10 @@ type welcomeFrame struct {
 	User  string `json:"user"`
 	Token string `json:"token"`
 	Bot   string `json:"bot"`
+	Title string `json:"title"`
 	Group string `json:"group,omitempty"`
+	Name  string `json:"name,omitempty"`
+	TS    int64  `json:"ts"`
 }
 
 type quickReply struct {
@@ -103,33 +122,52 @@ type quickReply struct {
 	Payload string `json:"payload"`
 }
 
+// frameMeta ends every server frame but the welcome: who sent it (a
+// user's message or event has "from":"user"), whether it is replayed
+// history, and when its turn ran (Unix milliseconds).
+type frameMeta struct {
+	From    string `json:"from,omitempty"`
+	History bool   `json:"history,omitempty"`
+	TS      int64  `json:"ts"`
+}
+
 type messageFrame struct {
 	Type         string       `json:"type"`
 	Text         string       `json:"text"`
 	Ask          bool         `json:"ask,omitempty"`
 	QuickReplies []quickReply `json:"quick_replies,omitempty"`
+	frameMeta
 }
 
 type imageFrame struct {
 	Type string `json:"type"`
 	URL  string `json:"url"`
+	frameMeta
 }
 
 type typingFrame struct {
 	Type    string  `json:"type"`
 	Seconds float64 `json:"seconds"`
+	frameMeta
 }
 
 type eventFrame struct {
 	Type    string `json:"type"`
 	Name    string `json:"name"`
 	Payload any    `json:"payload"`
+	frameMeta
 }
 
 type errorFrame struct {
 	Type    string `json:"type"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	TS      int64  `json:"ts"`
+}
+
+type restartFrame struct {
+	Type string `json:"type"`
+	TS   int64  `json:"ts"`
 }
 
 // Error codes of error frames.
@@ -141,49 +179,90 @@ const (
 	codeRateLimited    = "rate_limited"
 )
 
-// encodeOutgoing returns the websocket frame of a bot's message.
-func encodeOutgoing(out actors.Outgoing) ([]byte, error) {
-	var payload []byte
-	var err error
-	switch out.Kind {
-	case actors.OutImage:
-		payload, err = json.Marshal(imageFrame{Type: "image", URL: out.URL})
-	case actors.OutTyping:
-		payload, err = json.Marshal(typingFrame{Type: "typing", Seconds: out.Seconds})
-	case actors.OutEvent:
-		payload, err = json.Marshal(eventFrame{Type: "event", Name: out.Name, Payload: out.Payload})
-	case actors.OutError:
-		return encodeError(out.Code, out.Text), nil
-	default:
-		if len(out.QuickReplies) == 0 {
-			return encodeText(out.Text, out.Ask), nil
-		}
-		f := messageFrame{Type: "message", Text: out.Text, Ask: out.Ask}
-		for _, q := range out.QuickReplies {
-			f.QuickReplies = append(f.QuickReplies, quickReply{Title: q, Payload: q})
-		}
-		payload, err = json.Marshal(f)
-	}
+// encodeOutgoing returns the websocket frame of a bot's message (or, with
+// FromUser, of the user's own), marked as history if it is.
+func encodeOutgoing(out *actors.Outgoing, history bool) ([]byte, error) {
+	payload, err := marshalOutgoing(out, history)
 	if err != nil {
 		return nil, err
 	}
 	return textFrame(payload), nil
 }
 
+// HistoryFrame returns the JSON of a history frame as a resumed client
+// receives it (the admin API's history method shows them).
+func HistoryFrame(out actors.Outgoing) ([]byte, error) { return marshalOutgoing(&out, true) }
+
+// marshalOutgoing returns the JSON of a frame.
+func marshalOutgoing(out *actors.Outgoing, history bool) ([]byte, error) {
+	meta := frameMeta{History: history, TS: out.TS.UnixMilli()}
+	if out.FromUser {
+		meta.From = "user"
+	}
+	switch out.Kind {
+	case actors.OutImage:
+		return json.Marshal(imageFrame{Type: "image", URL: out.URL, frameMeta: meta})
+	case actors.OutTyping:
+		return json.Marshal(typingFrame{Type: "typing", Seconds: out.Seconds, frameMeta: meta})
+	case actors.OutEvent:
+		return json.Marshal(eventFrame{Type: "event", Name: out.Name, Payload: out.Payload, frameMeta: meta})
+	case actors.OutRestart:
+		return json.Marshal(restartFrame{Type: "restart", TS: meta.TS})
+	}
+	f := messageFrame{Type: "message", Text: out.Text, Ask: out.Ask, frameMeta: meta}
+	for _, q := range out.QuickReplies {
+		f.QuickReplies = append(f.QuickReplies, quickReply{Title: q, Payload: q})
+	}
+	return json.Marshal(f)
+}
+
+// encodeLive returns the frame of a live bot message; the common one, a
+// message without quick replies, is encoded directly.
+func encodeLive(out *actors.Outgoing) ([]byte, error) {
+	if out.Kind == actors.OutError {
+		return encodeError(out.Code, out.Text), nil
+	}
+	if out.Kind == actors.OutText && len(out.QuickReplies) == 0 && !out.FromUser {
+		return encodeText(out.Text, out.Ask, out.TS.UnixMilli()), nil
+	}
+	return encodeOutgoing(out, false)
+}
+
 // encodeText is the frame of a message without quick replies, encoded
 // directly (the bytes json.Marshal gives for its messageFrame).
-func encodeText(text string, ask bool) []byte {
-	b := newFrame(len(text) + 40)
+func encodeText(text string, ask bool, ts int64) []byte {
+	b := newFrame(len(text) + 56)
 	b = append(b, `{"type":"message","text":`...)
 	b = appendJSONString(b, text)
 	if ask {
 		b = append(b, `,"ask":true`...)
 	}
+	b = append(b, `,"ts":`...)
+	b = strconv.AppendInt(b, ts, 10)
 	return finishFrame(append(b, '}'))
 }
 
 // encodeError returns the frame of an error.
 func encodeError(code, msg string) []byte {
-	b, _ := json.Marshal(errorFrame{Type: "error", Code: code, Message: msg})
+	b, _ := json.Marshal(errorFrame{Type: "error", Code: code, Message: msg, TS: time.Now().UnixMilli()})
 	return textFrame(b)
+}
+
+// MaxNameLength is the longest display name, in characters.
+const MaxNameLength = 64
+
+// checkName returns a display name without surrounding space, or an error
+// wrapping ErrBadFrame: a name has 1 to MaxNameLength characters, none of
+// them a control character.
+func checkName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	switch n := utf8.RuneCountInString(name); {
+	case n == 0:
+		return "", fmt.Errorf("%w: a name must not be empty", ErrBadFrame)
+	case n > MaxNameLength:
+		return "", fmt.Errorf("%w: a name has at most %d characters", ErrBadFrame, MaxNameLength)
+	case !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return "", fmt.Errorf("%w: a name must be text without control characters", ErrBadFrame)
+	}
+	return name, nil
 }

@@ -3,8 +3,12 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"botserver/actors"
 )
 
 func TestDecodeFrame(t *testing.T) {
@@ -19,6 +23,8 @@ func TestDecodeFrame(t *testing.T) {
 		{"event with payload", `{"type":"event","name":"n","payload":7}`, Frame{Type: "event", Name: "n", Payload: json.Number("7")}},
 		{"hello", `{"type":"hello"}`, Frame{Type: "hello"}},
 		{"welcome_back", `{"type":"welcome_back","user":"x"}`, Frame{Type: "welcome_back"}},
+		{"profile", `{"type":"profile","name":" Ann \t"}`, Frame{Type: "profile", Name: "Ann"}},
+		{"restart", `{"type":"restart"}`, Frame{Type: "restart"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -38,6 +44,7 @@ func FuzzDecodeFrame(f *testing.F) {
 		`{"type":"hello"}`, `{"type":"welcome_back"}`, `hello`, `[]`, `{"type":5}`, `{"type":"message","text":null}`,
 		`{"type":"event","name":"","payload":{}}`, `{"type":"message","text":"\ud800"}`, `{"type":"` + string(rune(0xfffd)) + `"}`,
 		`{"type":"event","name":"e","payload":1e400}`, `{"type":"message","text":"a","text":"b"}`,
+		`{"type":"profile","name":"Ann"}`, `{"type":"profile","name":""}`, `{"type":"restart"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -53,7 +60,11 @@ func FuzzDecodeFrame(f *testing.F) {
 			return
 		}
 		switch fr.Type {
-		case frameMessage, frameHello, frameWelcomeBack:
+		case frameMessage, frameHello, frameWelcomeBack, frameRestart:
+		case frameProfile:
+			if _, err := checkName(fr.Name); err != nil || strings.TrimSpace(fr.Name) != fr.Name {
+				t.Fatalf("profile with the name %q: %v", fr.Name, err)
+			}
 		case frameEvent:
 			if fr.Name == "" {
 				t.Fatal("event without a name")
@@ -65,4 +76,26 @@ func FuzzDecodeFrame(f *testing.F) {
 			t.Fatalf("text %q is not UTF-8", fr.Text)
 		}
 	})
+}
+
+func TestHistoryFrame(t *testing.T) {
+	ts := time.UnixMilli(1767268800123)
+	for _, tc := range []struct {
+		out  actors.Outgoing
+		want string
+	}{
+		{actors.Outgoing{Kind: actors.OutText, Text: "Pick", Ask: true, QuickReplies: []string{"A"}, TS: ts},
+			`{"type":"message","text":"Pick","ask":true,"quick_replies":[{"title":"A","payload":"A"}],"history":true,"ts":1767268800123}`},
+		{actors.Outgoing{Kind: actors.OutText, Text: "hi", FromUser: true, TS: ts},
+			`{"type":"message","text":"hi","from":"user","history":true,"ts":1767268800123}`},
+		{actors.Outgoing{Kind: actors.OutImage, URL: "https://x/a.png", TS: ts},
+			`{"type":"image","url":"https://x/a.png","history":true,"ts":1767268800123}`},
+		{actors.Outgoing{Kind: actors.OutEvent, Name: "score", Payload: map[string]any{"n": 1}, TS: ts},
+			`{"type":"event","name":"score","payload":{"n":1},"history":true,"ts":1767268800123}`},
+	} {
+		got, err := HistoryFrame(tc.out)
+		if err != nil || string(got) != tc.want {
+			t.Errorf("HistoryFrame(%+v) = %s, %v\nwant %s", tc.out, got, err, tc.want)
+		}
+	}
 }

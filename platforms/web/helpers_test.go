@@ -179,6 +179,55 @@ func (c *client) expect(texts ...string) {
 	}
 }
 
+// line renders a frame as the tests write it: "bot: hi", "user: hi",
+// "bot image URL", "bot event NAME PAYLOAD", "restart"; history frames
+// begin with "[h] ".
+func line(f frame) string {
+	who := "bot"
+	if f.str("from") == "user" {
+		who = "user"
+	}
+	var s string
+	switch f.str("type") {
+	case "message":
+		s = who + ": " + f.str("text")
+		if f["ask"] == true {
+			s += " (ask)"
+		}
+		if qr, ok := f["quick_replies"].([]any); ok {
+			var titles []string
+			for _, q := range qr {
+				titles = append(titles, q.(map[string]any)["title"].(string))
+			}
+			s += " [" + strings.Join(titles, "|") + "]"
+		}
+	case "image":
+		s = who + " image " + f.str("url")
+	case "event":
+		payload, _ := json.Marshal(f["payload"])
+		s = who + " event " + f.str("name") + " " + string(payload)
+	default:
+		s = f.str("type")
+		if f.str("code") != "" {
+			s += " " + f.str("code")
+		}
+	}
+	if f["history"] == true {
+		s = "[h] " + s
+	}
+	return s
+}
+
+// expectLines reads one frame per line and checks how it renders.
+func (c *client) expectLines(lines ...string) {
+	c.tb.Helper()
+	for _, want := range lines {
+		if got := line(c.read()); got != want {
+			c.tb.Fatalf("got %q, want %q", got, want)
+		}
+	}
+}
+
 func (c *client) send(v any) {
 	c.tb.Helper()
 	if err := c.ws.WriteJSON(v); err != nil {

@@ -30,10 +30,17 @@ type Gateway interface {
 	// actors.ErrUnknownBot, ErrBotFailed, ErrQuarantined, ErrUnknownGroup
 	// or ErrBadPayload.
 	Deliver(conv actors.Conversation, in actors.Inbound) error
+	// Attach hands a joining client the conversation's history, at a
+	// moment when no frame is in the history and to be sent as well (see
+	// actors.Runtime.Attach): the platform starts sending the
+	// conversation's frames to the client inside attach.
+	Attach(conv actors.Conversation, attach func(history []actors.Outgoing, err error)) error
 	// GroupExists reports whether the bot has the group.
 	GroupExists(bot, group string) bool
 	// HasBot reports whether the bot exists.
 	HasBot(bot string) bool
+	// Title returns the bot's title (bot.json), "" if it has none.
+	Title(bot string) string
 }
 
 // Options configures the platform. Gateway and Secret are required.
@@ -60,7 +67,13 @@ type Options struct {
 	// (TCP pushes back) and holds no more than this in the server; one
 	// whose messages have not moved for PongWait is disconnected (1013).
 	MaxInFlight int
-	// CheckOrigin decides cross-origin upgrades (default: same origin only).
+	// AttachWait bounds how long a new connection waits for its
+	// conversation to hand it the history (default 30 s; see
+	// Gateway.Attach); past it the connection is closed with 1013 and the
+	// page reconnects.
+	AttachWait time.Duration
+	// CheckOrigin, if set, decides cross-origin upgrades instead of the
+	// bots' allowed origins (see BotSettings).
 	CheckOrigin func(*http.Request) bool
 	// IdentitiesPerMinute is how many new identities one client address
 	// may be given per minute (default DefaultIdentitiesPerMinute; < 0: no
@@ -85,9 +98,13 @@ type Platform struct {
 	opened   *rateLimit // connections per client address
 
 	mu      sync.RWMutex
-	convs   map[actors.Conversation]map[*conn]struct{}
-	conns   map[*conn]struct{}
+	convs   map[actors.Conversation]map[*conn]struct{} // attached connections
+	conns   map[*conn]struct{}                         // all, attached or not
 	closing bool
+	nextID  atomic.Uint64 // connection ids (Inbound.Source)
+
+	settings botSettings
+	widget   []byte // widget.js
 
 	stats Stats
 }
@@ -123,6 +140,9 @@ func New(opts Options) *Platform {
 	if opts.WriteWait <= 0 {
 		opts.WriteWait = 10 * time.Second
 	}
+	if opts.AttachWait <= 0 {
+		opts.AttachWait = 30 * time.Second
+	}
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = 32
 	}
@@ -143,33 +163,51 @@ func New(opts Options) *Platform {
 		idents: newRateLimit(opts.IdentitiesPerMinute, opts.Now), opened: newRateLimit(opts.ConnectionsPerMinute, opts.Now)}
 	// No buffer sizes: reads use the HTTP server's buffer, and writes take
 	// a buffer from the pool per message, so an idle connection holds none.
-	p.upgrader = websocket.Upgrader{WriteBufferPool: &sync.Pool{}, CheckOrigin: opts.CheckOrigin}
+	p.upgrader = websocket.Upgrader{WriteBufferPool: &sync.Pool{}, CheckOrigin: p.checkOrigin}
 	p.page = newPage()
+	p.widget = widgetJS
 	return p
 }
 
-// Register adds the platform's routes: GET /ws/{bot} and GET /chat/{bot}.
+// Register adds the platform's routes: GET /ws/{bot}, GET /chat/{bot}
+// (and a styled 404 for other paths under /chat/) and GET /widget.js.
 func (p *Platform) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /ws/{bot}", p.serveWS)
 	mux.HandleFunc("GET /chat/{bot}", p.servePage)
+	mux.HandleFunc("GET /chat/", p.serveNoChat)
+	mux.HandleFunc("GET /widget.js", p.serveWidget)
 }
+
+// KeepsHistory says web conversations keep a history: a page that comes
+// back shows the conversation so far (actors.HistoryKeeper).
+func (p *Platform) KeepsHistory() bool { return true }
 
 // Stats returns the platform's counters.
 func (p *Platform) Stats() *Stats { return &p.stats }
 
-// Send queues a bot's message for every connection of the conversation.
-// It never blocks: a connection whose buffer is full is dropped.
+// Send queues a bot's message for every connection of the conversation
+// (a copy of the user's own message for every other one). It never
+// blocks: a connection whose buffer is full is dropped.
 func (p *Platform) Send(conv actors.Conversation, out actors.Outgoing) {
-	frame, err := encodeOutgoing(out)
-	if err != nil {
-		p.log.Warn("cannot encode a message", "bot", conv.Bot, "conv", conv.Address(), "err", err)
-		return
+	if out.TS.IsZero() {
+		out.TS = time.Now()
 	}
+	var frame []byte
 	p.mu.RLock()
+	defer p.mu.RUnlock()
 	for c := range p.convs[conv] {
+		if out.FromUser && c.id == out.Source {
+			continue
+		}
+		if frame == nil {
+			var err error
+			if frame, err = encodeLive(&out); err != nil {
+				p.log.Warn("cannot encode a message", "bot", conv.Bot, "conv", conv.Address(), "err", err)
+				return
+			}
+		}
 		c.enqueue(frame)
 	}
-	p.mu.RUnlock()
 }
 
 // Shutdown closes every connection with 1001 (going away) and refuses new
@@ -201,11 +239,26 @@ func (p *Platform) isClosing() bool {
 	return p.closing
 }
 
+// add counts a new connection; it gets the conversation's frames once it
+// has joined (see join).
 func (p *Platform) add(c *conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closing {
 		return false
+	}
+	p.conns[c] = struct{}{}
+	p.stats.Connections.Add(1) // under mu: Shutdown sees it in conns and in the count
+	p.stats.Accepted.Add(1)
+	return true
+}
+
+// join makes c receive its conversation's frames, unless it has closed.
+func (p *Platform) join(c *conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, open := p.conns[c]; !open {
+		return
 	}
 	set := p.convs[c.conv]
 	if set == nil {
@@ -213,10 +266,6 @@ func (p *Platform) add(c *conn) bool {
 		p.convs[c.conv] = set
 	}
 	set[c] = struct{}{}
-	p.conns[c] = struct{}{}
-	p.stats.Connections.Add(1) // under mu: Shutdown sees it in conns and in the count
-	p.stats.Accepted.Add(1)
-	return true
 }
 
 func (p *Platform) remove(c *conn) {

@@ -112,6 +112,7 @@ func TestResumeIdentity(t *testing.T) {
 	if b.welcome.str("user") != a.welcome.str("user") || b.welcome.str("token") != a.welcome.str("token") {
 		t.Fatalf("resumed as %v, want %v", b.welcome, a.welcome)
 	}
+	b.expectLines("[h] bot: Say something and I will say it back.", "[h] user: one", "[h] bot: one")
 	b.say("two") // no second greeting comes first
 	b.expect("two")
 
@@ -143,10 +144,10 @@ func TestSeveralConnectionsOfOneConversation(t *testing.T) {
 	a := e.dial("echo", nil)
 	a.expect("Say something and I will say it back.")
 	b := e.dial("echo", a.resume())
+	b.expectLines("[h] bot: Say something and I will say it back.")
 	b.say("from b")
-	for _, c := range []*client{a, b} {
-		c.expect("from b")
-	}
+	a.expectLines("user: from b", "bot: from b") // the user's message, then the answer
+	b.expectLines("bot: from b")                 // not its own message again
 }
 
 func TestBadFrames(t *testing.T) {

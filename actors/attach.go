@@ -1,0 +1,127 @@
+package actors
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// attachReq asks a conversation for its history on behalf of a client
+// that is joining it (see Runtime.Attach).
+type attachReq struct {
+	fn   func(history []Outgoing, err error)
+	done atomic.Bool
+}
+
+// call runs fn once.
+func (m *attachReq) call(history []Outgoing, err error) {
+	if m.done.CompareAndSwap(false, true) {
+		m.fn(history, err)
+	}
+}
+
+// Attach asks the conversation for its history on behalf of a client that
+// joins it. attach is called once, on the conversation's goroutine (it
+// must not block), at a moment when every frame the runtime has sent to
+// the conversation's platform is in history and no later one has been
+// sent: a platform that starts sending the conversation's frames to the
+// client inside attach shows it every frame exactly once. That moment is
+// when none of the conversation's turns waits for its write, so attach may
+// wait for the writes in flight. If the conversation cannot be reached
+// (its bot failed or was removed, it was stopped by its failures), attach
+// gets ErrBotFailed instead, on whatever goroutine found out; if the
+// runtime stops first it may not be called at all. Attach itself returns
+// ErrUnknownBot, ErrBotFailed or ErrQuarantined at once, and then never
+// calls attach.
+func (r *Runtime) Attach(conv Conversation, attach func(history []Outgoing, err error)) error {
+	b := r.bot(conv.Bot)
+	switch {
+	case b == nil:
+		return fmt.Errorf("%w: %s", ErrUnknownBot, conv.Bot)
+	case b.failed.Load():
+		return fmt.Errorf("%w: %s", ErrBotFailed, conv.Bot)
+	case b.quarantined(conv.Address()):
+		return fmt.Errorf("%w: %s", ErrQuarantined, conv.Address())
+	}
+	b.route(conv.Address(), &attachReq{fn: attach})
+	return nil
+}
+
+// attach answers m now if no turn of this instance waits for its write,
+// or once none does.
+func (a *instance) attach(m *attachReq) {
+	if a.kind != kindSession {
+		m.call(nil, fmt.Errorf("%w: %s is not a conversation", ErrBotFailed, a.addr))
+		return
+	}
+	if len(a.outbox) > 0 {
+		a.bot.attaching.wait(a.addr, m)
+		return
+	}
+	m.call(a.history(), nil)
+}
+
+// history reads the conversation's history for a client that attaches.
+func (a *instance) history() []Outgoing {
+	limit := a.rt().historyLimit()
+	if limit == 0 {
+		return nil
+	}
+	return readHistory(a.bot, a.addr, limit)
+}
+
+// attachWaiting answers the attach requests that wait for this instance's
+// writes, once none is in flight (after a release, or at start).
+func (a *instance) attachWaiting() {
+	if len(a.outbox) > 0 || !a.bot.attaching.any() {
+		return
+	}
+	waiting := a.bot.attaching.take(a.addr)
+	if len(waiting) == 0 {
+		return
+	}
+	h := a.history()
+	for _, m := range waiting {
+		m.call(h, nil)
+	}
+}
+
+// attachFail fails the requests waiting for this instance, which stops
+// for good.
+func (a *instance) attachFail() {
+	if !a.bot.attaching.any() {
+		return
+	}
+	for _, m := range a.bot.attaching.take(a.addr) {
+		m.call(nil, fmt.Errorf("%w: %s stopped", ErrBotFailed, a.addr))
+	}
+}
+
+// attachWaits holds a bot's attach requests that wait for writes, by
+// address (outside the instances: an instance is small, and few wait).
+type attachWaits struct {
+	n  atomic.Int32 // requests waiting; 0 spares instances the lock
+	mu sync.Mutex
+	m  map[string][]*attachReq
+}
+
+func (w *attachWaits) any() bool { return w.n.Load() > 0 }
+
+func (w *attachWaits) wait(addr string, m *attachReq) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m == nil {
+		w.m = map[string][]*attachReq{}
+	}
+	w.m[addr] = append(w.m[addr], m)
+	w.n.Add(1)
+}
+
+func (w *attachWaits) take(addr string) []*attachReq {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	got := w.m[addr]
+	delete(w.m, addr)
+	w.n.Add(-int32(len(got)))
+	return got
+}
