@@ -178,6 +178,8 @@ func (m *Machine) Release() {
 	clear(m.undo)
 	clear(m.envMap)
 	m.effects, m.undo = m.effects[:0], m.undo[:0]
+	clear(m.seen) // its keys point at the state's maps
+	m.seenOn = false
 	m.st, m.env, m.vars, m.co = nil, nil, nil, nil
 	m.snap = State{}
 	m.envVal = Env{}

@@ -122,8 +122,8 @@ func TestPlayCancelStopsAWaitingSnippet(t *testing.T) {
 // its writes are undone.
 func TestPlayStepLimit(t *testing.T) {
 	s := playSim(t)
-	s.env.Limits = Limits{MaxSteps: 1 << 40, MaxPlaySteps: 5000}
-	res := s.play("n = 0\nrepeat i in 1..900000 do\n  n = n + 1\nend", "p6")
+	s.env.Limits = Limits{MaxSteps: 1 << 40, MaxPlaySteps: 5000, MaxTurnTime: time.Minute}
+	res := s.play("n = 0\nrepeat i in 1..100000 do\n  n = n + 1\nend", "p6")
 	want := "snippet:2: step budget exhausted: more than 5000 statements in one turn (an endless loop?)"
 	if res.Err == nil || res.Err.Error() != want {
 		t.Fatalf("got %v, want %s", res.Err, want)
@@ -142,6 +142,7 @@ func TestPlayStepLimit(t *testing.T) {
 // clear error and its writes are undone, old values included.
 func TestPlayUndoLog(t *testing.T) {
 	s := playSim(t)
+	s.env.Limits.MaxTurnTime = time.Minute // not a test of time
 	s.st.Vars["count"] = 5
 	res := s.play("repeat i in 1..20000 do\n  count = i\n  y = [i]\nend\nreply count", "p7")
 	if got, _ := replyOf(t, res, "p7"); res.Err != nil || got != 20000 {
@@ -159,7 +160,7 @@ func TestPlayUndoLog(t *testing.T) {
 	for i := range 150 {
 		fmt.Fprintf(&b, "v%d = %d\n", i, i)
 	}
-	s.env.Limits = Limits{MaxUndo: 100}
+	s.env.Limits = Limits{MaxUndo: 100, MaxTurnTime: time.Minute}
 	res = s.play(b.String(), "p9")
 	want := "snippet:101: too many variables written in one turn: more than 100 (the undo log is full)"
 	if res.Err == nil || res.Err.Error() != want {
@@ -206,8 +207,8 @@ func TestPlayCanceled(t *testing.T) {
 	cancel := make(chan struct{})
 	close(cancel)
 	s.env.Cancel = cancel
-	s.env.Limits = Limits{MaxSteps: 1 << 40}
-	res := s.play("n = 0\nrepeat i in 1..900000 do\n  n = n + 1\nend", "p10")
+	s.env.Limits = Limits{MaxSteps: 1 << 40, MaxTurnTime: time.Minute}
+	res := s.play("n = 0\nrepeat i in 1..100000 do\n  n = n + 1\nend", "p10")
 	want := "snippet:3: stopped: nobody waits for this turn any more"
 	if res.Err == nil || !res.Err.Canceled || res.Err.Error() != want {
 		t.Fatalf("got %+v, want %s", res.Err, want)
