@@ -32,6 +32,12 @@ var (
 	// ErrSchemaVersion is returned by Open when the data dir was written by
 	// a newer, incompatible build.
 	ErrSchemaVersion = errors.New("persistence: unsupported schema version")
+	// ErrDataDir is returned by Open for a data dir that has files but
+	// cannot be opened as a complete botserver store; see DataDirError.
+	ErrDataDir = errors.New("persistence: data dir is not a complete botserver store")
+	// ErrLocked is returned by Open when another process has the data dir
+	// open.
+	ErrLocked = errors.New("persistence: data dir is locked")
 )
 
 // CorruptError reports a stored value that cannot be decoded. It concerns

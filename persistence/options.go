@@ -37,6 +37,11 @@ type Options struct {
 	// durable, with the number of ops in it and the time from the start of
 	// building the batch to the end of its sync. It must not block.
 	OnCommit func(batchOps int, took time.Duration)
+	// RequiredMeta lists Meta keys that every store holding records has
+	// (e.g. the server's identity key): Open refuses, with a *DataDirError,
+	// a store that has records but lacks one of them, instead of letting
+	// the caller create it anew.
+	RequiredMeta []string
 }
 
 func (o Options) withDefaults() (Options, error) {
