@@ -12,6 +12,8 @@ import (
 // commit writes calls as one transaction (one sync) and runs their done
 // callbacks. A call with a stale versioned op is left out with ErrStale.
 func (w *writer) commit(calls []call) {
+	inBadger := true
+	defer w.recoverCommit(calls, &inBadger)
 	start := time.Now()
 	w.reserve(calls)
 	txn := w.bdb.NewTransaction(true)
@@ -38,6 +40,7 @@ func (w *writer) commit(calls []call) {
 		w.log.Error("store write failed", "ops", applied, "err", err)
 	}
 	w.versions.trim()
+	inBadger = false
 	finish(calls, err)
 	if err == nil && applied > 0 && w.onCommit != nil {
 		w.onCommit(applied, took)

@@ -1,8 +1,6 @@
 package persistence
 
 import (
-	"cmp"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,10 +12,7 @@ import (
 	"syscall"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/dgraph-io/badger/v4/table"
-	"github.com/dgraph-io/badger/v4/y"
-	"google.golang.org/protobuf/proto"
 )
 
 // dirState is what checkDataDir found in a data dir.
@@ -81,31 +76,35 @@ type dirFiles struct {
 // it refuses (a *DataDirError) a dir that has files but no MANIFEST, a
 // MANIFEST that cannot be read, a listed table whose file is missing or
 // has a damaged footer, and an unlisted table that a crash cannot explain.
-func checkDataDir(dir string) (dirState, error) {
+//
+// It also verifies the checksum of every block of every listed table and
+// returns the damaged blocks, which Open serves as corrupt keys.
+func checkDataDir(dir string) (dirState, []damagedBlock, error) {
 	files, err := listDataDir(dir)
 	if err != nil || len(files.all) == 0 {
-		return dirNew, err
+		return dirNew, nil, err
 	}
 	unlock, err := lockDataDir(dir)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer unlock()
 	if !files.manifest {
-		return 0, &DataDirError{Dir: dir, Problem: fmt.Sprintf("it has %s but no MANIFEST",
+		return 0, nil, &DataDirError{Dir: dir, Problem: fmt.Sprintf("it has %s but no MANIFEST",
 			describeFiles(files.all))}
 	}
 	mf, torn, err := readManifest(dir)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	if err := checkTables(dir, files, mf, torn); err != nil {
-		return 0, err
+	damaged, err := checkTables(dir, files, mf, torn)
+	if err != nil {
+		return 0, nil, err
 	}
 	if files.memLogs > 0 {
-		return dirCrashed, nil
+		return dirCrashed, damaged, nil
 	}
-	return dirClean, nil
+	return dirClean, damaged, nil
 }
 
 // listDataDir lists dir; a missing dir is empty. A "lost+found" dir (the
@@ -189,23 +188,29 @@ func replayManifest(fp *os.File) (mf badger.Manifest, end int64, err error) {
 // ids above every listed one, there are memtable logs to replay (the
 // process did not close), and the MANIFEST is whole. Any other unlisted
 // table means the MANIFEST lost records.
-func checkTables(dir string, files dirFiles, mf badger.Manifest, torn string) error {
+func checkTables(dir string, files dirFiles, mf badger.Manifest, torn string) ([]damagedBlock, error) {
 	var maxListed uint64
 	var missing []string
-	for id := range mf.Tables {
+	var damaged []damagedBlock
+	for id, tm := range mf.Tables {
 		maxListed = max(maxListed, id)
 		name, ok := files.tables[id]
 		if !ok {
 			missing = append(missing, table.IDToFilename(id))
 			continue
 		}
-		if err := checkTableFooter(filepath.Join(dir, name)); err != nil {
-			return &DataDirError{Dir: dir, Problem: fmt.Sprintf("table %s is damaged (%v)", name, err), Err: err}
+		blocks, err := checkTable(filepath.Join(dir, name), id, tm)
+		if err != nil {
+			return nil, &DataDirError{Dir: dir, Problem: fmt.Sprintf("table %s is damaged (%v)", name, err), Err: err}
 		}
+		for i := range blocks {
+			blocks[i].Table = name
+		}
+		damaged = append(damaged, blocks...)
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return &DataDirError{Dir: dir, Problem: fmt.Sprintf("MANIFEST lists %s, which %s missing",
+		return nil, &DataDirError{Dir: dir, Problem: fmt.Sprintf("MANIFEST lists %s, which %s missing",
 			describeFiles(missing), plural(len(missing), "is", "are"))}
 	}
 	var unlisted []string
@@ -216,7 +221,7 @@ func checkTables(dir string, files dirFiles, mf badger.Manifest, torn string) er
 		}
 	}
 	if len(unlisted) == 0 {
-		return nil
+		return damaged, nil
 	}
 	sort.Strings(unlisted)
 	problem := fmt.Sprintf("MANIFEST lists %d %s but not %s", len(mf.Tables),
@@ -224,7 +229,7 @@ func checkTables(dir string, files dirFiles, mf badger.Manifest, torn string) er
 	if torn != "" {
 		problem += "; " + torn
 	}
-	return &DataDirError{Dir: dir, Problem: problem}
+	return nil, &DataDirError{Dir: dir, Problem: problem}
 }
 
 // describeFiles names up to 5 files.
@@ -265,50 +270,4 @@ func tableID(name string) (uint64, bool) {
 		id = id*10 + uint64(c-'0')
 	}
 	return id, true
-}
-
-// checkTableFooter verifies the footer of a table file the way badger
-// reads it when it opens the table (its index, the index's length and its
-// checksum), with bounds checked: badger opens tables in goroutines of its
-// own, where a damaged footer panics and takes the process down.
-func checkTableFooter(path string) error {
-	data, err := os.ReadFile(path) // tables are at most a few MB
-	if err != nil {
-		return err
-	}
-	end := len(data)
-	u32 := func(what string) (int, error) {
-		if end < 4 {
-			return 0, fmt.Errorf("file too short for its %s", what)
-		}
-		end -= 4
-		return int(binary.BigEndian.Uint32(data[end:])), nil
-	}
-	n, err := u32("checksum length")
-	if err != nil || n > end {
-		return cmp.Or(err, errors.New("checksum length past the start of the file"))
-	}
-	var sum pb.Checksum
-	if err := proto.Unmarshal(data[end-n:end], &sum); err != nil {
-		return errors.New("cannot decode the index checksum")
-	}
-	end -= n
-	n, err = u32("index length")
-	if err != nil || n > end {
-		return cmp.Or(err, errors.New("index length past the start of the file"))
-	}
-	return verifyChecksum(data[end-n:end], &sum)
-}
-
-// verifyChecksum is y.VerifyChecksum, which panics on an unknown algorithm.
-func verifyChecksum(data []byte, sum *pb.Checksum) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("index checksum: %v", r)
-		}
-	}()
-	if y.VerifyChecksum(data, sum) != nil {
-		return errors.New("index checksum mismatch")
-	}
-	return nil
 }

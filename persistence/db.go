@@ -16,9 +16,11 @@ const SchemaVersion = 1
 // DB is botserver's state store: one badger database and its writer
 // goroutine. It is safe for concurrent use.
 type DB struct {
-	bdb *badger.DB
-	log *slog.Logger
-	w   *writer
+	bdb       *badger.DB
+	log       *slog.Logger
+	w         *writer
+	damage    *damage // nil unless Open found damaged table blocks
+	onCorrupt func(*CorruptError)
 
 	closed   atomic.Bool
 	readers  atomic.Int64  // reads in flight; Close waits for them
@@ -39,9 +41,9 @@ func Open(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	state := dirNew
+	state, damaged := dirNew, []damagedBlock(nil)
 	if !opts.InMemory {
-		if state, err = checkDataDir(opts.Dir); err != nil {
+		if state, damaged, err = checkDataDir(opts.Dir); err != nil {
 			return nil, err
 		}
 	}
@@ -52,7 +54,11 @@ func Open(opts Options) (*DB, error) {
 			return nil, err
 		}
 	}
-	bdb, err := openBadger(opts.badgerOptions())
+	bo := opts.badgerOptions()
+	if len(damaged) > 0 {
+		bo = bo.WithNumCompactors(0) // see damage.go
+	}
+	bdb, err := openBadger(bo)
 	if err != nil {
 		return nil, fmt.Errorf("persistence: cannot open badger in %q: %w", opts.Dir, err)
 	}
@@ -60,7 +66,9 @@ func Open(opts Options) (*DB, error) {
 		bdb.Close()
 		return nil, err
 	}
-	db := &DB{bdb: bdb, log: opts.Logger, drained: make(chan struct{}, 1)}
+	db := &DB{bdb: bdb, log: opts.Logger, onCorrupt: opts.OnCorrupt, drained: make(chan struct{}, 1)}
+	db.damage = newDamage(damaged, bdb.Tables())
+	db.logDamage()
 	db.w = newWriter(bdb, opts)
 	go db.w.run()
 	return db, nil

@@ -35,6 +35,10 @@ var (
 	// ErrDataDir is returned by Open for a data dir that has files but
 	// cannot be opened as a complete botserver store; see DataDirError.
 	ErrDataDir = errors.New("persistence: data dir is not a complete botserver store")
+	// ErrDamaged is passed to a write's done callback when the store has
+	// damaged table blocks (see DB.Damage) and cannot take more writes
+	// without compaction.
+	ErrDamaged = errors.New("persistence: store is damaged")
 	// ErrLocked is returned by Open when another process has the data dir
 	// open.
 	ErrLocked = errors.New("persistence: data dir is locked")

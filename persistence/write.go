@@ -47,7 +47,7 @@ func ProtoOp(key string, m proto.Message, version uint64) (Op, error) {
 //   - nil: every op is applied and synced to disk;
 //   - ErrStale: a versioned op is not newer than the stored version; no op
 //     of this call was applied (ops of other calls are unaffected);
-//   - ErrInvalidKey, ErrTooLarge, ErrClosed: nothing was queued; done is
+//   - ErrInvalidKey, ErrTooLarge, ErrDamaged, ErrClosed: nothing was queued; done is
 //     then called before Write returns, on the caller's goroutine;
 //   - another error: badger failed to commit the batch; nothing was applied.
 //
@@ -58,6 +58,9 @@ func ProtoOp(key string, m proto.Message, version uint64) (Op, error) {
 // it is durable.
 func (s *BotStore) Write(ops []Op, done func(error)) {
 	size, err := s.checkOps(ops)
+	if err == nil {
+		err = s.guardWrite()
+	}
 	if err != nil {
 		if done != nil {
 			done(err)

@@ -54,7 +54,7 @@ func newWriter(bdb *badger.DB, opts Options) *writer {
 		stopped:  make(chan struct{}),
 		versions: newVersionCache(),
 	}
-	w.maxEntries, w.maxBytes = txnLimits()
+	w.maxEntries, w.maxBytes = txnLimits(opts.memTableSize)
 	return w
 }
 
