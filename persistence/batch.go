@@ -36,7 +36,7 @@ func (w *writer) commit(calls []call) {
 	took := time.Since(start)
 	if err != nil {
 		w.versions.reset() // it may hold versions that never made it to disk
-		err = fmt.Errorf("persistence: cannot commit batch: %w", err)
+		err = fmt.Errorf("persistence: cannot commit batch: %w", w.space.noSpace(err))
 		w.log.Error("store write failed", "ops", applied, "err", err)
 	}
 	w.versions.trim()

@@ -20,6 +20,7 @@ type DB struct {
 	log       *slog.Logger
 	w         *writer
 	damage    *damage // nil unless Open found damaged table blocks
+	space     *space  // nil for an in-memory store
 	onCorrupt func(*CorruptError)
 
 	closed   atomic.Bool
@@ -69,7 +70,9 @@ func Open(opts Options) (*DB, error) {
 	db := &DB{bdb: bdb, log: opts.Logger, onCorrupt: opts.OnCorrupt, drained: make(chan struct{}, 1)}
 	db.damage = newDamage(damaged, bdb.Tables())
 	db.logDamage()
+	db.space = newSpace(opts)
 	db.w = newWriter(bdb, opts)
+	db.w.space = db.space
 	go db.w.run()
 	return db, nil
 }
@@ -100,6 +103,7 @@ func (db *DB) Close() error {
 		return db.closeErr
 	}
 	db.isClosed = true
+	db.space.close()
 	db.w.stop()
 	db.closed.Store(true)
 	for db.readers.Load() != 0 {

@@ -39,6 +39,10 @@ var (
 	// damaged table blocks (see DB.Damage) and cannot take more writes
 	// without compaction.
 	ErrDamaged = errors.New("persistence: store is damaged")
+	// ErrNoSpace is passed to a write's done callback when the data dir's
+	// file system is low on space (Options.MinFreeSpace) or badger could
+	// not write for lack of space. Nothing of the call was applied.
+	ErrNoSpace = errors.New("persistence: out of space")
 	// ErrLocked is returned by Open when another process has the data dir
 	// open.
 	ErrLocked = errors.New("persistence: data dir is locked")

@@ -51,6 +51,25 @@ type Options struct {
 	// the caller create it anew.
 	RequiredMeta []string
 
+	// MinFreeSpace is the free space, in bytes, that the store keeps in the
+	// data dir's file system: while less is free, writes fail with
+	// ErrNoSpace (see space.go for why and what it covers). Zero means
+	// DefaultMinFreeSpace (1 GiB); negative turns the check off.
+	MinFreeSpace int64
+	// SpaceCheckInterval is how often free space is measured besides when
+	// writes may have used up the margin. Zero means
+	// DefaultSpaceCheckInterval (5 s).
+	SpaceCheckInterval time.Duration
+	// OnSpace, if set, is called when the store turns low on space and
+	// when space is back (from the watcher's goroutine, or a writer's). It
+	// must not block.
+	OnSpace func(SpaceState)
+	// Clock drives the space watcher. Nil means the wall clock.
+	Clock Clock
+	// FreeSpace returns the bytes free in dir's file system. Nil means
+	// statfs; tests inject faults with it.
+	FreeSpace func(dir string) (uint64, error)
+
 	// memTableSize overrides memTableSize (tests that need many tables).
 	memTableSize int64
 }
@@ -67,6 +86,18 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MinFreeSpace == 0 {
+		o.MinFreeSpace = DefaultMinFreeSpace
+	}
+	if o.SpaceCheckInterval <= 0 {
+		o.SpaceCheckInterval = DefaultSpaceCheckInterval
+	}
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
+	if o.FreeSpace == nil {
+		o.FreeSpace = statfsFree
 	}
 	if o.memTableSize == 0 {
 		o.memTableSize = memTableSize

@@ -47,8 +47,11 @@ func ProtoOp(key string, m proto.Message, version uint64) (Op, error) {
 //   - nil: every op is applied and synced to disk;
 //   - ErrStale: a versioned op is not newer than the stored version; no op
 //     of this call was applied (ops of other calls are unaffected);
-//   - ErrInvalidKey, ErrTooLarge, ErrDamaged, ErrClosed: nothing was queued; done is
+//   - ErrInvalidKey, ErrTooLarge, ErrDamaged, ErrNoSpace (the data dir is
+//     low on space, see DB.Space), ErrClosed: nothing was queued; done is
 //     then called before Write returns, on the caller's goroutine;
+//   - ErrNoSpace from the writer: badger failed to write for lack of
+//     space; nothing was applied;
 //   - another error: badger failed to commit the batch; nothing was applied.
 //
 // done must not block, must not call WriteSync or DB.Close, and should only
@@ -60,6 +63,9 @@ func (s *BotStore) Write(ops []Op, done func(error)) {
 	size, err := s.checkOps(ops)
 	if err == nil {
 		err = s.guardWrite()
+	}
+	if err == nil {
+		err = s.db.space.admit(size)
 	}
 	if err != nil {
 		if done != nil {

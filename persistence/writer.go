@@ -28,6 +28,7 @@ type writer struct {
 	maxBatch   int
 	maxEntries int
 	maxBytes   int
+	space      *space // maps ENOSPC to ErrNoSpace; may be nil
 
 	mu      sync.Mutex
 	queue   []call
