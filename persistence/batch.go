@@ -83,21 +83,27 @@ func (w *writer) reserve(calls []call) {
 // stored version (or one staged earlier in this batch or call).
 func (w *writer) check(txn *badger.Txn, c *call) error {
 	w.keys, w.undo = w.keys[:0], w.undo[:0]
+	if c.x != nil {
+		if err := w.checkX(txn, c.x); err != nil {
+			w.rollback()
+			return err
+		}
+	}
 	for i := range c.ops {
 		op := &c.ops[i]
 		start := len(w.buf)
 		w.buf = append(append(w.buf, c.prefix...), op.Key...)
 		key := w.buf[start:len(w.buf):len(w.buf)]
 		w.keys = append(w.keys, key)
-		if op.Version == 0 {
+		if op.Version == 0 && !op.CAS {
 			if idx, ok := w.versions.index[string(key)]; ok {
 				w.set(idx, 0)
 			}
 			continue
 		}
 		idx, err := w.lookup(txn, key)
-		if err == nil && w.versions.vals[idx] >= op.Version {
-			err = ErrStale
+		if err == nil {
+			err = verdict(w.versions.vals[idx], op)
 		}
 		if err != nil {
 			w.rollback()
@@ -132,6 +138,9 @@ func (w *writer) apply(txn *badger.Txn, c *call) error {
 		if err := txn.SetEntry(e); err != nil {
 			return err
 		}
+	}
+	if c.x != nil {
+		return c.x.apply(txn)
 	}
 	return nil
 }

@@ -17,6 +17,21 @@ var (
 	// ops carries a version that is not newer than the stored one: the writer
 	// is a replaced (stale) instance and none of the call's ops were applied.
 	ErrStale = errors.New("persistence: stale write refused")
+	// ErrFenced is reported for a fenced call (Call.Fence) whose epoch is
+	// no longer the current one of its key: a newer activation has loaded
+	// the key. None of the call's ops were applied.
+	ErrFenced = errors.New("persistence: fenced: a newer activation holds the key")
+	// ErrConflict is reported for a call with a CAS op (Op.CAS) whose key's
+	// stored version is not the expected one. None of its ops were applied.
+	ErrConflict = errors.New("persistence: version conflict")
+	// ErrUnavailable is returned when the backend cannot be reached (e.g.
+	// PostgreSQL is down) within its retry budget; a write that reports it
+	// was not applied.
+	ErrUnavailable = errors.New("persistence: store unavailable")
+	// ErrUnknownOutcome is reported for a write whose commit was cut off
+	// (the connection died during COMMIT) when the backend could not find
+	// out afterwards whether it was applied. Load the key to find out.
+	ErrUnknownOutcome = errors.New("persistence: commit outcome unknown")
 	// ErrStopScan may be returned by a Scan callback to end the scan early;
 	// Scan then returns nil.
 	ErrStopScan = errors.New("persistence: stop scan")

@@ -26,6 +26,13 @@ type Op struct {
 	// not combine with Version (whether an expired key still fences is
 	// unspecified).
 	TTL time.Duration
+	// CAS, when set, makes the op apply only if Key's stored version is
+	// exactly Expect (0: missing, or written without a version); the key's
+	// version becomes Version. It replaces the "newer than" check of
+	// Version. A call whose CAS fails applies none of its ops and reports
+	// ErrConflict. Meant for records shared by several instances (users).
+	CAS    bool
+	Expect uint64
 }
 
 // ProtoOp returns an Op that sets key to the marshalled m. It fails only
@@ -60,20 +67,7 @@ func ProtoOp(key string, m proto.Message, version uint64) (Op, error) {
 // empty ops list is a barrier: its done runs once everything queued before
 // it is durable.
 func (s *BotStore) Write(ops []Op, done func(error)) {
-	size, err := s.checkOps(ops)
-	if err == nil {
-		err = s.guardWrite()
-	}
-	if err == nil {
-		err = s.db.space.admit(size)
-	}
-	if err != nil {
-		if done != nil {
-			done(err)
-		}
-		return
-	}
-	s.db.w.enqueue(call{prefix: s.prefix, ops: ops, done: done, size: size})
+	s.Commit(Call{Ops: ops}, Callbacks{Durable: done})
 }
 
 // WriteSync is Write that waits until ops are durable and returns what Write

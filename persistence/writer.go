@@ -13,8 +13,9 @@ type call struct {
 	prefix string
 	ops    []Op
 	done   func(error)
-	size   int   // badger's size estimate of the ops
-	err    error // the call's own result (ErrStale), set by the writer
+	size   int    // badger's size estimate of the ops
+	err    error  // the call's own result (ErrStale), set by the writer
+	x      *callX // fence and claim of a Commit or Load call; nil for Write
 }
 
 // writer is the only goroutine that writes to badger. It takes everything
