@@ -41,6 +41,11 @@ func testFencing(t *testing.T, h Harness) {
 	wantErr(t, "a write fenced with the old epoch", err, persistence.ErrFenced)
 	want(t, k, "s/a", []byte("one"), 1)
 	want(t, k, "t/s/a", nil, 0)
+	err = k.CommitSync(fenced("s/a", first.Epoch, persistence.Op{Key: "s/a", Value: []byte("zombie"), Version: 9}))
+	wantErr(t, "a state write fenced with the old epoch", err, persistence.ErrFenced)
+	err = k.CommitSync(fenced("s/a", second.Epoch, persistence.Op{Key: "s/a", Value: []byte("old"), Version: 1}))
+	wantErr(t, "a state write of an old version", err, persistence.ErrStale)
+	want(t, k, "s/a", []byte("one"), 1)
 
 	commit(t, k, fenced("s/a", second.Epoch, persistence.Op{Key: "s/a", Value: []byte("two"), Version: 2},
 		set("t/s/a", "wake")))
