@@ -12,6 +12,8 @@ import (
 // commit writes calls as one transaction (one sync) and runs their done
 // callbacks. A call with a stale versioned op is left out with ErrStale.
 func (w *writer) commit(calls []call) {
+	inBadger := true
+	defer w.recoverCommit(calls, &inBadger)
 	start := time.Now()
 	w.reserve(calls)
 	txn := w.bdb.NewTransaction(true)
@@ -34,10 +36,11 @@ func (w *writer) commit(calls []call) {
 	took := time.Since(start)
 	if err != nil {
 		w.versions.reset() // it may hold versions that never made it to disk
-		err = fmt.Errorf("persistence: cannot commit batch: %w", err)
+		err = fmt.Errorf("persistence: cannot commit batch: %w", w.space.noSpace(err))
 		w.log.Error("store write failed", "ops", applied, "err", err)
 	}
 	w.versions.trim()
+	inBadger = false
 	finish(calls, err)
 	if err == nil && applied > 0 && w.onCommit != nil {
 		w.onCommit(applied, took)
@@ -80,21 +83,27 @@ func (w *writer) reserve(calls []call) {
 // stored version (or one staged earlier in this batch or call).
 func (w *writer) check(txn *badger.Txn, c *call) error {
 	w.keys, w.undo = w.keys[:0], w.undo[:0]
+	if c.x != nil {
+		if err := w.checkX(txn, c.x); err != nil {
+			w.rollback()
+			return err
+		}
+	}
 	for i := range c.ops {
 		op := &c.ops[i]
 		start := len(w.buf)
 		w.buf = append(append(w.buf, c.prefix...), op.Key...)
 		key := w.buf[start:len(w.buf):len(w.buf)]
 		w.keys = append(w.keys, key)
-		if op.Version == 0 {
+		if op.Version == 0 && !op.CAS {
 			if idx, ok := w.versions.index[string(key)]; ok {
 				w.set(idx, 0)
 			}
 			continue
 		}
 		idx, err := w.lookup(txn, key)
-		if err == nil && w.versions.vals[idx] >= op.Version {
-			err = ErrStale
+		if err == nil {
+			err = verdict(w.versions.vals[idx], op)
 		}
 		if err != nil {
 			w.rollback()
@@ -129,6 +138,9 @@ func (w *writer) apply(txn *badger.Txn, c *call) error {
 		if err := txn.SetEntry(e); err != nil {
 			return err
 		}
+	}
+	if c.x != nil {
+		return c.x.apply(txn)
 	}
 	return nil
 }

@@ -14,12 +14,24 @@ import (
 const crashChildEnv = "PERSISTENCE_CRASH_CHILD_DIR"
 
 func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
+	dir, acked := crashedDir(t, 2000)
+	s := mustBot(t, openDB(t, dir, Options{}), "crash")
+	for _, n := range acked {
+		wantValue(t, s, StateKey(strconv.Itoa(n)), []byte(strconv.Itoa(n)))
+	}
+}
+
+// crashedDir runs a child process that writes to a store in a new dir until
+// wantAcks writes are durable, kills it, and returns the dir and the
+// numbers of the writes acknowledged.
+func crashedDir(t *testing.T, wantAcks int) (string, []int) {
+	t.Helper()
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		crashChild(dir)
-		return
+		return "", nil
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashKeepsAcknowledgedWrites$")
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$")
 	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -28,7 +40,6 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	const wantAcks = 2000
 	var acked []int
 	lines := bufio.NewScanner(out)
 	for len(acked) < wantAcks && lines.Scan() {
@@ -41,11 +52,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	if len(acked) < wantAcks {
 		t.Fatalf("child acknowledged %d writes before exiting; want %d", len(acked), wantAcks)
 	}
-
-	s := mustBot(t, openDB(t, dir, Options{}), "crash")
-	for _, n := range acked {
-		wantValue(t, s, StateKey(strconv.Itoa(n)), []byte(strconv.Itoa(n)))
-	}
+	return dir, acked
 }
 
 // crashChild writes until killed, printing the number of each write once its

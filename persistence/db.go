@@ -1,8 +1,6 @@
 package persistence
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -18,9 +16,12 @@ const SchemaVersion = 1
 // DB is botserver's state store: one badger database and its writer
 // goroutine. It is safe for concurrent use.
 type DB struct {
-	bdb *badger.DB
-	log *slog.Logger
-	w   *writer
+	bdb       *badger.DB
+	log       *slog.Logger
+	w         *writer
+	damage    *damage // nil unless Open found damaged table blocks
+	space     *space  // nil for an in-memory store
+	onCorrupt func(*CorruptError)
 
 	closed   atomic.Bool
 	readers  atomic.Int64  // reads in flight; Close waits for them
@@ -31,58 +32,49 @@ type DB struct {
 }
 
 // Open opens (creating if needed) the database in opts.Dir, or an in-memory
-// one, checks its schema version and starts the writer. It fails when the
-// dir is locked by another process, was written by an incompatible badger,
-// or has a newer schema (ErrSchemaVersion).
+// one, checks that it is a complete botserver store of a supported schema
+// version and starts the writer. It fails when the dir is locked by another
+// process (ErrLocked), has files but is not a complete botserver store (a
+// *DataDirError: Open then changed nothing in it), was written by an
+// incompatible badger, or has a newer schema (ErrSchemaVersion).
 func Open(opts Options) (*DB, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	bdb, err := badger.Open(opts.badgerOptions())
+	state, damaged := dirNew, []damagedBlock(nil)
+	if !opts.InMemory {
+		if state, damaged, err = checkDataDir(opts.Dir); err != nil {
+			return nil, err
+		}
+	}
+	if state == dirClean {
+		// Check the records before badger opens the dir for writing (which
+		// adds a value log file), so that a refused dir stays as it was.
+		if err := checkReadOnly(opts); err != nil {
+			return nil, err
+		}
+	}
+	bo := opts.badgerOptions()
+	if len(damaged) > 0 {
+		bo = bo.WithNumCompactors(0) // see damage.go
+	}
+	bdb, err := openBadger(bo)
 	if err != nil {
 		return nil, fmt.Errorf("persistence: cannot open badger in %q: %w", opts.Dir, err)
 	}
-	if err := checkSchema(bdb, opts.Dir); err != nil {
+	if err := checkRecords(bdb, opts, false, state == dirCrashed); err != nil {
 		bdb.Close()
 		return nil, err
 	}
-	db := &DB{bdb: bdb, log: opts.Logger, drained: make(chan struct{}, 1)}
+	db := &DB{bdb: bdb, log: opts.Logger, onCorrupt: opts.OnCorrupt, drained: make(chan struct{}, 1)}
+	db.damage = newDamage(damaged, bdb.Tables())
+	db.logDamage()
+	db.space = newSpace(opts)
 	db.w = newWriter(bdb, opts)
+	db.w.space = db.space
 	go db.w.run()
 	return db, nil
-}
-
-// checkSchema writes SchemaVersion into a new data dir (or one written by an
-// older build before it recorded a version) and refuses a newer version.
-func checkSchema(bdb *badger.DB, dir string) error {
-	var stored uint64
-	err := bdb.View(func(txn *badger.Txn) error {
-		item, err := txn.Get([]byte(schemaKey))
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error {
-			if len(v) != 8 {
-				return fmt.Errorf("schema record has %d bytes, want 8", len(v))
-			}
-			stored = binary.BigEndian.Uint64(v)
-			return nil
-		})
-	})
-	switch {
-	case err != nil && !errors.Is(err, badger.ErrKeyNotFound):
-		return fmt.Errorf("persistence: cannot read schema version in %q: %w", dir, err)
-	case stored > SchemaVersion:
-		return fmt.Errorf("%w: data dir %q has schema version %d, this build supports up to %d; use a newer botserver",
-			ErrSchemaVersion, dir, stored, SchemaVersion)
-	case stored == SchemaVersion:
-		return nil
-	}
-	// Schema 1 is the first; older versions (0: no record yet) need no migration.
-	return bdb.Update(func(txn *badger.Txn) error {
-		return txn.Set([]byte(schemaKey), binary.BigEndian.AppendUint64(nil, SchemaVersion))
-	})
 }
 
 // Bot returns the handle of bot id's keys. It returns ErrInvalidBotID when
@@ -111,6 +103,7 @@ func (db *DB) Close() error {
 		return db.closeErr
 	}
 	db.isClosed = true
+	db.space.close()
 	db.w.stop()
 	db.closed.Store(true)
 	for db.readers.Load() != 0 {

@@ -63,11 +63,12 @@ func TestSchemaVersion(t *testing.T) {
 		name    string
 		version uint64
 		remove  bool
+		wantIs  error
 		wantErr string
 	}{
-		{"current", SchemaVersion, false, ""},
-		{"no record (older build)", 0, true, ""},
-		{"newer", SchemaVersion + 1, false, "persistence: unsupported schema version: data dir"},
+		{"current", SchemaVersion, false, nil, ""},
+		{"no record", 0, true, ErrDataDir, "persistence: data dir"},
+		{"newer", SchemaVersion + 1, false, ErrSchemaVersion, "persistence: unsupported schema version: data dir"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,8 +82,8 @@ func TestSchemaVersion(t *testing.T) {
 			setSchema(t, dir, tt.version, tt.remove)
 
 			db, err = Open(Options{Dir: dir})
-			if tt.wantErr != "" {
-				if !errors.Is(err, ErrSchemaVersion) || !strings.HasPrefix(err.Error(), tt.wantErr) {
+			if tt.wantIs != nil {
+				if !errors.Is(err, tt.wantIs) || !strings.HasPrefix(err.Error(), tt.wantErr) {
 					t.Fatalf("Open = %v; want error starting %q", err, tt.wantErr)
 				}
 				return

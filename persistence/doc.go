@@ -1,15 +1,16 @@
-// Package persistence is botserver's state store: one badger database in the
-// data dir holding every bot's conversation, user, coordinator, group, timer
-// and Slack records as protobuf bytes, plus a server-wide Meta area.
+// Package persistence is botserver's state store: the Backend interface
+// (bot-scoped Keyspaces: reads, prefix scans, group-committed writes with
+// sequenced and durable callbacks, epoch fencing by Load, CAS) and its
+// embedded badger implementation, DB. persistence/postgres is the other
+// backend; persistence/storetest is the suite both pass.
 //
-// Each bot gets a BotStore handle whose keys live under the bot's own prefix,
-// so it cannot touch another bot's keys. Actors read through their handle and
-// write with Write, which only queues: one writer goroutine per DB commits
-// everything queued as one transaction with one sync (group commit), then
-// calls each Write's done callback. Versioned ops fence stale instances.
+// Open refuses a data dir that is not a complete botserver store, serves
+// keys of damaged table blocks as *CorruptError and refuses writes with
+// ErrNoSpace before the disk is full (datadir.go, damage.go, space.go).
 //
 //	db, err := persistence.Open(persistence.Options{Dir: "./data"})
-//	bot, err := db.Bot("chatter")
-//	op, err := persistence.ProtoOp(persistence.StateKey("web:u1"), state, state.Turn)
-//	bot.Write([]persistence.Op{op}, func(err error) { self.Send(committed{err}) })
+//	k, err := db.Keys("chatter")
+//	l, err := k.Load(persistence.StateKey("web:u1")) // claims an epoch
+//	k.Commit(persistence.Call{Fence: persistence.Fence{Key: persistence.StateKey("web:u1"), Epoch: l.Epoch},
+//		Ops: ops}, persistence.Callbacks{Sequenced: internal, Durable: external})
 package persistence

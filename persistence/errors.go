@@ -17,6 +17,21 @@ var (
 	// ops carries a version that is not newer than the stored one: the writer
 	// is a replaced (stale) instance and none of the call's ops were applied.
 	ErrStale = errors.New("persistence: stale write refused")
+	// ErrFenced is reported for a fenced call (Call.Fence) whose epoch is
+	// no longer the current one of its key: a newer activation has loaded
+	// the key. None of the call's ops were applied.
+	ErrFenced = errors.New("persistence: fenced: a newer activation holds the key")
+	// ErrConflict is reported for a call with a CAS op (Op.CAS) whose key's
+	// stored version is not the expected one. None of its ops were applied.
+	ErrConflict = errors.New("persistence: version conflict")
+	// ErrUnavailable is returned when the backend cannot be reached (e.g.
+	// PostgreSQL is down) within its retry budget; a write that reports it
+	// was not applied.
+	ErrUnavailable = errors.New("persistence: store unavailable")
+	// ErrUnknownOutcome is reported for a write whose commit was cut off
+	// (the connection died during COMMIT) when the backend could not find
+	// out afterwards whether it was applied. Load the key to find out.
+	ErrUnknownOutcome = errors.New("persistence: commit outcome unknown")
 	// ErrStopScan may be returned by a Scan callback to end the scan early;
 	// Scan then returns nil.
 	ErrStopScan = errors.New("persistence: stop scan")
@@ -32,6 +47,20 @@ var (
 	// ErrSchemaVersion is returned by Open when the data dir was written by
 	// a newer, incompatible build.
 	ErrSchemaVersion = errors.New("persistence: unsupported schema version")
+	// ErrDataDir is returned by Open for a data dir that has files but
+	// cannot be opened as a complete botserver store; see DataDirError.
+	ErrDataDir = errors.New("persistence: data dir is not a complete botserver store")
+	// ErrDamaged is passed to a write's done callback when the store has
+	// damaged table blocks (see DB.Damage) and cannot take more writes
+	// without compaction.
+	ErrDamaged = errors.New("persistence: store is damaged")
+	// ErrNoSpace is passed to a write's done callback when the data dir's
+	// file system is low on space (Options.MinFreeSpace) or badger could
+	// not write for lack of space. Nothing of the call was applied.
+	ErrNoSpace = errors.New("persistence: out of space")
+	// ErrLocked is returned by Open when another process has the data dir
+	// open.
+	ErrLocked = errors.New("persistence: data dir is locked")
 )
 
 // CorruptError reports a stored value that cannot be decoded. It concerns

@@ -15,6 +15,10 @@ import (
 // DefaultMaxBatch is the default number of ops committed in one batch.
 const DefaultMaxBatch = 1024
 
+// maxValueThreshold is badger's largest (and default) value threshold:
+// values up to it are kept in the LSM tree.
+const maxValueThreshold = 1 << 20
+
 // memTableSize sizes badger's memtables. It also bounds one transaction
 // (badger allows 15% of it), hence one batch and one Write call.
 const memTableSize = 32 << 20
@@ -37,6 +41,37 @@ type Options struct {
 	// durable, with the number of ops in it and the time from the start of
 	// building the batch to the end of its sync. It must not block.
 	OnCommit func(batchOps int, took time.Duration)
+	// OnCorrupt, if set, is called for every read that finds a corrupt
+	// record (an undecodable value, a key in a damaged table block, a panic
+	// inside badger); the store also logs it. It must not block.
+	OnCorrupt func(*CorruptError)
+	// RequiredMeta lists Meta keys that every store holding records has
+	// (e.g. the server's identity key): Open refuses, with a *DataDirError,
+	// a store that has records but lacks one of them, instead of letting
+	// the caller create it anew.
+	RequiredMeta []string
+
+	// MinFreeSpace is the free space, in bytes, that the store keeps in the
+	// data dir's file system: while less is free, writes fail with
+	// ErrNoSpace (see space.go for why and what it covers). Zero means
+	// DefaultMinFreeSpace (1 GiB); negative turns the check off.
+	MinFreeSpace int64
+	// SpaceCheckInterval is how often free space is measured besides when
+	// writes may have used up the margin. Zero means
+	// DefaultSpaceCheckInterval (5 s).
+	SpaceCheckInterval time.Duration
+	// OnSpace, if set, is called when the store turns low on space and
+	// when space is back (from the watcher's goroutine, or a writer's). It
+	// must not block.
+	OnSpace func(SpaceState)
+	// Clock drives the space watcher. Nil means the wall clock.
+	Clock Clock
+	// FreeSpace returns the bytes free in dir's file system. Nil means
+	// statfs; tests inject faults with it.
+	FreeSpace func(dir string) (uint64, error)
+
+	// memTableSize overrides memTableSize (tests that need many tables).
+	memTableSize int64
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -51,6 +86,21 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MinFreeSpace == 0 {
+		o.MinFreeSpace = DefaultMinFreeSpace
+	}
+	if o.SpaceCheckInterval <= 0 {
+		o.SpaceCheckInterval = DefaultSpaceCheckInterval
+	}
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
+	if o.FreeSpace == nil {
+		o.FreeSpace = statfsFree
+	}
+	if o.memTableSize == 0 {
+		o.memTableSize = memTableSize
 	}
 	return o, nil
 }
@@ -69,7 +119,8 @@ func (o Options) badgerOptions() badger.Options {
 		WithLogger(badgerLogger{o.Logger}).
 		WithMetricsEnabled(false).  // expvar globals; we report our own metrics
 		WithDetectConflicts(false). // one writer: no conflicts to detect
-		WithMemTableSize(memTableSize).
+		WithMemTableSize(o.memTableSize).
+		WithValueThreshold(min(maxValueThreshold, 15*o.memTableSize/100)).
 		WithNumMemtables(3).
 		WithNumLevelZeroTables(4).
 		WithNumLevelZeroTablesStall(12).
@@ -87,8 +138,8 @@ func (o Options) badgerOptions() badger.Options {
 // txnLimits returns how many entries and estimated bytes the writer puts in
 // one transaction: 90% of badger's own limits (see badger's Txn.checkSize),
 // leaving room for the transaction marker entry.
-func txnLimits() (maxEntries, maxBytes int) {
-	batchSize := int64(15 * memTableSize / 100)
+func txnLimits(memTableSize int64) (maxEntries, maxBytes int) {
+	batchSize := 15 * memTableSize / 100
 	batchCount := batchSize / int64(skl.MaxNodeSize)
 	return int(batchCount * 9 / 10), int(batchSize * 9 / 10)
 }

@@ -89,7 +89,9 @@ func (s *BotStore) GetProtoVersioned(key string, m proto.Message) (uint64, error
 }
 
 // view calls fn with the decoded value of key inside a read transaction.
-func (s *BotStore) view(key string, fn func(payload []byte) error) (uint64, error) {
+// A key in a damaged table block, and a panic inside badger, are a
+// *CorruptError for key.
+func (s *BotStore) view(key string, fn func(payload []byte) error) (version uint64, err error) {
 	if err := checkKey(key); err != nil {
 		return 0, err
 	}
@@ -97,9 +99,18 @@ func (s *BotStore) view(key string, fn func(payload []byte) error) (uint64, erro
 		return 0, err
 	}
 	defer s.db.release()
-	var version uint64
-	err := s.db.bdb.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(s.fullKey(key))
+	full := s.fullKey(key)
+	var damaged *damagedBlock
+	if s.db.damage != nil {
+		damaged = s.db.damage.suspect(full)
+	}
+	defer s.recoverRead(key, &err)
+	err = s.db.bdb.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(full)
+		if damaged != nil && !trusted(txn, full, item, err, damaged) {
+			return s.corrupt(key, fmt.Errorf("%w: the key is in damaged block %d of table %s",
+				ErrDamaged, damaged.Block, damaged.Table))
+		}
 		if err != nil {
 			return err
 		}
@@ -139,8 +150,14 @@ func (s *BotStore) botSuffix() string {
 	return fmt.Sprintf(" of bot %q", s.bot)
 }
 
+// corrupt returns the *CorruptError of key, and logs and counts it.
 func (s *BotStore) corrupt(key string, err error) *CorruptError {
-	return &CorruptError{Bot: s.bot, Key: key, Err: err}
+	ce := &CorruptError{Bot: s.bot, Key: key, Err: err}
+	s.db.log.Error("store: corrupt record", "bot", s.bot, "key", key, "err", err)
+	if s.db.onCorrupt != nil {
+		s.db.onCorrupt(ce)
+	}
+	return ce
 }
 
 func (s *BotStore) fullKey(key string) []byte {

@@ -26,6 +26,13 @@ type Op struct {
 	// not combine with Version (whether an expired key still fences is
 	// unspecified).
 	TTL time.Duration
+	// CAS, when set, makes the op apply only if Key's stored version is
+	// exactly Expect (0: missing, or written without a version); the key's
+	// version becomes Version. It replaces the "newer than" check of
+	// Version. A call whose CAS fails applies none of its ops and reports
+	// ErrConflict. Meant for records shared by several instances (users).
+	CAS    bool
+	Expect uint64
 }
 
 // ProtoOp returns an Op that sets key to the marshalled m. It fails only
@@ -47,8 +54,11 @@ func ProtoOp(key string, m proto.Message, version uint64) (Op, error) {
 //   - nil: every op is applied and synced to disk;
 //   - ErrStale: a versioned op is not newer than the stored version; no op
 //     of this call was applied (ops of other calls are unaffected);
-//   - ErrInvalidKey, ErrTooLarge, ErrClosed: nothing was queued; done is
+//   - ErrInvalidKey, ErrTooLarge, ErrDamaged, ErrNoSpace (the data dir is
+//     low on space, see DB.Space), ErrClosed: nothing was queued; done is
 //     then called before Write returns, on the caller's goroutine;
+//   - ErrNoSpace from the writer: badger failed to write for lack of
+//     space; nothing was applied;
 //   - another error: badger failed to commit the batch; nothing was applied.
 //
 // done must not block, must not call WriteSync or DB.Close, and should only
@@ -57,14 +67,7 @@ func ProtoOp(key string, m proto.Message, version uint64) (Op, error) {
 // empty ops list is a barrier: its done runs once everything queued before
 // it is durable.
 func (s *BotStore) Write(ops []Op, done func(error)) {
-	size, err := s.checkOps(ops)
-	if err != nil {
-		if done != nil {
-			done(err)
-		}
-		return
-	}
-	s.db.w.enqueue(call{prefix: s.prefix, ops: ops, done: done, size: size})
+	s.Commit(Call{Ops: ops}, Callbacks{Durable: done})
 }
 
 // WriteSync is Write that waits until ops are durable and returns what Write

@@ -13,8 +13,9 @@ type call struct {
 	prefix string
 	ops    []Op
 	done   func(error)
-	size   int   // badger's size estimate of the ops
-	err    error // the call's own result (ErrStale), set by the writer
+	size   int    // badger's size estimate of the ops
+	err    error  // the call's own result (ErrStale), set by the writer
+	x      *callX // fence and claim of a Commit or Load call; nil for Write
 }
 
 // writer is the only goroutine that writes to badger. It takes everything
@@ -28,6 +29,7 @@ type writer struct {
 	maxBatch   int
 	maxEntries int
 	maxBytes   int
+	space      *space // maps ENOSPC to ErrNoSpace; may be nil
 
 	mu      sync.Mutex
 	queue   []call
@@ -54,7 +56,7 @@ func newWriter(bdb *badger.DB, opts Options) *writer {
 		stopped:  make(chan struct{}),
 		versions: newVersionCache(),
 	}
-	w.maxEntries, w.maxBytes = txnLimits()
+	w.maxEntries, w.maxBytes = txnLimits(opts.memTableSize)
 	return w
 }
 
