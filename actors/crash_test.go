@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"botserver"
 	"botserver/actors"
 	"botserver/dsl"
 	"botserver/persistence"
@@ -106,8 +107,8 @@ func TestRestartIntensity(t *testing.T) {
 	if len(st) != 2 || !st[0].Failed || st[0].ID != "a" || st[1].Failed {
 		t.Fatalf("status = %+v, want a failed and b running", st)
 	}
-	err := s.rt.Deliver(actors.Conversation{Bot: "a", Platform: "test", User: "alice"}, actors.Inbound{Text: "inc"})
-	if !errors.Is(err, actors.ErrBotFailed) {
+	err := s.rt.Deliver(botserver.Conversation{Bot: "a", Platform: "test", User: "alice"}, botserver.Inbound{Text: "inc"})
+	if !errors.Is(err, botserver.ErrBotFailed) {
 		t.Errorf("deliver to the failed bot: err = %v, want ErrBotFailed", err)
 	}
 	s.say("b", "bob", "inc")
@@ -218,7 +219,7 @@ func TestInboundDone(t *testing.T) {
 	const n = 60
 	var calls [n]atomic.Int32
 	for i := range n {
-		in := actors.Inbound{Text: "inc", Done: func() { calls[i].Add(1) }}
+		in := botserver.Inbound{Text: "inc", Done: func() { calls[i].Add(1) }}
 		if err := s.rt.Deliver(platformtest.Conv("counter", "alice", ""), in); err != nil {
 			t.Fatal(err)
 		}

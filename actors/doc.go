@@ -20,5 +20,5 @@
 //	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds()})
 //	rt.RegisterPlatform("web", webPlatform)
 //	rt.AddBot("echo", bot)
-//	rt.Deliver(actors.Conversation{Bot: "echo", Platform: "web", User: "u1"}, actors.Inbound{Text: "hi"})
+//	rt.Deliver(botserver.Conversation{Bot: "echo", Platform: "web", User: "u1"}, botserver.Inbound{Text: "hi"})
 package actors

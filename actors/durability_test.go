@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"botserver"
 	"botserver/actors"
 	"botserver/coordinators"
 	"botserver/persistence"
@@ -219,7 +220,7 @@ func TestKillChild(t *testing.T) {
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		user, text, _ := strings.Cut(sc.Text(), " ")
-		rt.Deliver(actors.Conversation{Bot: "counter", Platform: "test", User: user}, actors.Inbound{Text: text})
+		rt.Deliver(botserver.Conversation{Bot: "counter", Platform: "test", User: user}, botserver.Inbound{Text: text})
 	}
 	rt.Settle(context.Background())
 }
@@ -231,7 +232,7 @@ type linePlatform struct {
 	w  *bufio.Writer
 }
 
-func (p *linePlatform) Send(conv actors.Conversation, out actors.Outgoing) {
+func (p *linePlatform) Send(conv botserver.Conversation, out botserver.Outgoing) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintf(p.w, "%s %s\n", conv.User, out.Text)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"botserver"
 	"botserver/dsl"
 	"botserver/persistence"
 
@@ -18,11 +19,11 @@ func (a *instance) dispatch(effects []dsl.Effect) {
 		e := &effects[i]
 		switch e.Kind {
 		case dsl.EffSay:
-			a.toClient(Outgoing{Kind: OutText, Text: e.Text, Ask: e.Ask, QuickReplies: e.QuickReplies})
+			a.toClient(botserver.Outgoing{Kind: botserver.OutText, Text: e.Text, Ask: e.Ask, QuickReplies: e.QuickReplies})
 		case dsl.EffShow:
-			a.toClient(Outgoing{Kind: OutImage, URL: e.URL})
+			a.toClient(botserver.Outgoing{Kind: botserver.OutImage, URL: e.URL})
 		case dsl.EffTyping:
-			a.toClient(Outgoing{Kind: OutTyping, Seconds: e.Seconds})
+			a.toClient(botserver.Outgoing{Kind: botserver.OutTyping, Seconds: e.Seconds})
 		case dsl.EffEmit:
 			a.emit(e)
 		case dsl.EffQuery:
@@ -45,7 +46,7 @@ func (a *instance) dispatch(effects []dsl.Effect) {
 }
 
 // toClient sends to the conversation's user (sessions only).
-func (a *instance) toClient(out Outgoing) {
+func (a *instance) toClient(out botserver.Outgoing) {
 	if a.kind != kindSession {
 		return
 	}
@@ -67,7 +68,7 @@ func (a *instance) emit(e *dsl.Effect) {
 		return
 	}
 	if a.kind == kindSession {
-		a.toClient(Outgoing{Kind: OutEvent, Name: e.Name, Payload: e.Payload})
+		a.toClient(botserver.Outgoing{Kind: botserver.OutEvent, Name: e.Name, Payload: e.Payload})
 		return
 	}
 	audience := a.rt().opts.Coordinators.of(a.kind).Audience(a.st)
@@ -88,7 +89,7 @@ func (a *instance) send(target any, msg *deliver) {
 			a.bot.log.Warn("unknown target atom", "target", string(t), "conv", a.addr)
 			return
 		}
-		a.bot.route(MasterAddr, msg)
+		a.bot.route(botserver.MasterAddr, msg)
 	case string:
 		if t == "" {
 			return

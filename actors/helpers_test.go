@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"botserver"
 	"botserver/actors"
 	"botserver/coordinators"
 	"botserver/dsl"
@@ -73,7 +74,7 @@ func (s *server) settle() {
 // say delivers text from user to bot and waits until the bot settles.
 func (s *server) say(bot, user, text string) {
 	s.tb.Helper()
-	if err := s.rt.Deliver(platformtest.Conv(bot, user, ""), actors.Inbound{Text: text, Name: user}); err != nil {
+	if err := s.rt.Deliver(platformtest.Conv(bot, user, ""), botserver.Inbound{Text: text, Name: user}); err != nil {
 		s.tb.Fatalf("deliver %q: %v", text, err)
 	}
 	s.settle()
@@ -83,7 +84,7 @@ func (s *server) say(bot, user, text string) {
 func (s *server) texts(user string) []string {
 	var out []string
 	for _, m := range s.p.Take("test:" + user) {
-		if m.Kind == actors.OutText {
+		if m.Kind == botserver.OutText {
 			out = append(out, m.Text)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"botserver"
 	"botserver/dsl"
 	"botserver/persistence"
 
@@ -30,7 +31,7 @@ type instance struct {
 	passivating bool
 	asked       bool // passivation asked of the directory
 	stopping    bool // told to stop: it does once its outbox is empty
-	conv        Conversation
+	conv        botserver.Conversation
 	st          *dsl.State
 	prog        *dsl.Program // what the state is bound to
 	user        *userRecord  // sessions: the user's record, while resident
@@ -137,7 +138,7 @@ func (a *instance) load(ctx actor.Context) {
 		a.wake = earliest(a.st.Timers) // the store's is at or before it
 	}
 	if a.kind == kindSession {
-		a.conv, _ = ParseAddress(a.bot.id, a.addr)
+		a.conv, _ = botserver.ParseAddress(a.bot.id, a.addr)
 		a.user = a.bot.users.acquire(a.conv.UserID(), a.loadUser)
 	}
 	if a.prog != nil && a.kind == kindMaster && !a.st.Started {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"botserver"
 	"botserver/dsl"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -87,15 +88,15 @@ func (r *Runtime) Play(ctx context.Context, bot string, proc *dsl.Proc, timeout 
 	b := r.bot(bot)
 	switch {
 	case b == nil:
-		return nil, fmt.Errorf("%w: %s", ErrUnknownBot, bot)
+		return nil, fmt.Errorf("%w: %s", botserver.ErrUnknownBot, bot)
 	case b.failed.Load():
-		return nil, fmt.Errorf("%w: %s", ErrBotFailed, bot)
+		return nil, fmt.Errorf("%w: %s", botserver.ErrBotFailed, bot)
 	case b.program.Load().Master == nil:
 		return nil, fmt.Errorf("%w: %s", ErrNoMaster, bot)
 	}
 	id, ch := r.plays.add()
 	deadline := r.clock.Now().Add(timeout)
-	b.route(MasterAddr, &play{id: id, proc: proc, deadline: deadline})
+	b.route(botserver.MasterAddr, &play{id: id, proc: proc, deadline: deadline})
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	var err error
@@ -111,7 +112,7 @@ func (r *Runtime) Play(ctx context.Context, bot string, proc *dsl.Proc, timeout 
 		res := <-ch
 		return res.value, res.err
 	}
-	b.route(MasterAddr, &playCancel{id: id})
+	b.route(botserver.MasterAddr, &playCancel{id: id})
 	return nil, err
 }
 

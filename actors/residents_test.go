@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"botserver"
 	"botserver/actors"
 	"botserver/platforms/platformtest"
 )
@@ -26,12 +27,12 @@ func TestPassivationRacesDelivery(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			conv := platformtest.Conv("counter", fmt.Sprint("u", u), "")
-			if err := s.rt.Deliver(conv, actors.Inbound{Start: true}); err != nil {
+			if err := s.rt.Deliver(conv, botserver.Inbound{Start: true}); err != nil {
 				t.Error(err)
 				return
 			}
 			for i := 0; i < msgs; i++ {
-				if err := s.rt.Deliver(conv, actors.Inbound{Text: "inc"}); err != nil {
+				if err := s.rt.Deliver(conv, botserver.Inbound{Text: "inc"}); err != nil {
 					t.Error(err)
 					return
 				}

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"botserver"
 	"botserver/dsl"
 	"botserver/persistence"
 
@@ -60,7 +61,7 @@ type Runtime struct {
 
 	mu        sync.RWMutex
 	bots      map[string]*botRT
-	platforms map[string]Platform
+	platforms map[string]botserver.Platform
 	closed    bool
 }
 
@@ -89,7 +90,7 @@ func NewRuntime(opts Options) (*Runtime, error) {
 		opts.Rand = cryptoRand
 	}
 	r := &Runtime{opts: opts, clock: opts.Clock, log: opts.Logger, metrics: &Metrics{onTurn: opts.OnTurn},
-		bots: map[string]*botRT{}, platforms: map[string]Platform{}}
+		bots: map[string]*botRT{}, platforms: map[string]botserver.Platform{}}
 	r.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return opts.Logger.With("lib", "protoactor")
 	}))
@@ -121,13 +122,13 @@ func (r *Runtime) Metrics() *Metrics { return r.metrics }
 func (r *Runtime) Timers() *Timekeeper { return r.timers }
 
 // RegisterPlatform makes p carry messages for conversations on platform.
-func (r *Runtime) RegisterPlatform(name string, p Platform) {
+func (r *Runtime) RegisterPlatform(name string, p botserver.Platform) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.platforms[name] = p
 }
 
-func (r *Runtime) platform(name string) Platform {
+func (r *Runtime) platform(name string) botserver.Platform {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.platforms[name]
@@ -176,7 +177,7 @@ func (r *Runtime) RemoveBot(id string) error {
 	delete(r.bots, id)
 	r.mu.Unlock()
 	if b == nil {
-		return fmt.Errorf("%w: %s", ErrUnknownBot, id)
+		return fmt.Errorf("%w: %s", botserver.ErrUnknownBot, id)
 	}
 	b.failed.Store(true) // directories drop what is still routed to it
 	r.timers.DisarmBot(id)
@@ -210,7 +211,7 @@ func (r *Runtime) fire(t TimerRef) {
 func (r *Runtime) Reload(id string, prog *dsl.Bot) error {
 	b := r.bot(id)
 	if b == nil {
-		return fmt.Errorf("%w: %s", ErrUnknownBot, id)
+		return fmt.Errorf("%w: %s", botserver.ErrUnknownBot, id)
 	}
 	b.setProgram(prog)
 	return nil
@@ -225,15 +226,15 @@ func (r *Runtime) bot(id string) *botRT {
 // Deliver hands a user's message or client event to its conversation.
 // It returns ErrUnknownBot, ErrBotFailed, or ErrUnknownGroup when
 // conv.Group names no group.
-func (r *Runtime) Deliver(conv Conversation, in Inbound) error {
+func (r *Runtime) Deliver(conv botserver.Conversation, in botserver.Inbound) error {
 	b := r.bot(conv.Bot)
 	switch {
 	case b == nil:
-		return fmt.Errorf("%w: %s", ErrUnknownBot, conv.Bot)
+		return fmt.Errorf("%w: %s", botserver.ErrUnknownBot, conv.Bot)
 	case b.failed.Load():
-		return fmt.Errorf("%w: %s", ErrBotFailed, conv.Bot)
+		return fmt.Errorf("%w: %s", botserver.ErrBotFailed, conv.Bot)
 	case conv.Group != "" && !r.GroupExists(conv.Bot, conv.Group):
-		return fmt.Errorf("%w: %s", ErrUnknownGroup, conv.Group)
+		return fmt.Errorf("%w: %s", botserver.ErrUnknownGroup, conv.Group)
 	}
 	d := &deliver{in: dsl.Message(in.Text), name: in.Name, done: in.Done}
 	switch {
@@ -242,7 +243,7 @@ func (r *Runtime) Deliver(conv Conversation, in Inbound) error {
 	case in.Event != "":
 		payload, err := dsl.Normalize(in.Payload)
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrBadPayload, err)
+			return fmt.Errorf("%w: %v", botserver.ErrBadPayload, err)
 		}
 		ev := &dsl.Event{Name: in.Event, Payload: payload, Sender: conv.Address()}
 		d.in = dsl.Input{Kind: dsl.InEvent, Event: ev}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"botserver"
 	"botserver/actors"
 	"botserver/persistence"
 	"botserver/platforms/platformtest"
@@ -49,7 +50,7 @@ func TestMasterCrashKeepsGroups(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 	for i := 0; i < 5; i++ {
-		if err := s.rt.Crash("r", actors.MasterAddr); err != nil {
+		if err := s.rt.Crash("r", botserver.MasterAddr); err != nil {
 			t.Fatal(err)
 		}
 		s.settle()
@@ -132,8 +133,8 @@ func TestAddRemoveBot(t *testing.T) {
 	if err := s.rt.RemoveBot("c"); err != nil {
 		t.Fatal(err)
 	}
-	err := s.rt.Deliver(actors.Conversation{Bot: "c", Platform: "test", User: "alice"}, actors.Inbound{Text: "inc"})
-	if !errors.Is(err, actors.ErrUnknownBot) {
+	err := s.rt.Deliver(botserver.Conversation{Bot: "c", Platform: "test", User: "alice"}, botserver.Inbound{Text: "inc"})
+	if !errors.Is(err, botserver.ErrUnknownBot) {
 		t.Errorf("deliver to a removed bot: %v, want ErrUnknownBot", err)
 	}
 	if err := s.rt.AddBot("c", compileBot(t, counterBot)); err != nil {
@@ -170,10 +171,10 @@ end`,
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if err := rt.Deliver(platformtest.Conv("pp", "alice", ""), actors.Inbound{Text: "ping back", Name: "alice"}); err != nil {
+	if err := rt.Deliver(platformtest.Conv("pp", "alice", ""), botserver.Inbound{Text: "ping back", Name: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	var got []actors.Outgoing
+	var got []botserver.Outgoing
 	platformtest.WaitFor(t, 5*time.Second, func() bool { got = append(got, p.Take("test:alice")...); return len(got) > 0 }, "the answer")
 	took := time.Since(start)
 	if got[0].Text != "pong to alice" {
@@ -190,7 +191,7 @@ func TestStartOpensOnce(t *testing.T) {
 	defer s.stop()
 	conv := platformtest.Conv("echo", "alice", "")
 	for i := 0; i < 2; i++ {
-		if err := s.rt.Deliver(conv, actors.Inbound{Start: true}); err != nil {
+		if err := s.rt.Deliver(conv, botserver.Inbound{Start: true}); err != nil {
 			t.Fatal(err)
 		}
 		s.settle()
@@ -202,8 +203,8 @@ func TestStartOpensOnce(t *testing.T) {
 	if got := s.texts("alice"); strings.Join(got, "|") != "hi|say something" {
 		t.Errorf("the first message after a start got %q, want it answered", got)
 	}
-	err := s.rt.Deliver(conv, actors.Inbound{Event: "x", Payload: map[string]any{"f": func() {}}})
-	if !errors.Is(err, actors.ErrBadPayload) {
+	err := s.rt.Deliver(conv, botserver.Inbound{Event: "x", Payload: map[string]any{"f": func() {}}})
+	if !errors.Is(err, botserver.ErrBadPayload) {
 		t.Errorf("Deliver(func payload) = %v, want ErrBadPayload", err)
 	}
 }

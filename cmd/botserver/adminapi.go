@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"botserver"
 	"botserver/actors"
 	"botserver/dsl"
 	"botserver/platforms/web"
@@ -239,7 +240,7 @@ func runtimeError(err error) *rpcError {
 		return &rpcError{Code: codeTimeout, Message: "timeout"}
 	case errors.As(err, &rt), errors.As(err, &list):
 		return scriptError(err)
-	case errors.Is(err, actors.ErrUnknownBot), errors.Is(err, errNoBot):
+	case errors.Is(err, botserver.ErrUnknownBot), errors.Is(err, errNoBot):
 		return &rpcError{Code: codeNotFound, Message: err.Error()}
 	case errors.Is(err, actors.ErrBotExists):
 		return &rpcError{Code: codeConflict, Message: err.Error()}

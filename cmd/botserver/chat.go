@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"botserver"
 	"botserver/actors"
 	"botserver/coordinators"
 	"botserver/persistence"
@@ -95,5 +96,5 @@ func chat(ctx context.Context, src *botSource, dataDir, user string, std stdio) 
 	p := console.New(std.out)
 	rt.RegisterPlatform(console.Name, p)
 	fmt.Fprintf(std.out, "Talking to %s as %s. Type /quit to stop; a number picks a quick reply.\n", src.ID, user)
-	return p.Run(ctx, std.in, rt, actors.Conversation{Bot: src.ID, Platform: console.Name, User: user})
+	return p.Run(ctx, std.in, rt, botserver.Conversation{Bot: src.ID, Platform: console.Name, User: user})
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"botserver"
 	"botserver/actors"
 	"botserver/dsl"
 	"botserver/persistence"
@@ -27,7 +28,7 @@ func TestSurveyInTheConsole(t *testing.T) {
 	p := console.New(&out)
 	rt.RegisterPlatform(console.Name, p)
 	in := strings.NewReader("3\n/event poke {\"x\":\n/event poke {\"x\": 1}\nhelp\n1\nNothing, thanks\n/quit\nnever read\n")
-	conv := actors.Conversation{Bot: "survey", Platform: console.Name, User: "ann"}
+	conv := botserver.Conversation{Bot: "survey", Platform: console.Name, User: "ann"}
 	if err := p.Run(context.Background(), in, rt, conv); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ bot: Thanks! You like blue and cats.
 func TestUnknownBot(t *testing.T) {
 	rt, _ := platformtest.StartRuntime(t, persistence.Options{InMemory: true}, actors.Options{})
 	p := console.New(&bytes.Buffer{})
-	err := p.Run(context.Background(), strings.NewReader("hi\n"), rt, actors.Conversation{Bot: "ghost", Platform: console.Name, User: "ann"})
+	err := p.Run(context.Background(), strings.NewReader("hi\n"), rt, botserver.Conversation{Bot: "ghost", Platform: console.Name, User: "ann"})
 	if err == nil || !strings.Contains(err.Error(), "unknown bot") {
 		t.Errorf("got %v, want unknown bot", err)
 	}

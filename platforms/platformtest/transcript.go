@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"botserver"
 	"botserver/actors"
 	"botserver/coordinators"
 	"botserver/dsl"
@@ -37,7 +38,7 @@ type transcript struct {
 	rt       *actors.Runtime
 	clock    *actors.FakeClock
 	p        *Platform
-	queues   map[string][]actors.Outgoing
+	queues   map[string][]botserver.Outgoing
 	failures []Failure
 }
 
@@ -50,7 +51,7 @@ func RunTranscript(bot *dsl.Bot, file, text string) ([]Failure, error) {
 		return nil, err
 	}
 	defer db.Close()
-	t := &transcript{file: file, bot: "bot", clock: actors.NewFakeClock(Start), p: New(), queues: map[string][]actors.Outgoing{}}
+	t := &transcript{file: file, bot: "bot", clock: actors.NewFakeClock(Start), p: New(), queues: map[string][]botserver.Outgoing{}}
 	rng := rand.New(rand.NewPCG(7, 11))
 	t.rt, err = actors.NewRuntime(actors.Options{
 		Store: db, Clock: t.clock, IdleAfter: -1, Rand: rng.Uint64, Coordinators: coordinators.Kinds(),
@@ -97,7 +98,7 @@ func (t *transcript) line(n int, line string) error {
 	conv := Conv(t.bot, user, group)
 	switch op {
 	case ">":
-		return t.send(n, line, conv, actors.Inbound{Text: rest, Name: user})
+		return t.send(n, line, conv, botserver.Inbound{Text: rest, Name: user})
 	case "!":
 		name, js, _ := strings.Cut(rest, " ")
 		var payload any
@@ -106,14 +107,14 @@ func (t *transcript) line(n int, line string) error {
 				return fmt.Errorf("event payload: %v", err)
 			}
 		}
-		return t.send(n, line, conv, actors.Inbound{Event: name, Payload: payload, Name: user})
+		return t.send(n, line, conv, botserver.Inbound{Event: name, Payload: payload, Name: user})
 	default:
 		t.expect(n, line, conv.Address(), op == "<~", rest)
 		return nil
 	}
 }
 
-func (t *transcript) send(n int, line string, conv actors.Conversation, in actors.Inbound) error {
+func (t *transcript) send(n int, line string, conv botserver.Conversation, in botserver.Inbound) error {
 	if err := t.rt.Deliver(conv, in); err != nil {
 		t.fail(n, line, fmt.Sprintf("cannot deliver: %v", err))
 		return nil
@@ -161,7 +162,7 @@ func (t *transcript) collect() {
 	for addr := range t.p.Pending() {
 		for _, out := range t.p.Take(addr) {
 			if text, ok := render(out); ok {
-				t.queues[addr] = append(t.queues[addr], actors.Outgoing{Text: text})
+				t.queues[addr] = append(t.queues[addr], botserver.Outgoing{Text: text})
 			}
 		}
 	}
@@ -169,11 +170,11 @@ func (t *transcript) collect() {
 
 // render is how a message reads in a transcript; typing and events are not
 // messages.
-func render(out actors.Outgoing) (string, bool) {
+func render(out botserver.Outgoing) (string, bool) {
 	switch out.Kind {
-	case actors.OutText:
+	case botserver.OutText:
 		return out.Text, true
-	case actors.OutImage:
+	case botserver.OutImage:
 		return "image: " + out.URL, true
 	}
 	return "", false

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"botserver/actors"
+	"botserver"
 	"botserver/platforms/slack"
 )
 
@@ -276,10 +276,10 @@ func TestButtonClick(t *testing.T) {
 	e.click("T1", "D1", "U1", "Green")
 	waitFor(t, "the click", func() bool { return len(e.gw.deliveries()) == 1 })
 	d := e.gw.deliveries()[0]
-	if d.Conv.Address() != "slack:T1:D1:U1" || !reflect.DeepEqual(d.In, actors.Inbound{Text: "Green"}) {
+	if d.Conv.Address() != "slack:T1:D1:U1" || !reflect.DeepEqual(d.In, botserver.Inbound{Text: "Green"}) {
 		t.Errorf("click delivered %+v, want text Green to slack:T1:D1:U1", d)
 	}
-	if c, ok := actors.ParseAddress("b1", d.Conv.Address()); !ok || c != d.Conv {
+	if c, ok := botserver.ParseAddress("b1", d.Conv.Address()); !ok || c != d.Conv {
 		t.Errorf("ParseAddress(%q) = %+v, want %+v", d.Conv.Address(), c, d.Conv)
 	}
 }

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"botserver/actors"
+	"botserver"
 	"botserver/persistence"
 	"botserver/platforms/platformtest"
 	"botserver/platforms/slack"
@@ -59,8 +59,8 @@ type gateway struct {
 }
 
 type delivery struct {
-	Conv actors.Conversation
-	In   actors.Inbound
+	Conv botserver.Conversation
+	In   botserver.Inbound
 }
 
 func newGateway(bots ...string) *gateway {
@@ -71,17 +71,17 @@ func newGateway(bots ...string) *gateway {
 	return g
 }
 
-func (g *gateway) Deliver(conv actors.Conversation, in actors.Inbound) error {
+func (g *gateway) Deliver(conv botserver.Conversation, in botserver.Inbound) error {
 	g.mu.Lock()
 	if !g.bots[conv.Bot] {
 		g.mu.Unlock()
-		return actors.ErrUnknownBot
+		return botserver.ErrUnknownBot
 	}
 	g.got = append(g.got, delivery{conv, in})
 	p := g.platform
 	g.mu.Unlock()
 	if in.Event == "" && p != nil {
-		p.Send(conv, actors.Outgoing{Kind: actors.OutText, Text: "echo: " + in.Text})
+		p.Send(conv, botserver.Outgoing{Kind: botserver.OutText, Text: "echo: " + in.Text})
 	}
 	return nil
 }
@@ -91,6 +91,9 @@ func (g *gateway) HasBot(bot string) bool {
 	defer g.mu.Unlock()
 	return g.bots[bot]
 }
+
+// GroupExists is false: Slack conversations have no group links.
+func (g *gateway) GroupExists(bot, group string) bool { return false }
 
 func (g *gateway) HandlesEvent(bot, name string) bool {
 	g.mu.Lock()

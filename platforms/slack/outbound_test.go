@@ -5,15 +5,15 @@ import (
 	"testing"
 	"time"
 
-	"botserver/actors"
+	"botserver"
 	"botserver/platforms/slack"
 )
 
-func conv(user string) actors.Conversation {
-	return actors.Conversation{Bot: "b1", Platform: slack.Name, User: user}
+func conv(user string) botserver.Conversation {
+	return botserver.Conversation{Bot: "b1", Platform: slack.Name, User: user}
 }
 
-func text(s string) actors.Outgoing { return actors.Outgoing{Kind: actors.OutText, Text: s} }
+func text(s string) botserver.Outgoing { return botserver.Outgoing{Kind: botserver.OutText, Text: s} }
 
 func texts(posts []post) []string {
 	var out []string
@@ -76,8 +76,8 @@ func TestAPIErrors(t *testing.T) {
 	e.p.Send(conv("T1:C404:U1"), text("lost"))
 	e.p.Send(conv("T1:D1:U1"), text("fine"))
 	e.p.Send(conv("T9:D9:U9"), text("not installed"))
-	e.p.Send(conv("T1:D1:U1"), actors.Outgoing{Kind: actors.OutTyping, Seconds: 1})
-	e.p.Send(conv("T1:D1:U1"), actors.Outgoing{Kind: actors.OutEvent, Name: "score"})
+	e.p.Send(conv("T1:D1:U1"), botserver.Outgoing{Kind: botserver.OutTyping, Seconds: 1})
+	e.p.Send(conv("T1:D1:U1"), botserver.Outgoing{Kind: botserver.OutEvent, Name: "score"})
 	e.p.Send(conv("T1:D1:U1"), text("still fine"))
 	waitFor(t, "the good posts", func() bool { return len(e.slack.posted()) == 2 })
 	waitFor(t, "the counters", func() bool {
@@ -95,8 +95,8 @@ func TestBlocks(t *testing.T) {
 	e := newEnv(t, oauthCfg)
 	e.install("T1")
 	c := conv("T1:D1:U1")
-	e.p.Send(c, actors.Outgoing{Kind: actors.OutText, Text: "Pick <one>", Ask: true, QuickReplies: []string{"Red", "Green"}})
-	e.p.Send(c, actors.Outgoing{Kind: actors.OutImage, URL: "https://example.com/a.png"})
+	e.p.Send(c, botserver.Outgoing{Kind: botserver.OutText, Text: "Pick <one>", Ask: true, QuickReplies: []string{"Red", "Green"}})
+	e.p.Send(c, botserver.Outgoing{Kind: botserver.OutImage, URL: "https://example.com/a.png"})
 	waitFor(t, "two posts", func() bool { return len(e.slack.posted()) == 2 })
 	ask, img := e.slack.posted()[0], e.slack.posted()[1]
 	if ask.Text != "Pick &lt;one&gt;" || len(ask.Blocks) != 2 || ask.Blocks[0]["type"] != "section" || ask.Blocks[1]["type"] != "actions" {

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"botserver/actors"
+	"botserver"
 
 	"github.com/gorilla/websocket"
 )
@@ -21,7 +21,7 @@ type conn struct {
 	p    *Platform
 	ws   *websocket.Conn
 	raw  *wire // under ws
-	conv actors.Conversation
+	conv botserver.Conversation
 	ping *time.Timer
 
 	// inflight holds a token for every message handed to the runtime and
@@ -103,7 +103,7 @@ func (p *Platform) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(p.opts.MaxFrame)
 	c := &conn{p: p, ws: ws, raw: hj.conn,
-		conv:     actors.Conversation{Bot: bot, Platform: Name, User: user, Group: group},
+		conv:     botserver.Conversation{Bot: bot, Platform: Name, User: user, Group: group},
 		inflight: make(chan struct{}, p.opts.MaxInFlight), gone: make(chan struct{})}
 	c.handled = func() { <-c.inflight }
 	c.raw.setup(p.opts.WriteWait, func() { c.close(websocket.CloseAbnormalClosure, "") })
@@ -127,14 +127,14 @@ func (p *Platform) serveWS(w http.ResponseWriter, r *http.Request) {
 // serve reads the client's frames until the connection ends.
 func (c *conn) serve() {
 	defer c.p.remove(c)
-	if c.deliver(actors.Inbound{Start: true}) {
+	if c.deliver(botserver.Inbound{Start: true}) {
 		c.read()
 	}
 	c.close(websocket.CloseNormalClosure, "")
 }
 
 // deliver hands an input to the runtime; false if the connection must end.
-func (c *conn) deliver(in actors.Inbound) bool {
+func (c *conn) deliver(in botserver.Inbound) bool {
 	if !c.takeToken() {
 		return false
 	}
@@ -227,9 +227,9 @@ func (c *conn) handle(kind int, data []byte) bool {
 	}
 	switch f.Type {
 	case frameMessage:
-		return c.deliver(actors.Inbound{Text: f.Text})
+		return c.deliver(botserver.Inbound{Text: f.Text})
 	case frameEvent:
-		return c.deliver(actors.Inbound{Event: f.Name, Payload: f.Payload})
+		return c.deliver(botserver.Inbound{Event: f.Name, Payload: f.Payload})
 	}
 	return true // hello, welcome_back: accepted and ignored
 }

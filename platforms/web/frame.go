@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"botserver/actors"
+	"botserver"
 )
 
 // Client frame types.
@@ -141,15 +141,15 @@ const (
 )
 
 // encodeOutgoing returns the websocket frame of a bot's message.
-func encodeOutgoing(out actors.Outgoing) ([]byte, error) {
+func encodeOutgoing(out botserver.Outgoing) ([]byte, error) {
 	var payload []byte
 	var err error
 	switch out.Kind {
-	case actors.OutImage:
+	case botserver.OutImage:
 		payload, err = json.Marshal(imageFrame{Type: "image", URL: out.URL})
-	case actors.OutTyping:
+	case botserver.OutTyping:
 		payload, err = json.Marshal(typingFrame{Type: "typing", Seconds: out.Seconds})
-	case actors.OutEvent:
+	case botserver.OutEvent:
 		payload, err = json.Marshal(eventFrame{Type: "event", Name: out.Name, Payload: out.Payload})
 	default:
 		if len(out.QuickReplies) == 0 {

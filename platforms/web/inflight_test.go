@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"botserver"
 	"botserver/actors"
 	"botserver/platforms/platformtest"
 	"botserver/platforms/web"
@@ -26,7 +27,7 @@ type holdingGateway struct {
 	most      int // the largest inFlight seen
 }
 
-func (g *holdingGateway) Deliver(conv actors.Conversation, in actors.Inbound) error {
+func (g *holdingGateway) Deliver(conv botserver.Conversation, in botserver.Inbound) error {
 	done := in.Done
 	g.mu.Lock()
 	g.delivered++

@@ -15,7 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"botserver/actors"
+	"botserver"
 
 	"github.com/gorilla/websocket"
 )
@@ -23,20 +23,9 @@ import (
 // Name is the platform's name in conversation addresses ("web:8f2c...").
 const Name = "web"
 
-// Gateway is what the platform needs of the runtime (*actors.Runtime).
-type Gateway interface {
-	// Deliver hands a user's message to the conversation. It returns
-	// actors.ErrUnknownBot, ErrBotFailed, ErrUnknownGroup or ErrBadPayload.
-	Deliver(conv actors.Conversation, in actors.Inbound) error
-	// GroupExists reports whether the bot has the group.
-	GroupExists(bot, group string) bool
-	// HasBot reports whether the bot exists.
-	HasBot(bot string) bool
-}
-
 // Options configures the platform. Gateway and Secret are required.
 type Options struct {
-	Gateway Gateway
+	Gateway botserver.Gateway // the runtime (*actors.Runtime)
 	// Secret signs identity tokens; keep it across restarts (at least 32
 	// bytes), or every user gets a new identity.
 	Secret []byte
@@ -70,7 +59,7 @@ type Platform struct {
 	page     page
 
 	mu      sync.RWMutex
-	convs   map[actors.Conversation]map[*conn]struct{}
+	convs   map[botserver.Conversation]map[*conn]struct{}
 	conns   map[*conn]struct{}
 	closing bool
 
@@ -112,7 +101,7 @@ func New(opts Options) *Platform {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	p := &Platform{opts: opts, log: opts.Logger.With("platform", Name),
-		convs: map[actors.Conversation]map[*conn]struct{}{}, conns: map[*conn]struct{}{}}
+		convs: map[botserver.Conversation]map[*conn]struct{}{}, conns: map[*conn]struct{}{}}
 	// No buffer sizes: reads use the HTTP server's buffer, and writes take
 	// a buffer from the pool per message, so an idle connection holds none.
 	p.upgrader = websocket.Upgrader{WriteBufferPool: &sync.Pool{}, CheckOrigin: opts.CheckOrigin}
@@ -131,7 +120,7 @@ func (p *Platform) Stats() *Stats { return &p.stats }
 
 // Send queues a bot's message for every connection of the conversation.
 // It never blocks: a connection whose buffer is full is dropped.
-func (p *Platform) Send(conv actors.Conversation, out actors.Outgoing) {
+func (p *Platform) Send(conv botserver.Conversation, out botserver.Outgoing) {
 	frame, err := encodeOutgoing(out)
 	if err != nil {
 		p.log.Warn("cannot encode a message", "bot", conv.Bot, "conv", conv.Address(), "err", err)
@@ -232,11 +221,11 @@ func (p *Platform) token(bot, user string) string {
 // whether the connection should end.
 func deliverError(err error) (frame []byte, fatal bool) {
 	switch {
-	case errors.Is(err, actors.ErrUnknownBot):
+	case errors.Is(err, botserver.ErrUnknownBot):
 		return encodeError(codeFatalNoBot, "this bot no longer exists"), true
-	case errors.Is(err, actors.ErrUnknownGroup):
+	case errors.Is(err, botserver.ErrUnknownGroup):
 		return encodeError(codeNoSuchGroup, "this group no longer exists"), false
-	case errors.Is(err, actors.ErrBadPayload):
+	case errors.Is(err, botserver.ErrBadPayload):
 		return encodeError(codeBadFrame, err.Error()), false
 	}
 	return encodeError(codeBotUnavailable, "the bot cannot answer right now"), false
