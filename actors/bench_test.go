@@ -16,8 +16,8 @@ import (
 	"botserver"
 	"botserver/actors"
 	"botserver/coordinators"
+	"botserver/internal/testkit"
 	"botserver/persistence"
-	"botserver/platforms/platformtest"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -315,7 +315,7 @@ end`,
 	defer cancel()
 	rt.Deliver(botserver.Conversation{Bot: "g", Platform: "test", User: "boot"}, botserver.Inbound{Text: "hi"})
 	rt.Deliver(botserver.Conversation{Bot: "g", Platform: "test", User: "boot"}, botserver.Inbound{Text: "open the big group"})
-	platformtest.WaitFor(b, 10*time.Second, func() bool { return rt.GroupExists("g", "~big") }, "the group")
+	testkit.WaitFor(b, 10*time.Second, func() bool { return rt.GroupExists("g", "~big") }, "the group")
 	p.expect(members)
 	for i := 0; i < members; i++ {
 		rt.Deliver(botserver.Conversation{Bot: "g", Platform: "test", User: fmt.Sprint(i), Group: "~big"}, botserver.Inbound{Text: "hi"})

@@ -18,6 +18,7 @@ import (
 	"botserver"
 	"botserver/actors"
 	"botserver/coordinators"
+	"botserver/internal/testkit"
 	"botserver/persistence"
 	"botserver/platforms/platformtest"
 )
@@ -106,7 +107,7 @@ end`}}
 	}
 	// Passivation leaves the idle timeout, not the passed query timeout, in
 	// the index.
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "alice to passivate")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "alice to passivate")
 	s.settle()
 	store, _ = s.db.Bot("q")
 	raw, err := store.Get(persistence.WakeKey("test:alice"))
@@ -128,7 +129,7 @@ func TestPassivation(t *testing.T) {
 		s.say("counter", fmt.Sprint("u", i), "inc")
 	}
 	s.say("counter", "u7", "inc")
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "every session to passivate")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "every session to passivate")
 	s.texts("u7")
 	s.say("counter", "u7", "inc")
 	if got := s.last("u7"); got != "n=2" {

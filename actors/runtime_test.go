@@ -8,6 +8,7 @@ import (
 
 	"botserver"
 	"botserver/actors"
+	"botserver/internal/testkit"
 	"botserver/persistence"
 	"botserver/platforms/platformtest"
 )
@@ -77,7 +78,7 @@ func TestCorruptStateReported(t *testing.T) {
 	s.say("counter", "bob", "inc")
 	s.texts("alice")
 	s.texts("bob")
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "sessions to passivate")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "sessions to passivate")
 	store, _ := s.db.Bot("counter")
 	if err := store.WriteSync(persistence.Op{Key: persistence.StateKey("test:alice"), Value: []byte{0xff, 0xff, 0xff}}); err != nil {
 		t.Fatal(err)
@@ -106,7 +107,7 @@ end`}})
 	defer s.stop()
 	s.say("t", "alice", "hi")
 	s.texts("alice")
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "the session to passivate")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "the session to passivate")
 	s.clock.Advance(time.Minute)
 	s.settle()
 	if got := s.last("alice"); got != "a minute later" {
@@ -151,7 +152,7 @@ func TestAddRemoveBot(t *testing.T) {
 // queries the conversation back before answering; on the real clock both
 // answers come before the 1-second query timeout (neither actor blocks).
 func TestMutualQueryRealTime(t *testing.T) {
-	rt, _ := platformtest.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{})
+	rt, _ := testkit.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{})
 	p := platformtest.New()
 	rt.RegisterPlatform(platformtest.Name, p)
 	bot := compileBot(t, map[string]string{
@@ -175,7 +176,7 @@ end`,
 		t.Fatal(err)
 	}
 	var got []botserver.Outgoing
-	platformtest.WaitFor(t, 5*time.Second, func() bool { got = append(got, p.Take("test:alice")...); return len(got) > 0 }, "the answer")
+	testkit.WaitFor(t, 5*time.Second, func() bool { got = append(got, p.Take("test:alice")...); return len(got) > 0 }, "the answer")
 	took := time.Since(start)
 	if got[0].Text != "pong to alice" {
 		t.Fatalf("got %q, want pong to alice (a timeout would say pong to timeout)", got[0].Text)

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"botserver/platforms/platformtest"
+	"botserver/internal/testkit"
 
 	"github.com/gorilla/websocket"
 )
@@ -149,11 +149,11 @@ func TestAdminEndToEnd(t *testing.T) {
 	e, _ := dialWS(t, m, "echo", nil)
 	e.expect(welcomeOf(t, echoDir))
 	writeFile(t, filepath.Join(echoDir, "main.bot"), "dialog main do\n  say oops(\nend\n")
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(logs.String(), "main.bot:2:") }, "the refused edit in the log")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(logs.String(), "main.bot:2:") }, "the refused edit in the log")
 	e.ws.WriteJSON(map[string]string{"type": "message", "text": "x"})
 	e.expect("x")
 	writeFile(t, filepath.Join(echoDir, "main.bot"), "dialog __unknown__ do\n  say \"edited: #{message}\"\nend\n")
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(logs.String(), `msg="script reloaded" bot=echo`) }, "the reload in the log")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(logs.String(), `msg="script reloaded" bot=echo`) }, "the reload in the log")
 	e.ws.WriteJSON(map[string]string{"type": "message", "text": "y"})
 	e.expect("edited: y")
 

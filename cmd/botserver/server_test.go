@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"botserver/platforms/platformtest"
+	"botserver/internal/testkit"
 
 	"github.com/gorilla/websocket"
 )
@@ -192,7 +192,7 @@ func TestServeCommandShutsDownOnSignal(t *testing.T) {
 	go func() {
 		code <- run(ctx, []string{"serve", "-config", cfg, "-log-format", "json"}, stdio{nil, out, errb})
 	}()
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(out.String(), "/chat/echo") }, "the chat link")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(out.String(), "/chat/echo") }, "the chat link")
 	stop()
 	if c := <-code; c != 0 {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", c, errb.String())

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"botserver/platforms/platformtest"
+	"botserver/internal/testkit"
 )
 
 // slackAPI is a minimal Slack Web API on 127.0.0.1 (auth.test and
@@ -109,10 +109,10 @@ func TestSlackThroughTheServer(t *testing.T) {
 	if code := signedPost(t, events, "shh", dm("Ev1", "hello")); code != http.StatusOK {
 		t.Fatalf("signed event: %d", code)
 	}
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return len(api.posted()) >= 1 }, "the greeting")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return len(api.posted()) >= 1 }, "the greeting")
 	signedPost(t, events, "shh", dm("Ev2", "hello slack"))
 	signedPost(t, events, "shh", dm("Ev2", "hello slack")) // Slack's retry
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return len(api.posted()) >= 2 }, "the echo")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return len(api.posted()) >= 2 }, "the echo")
 	got := api.posted()
 	if len(got) != 2 || got[1]["text"] != "hello slack" || got[1]["token"] != "xoxb-team-one" || got[1]["channel"] != "D1" {
 		t.Fatalf("posted %v, want the greeting then the echo, once, with team one's token in D1", got)

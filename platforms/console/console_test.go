@@ -10,13 +10,13 @@ import (
 	"botserver"
 	"botserver/actors"
 	"botserver/dsl"
+	"botserver/internal/testkit"
 	"botserver/persistence"
 	"botserver/platforms/console"
-	"botserver/platforms/platformtest"
 )
 
 func TestSurveyInTheConsole(t *testing.T) {
-	rt, _ := platformtest.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{})
+	rt, _ := testkit.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{})
 	prog, err := dsl.LoadBot(os.DirFS("../../scripts/examples/survey"))
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ bot: Thanks! You like blue and cats.
 }
 
 func TestUnknownBot(t *testing.T) {
-	rt, _ := platformtest.StartRuntime(t, persistence.Options{InMemory: true}, actors.Options{})
+	rt, _ := testkit.StartRuntime(t, persistence.Options{InMemory: true}, actors.Options{})
 	p := console.New(&bytes.Buffer{})
 	err := p.Run(context.Background(), strings.NewReader("hi\n"), rt, botserver.Conversation{Bot: "ghost", Platform: console.Name, User: "ann"})
 	if err == nil || !strings.Contains(err.Error(), "unknown bot") {

@@ -2,8 +2,6 @@ package platformtest
 
 import (
 	"sync"
-	"testing"
-	"time"
 
 	"botserver"
 	"botserver/actors"
@@ -67,17 +65,4 @@ func Conv(bot, user, group string) botserver.Conversation {
 // Say delivers a user's text to bot.
 func (p *Platform) Say(rt *actors.Runtime, bot, user, text string) error {
 	return rt.Deliver(Conv(bot, user, ""), botserver.Inbound{Text: text})
-}
-
-// WaitFor polls cond until it holds, or fails tb when d has passed
-// (tests poll with a deadline; they never sleep).
-func WaitFor(tb testing.TB, d time.Duration, cond func() bool, what string) {
-	tb.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		<-time.After(time.Millisecond)
-	}
 }

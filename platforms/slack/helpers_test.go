@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"botserver"
+	"botserver/internal/testkit"
 	"botserver/persistence"
-	"botserver/platforms/platformtest"
 	"botserver/platforms/slack"
 )
 
@@ -321,7 +321,7 @@ func (e *env) installState() string {
 // waitFor polls cond with a deadline.
 func waitFor(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
-	platformtest.WaitFor(tb, 5*time.Second, cond, what)
+	testkit.WaitFor(tb, 5*time.Second, cond, what)
 }
 
 // callback is an event_callback envelope around inner.

@@ -10,8 +10,8 @@ import (
 
 	"botserver/actors"
 	"botserver/dsl"
+	"botserver/internal/testkit"
 	"botserver/persistence"
-	"botserver/platforms/platformtest"
 	"botserver/platforms/slack"
 )
 
@@ -19,7 +19,7 @@ import (
 // signed DM starts it, the ask arrives as a message with quick-reply
 // buttons, and a click on one answers the ask.
 func TestSurveyOverSlack(t *testing.T) {
-	rt, db := platformtest.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{IdleAfter: -1})
+	rt, db := testkit.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{IdleAfter: -1})
 	prog, err := dsl.LoadBot(os.DirFS("../../scripts/examples/survey"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,8 @@
-package platformtest
+package testkit
 
 import (
 	"testing"
+	"time"
 
 	"botserver/actors"
 	"botserver/coordinators"
@@ -31,4 +32,17 @@ func StartRuntime(tb testing.TB, store persistence.Options, opts actors.Options)
 		}
 	})
 	return rt, db
+}
+
+// WaitFor polls cond until it holds, or fails tb when d has passed
+// (tests poll with a deadline; they never sleep).
+func WaitFor(tb testing.TB, d time.Duration, cond func() bool, what string) {
+	tb.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting for %s", what)
+		}
+		<-time.After(time.Millisecond)
+	}
 }
