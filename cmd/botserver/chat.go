@@ -9,6 +9,8 @@ import (
 
 	"botserver"
 	"botserver/actors"
+	"botserver/bots"
+	"botserver/config"
 	"botserver/coordinators"
 	"botserver/persistence"
 	"botserver/platforms/console"
@@ -42,17 +44,17 @@ func runChat(ctx context.Context, args []string, std stdio) int {
 }
 
 // chatSource finds BOT: a bot of the config by id, or a bot folder.
-func chatSource(configPath, bot string) (*botSource, error) {
+func chatSource(configPath, bot string) (*bots.Source, error) {
 	if st, err := os.Stat(filepath.Join(bot, "main.bot")); err == nil && !st.IsDir() {
-		return &botSource{ID: chatID(bot), Dir: bot}, nil
+		return &bots.Source{ID: chatID(bot), Dir: bot}, nil
 	}
-	cfg, err := loadConfig(configPath)
+	cfg, err := config.Load(configPath, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
 	for _, b := range cfg.Bots {
 		if b.ID == bot {
-			return &botSource{ID: b.ID, Name: b.Name, Dir: b.Scripts}, nil
+			return &bots.Source{ID: b.ID, Name: b.Name, Dir: b.Scripts}, nil
 		}
 	}
 	return nil, fmt.Errorf("no bot %q in the config, and no %s/main.bot", bot, bot)
@@ -60,14 +62,14 @@ func chatSource(configPath, bot string) (*botSource, error) {
 
 // chatID makes a bot id of a folder's name.
 func chatID(dir string) string {
-	if id := filepath.Base(filepath.Clean(dir)); botIDPattern.MatchString(id) {
+	if id := filepath.Base(filepath.Clean(dir)); config.BotIDPattern.MatchString(id) {
 		return id
 	}
 	return "bot"
 }
 
-func chat(ctx context.Context, src *botSource, dataDir, user string, std stdio) error {
-	prog, _, err := src.compile()
+func chat(ctx context.Context, src *bots.Source, dataDir, user string, std stdio) error {
+	prog, _, err := src.Compile()
 	if err != nil {
 		return err
 	}
@@ -84,7 +86,7 @@ func chat(ctx context.Context, src *botSource, dataDir, user string, std stdio) 
 	defer db.Close()
 	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds(),
 		ChatLink: func(bot, platform, group string) (string, error) { // where `botserver serve` would serve it
-			return "http://" + defaultListen + "/chat/" + bot + "?g=" + url.QueryEscape(group), nil
+			return "http://" + config.DefaultListen + "/chat/" + bot + "?g=" + url.QueryEscape(group), nil
 		}})
 	if err != nil {
 		return err

@@ -10,6 +10,9 @@ import (
 	"net/http/pprof"
 	"os"
 	"time"
+
+	"botserver/bots"
+	"botserver/config"
 )
 
 // runServe runs the server until ctx ends (SIGINT or SIGTERM), then shuts
@@ -29,7 +32,7 @@ func runServe(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprintln(stderr, "botserver serve:", err)
 		return 2
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := config.Load(*configPath, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, "botserver serve:", err)
 		return 1
@@ -68,29 +71,12 @@ func runServe(ctx context.Context, args []string, std stdio) int {
 	return 0
 }
 
-// loadConfig reads the file (or the default config) and applies the
-// environment.
-func loadConfig(path string) (Config, error) {
-	var cfg Config
-	var err error
-	if path == "" {
-		cfg, err = DefaultConfig()
-	} else {
-		cfg, err = LoadConfig(path)
-	}
-	if err != nil {
-		return cfg, err
-	}
-	cfg.ApplyEnv(os.Getenv)
-	return cfg, nil
-}
-
 // checkConfig validates the config and compiles every bot.
-func checkConfig(cfg Config) error {
+func checkConfig(cfg config.Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	_, err := compileBots(cfg.Bots)
+	_, err := bots.Compile(cfg.Bots)
 	return err
 }
 

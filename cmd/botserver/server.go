@@ -17,8 +17,11 @@ import (
 	"time"
 
 	"botserver/actors"
+	"botserver/admin"
+	"botserver/bots"
+	"botserver/config"
 	"botserver/coordinators"
-	"botserver/dsl"
+	"botserver/metrics"
 	"botserver/persistence"
 	"botserver/platforms/slack"
 	"botserver/platforms/web"
@@ -27,29 +30,26 @@ import (
 // Main is a running server: the store, the runtime, the platforms and the
 // HTTP endpoint. Run starts it; Close shuts it down gracefully.
 type Main struct {
-	Config Config
+	Config config.Config
 	Logger *slog.Logger
 	// WatchEvery is how often script folders are checked for edits
 	// (default 1s; negative: never).
 	WatchEvery time.Duration
 
-	db       *persistence.DB
-	rt       *actors.Runtime
-	web      *web.Platform
-	slack    *slack.Platform
-	ln       net.Listener
-	srv      *http.Server
-	public   string // the public URL (from the listener when not configured)
-	ready    atomic.Bool
-	served   chan error
-	metrics  *metrics
-	stop     context.CancelFunc // ends the watcher and the admin connections
-	done     sync.WaitGroup     // the watcher and the admin connections
-	adminCtx context.Context
-
-	mu       sync.Mutex
-	sources  map[string]*botSource // running bots by id
-	reloadMu sync.Mutex            // one reload at a time
+	db      *persistence.DB
+	rt      *actors.Runtime
+	web     *web.Platform
+	slack   *slack.Platform
+	ln      net.Listener
+	srv     *http.Server
+	public  string // the public URL (from the listener when not configured)
+	ready   atomic.Bool
+	served  chan error
+	metrics *metrics.Metrics
+	bots    *bots.Registry
+	admin   *admin.Server
+	stop    context.CancelFunc // ends the watcher
+	done    sync.WaitGroup     // the watcher
 }
 
 // Run validates the config, opens the store, starts the bots and serves
@@ -62,7 +62,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.Config.Validate(); err != nil {
 		return err
 	}
-	bots, err := compileBots(m.Config.Bots)
+	compiled, err := bots.Compile(m.Config.Bots)
 	if err != nil {
 		return err
 	}
@@ -81,15 +81,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data_dir: %q cannot be created: %w", m.Config.DataDir, err)
 	}
-	m.adminCtx, m.stop = context.WithCancel(context.Background())
-	m.metrics = newMetrics(m)
-	if m.db, err = persistence.Open(persistence.Options{Dir: m.Config.DataDir, Logger: m.Logger, OnCommit: m.metrics.onCommit}); err != nil {
+	m.metrics = metrics.New()
+	if m.db, err = persistence.Open(persistence.Options{Dir: m.Config.DataDir, Logger: m.Logger, OnCommit: m.metrics.OnCommit}); err != nil {
 		return fmt.Errorf("data_dir: %q cannot be opened: %w", m.Config.DataDir, err)
 	}
-	if err := m.startRuntime(bots); err != nil {
+	if err := m.startRuntime(compiled); err != nil {
 		return err
 	}
-	if err := m.restoreCreated(); err != nil {
+	if err := m.bots.RestoreCreated(); err != nil {
 		return err
 	}
 	m.srv = &http.Server{Handler: m.routes(), ReadHeaderTimeout: 10 * time.Second,
@@ -98,60 +97,22 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	go func() { m.served <- m.srv.Serve(m.ln) }()
 	m.ready.Store(true)
 	if every := cmp.Or(m.WatchEvery, time.Second); every > 0 {
+		var watchCtx context.Context
+		watchCtx, m.stop = context.WithCancel(context.Background())
 		m.done.Add(1)
 		go func() {
 			defer m.done.Done()
-			m.watch(m.adminCtx, every)
+			m.bots.Watch(watchCtx, every)
 		}()
 	}
-	m.Logger.Info("serving", "addr", m.ln.Addr().String(), "public_url", m.public, "bots", len(bots))
+	m.Logger.Info("serving", "addr", m.ln.Addr().String(), "public_url", m.public, "bots", len(compiled))
 	return nil
 }
 
-// compiledBot is a bot of the config with its program.
-type compiledBot struct {
-	src   *botSource
-	prog  *dsl.Bot
-	stamp string // the folder's fingerprint before it was compiled
-}
-
-// compileBots compiles every bot's scripts; the error lists each failing
-// file:line:col.
-func compileBots(cfg []BotConfig) ([]compiledBot, error) {
-	var out []compiledBot
-	var errs []error
-	for i, b := range cfg {
-		src := &botSource{ID: b.ID, Name: b.Name, Dir: b.Scripts, Slack: b.Slack}
-		prog, stamp, err := src.compile()
-		if err != nil {
-			errs = append(errs, fmt.Errorf("bots[%d].scripts: %q does not compile:\n%s", i, b.Scripts, indent(err.Error())))
-			continue
-		}
-		out = append(out, compiledBot{src, prog, stamp})
-	}
-	return out, errors.Join(errs...)
-}
-
-// describeLoadError renders a LoadBot error with file:line:col paths
-// under dir.
-func describeLoadError(dir string, err error) string {
-	var list dsl.ErrorList
-	if !errors.As(err, &list) {
-		return err.Error()
-	}
-	lines := make([]string, len(list))
-	for i, e := range list {
-		lines[i] = prefixed(dir, e)
-	}
-	return strings.Join(lines, "\n")
-}
-
-func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
-
-func (m *Main) startRuntime(bots []compiledBot) error {
+func (m *Main) startRuntime(compiled []bots.Compiled) error {
 	var err error
 	m.rt, err = actors.NewRuntime(actors.Options{Store: m.db, Logger: m.Logger,
-		Coordinators: coordinators.Kinds(), ChatLink: m.chatLink, OnTurn: m.metrics.onTurn})
+		Coordinators: coordinators.Kinds(), ChatLink: m.chatLink, OnTurn: m.metrics.OnTurn})
 	if err != nil {
 		return err
 	}
@@ -161,11 +122,14 @@ func (m *Main) startRuntime(bots []compiledBot) error {
 	}
 	m.web = web.New(web.Options{Gateway: m.rt, Secret: secret, Logger: m.Logger})
 	m.rt.RegisterPlatform(web.Name, m.web)
-	m.startSlack()
-	m.sources = map[string]*botSource{}
-	for _, b := range bots {
-		if err := m.addBot(b.src, b.prog, b.stamp); err != nil {
-			return fmt.Errorf("bot %q: %w", b.src.ID, err)
+	m.slack = slack.New(slack.Options{Gateway: m.rt, Logger: m.Logger, PublicURL: m.public})
+	m.rt.RegisterPlatform(slack.Name, m.slack) // bots with a Slack app join it as they start
+	m.metrics.Watch(m.rt, m.web, m.slack)
+	m.bots = bots.New(bots.Options{Runtime: m.rt, Store: m.db, Slack: m.slack, Logger: m.Logger})
+	m.admin = admin.New(admin.Options{Token: m.Config.AdminToken, PublicURL: m.public, Runtime: m.rt, Bots: m.bots, Logger: m.Logger})
+	for _, b := range compiled {
+		if err := m.bots.Add(b.Src, b.Prog, b.Stamp); err != nil {
+			return fmt.Errorf("bot %q: %w", b.Src.ID, err)
 		}
 	}
 	return nil
@@ -203,8 +167,8 @@ func (m *Main) routes() http.Handler {
 	mux := http.NewServeMux()
 	m.web.Register(mux)
 	m.slack.Register(mux)
-	mux.Handle("GET /metrics", m.metrics.handler())
-	mux.HandleFunc("GET /admin/rpc", m.serveAdmin)
+	mux.Handle("GET /metrics", m.metrics.Handler())
+	mux.Handle("GET /admin/rpc", m.admin)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !m.ready.Load() {
@@ -243,6 +207,9 @@ func (m *Main) Close(ctx context.Context) error {
 	if m.stop != nil {
 		m.stop()
 		m.done.Wait()
+	}
+	if m.admin != nil {
+		m.admin.Close()
 	}
 	if m.web != nil {
 		if err := m.web.Shutdown(ctx); err != nil {

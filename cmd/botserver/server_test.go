@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
@@ -12,20 +11,21 @@ import (
 	"testing"
 	"time"
 
+	"botserver/config"
 	"botserver/internal/testkit"
 
 	"github.com/gorilla/websocket"
 )
 
-func testConfig(t *testing.T, dir string) Config {
+func testConfig(t *testing.T, dir string) config.Config {
 	t.Helper()
-	return Config{Listen: "127.0.0.1:0", DataDir: dir, Bots: []BotConfig{
+	return config.Config{Listen: "127.0.0.1:0", DataDir: dir, Bots: []config.BotConfig{
 		{ID: "echo", Scripts: "../../scripts/examples/echo"},
 		{ID: "survey", Scripts: "../../scripts/examples/survey"},
 	}}
 }
 
-func startMain(t *testing.T, cfg Config) *Main {
+func startMain(t *testing.T, cfg config.Config) *Main {
 	t.Helper()
 	m := &Main{Config: cfg}
 	if err := m.Run(context.Background()); err != nil {
@@ -115,21 +115,23 @@ func TestRefusesToStart(t *testing.T) {
 	os.WriteFile(filepath.Join(broken, "main.bot"), []byte("dialog main do\n  say \"hi\n"), 0o600)
 	cases := []struct {
 		name string
-		edit func(*Config)
+		edit func(*config.Config)
 		want string
 	}{
-		{"port in use", func(c *Config) { c.Listen = busy.Addr().String() }, `listen: "` + busy.Addr().String() + `" cannot be used`},
-		{"bad id", func(c *Config) { c.Bots[1].ID = "Bad Id" }, `bots[1].id: "Bad Id" must match [a-z0-9][a-z0-9_-]{0,62}`},
-		{"duplicate id", func(c *Config) { c.Bots[1].ID = "echo" }, `bots[1].id: "echo" is also the id of bots[0]`},
-		{"missing scripts", func(c *Config) { c.Bots[0].Scripts = "/nonexistent" }, `bots[0].scripts: "/nonexistent" is not a folder`},
-		{"scripts that do not compile", func(c *Config) { c.Bots[0].Scripts = broken }, `bots[0].scripts: "` + broken + `" does not compile:`},
-		{"data dir is a file", func(c *Config) { c.DataDir = file }, `data_dir: "` + file + `" cannot be created`},
-		{"bad listen", func(c *Config) { c.Listen = "8080" }, `listen: "8080" must be host:port`},
-		{"bad public url", func(c *Config) { c.PublicURL = "ftp://x" }, `public_url: "ftp://x" must be an http:// or https:// URL`},
-		{"slack without a way in", func(c *Config) { c.Bots[0].Slack = &SlackConfig{BotToken: "xoxb-1"} }, `bots[0].slack: signing_secret (Events API) or app_token (Socket Mode) is required`},
-		{"slack bad token", func(c *Config) { c.Bots[1].Slack = &SlackConfig{SigningSecret: "s", BotToken: "xoxp-user-token-123"} }, `bots[1].slack.bot_token: "xoxp-…" must start with "xoxb-"`},
-		{"slack half an oauth app", func(c *Config) { c.Bots[0].Slack = &SlackConfig{SigningSecret: "s", ClientID: "1.2"} }, `bots[0].slack: client_id and client_secret go together`},
-		{"slack bad api url", func(c *Config) { c.Bots[0].Slack = &SlackConfig{SigningSecret: "s", APIURL: "slack.com"} }, `bots[0].slack.api_url: "slack.com" must be an http:// or https:// URL`},
+		{"port in use", func(c *config.Config) { c.Listen = busy.Addr().String() }, `listen: "` + busy.Addr().String() + `" cannot be used`},
+		{"bad id", func(c *config.Config) { c.Bots[1].ID = "Bad Id" }, `bots[1].id: "Bad Id" must match [a-z0-9][a-z0-9_-]{0,62}`},
+		{"duplicate id", func(c *config.Config) { c.Bots[1].ID = "echo" }, `bots[1].id: "echo" is also the id of bots[0]`},
+		{"missing scripts", func(c *config.Config) { c.Bots[0].Scripts = "/nonexistent" }, `bots[0].scripts: "/nonexistent" is not a folder`},
+		{"scripts that do not compile", func(c *config.Config) { c.Bots[0].Scripts = broken }, `bots[0].scripts: "` + broken + `" does not compile:`},
+		{"data dir is a file", func(c *config.Config) { c.DataDir = file }, `data_dir: "` + file + `" cannot be created`},
+		{"bad listen", func(c *config.Config) { c.Listen = "8080" }, `listen: "8080" must be host:port`},
+		{"bad public url", func(c *config.Config) { c.PublicURL = "ftp://x" }, `public_url: "ftp://x" must be an http:// or https:// URL`},
+		{"slack without a way in", func(c *config.Config) { c.Bots[0].Slack = &config.SlackConfig{BotToken: "xoxb-1"} }, `bots[0].slack: signing_secret (Events API) or app_token (Socket Mode) is required`},
+		{"slack bad token", func(c *config.Config) {
+			c.Bots[1].Slack = &config.SlackConfig{SigningSecret: "s", BotToken: "xoxp-user-token-123"}
+		}, `bots[1].slack.bot_token: "xoxp-…" must start with "xoxb-"`},
+		{"slack half an oauth app", func(c *config.Config) { c.Bots[0].Slack = &config.SlackConfig{SigningSecret: "s", ClientID: "1.2"} }, `bots[0].slack: client_id and client_secret go together`},
+		{"slack bad api url", func(c *config.Config) { c.Bots[0].Slack = &config.SlackConfig{SigningSecret: "s", APIURL: "slack.com"} }, `bots[0].slack.api_url: "slack.com" must be an http:// or https:// URL`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -145,36 +147,6 @@ func TestRefusesToStart(t *testing.T) {
 				t.Errorf("error %q, want %q", err, tc.want)
 			}
 		})
-	}
-}
-
-func TestLoadConfig(t *testing.T) {
-	dir := t.TempDir()
-	write := func(s string) string {
-		p := filepath.Join(dir, "botserver.json")
-		os.WriteFile(p, []byte(s), 0o600)
-		return p
-	}
-	if _, err := LoadConfig(write(`{"listen": "127.0.0.1:1", "bots": [{"id": "a", "scripts": "x", "colour": 1}]}`)); err == nil || !strings.Contains(err.Error(), `unknown field "colour"`) {
-		t.Errorf("unknown field: %v", err)
-	}
-	if _, err := LoadConfig(write("{\n  \"listen\": 8080\n}")); err == nil || !strings.Contains(err.Error(), `2:17: listen: want a string, got a number`) {
-		t.Errorf("wrong type: %v", err)
-	}
-	if _, err := LoadConfig(write("{\n  \"listen\": \n}")); err == nil || !strings.Contains(err.Error(), "3:1: invalid character '}'") {
-		t.Errorf("syntax error: %v", err)
-	}
-	cfg, err := LoadConfig(write(`{"bots": [{"id": "a", "scripts": "bots/a"}]}`))
-	if err != nil || cfg.Bots[0].Scripts != filepath.Join(dir, "bots/a") {
-		t.Fatalf("relative scripts: %+v %v", cfg, err)
-	}
-	cfg.ApplyEnv(func(k string) string { return map[string]string{"BOTSERVER_LISTEN": "127.0.0.1:9"}[k] })
-	if cfg.Listen != "127.0.0.1:9" || cfg.DataDir != "./data" {
-		t.Errorf("env and defaults: %+v", cfg)
-	}
-	raw, _ := json.Marshal(cfg)
-	if strings.Contains(string(raw), "slack") {
-		t.Errorf("a bot without slack marshals %s", raw)
 	}
 }
 

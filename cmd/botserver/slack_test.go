@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"botserver/admin"
+	"botserver/config"
 	"botserver/internal/testkit"
 )
 
@@ -84,20 +86,20 @@ func signedPost(t *testing.T, url, secret, body string) int {
 func TestSlackThroughTheServer(t *testing.T) {
 	api := newSlackAPI(t)
 	cfg := testConfig(t, t.TempDir())
-	cfg.Bots[0].Slack = &SlackConfig{SigningSecret: "shh", APIURL: api.srv.URL + "/api/"}
+	cfg.Bots[0].Slack = &config.SlackConfig{SigningSecret: "shh", APIURL: api.srv.URL + "/api/"}
 	m := startMain(t, cfg)
 	defer m.Close(context.Background())
-	admin := adminFor(t, m, "")
+	rpc := adminFor(t, m, "")
 
-	err := admin.call("connect_bot", map[string]any{"bot": "echo", "platform": "slack", "bot_token": "xoxb-wrong", "team_id": "T1"}, nil)
-	if !isRPC(err, codeServer) || !strings.Contains(err.Error(), "invalid_auth") {
+	err := rpc.Call("connect_bot", map[string]any{"bot": "echo", "platform": "slack", "bot_token": "xoxb-wrong", "team_id": "T1"}, nil)
+	if !isRPC(err, admin.CodeServer) || !strings.Contains(err.Error(), "invalid_auth") {
 		t.Errorf("connect_bot with a bad token: %v, want Slack's invalid_auth", err)
 	}
-	err = admin.call("connect_bot", map[string]any{"bot": "survey", "platform": "slack", "bot_token": "xoxb-team-one", "team_id": "T1"}, nil)
-	if !isRPC(err, codeServer) || !strings.Contains(err.Error(), "has no Slack app") {
+	err = rpc.Call("connect_bot", map[string]any{"bot": "survey", "platform": "slack", "bot_token": "xoxb-team-one", "team_id": "T1"}, nil)
+	if !isRPC(err, admin.CodeServer) || !strings.Contains(err.Error(), "has no Slack app") {
 		t.Errorf("connect_bot to a bot without a Slack app: %v", err)
 	}
-	mustCall(t, admin, "connect_bot", map[string]any{"bot": "echo", "platform": "slack", "bot_token": "xoxb-team-one", "team_id": "T1"}, nil)
+	mustCall(t, rpc, "connect_bot", map[string]any{"bot": "echo", "platform": "slack", "bot_token": "xoxb-team-one", "team_id": "T1"}, nil)
 
 	events := m.URL() + "/slack/echo/events"
 	dm := func(id, text string) string {
@@ -118,8 +120,8 @@ func TestSlackThroughTheServer(t *testing.T) {
 		t.Fatalf("posted %v, want the greeting then the echo, once, with team one's token in D1", got)
 	}
 
-	var st statusResult
-	mustCall(t, admin, "status", struct{}{}, &st)
+	var st admin.Status
+	mustCall(t, rpc, "status", struct{}{}, &st)
 	if p := st.Bots[0].Platforms; st.Bots[0].ID != "echo" || len(p) != 2 || p[1] != "slack" {
 		t.Errorf("echo's platforms = %v, want web and slack", p)
 	}
