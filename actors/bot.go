@@ -23,8 +23,8 @@ type botRT struct {
 	program       atomic.Pointer[dsl.Bot]
 	dirs          [3]*actor.PID // by addrKind: sessions, master, groups
 	users         userCache
-	groups        sync.Map // group ids known to exist (created in this process)
-	restarting    sync.Map // addresses whose instance is restarting
+	groups        GroupRegistry // which groups exist
+	restarting    sync.Map      // addresses whose instance is restarting
 	failed        atomic.Bool
 	masterStopped atomic.Bool
 	machines      machinePool

@@ -36,7 +36,7 @@ func (a *instance) dispatch(effects []dsl.Effect) {
 			a.bot.route(e.To, &deliver{in: dsl.Input{Kind: dsl.InReply, QueryID: e.QueryID, Value: e.Payload}})
 		case dsl.EffSpawnGroup:
 			vars, _ := e.Payload.(map[string]any)
-			a.bot.groups.Store(e.Group, true) // exists from now on for joiners; the directory creates it
+			a.bot.groups.Add(e.Group) // exists from now on for joiners; the directory creates it
 			a.bot.rt.activity.Add(1)
 			a.bot.rt.system.Root.Send(a.bot.dirs[kindGroup], &spawnGroup{id: e.Group, vars: vars})
 		case dsl.EffLog:
@@ -71,7 +71,7 @@ func (a *instance) emit(e *dsl.Effect) {
 		a.toClient(botserver.Outgoing{Kind: botserver.OutEvent, Name: e.Name, Payload: e.Payload})
 		return
 	}
-	audience := a.rt().opts.Coordinators.of(a.kind).Audience(a.st)
+	audience := a.role.Audience()
 	if len(audience) == 0 {
 		a.bot.log.Debug("emit without to: reaches nobody", "conv", a.addr, "event", e.Name)
 	}

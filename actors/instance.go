@@ -33,6 +33,7 @@ type instance struct {
 	stopping    bool // told to stop: it does once its outbox is empty
 	conv        botserver.Conversation
 	st          *dsl.State
+	role        Role         // masters and groups: their coordinator, bound to st
 	prog        *dsl.Program // what the state is bound to
 	user        *userRecord  // sessions: the user's record, while resident
 	wake        int64        // the wake-up time in the store (Unix ns; 0: none)
@@ -134,6 +135,7 @@ func (a *instance) load(ctx actor.Context) {
 	} else {
 		a.st = a.readState(prog)
 		a.prog = prog
+		a.openRole()
 		a.rearm()
 		a.wake = earliest(a.st.Timers) // the store's is at or before it
 	}
@@ -142,8 +144,15 @@ func (a *instance) load(ctx actor.Context) {
 		a.user = a.bot.users.acquire(a.conv.UserID(), a.loadUser)
 	}
 	if a.prog != nil && a.kind == kindMaster && !a.st.Started {
-		a.rt().opts.Coordinators.Master.Create(a.st, a.addr, nil)
+		a.role.Create(nil)
 		a.turn(ctx, dsl.Input{Kind: dsl.InStart})
+	}
+}
+
+// openRole binds the coordinator of a master or group to its state.
+func (a *instance) openRole() {
+	if c := a.rt().opts.Coordinators.of(a.kind); c != nil {
+		a.role = c.Open(a.st, a.addr)
 	}
 }
 
@@ -241,23 +250,23 @@ func (a *instance) deliver(ctx actor.Context, d *deliver) {
 		a.turnNamed(ctx, d.in, d.name)
 		return
 	}
-	coord := a.rt().opts.Coordinators.of(a.kind)
 	if a.kind == kindGroup && !a.st.Started {
 		if d.create == nil {
 			a.bot.log.Warn("message for a group that does not exist", "group", a.addr)
 			return
 		}
-		coord.Create(a.st, a.addr, d.create)
+		a.role.Create(d.create)
 		a.turn(ctx, dsl.Input{Kind: dsl.InStart})
 	}
 	if d.create != nil {
 		return
 	}
-	coord.Receive(a.st, d.in)
+	a.role.Receive(d.in)
 	a.turn(ctx, d.in)
 }
 
-// joinOnce makes a new conversation opened through a group link a member.
+// joinOnce makes a new conversation opened through a group link a member:
+// it sends the group "join" (coordinators.JoinEvent) once.
 func (a *instance) joinOnce(ctx actor.Context) {
 	if a.conv.Group == "" || a.st.Group != "" {
 		return
@@ -347,6 +356,7 @@ func (a *instance) refreshProgram() {
 		var st *dsl.State
 		if st, err = dsl.UnmarshalState(raw, prog); err == nil {
 			a.st = st
+			a.openRole()
 		}
 	}
 	if err != nil {

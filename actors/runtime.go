@@ -71,7 +71,7 @@ func NewRuntime(opts Options) (*Runtime, error) {
 	if opts.Store == nil {
 		return nil, errors.New("actors: Options.Store is required")
 	}
-	if opts.Coordinators.Master == nil || opts.Coordinators.Group == nil {
+	if opts.Coordinators.Master == nil || opts.Coordinators.Group == nil || opts.Coordinators.Groups == nil {
 		return nil, errors.New("actors: Options.Coordinators is required (coordinators.Kinds())")
 	}
 	if opts.Clock == nil {
@@ -155,7 +155,7 @@ func (r *Runtime) AddBot(id string, prog *dsl.Bot) error {
 		r.mu.Unlock()
 		return fmt.Errorf("%w: %s", ErrBotExists, id)
 	}
-	b := &botRT{id: id, rt: r, store: store, log: r.log.With("bot", id)}
+	b := &botRT{id: id, rt: r, store: store, log: r.log.With("bot", id), groups: r.opts.Coordinators.Groups(store)}
 	b.initShared()
 	b.setProgram(prog)
 	r.bots[id] = b
@@ -266,14 +266,7 @@ func (r *Runtime) HasBot(bot string) bool { return r.bot(bot) != nil }
 // GroupExists reports whether bot has group id.
 func (r *Runtime) GroupExists(bot, id string) bool {
 	b := r.bot(bot)
-	if b == nil {
-		return false
-	}
-	if _, ok := b.groups.Load(id); ok {
-		return true
-	}
-	_, err := b.store.Get(persistence.StateKey(id))
-	return err == nil
+	return b != nil && b.groups.Exists(id)
 }
 
 // Settle waits until no message or write is in flight anywhere in the

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 
@@ -85,9 +84,7 @@ func chat(ctx context.Context, src *bots.Source, dataDir, user string, std stdio
 	}
 	defer db.Close()
 	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds(),
-		ChatLink: func(bot, platform, group string) (string, error) { // where `botserver serve` would serve it
-			return "http://" + config.DefaultListen + "/chat/" + bot + "?g=" + url.QueryEscape(group), nil
-		}})
+		ChatLink: coordinators.ChatLink("http://" + config.DefaultListen)}) // where `botserver serve` would serve it
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -112,7 +111,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 func (m *Main) startRuntime(compiled []bots.Compiled) error {
 	var err error
 	m.rt, err = actors.NewRuntime(actors.Options{Store: m.db, Logger: m.Logger,
-		Coordinators: coordinators.Kinds(), ChatLink: m.chatLink, OnTurn: m.metrics.OnTurn})
+		Coordinators: coordinators.Kinds(), ChatLink: coordinators.ChatLink(m.public), OnTurn: m.metrics.OnTurn})
 	if err != nil {
 		return err
 	}
@@ -133,14 +132,6 @@ func (m *Main) startRuntime(compiled []bots.Compiled) error {
 		}
 	}
 	return nil
-}
-
-// chatLink is chat_link(platform, g: group) for scripts.
-func (m *Main) chatLink(bot, platform, group string) (string, error) {
-	if platform != web.Name {
-		return "", fmt.Errorf("no join links on %q (only on \"web\")", platform)
-	}
-	return m.public + "/chat/" + bot + "?g=" + url.QueryEscape(group), nil
 }
 
 // webSecret is the key of web identity tokens, made once and kept in the

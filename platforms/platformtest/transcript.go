@@ -55,9 +55,7 @@ func RunTranscript(bot *dsl.Bot, file, text string) ([]Failure, error) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	t.rt, err = actors.NewRuntime(actors.Options{
 		Store: db, Clock: t.clock, IdleAfter: -1, Rand: rng.Uint64, Coordinators: coordinators.Kinds(),
-		ChatLink: func(bot, platform, group string) (string, error) {
-			return "http://127.0.0.1:8080/chat/" + bot + "?g=" + group, nil
-		},
+		ChatLink: coordinators.ChatLink("http://127.0.0.1:8080"),
 	})
 	if err != nil {
 		return nil, err
