@@ -6,7 +6,10 @@
 // Tree: BotFactory → Superintendent (validates the configuration and only
 // then starts) → the Endpoint service and the factory supervisor → one bot
 // supervisor per bot → a directory each for sessions, the master and
-// groups → instances. Messages reach an instance by its address ("web:u1",
+// groups → instances. botserver serve starts exactly this tree: its config
+// check is Options.Validate, its HTTP listener Options.Endpoint, restarted
+// by the superintendent when it fails; AddBot and RemoveBot add and remove
+// bot supervisors at run time. Messages reach an instance by its address ("web:u1",
 // "master", "~room") through the bot's routing table (residents), straight
 // into a running instance's mailbox; the directories start instances on
 // demand, passivate idle ones without losing messages, and apply the

@@ -35,9 +35,10 @@ type Options struct {
 	// Coordinators make masters and groups (coordinators.Kinds()); required.
 	Coordinators Coordinators
 	// Validate checks the configuration before anything starts; an error
-	// stops NewRuntime, which reports it.
+	// stops Start (and NewRuntime), which returns it.
 	Validate func() error
-	// Endpoint, if set, is started beside the bots (the HTTP server).
+	// Endpoint, if set, is started after Validate passed, beside the bots
+	// (the HTTP listener), and restarted whenever it fails.
 	Endpoint Service
 	// OnTurn, if set, is called after every turn, on the instance's
 	// goroutine (keep it fast: it is for a latency histogram).
@@ -65,9 +66,22 @@ type Runtime struct {
 	closed    bool
 }
 
-// NewRuntime starts an actor system for bots. It fails when a required
-// option is missing.
+// NewRuntime makes a runtime and starts its tree (New, then Start).
 func NewRuntime(opts Options) (*Runtime, error) {
+	r, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Start(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// New makes a runtime without starting its supervision tree, so that what
+// the tree starts (the Endpoint's handlers) can be built over it first. It
+// fails when a required option is missing.
+func New(opts Options) (*Runtime, error) {
 	if opts.Store == nil {
 		return nil, errors.New("actors: Options.Store is required")
 	}
@@ -96,15 +110,35 @@ func NewRuntime(opts Options) (*Runtime, error) {
 	}))
 	r.timers = NewTimekeeper(opts.Clock, r.fire)
 	r.dispatch = newPoolDispatcher(4*runtime.GOMAXPROCS(0), 300)
+	return r, nil
+}
+
+// Start starts the supervision tree (see tree.go): the superintendent
+// validates the configuration (Options.Validate) and only then starts the
+// Endpoint (Options.Endpoint) and the factory supervisor that AddBot adds
+// bots to. It returns the superintendent's verdict; after an error the
+// runtime is closed.
+func (r *Runtime) Start() error {
 	ready := make(chan error, 1)
 	r.root = r.system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &botFactory{rt: r, ready: ready} }))
 	if err := <-ready; err != nil {
-		r.system.Root.StopFuture(r.root).Wait()
-		r.system.Shutdown()
-		r.dispatch.close()
-		return nil, err
+		r.mu.Lock()
+		r.closed = true
+		r.mu.Unlock()
+		r.shutdown()
+		return err
 	}
-	return r, nil
+	return nil
+}
+
+// shutdown stops the tree, the actor system, the timers and the workers.
+func (r *Runtime) shutdown() {
+	r.timers.Close()
+	if r.root != nil {
+		r.system.Root.StopFuture(r.root).Wait()
+	}
+	r.system.Shutdown()
+	r.dispatch.close()
 }
 
 func cryptoRand() uint64 {
@@ -150,6 +184,10 @@ func (r *Runtime) AddBot(id string, prog *dsl.Bot) error {
 	if r.closed {
 		r.mu.Unlock()
 		return ErrClosed
+	}
+	if r.factory.Load() == nil {
+		r.mu.Unlock()
+		return errors.New("actors: AddBot before Start")
 	}
 	if r.bots[id] != nil {
 		r.mu.Unlock()
@@ -296,8 +334,5 @@ func (r *Runtime) Close() {
 	if err := r.Settle(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		r.log.Warn("closing before settled", "err", err)
 	}
-	r.timers.Close()
-	r.system.Root.StopFuture(r.root).Wait()
-	r.system.Shutdown()
-	r.dispatch.close()
+	r.shutdown()
 }

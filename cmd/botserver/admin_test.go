@@ -51,14 +51,21 @@ func copyBot(t *testing.T, from string) string {
 	return dir
 }
 
+// writeFile replaces a script file as an editor that saves atomically
+// does: the watcher never sees it empty or half written (it could compile
+// and run an empty main.bot).
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp") // not a script: the watcher skips it
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// A new mtime even on file systems with coarse times, so the watcher sees it.
 	later := time.Now().Add(time.Duration(len(content)) * time.Second)
-	os.Chtimes(path, later, later)
+	os.Chtimes(tmp, later, later)
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // adminConn is an admin API client with its websocket at hand, for the

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -26,57 +25,82 @@ import (
 	"botserver/platforms/web"
 )
 
-// Main is a running server: the store, the runtime, the platforms and the
-// HTTP endpoint. Run starts it; Close shuts it down gracefully.
+// Main is a running server: the store, the runtime and its actor tree,
+// the platforms and the HTTP endpoint. Run starts it; Close shuts it down
+// gracefully.
 type Main struct {
 	Config config.Config
 	Logger *slog.Logger
 	// WatchEvery is how often script folders are checked for edits
 	// (default 1s; negative: never).
 	WatchEvery time.Duration
+	// DebugAddr, if set, serves Go's pprof profiles on this loopback
+	// address.
+	DebugAddr string
 
-	db      *persistence.DB
-	rt      *actors.Runtime
-	web     *web.Platform
-	slack   *slack.Platform
-	ln      net.Listener
-	srv     *http.Server
-	public  string // the public URL (from the listener when not configured)
-	ready   atomic.Bool
-	served  chan error
-	metrics *metrics.Metrics
-	bots    *bots.Registry
-	admin   *admin.Server
-	stop    context.CancelFunc // ends the watcher
-	done    sync.WaitGroup     // the watcher
+	db       *persistence.DB
+	rt       *actors.Runtime
+	endpoint *httpEndpoint
+	routes   atomic.Pointer[http.ServeMux] // nil until the platforms are up
+	compiled []bots.Compiled               // the config's bots, once validated
+	web      *web.Platform
+	slack    *slack.Platform
+	public   string // the public URL (from the listener when not configured)
+	ready    atomic.Bool
+	metrics  *metrics.Metrics
+	bots     *bots.Registry
+	admin    *admin.Server
+	debug    *http.Server
+	stop     context.CancelFunc // ends the watcher
+	done     sync.WaitGroup     // the watcher
 }
 
-// Run validates the config, opens the store, starts the bots and serves
-// HTTP; it returns once the server accepts connections. On error nothing
-// is left running.
+// Run opens the store and starts the actor tree: the Superintendent
+// validates the config (every field, every bot's scripts) and only then
+// starts the Endpoint (the HTTP listener) and the factory supervisor; then
+// the platforms are registered and the bots started. It returns once the
+// server serves, or with every problem that stops it (then nothing is left
+// running), or when ctx ends first.
 func (m *Main) Run(ctx context.Context) (err error) {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.DiscardHandler)
-	}
-	if err := m.Config.Validate(); err != nil {
-		return err
-	}
-	compiled, err := bots.Compile(m.Config.Bots)
-	if err != nil {
-		return err
 	}
 	defer func() {
 		if err != nil {
 			m.Close(context.Background())
 		}
 	}()
-	if m.ln, err = net.Listen("tcp", m.Config.Listen); err != nil {
-		return fmt.Errorf("listen: %q cannot be used: %w", m.Config.Listen, err)
+	if err := m.openStore(); err != nil {
+		return err
 	}
-	m.public = strings.TrimSuffix(m.Config.PublicURL, "/")
-	if m.public == "" {
-		m.public = "http://" + m.ln.Addr().String()
+	m.endpoint = &httpEndpoint{addr: m.Config.Listen, handler: http.HandlerFunc(m.serveHTTP), log: m.Logger}
+	m.rt, err = actors.New(actors.Options{Store: m.db, Logger: m.Logger, Coordinators: coordinators.Kinds(),
+		ChatLink: m.chatLink, OnTurn: m.metrics.OnTurn, Validate: m.validate, Endpoint: m.endpoint})
+	if err != nil {
+		return err
 	}
+	if err := m.rt.Start(); err != nil {
+		return err
+	}
+	m.public = cmp.Or(strings.TrimSuffix(m.Config.PublicURL, "/"), "http://"+m.endpoint.Addr())
+	if err := m.startPlatforms(); err != nil {
+		return err
+	}
+	if err := m.startBots(ctx); err != nil {
+		return err
+	}
+	m.ready.Store(true)
+	m.startWatcher()
+	if err := m.serveDebug(); err != nil {
+		return fmt.Errorf("-debug-addr: %w", err)
+	}
+	m.Logger.Info("serving", "addr", m.endpoint.Addr(), "public_url", m.public, "bots", len(m.compiled))
+	return nil
+}
+
+// openStore opens the data dir, with the metrics that observe its
+// writes.
+func (m *Main) openStore() (err error) {
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data_dir: %q cannot be created: %w", m.Config.DataDir, err)
 	}
@@ -84,37 +108,26 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.db, err = persistence.Open(persistence.Options{Dir: m.Config.DataDir, Logger: m.Logger, OnCommit: m.metrics.OnCommit}); err != nil {
 		return fmt.Errorf("data_dir: %q cannot be opened: %w", m.Config.DataDir, err)
 	}
-	if err := m.startRuntime(compiled); err != nil {
-		return err
-	}
-	if err := m.bots.RestoreCreated(); err != nil {
-		return err
-	}
-	m.srv = &http.Server{Handler: m.routes(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
-	m.served = make(chan error, 1)
-	go func() { m.served <- m.srv.Serve(m.ln) }()
-	m.ready.Store(true)
-	if every := cmp.Or(m.WatchEvery, time.Second); every > 0 {
-		var watchCtx context.Context
-		watchCtx, m.stop = context.WithCancel(context.Background())
-		m.done.Add(1)
-		go func() {
-			defer m.done.Done()
-			m.bots.Watch(watchCtx, every)
-		}()
-	}
-	m.Logger.Info("serving", "addr", m.ln.Addr().String(), "public_url", m.public, "bots", len(compiled))
 	return nil
 }
 
-func (m *Main) startRuntime(compiled []bots.Compiled) error {
-	var err error
-	m.rt, err = actors.NewRuntime(actors.Options{Store: m.db, Logger: m.Logger,
-		Coordinators: coordinators.Kinds(), ChatLink: coordinators.ChatLink(m.public), OnTurn: m.metrics.OnTurn})
+// validate is the Superintendent's check: every field of the config, then
+// every bot's scripts; each problem on its own line.
+func (m *Main) validate() error {
+	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	compiled, err := bots.Compile(m.Config.Bots)
 	if err != nil {
 		return err
 	}
+	m.compiled = compiled
+	return nil
+}
+
+// startPlatforms registers the web and Slack platforms, and builds the
+// HTTP routes over them.
+func (m *Main) startPlatforms() error {
 	secret, err := m.webSecret()
 	if err != nil {
 		return err
@@ -126,12 +139,42 @@ func (m *Main) startRuntime(compiled []bots.Compiled) error {
 	m.metrics.Watch(m.rt, m.web, m.slack)
 	m.bots = bots.New(bots.Options{Runtime: m.rt, Store: m.db, Slack: m.slack, Logger: m.Logger})
 	m.admin = admin.New(admin.Options{Token: m.Config.AdminToken, PublicURL: m.public, Runtime: m.rt, Bots: m.bots, Logger: m.Logger})
-	for _, b := range compiled {
+	m.routes.Store(m.mux())
+	return nil
+}
+
+// startBots starts the config's bots, then those made with create_bot.
+func (m *Main) startBots(ctx context.Context) error {
+	for _, b := range m.compiled {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := m.bots.Add(b.Src, b.Prog, b.Stamp); err != nil {
 			return fmt.Errorf("bot %q: %w", b.Src.ID, err)
 		}
 	}
-	return nil
+	return m.bots.RestoreCreated()
+}
+
+// startWatcher reloads bots whose script folders change.
+func (m *Main) startWatcher() {
+	every := cmp.Or(m.WatchEvery, time.Second)
+	if every <= 0 {
+		return
+	}
+	var watchCtx context.Context
+	watchCtx, m.stop = context.WithCancel(context.Background())
+	m.done.Add(1)
+	go func() {
+		defer m.done.Done()
+		m.bots.Watch(watchCtx, every)
+	}()
+}
+
+// chatLink is chat_link for scripts: a link to the web chat at the public
+// URL (known once the endpoint listens, before any bot runs).
+func (m *Main) chatLink(bot, platform, group string) (string, error) {
+	return coordinators.ChatLink(m.public)(bot, platform, group)
 }
 
 // webSecret is the key of web identity tokens, made once and kept in the
@@ -154,7 +197,21 @@ func (m *Main) webSecret() ([]byte, error) {
 	return secret, nil
 }
 
-func (m *Main) routes() http.Handler {
+// serveHTTP is the endpoint's handler: the routes once the platforms are
+// up; until then only /healthz answers, and everything else is 503.
+func (m *Main) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if mux := m.routes.Load(); mux != nil {
+		mux.ServeHTTP(w, r)
+		return
+	}
+	if r.URL.Path == "/healthz" {
+		fmt.Fprintln(w, "ok")
+		return
+	}
+	http.Error(w, "starting", http.StatusServiceUnavailable)
+}
+
+func (m *Main) mux() *http.ServeMux {
 	mux := http.NewServeMux()
 	m.web.Register(mux)
 	m.slack.Register(mux)
@@ -177,23 +234,24 @@ func (m *Main) routes() http.Handler {
 }
 
 // Addr is the address the server listens on.
-func (m *Main) Addr() string { return m.ln.Addr().String() }
+func (m *Main) Addr() string { return m.endpoint.Addr() }
 
 // URL is the server's public URL.
 func (m *Main) URL() string { return m.public }
 
 // Close shuts down gracefully: it stops accepting, closes websockets with
-// 1001, finishes the turns in flight, flushes the store and closes it.
+// 1001, finishes the turns in flight, flushes the store and closes it. ctx
+// bounds the wait for requests in flight.
 func (m *Main) Close(ctx context.Context) error {
 	m.ready.Store(false)
 	var errs []error
-	if m.srv != nil {
-		if err := m.srv.Shutdown(ctx); err != nil {
+	if m.endpoint != nil {
+		if err := m.endpoint.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http: %w", err))
 		}
-		<-m.served
-	} else if m.ln != nil {
-		m.ln.Close()
+	}
+	if m.debug != nil {
+		m.debug.Close()
 	}
 	if m.stop != nil {
 		m.stop()
@@ -208,7 +266,7 @@ func (m *Main) Close(ctx context.Context) error {
 		}
 	}
 	if m.rt != nil {
-		m.rt.Close() // the last replies go out
+		m.rt.Close() // the last replies go out; the tree stops
 	}
 	if m.slack != nil {
 		if err := m.slack.Shutdown(ctx); err != nil {

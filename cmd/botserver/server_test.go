@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -101,6 +102,66 @@ func TestServeRestartKeepsState(t *testing.T) {
 	}
 	c.ws.WriteJSON(map[string]string{"type": "message", "text": "dogs"})
 	c.expect("Anything else you want to tell us?")
+}
+
+// listener is the endpoint's running listener.
+func (e *httpEndpoint) listener() net.Listener {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.ln
+}
+
+// TestEndpointFailureIsRestarted: when the HTTP listener fails under a
+// running server, the actor tree restarts the endpoint on the same
+// address, and the conversations go on.
+func TestEndpointFailureIsRestarted(t *testing.T) {
+	m := startMain(t, testConfig(t, t.TempDir()))
+	defer m.Close(context.Background())
+	addr := m.Addr()
+	c, _ := dialWS(t, m, "survey", nil)
+	c.expect("Hi there! Three quick questions.")
+	c.expect("Which colour do you like best?")
+
+	broken := m.endpoint.listener()
+	broken.Close() // Serve fails: the endpoint reports it and is restarted
+	testkit.WaitFor(t, 10*time.Second, func() bool {
+		ln := m.endpoint.listener()
+		if ln == broken {
+			return false
+		}
+		r, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return false
+		}
+		r.Body.Close()
+		return r.StatusCode == http.StatusOK
+	}, "the endpoint to serve again on "+addr)
+	if m.Addr() != addr {
+		t.Errorf("the endpoint moved from %s to %s", addr, m.Addr())
+	}
+	c.ws.WriteJSON(map[string]string{"type": "message", "text": "blue"}) // an open websocket is not the listener's
+	c.expect("Cats or dogs?")
+	d, _ := dialWS(t, m, "echo", nil)
+	d.expect(welcomeOf(t, "../../scripts/examples/echo"))
+	d.ws.WriteJSON(map[string]string{"type": "message", "text": "still here"})
+	d.expect("still here")
+}
+
+// TestRunHonoursContext: a Run whose context has ended stops before the
+// bots start and leaves nothing running (the data dir opens again).
+func TestRunHonoursContext(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	m := &Main{Config: cfg}
+	if err := m.Run(ctx); !errors.Is(err, context.Canceled) {
+		m.Close(context.Background())
+		t.Fatalf("Run with an ended context: %v, want context.Canceled", err)
+	}
+	m = startMain(t, cfg)
+	if err := m.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestRefusesToStart(t *testing.T) {
