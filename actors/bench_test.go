@@ -76,11 +76,11 @@ func benchRuntime(b *testing.B, bots map[string]map[string]string) (*actors.Runt
 	p := &loopPlatform{rt: rt}
 	rt.RegisterPlatform("test", p)
 	for id, files := range bots {
-		if err := rt.AddBot(id, compileBot(b, files)); err != nil {
+		if err := rt.AddBot(context.Background(), id, compileBot(b, files)); err != nil {
 			b.Fatal(err)
 		}
 	}
-	return rt, p, func() { rt.Close(); db.Close() }
+	return rt, p, func() { rt.Close(context.Background()); db.Close() }
 }
 
 var echoBot = map[string]string{"main.bot": "dialog main do\n  ask \"say something\"\n  say answer\n  goto main\nend\n"}

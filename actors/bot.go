@@ -32,10 +32,23 @@ type botRT struct {
 	chatLink      func(platform, group string) (string, error)
 	failMu        sync.Mutex
 	failures      []time.Time
-	sup           *actor.PID
+	supMu         sync.Mutex
+	sup           *actor.PID   // the bot's supervisor (nil while it starts)
 	residents     [3]residents // routes to instances, by addrKind
 	// counts for status
 	active [3]atomic.Int64 // resident instances by addrKind
+}
+
+func (b *botRT) setSup(pid *actor.PID) {
+	b.supMu.Lock()
+	defer b.supMu.Unlock()
+	b.sup = pid
+}
+
+func (b *botRT) supervisor() *actor.PID {
+	b.supMu.Lock()
+	defer b.supMu.Unlock()
+	return b.sup
 }
 
 // programFor returns the current program of an address kind (nil if the

@@ -22,6 +22,6 @@
 //
 //	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds()})
 //	rt.RegisterPlatform("web", webPlatform)
-//	rt.AddBot("echo", bot)
+//	rt.AddBot(ctx, "echo", bot)
 //	rt.Deliver(botserver.Conversation{Bot: "echo", Platform: "web", User: "u1"}, botserver.Inbound{Text: "hi"})
 package actors

@@ -18,7 +18,6 @@ import (
 	"botserver"
 	"botserver/actors"
 	"botserver/coordinators"
-	"botserver/internal/testkit"
 	"botserver/persistence"
 	"botserver/platforms/platformtest"
 )
@@ -107,7 +106,7 @@ end`}}
 	}
 	// Passivation leaves the idle timeout, not the passed query timeout, in
 	// the index.
-	testkit.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "alice to passivate")
+	s.passivateAll("alice to passivate")
 	s.settle()
 	store, _ = s.db.Bot("q")
 	raw, err := store.Get(persistence.WakeKey("test:alice"))
@@ -129,7 +128,7 @@ func TestPassivation(t *testing.T) {
 		s.say("counter", fmt.Sprint("u", i), "inc")
 	}
 	s.say("counter", "u7", "inc")
-	testkit.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "every session to passivate")
+	s.passivateAll("every session to passivate")
 	s.texts("u7")
 	s.say("counter", "u7", "inc")
 	if got := s.last("u7"); got != "n=2" {
@@ -215,7 +214,7 @@ func TestKillChild(t *testing.T) {
 	}
 	out := &linePlatform{w: bufio.NewWriter(os.Stdout)}
 	rt.RegisterPlatform("test", out)
-	if err := rt.AddBot("counter", compileBot(t, counterBot)); err != nil {
+	if err := rt.AddBot(context.Background(), "counter", compileBot(t, counterBot)); err != nil {
 		t.Fatal(err)
 	}
 	sc := bufio.NewScanner(os.Stdin)

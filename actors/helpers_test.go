@@ -9,6 +9,7 @@ import (
 	"botserver/actors"
 	"botserver/coordinators"
 	"botserver/dsl"
+	"botserver/internal/testkit"
 	"botserver/persistence"
 	"botserver/platforms/platformtest"
 )
@@ -20,6 +21,7 @@ type server struct {
 	rt    *actors.Runtime
 	p     *platformtest.Platform
 	clock *actors.FakeClock
+	idle  time.Duration // Options.IdleAfter
 }
 
 func compileBot(tb testing.TB, files map[string]string) *dsl.Bot {
@@ -43,12 +45,13 @@ func startServer(tb testing.TB, dir string, opts actors.Options, bots map[string
 	if opts.IdleAfter == 0 {
 		opts.IdleAfter = -1
 	}
+	s.idle = opts.IdleAfter
 	if s.rt, err = actors.NewRuntime(opts); err != nil {
 		tb.Fatal(err)
 	}
 	s.rt.RegisterPlatform(platformtest.Name, s.p)
 	for id, files := range bots {
-		if err := s.rt.AddBot(id, compileBot(tb, files)); err != nil {
+		if err := s.rt.AddBot(context.Background(), id, compileBot(tb, files)); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -56,10 +59,20 @@ func startServer(tb testing.TB, dir string, opts actors.Options, bots map[string
 }
 
 func (s *server) stop() {
-	s.rt.Close()
+	s.rt.Close(context.Background())
 	if err := s.db.Close(); err != nil {
 		s.tb.Fatal(err)
 	}
+}
+
+// passivateAll moves the fake clock on a sweep at a time (a quarter of
+// IdleAfter) until no session of the first bot is resident.
+func (s *server) passivateAll(what string) {
+	s.tb.Helper()
+	testkit.WaitFor(s.tb, 10*time.Second, func() bool {
+		s.clock.Advance(s.idle / 4)
+		return s.rt.Status()[0].Sessions == 0
+	}, what)
 }
 
 func (s *server) settle() {

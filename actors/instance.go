@@ -203,7 +203,9 @@ func (a *instance) userFields(rec *userRecord) map[string]any {
 // shared by all its instances. The machine copies it, so it stays on the
 // stack rather than costing every idle instance its size.
 func (a *instance) env() dsl.Env {
-	return dsl.Env{Now: a.rt().clock.Now(), Rand: a.rt().opts.Rand, Self: a.addr, Limits: a.rt().opts.Limits,
+	// A turn's time is the runtime's clock; its time budget is wall time,
+	// on a fake clock too.
+	return dsl.Env{Now: a.rt().clock.Now(), Stopwatch: time.Now, Rand: a.rt().opts.Rand, Self: a.addr, Limits: a.rt().opts.Limits,
 		Bot: *a.bot.botVar.Load(), ChatLink: a.bot.chatLink}
 }
 

@@ -170,9 +170,11 @@ func (r *Runtime) platform(name string) botserver.Platform {
 
 var botID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
-// AddBot starts bot id, re-arming its durable timers. It returns
-// ErrBotExists for a running id.
-func (r *Runtime) AddBot(id string, prog *dsl.Bot) error {
+// AddBot starts bot id, re-arming its durable timers, and returns once its
+// supervisor runs. It returns ErrBotExists for a running id, or ctx's
+// error if ctx ends first (the bot may then still start: RemoveBot stops
+// it).
+func (r *Runtime) AddBot(ctx context.Context, id string, prog *dsl.Bot) error {
 	if !botID.MatchString(id) {
 		return fmt.Errorf("bot id %q must match %s", id, botID)
 	}
@@ -198,18 +200,25 @@ func (r *Runtime) AddBot(id string, prog *dsl.Bot) error {
 	b.setProgram(prog)
 	r.bots[id] = b
 	r.mu.Unlock()
-	ready := make(chan struct{})
-	pid, err := r.system.Root.RequestFuture(r.factory.Load(), &addBot{bot: b, ready: ready}, 5*time.Second).Result()
-	if err != nil {
-		return fmt.Errorf("cannot start bot %s: %w", id, err)
+	msg := &addBot{bot: b, sup: make(chan *actor.PID, 1), ready: make(chan struct{})}
+	r.system.Root.Send(r.factory.Load(), msg)
+	select {
+	case pid := <-msg.sup:
+		b.setSup(pid)
+	case <-ctx.Done():
+		return fmt.Errorf("cannot start bot %s: %w", id, ctx.Err())
 	}
-	b.sup = pid.(*actor.PID)
-	<-ready
+	select {
+	case <-msg.ready:
+	case <-ctx.Done():
+		return fmt.Errorf("cannot start bot %s: %w", id, ctx.Err())
+	}
 	return r.restoreTimers(b)
 }
 
-// RemoveBot stops bot id and all its actors; its data stays in the store.
-func (r *Runtime) RemoveBot(id string) error {
+// RemoveBot stops bot id and all its actors, and returns once they have
+// stopped or ctx ends; its data stays in the store.
+func (r *Runtime) RemoveBot(ctx context.Context, id string) error {
 	r.mu.Lock()
 	b := r.bots[id]
 	delete(r.bots, id)
@@ -219,8 +228,18 @@ func (r *Runtime) RemoveBot(id string) error {
 	}
 	b.failed.Store(true) // directories drop what is still routed to it
 	r.timers.DisarmBot(id)
-	_, err := r.system.Root.RequestFuture(r.factory.Load(), &removeBot{pid: b.sup}, 5*time.Second).Result()
-	return err
+	sup := b.supervisor()
+	if sup == nil {
+		return fmt.Errorf("bot %s is still starting", id)
+	}
+	msg := &removeBot{pid: sup, stopped: make(chan struct{})}
+	r.system.Root.Send(r.factory.Load(), msg)
+	select {
+	case <-msg.stopped:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("bot %s did not stop: %w", id, ctx.Err())
+	}
 }
 
 // restoreTimers arms the wake-ups of the bot's instances from the store's
@@ -320,8 +339,10 @@ func (r *Runtime) Settle(ctx context.Context) error {
 	return nil
 }
 
-// Close stops every actor. The store stays open (its owner closes it).
-func (r *Runtime) Close() {
+// Close stops every actor once nothing is in flight, or when ctx ends
+// (what is still in flight is then dropped, and logged). The store stays
+// open (its owner closes it).
+func (r *Runtime) Close(ctx context.Context) {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -329,9 +350,7 @@ func (r *Runtime) Close() {
 	}
 	r.closed = true
 	r.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := r.Settle(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if err := r.Settle(ctx); err != nil {
 		r.log.Warn("closing before settled", "err", err)
 	}
 	r.shutdown()

@@ -1,6 +1,7 @@
 package actors_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -78,7 +79,7 @@ func TestCorruptStateReported(t *testing.T) {
 	s.say("counter", "bob", "inc")
 	s.texts("alice")
 	s.texts("bob")
-	testkit.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "sessions to passivate")
+	s.passivateAll("sessions to passivate")
 	store, _ := s.db.Bot("counter")
 	if err := store.WriteSync(persistence.Op{Key: persistence.StateKey("test:alice"), Value: []byte{0xff, 0xff, 0xff}}); err != nil {
 		t.Fatal(err)
@@ -107,7 +108,7 @@ end`}})
 	defer s.stop()
 	s.say("t", "alice", "hi")
 	s.texts("alice")
-	testkit.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "the session to passivate")
+	s.passivateAll("the session to passivate")
 	s.clock.Advance(time.Minute)
 	s.settle()
 	if got := s.last("alice"); got != "a minute later" {
@@ -120,25 +121,25 @@ end`}})
 func TestAddRemoveBot(t *testing.T) {
 	s := startServer(t, t.TempDir(), actors.Options{}, nil)
 	defer s.stop()
-	if err := s.rt.AddBot("c", compileBot(t, counterBot)); err != nil {
+	if err := s.rt.AddBot(context.Background(), "c", compileBot(t, counterBot)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.rt.AddBot("c", compileBot(t, counterBot)); !errors.Is(err, actors.ErrBotExists) {
+	if err := s.rt.AddBot(context.Background(), "c", compileBot(t, counterBot)); !errors.Is(err, actors.ErrBotExists) {
 		t.Errorf("adding a running bot: %v, want ErrBotExists", err)
 	}
-	if err := s.rt.AddBot("Bad Id", compileBot(t, counterBot)); err == nil {
+	if err := s.rt.AddBot(context.Background(), "Bad Id", compileBot(t, counterBot)); err == nil {
 		t.Errorf("a bad bot id was accepted")
 	}
 	s.say("c", "alice", "hi")
 	s.say("c", "alice", "inc")
-	if err := s.rt.RemoveBot("c"); err != nil {
+	if err := s.rt.RemoveBot(context.Background(), "c"); err != nil {
 		t.Fatal(err)
 	}
 	err := s.rt.Deliver(botserver.Conversation{Bot: "c", Platform: "test", User: "alice"}, botserver.Inbound{Text: "inc"})
 	if !errors.Is(err, botserver.ErrUnknownBot) {
 		t.Errorf("deliver to a removed bot: %v, want ErrUnknownBot", err)
 	}
-	if err := s.rt.AddBot("c", compileBot(t, counterBot)); err != nil {
+	if err := s.rt.AddBot(context.Background(), "c", compileBot(t, counterBot)); err != nil {
 		t.Fatal(err)
 	}
 	s.texts("alice")
@@ -168,7 +169,7 @@ end`,
   reply "pong to #{name}"
 end`,
 	})
-	if err := rt.AddBot("pp", bot); err != nil {
+	if err := rt.AddBot(context.Background(), "pp", bot); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()

@@ -91,10 +91,10 @@ func TestSuperintendent(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := rt.AddBot("c", compileBot(t, counterBot)); err != nil {
+			if err := rt.AddBot(context.Background(), "c", compileBot(t, counterBot)); err != nil {
 				t.Fatal(err)
 			}
-			rt.Close()
+			rt.Close(context.Background())
 			if s, st := tt.endpoint.started.Load(), tt.endpoint.stopped.Load(); s != 1 || st != 1 {
 				t.Errorf("endpoint started %d and stopped %d times, want 1 and 1", s, st)
 			}
@@ -110,7 +110,7 @@ func TestEndpointRestarts(t *testing.T) {
 	clock := actors.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	e := &fakeEndpoint{}
 	rt, _ := testkit.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{Clock: clock, Endpoint: e, IdleAfter: -1})
-	if err := rt.AddBot("c", compileBot(t, counterBot)); err != nil {
+	if err := rt.AddBot(context.Background(), "c", compileBot(t, counterBot)); err != nil {
 		t.Fatal(err)
 	}
 	e.fail(errors.New("accept: too many open files"))

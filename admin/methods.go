@@ -129,7 +129,7 @@ type createParams struct {
 	Slack      *config.SlackConfig `json:"slack"`
 }
 
-func (s *Server) rpcCreateBot(_ context.Context, params json.RawMessage) (any, *Error) {
+func (s *Server) rpcCreateBot(ctx context.Context, params json.RawMessage) (any, *Error) {
 	var p createParams
 	if e := decodeParams(params, &p); e != nil {
 		return nil, e
@@ -154,7 +154,7 @@ func (s *Server) rpcCreateBot(_ context.Context, params json.RawMessage) (any, *
 		}
 		src.Dir = dir
 	}
-	if err := s.opts.Bots.Start(src); err != nil {
+	if err := s.opts.Bots.Start(context.WithoutCancel(ctx), src); err != nil { // whole or not at all, even if the client goes
 		return nil, runtimeError(err)
 	}
 	return map[string]any{"id": p.ID}, nil

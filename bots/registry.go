@@ -57,27 +57,27 @@ func New(opts Options) *Registry {
 func createdKey(id string) string { return "admin/bots/" + id }
 
 // Start compiles and starts a bot.
-func (r *Registry) Start(src *Source) error {
+func (r *Registry) Start(ctx context.Context, src *Source) error {
 	prog, stamp, err := src.Compile()
 	if err != nil {
 		return err
 	}
-	return r.Add(src, prog, stamp)
+	return r.Add(ctx, src, prog, stamp)
 }
 
 // Add starts a compiled bot; created bots are recorded so that they run
 // again after a restart.
-func (r *Registry) Add(src *Source, prog *dsl.Bot, stamp string) error {
+func (r *Registry) Add(ctx context.Context, src *Source, prog *dsl.Bot, stamp string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.sources[src.ID] != nil {
 		return fmt.Errorf("bot %q exists", src.ID)
 	}
-	if err := r.rt.AddBot(src.ID, prog); err != nil {
+	if err := r.rt.AddBot(ctx, src.ID, prog); err != nil {
 		return err
 	}
 	if err := r.recordBot(src); err != nil {
-		if rerr := r.rt.RemoveBot(src.ID); rerr != nil {
+		if rerr := r.rt.RemoveBot(ctx, src.ID); rerr != nil {
 			r.log.Error("cannot remove a bot that failed to start", "bot", src.ID, "err", rerr)
 		}
 		return err
@@ -114,7 +114,7 @@ func (s *Source) where() string {
 
 // RestoreCreated starts the bots made with create_bot before a restart.
 // One that no longer compiles (its folder changed) is logged and skipped.
-func (r *Registry) RestoreCreated() error {
+func (r *Registry) RestoreCreated(ctx context.Context) error {
 	var srcs []*Source
 	err := r.db.Meta().Scan("admin/bots/", func(key string, value []byte) error {
 		src := &Source{Created: true}
@@ -133,7 +133,7 @@ func (r *Registry) RestoreCreated() error {
 			r.log.Warn("a created bot has the id of a configured bot; the configured one runs", "bot", src.ID)
 			continue
 		}
-		if err := r.Start(src); err != nil {
+		if err := r.Start(ctx, src); err != nil {
 			r.log.Error("created bot not started", "bot", src.ID, "err", err)
 		}
 	}

@@ -26,7 +26,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	defer rt.Close()
+	defer rt.Close(context.Background())
 	bot, err := dsl.CompileBot(map[string]string{
 		"main.bot": `
 dialog trigger: "open" do
@@ -49,7 +49,7 @@ end`,
 	}
 	p := platformtest.New()
 	rt.RegisterPlatform(platformtest.Name, p)
-	if err := rt.AddBot("rooms", bot); err != nil {
+	if err := rt.AddBot(context.Background(), "rooms", bot); err != nil {
 		panic(err)
 	}
 	say := func(user, group, text string) {

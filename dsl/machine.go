@@ -45,6 +45,10 @@ type Env struct {
 	Self     string                                              // this instance's address
 	ChatLink func(platform string, group string) (string, error) // chat_link()
 	Limits   Limits
+
+	// Stopwatch, if set, reads the wall time that Limits.MaxTurnTime is
+	// measured in (time.Now); without it no wall-time limit applies.
+	Stopwatch func() time.Time
 }
 
 // EffectKind says what the host must do for an Effect.
@@ -200,7 +204,7 @@ func (m *Machine) begin(st *State, caller *Env) {
 	m.steps, m.userSet, m.rootRan, m.touched, m.timedOut = 0, false, false, false, false
 	m.base = turnBase{cos: len(st.Cos), timers: len(st.Timers), inbox: len(st.Inbox), members: len(st.Members),
 		next: st.NextID, started: st.Started, group: st.Group}
-	m.started = time.Now()
+	m.started = m.stopwatch()
 	m.rt = turnRT{m: m}
 	if env.User == nil {
 		env.User = map[string]any{}
@@ -217,6 +221,14 @@ func (m *Machine) begin(st *State, caller *Env) {
 	if m.prog.Role == RoleGroup {
 		e["__members"] = stringsToList(st.Members)
 	}
+}
+
+// stopwatch reads the host's stopwatch (the zero time without one).
+func (m *Machine) stopwatch() time.Time {
+	if m.env.Stopwatch == nil {
+		return time.Time{}
+	}
+	return m.env.Stopwatch()
 }
 
 // guarded runs f, turning a turnAbort (or any panic) into an error.
@@ -264,7 +276,7 @@ func (m *Machine) onError(st *State, cause *RuntimeError) {
 		return
 	}
 	snap := st.clone()
-	m.steps, m.started = 0, time.Now()
+	m.steps, m.started = 0, m.stopwatch()
 	ev := &Event{Name: "error", Payload: cause.Error()}
 	err := m.guarded(func() {
 		m.interrupt(procs[0], ev, nil)

@@ -157,7 +157,7 @@ func (m *Machine) step(in *instr) {
 	if m.steps > m.lim.MaxSteps {
 		m.abort(in.pos, "step budget exhausted: more than %d statements in one turn (an endless loop?)", m.lim.MaxSteps)
 	}
-	if m.steps&1023 == 0 && time.Since(m.started) > m.lim.MaxTurnTime {
+	if m.steps&1023 == 0 && m.env.Stopwatch != nil && m.env.Stopwatch().Sub(m.started) > m.lim.MaxTurnTime {
 		panic(turnAbort{&RuntimeError{Pos: in.pos, TimeLimit: true,
 			Msg: fmt.Sprintf("turn took longer than %v (an endless loop?)", m.lim.MaxTurnTime)}})
 	}

@@ -88,8 +88,8 @@ func chat(ctx context.Context, src *bots.Source, dataDir, user string, std stdio
 	if err != nil {
 		return err
 	}
-	defer rt.Close()
-	if err := rt.AddBot(src.ID, prog); err != nil {
+	defer rt.Close(context.Background())
+	if err := rt.AddBot(ctx, src.ID, prog); err != nil {
 		return err
 	}
 	p := console.New(std.out)

@@ -149,11 +149,11 @@ func (m *Main) startBots(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := m.bots.Add(b.Src, b.Prog, b.Stamp); err != nil {
+		if err := m.bots.Add(ctx, b.Src, b.Prog, b.Stamp); err != nil {
 			return fmt.Errorf("bot %q: %w", b.Src.ID, err)
 		}
 	}
-	return m.bots.RestoreCreated()
+	return m.bots.RestoreCreated(ctx)
 }
 
 // startWatcher reloads bots whose script folders change.
@@ -266,7 +266,7 @@ func (m *Main) Close(ctx context.Context) error {
 		}
 	}
 	if m.rt != nil {
-		m.rt.Close() // the last replies go out; the tree stops
+		m.rt.Close(ctx) // the last replies go out; the tree stops
 	}
 	if m.slack != nil {
 		if err := m.slack.Shutdown(ctx); err != nil {

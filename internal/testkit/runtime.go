@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -26,7 +27,9 @@ func StartRuntime(tb testing.TB, store persistence.Options, opts actors.Options)
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
-		rt.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		rt.Close(ctx)
 		if err := db.Close(); err != nil {
 			tb.Error(err)
 		}

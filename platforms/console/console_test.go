@@ -21,7 +21,7 @@ func TestSurveyInTheConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rt.AddBot("survey", prog); err != nil {
+	if err := rt.AddBot(context.Background(), "survey", prog); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer

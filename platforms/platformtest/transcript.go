@@ -28,6 +28,10 @@ func (f Failure) String() string {
 	return fmt.Sprintf("%s:%d: %s\n    %s", f.File, f.Line, f.Text, f.Msg)
 }
 
+// settleTimeout bounds the wall time a transcript waits for its bot to
+// settle after a line (simulated time costs none).
+const settleTimeout = 10 * time.Second
+
 // Start is the simulated time every transcript begins at.
 var Start = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
@@ -60,9 +64,13 @@ func RunTranscript(bot *dsl.Bot, file, text string) ([]Failure, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer t.rt.Close()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+		defer cancel()
+		t.rt.Close(ctx)
+	}()
 	t.rt.RegisterPlatform(Name, t.p)
-	if err := t.rt.AddBot(t.bot, bot); err != nil {
+	if err := t.rt.AddBot(context.Background(), t.bot, bot); err != nil {
 		return nil, err
 	}
 	for i, line := range strings.Split(text, "\n") {
@@ -124,7 +132,7 @@ func (t *transcript) send(n int, line string, conv botserver.Conversation, in bo
 // advanced to pause, type and query timers as far as needed (they cost no
 // wall time).
 func (t *transcript) settle() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 	defer cancel()
 	for {
 		if err := t.rt.Settle(ctx); err != nil {

@@ -1,6 +1,7 @@
 package slack_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,7 +25,7 @@ func TestSurveyOverSlack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rt.AddBot("survey", prog); err != nil {
+	if err := rt.AddBot(context.Background(), "survey", prog); err != nil {
 		t.Fatal(err)
 	}
 	fake := newFakeSlack(t)

@@ -48,14 +48,14 @@ func BenchmarkWebEcho(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer rt.Close()
+	defer rt.Close(context.Background())
 	p := web.New(web.Options{Gateway: rt, Secret: secret})
 	rt.RegisterPlatform(web.Name, p)
 	bot, err := dsl.LoadBot(os.DirFS("../../scripts/examples/echo"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := rt.AddBot("echo", bot); err != nil {
+	if err := rt.AddBot(context.Background(), "echo", bot); err != nil {
 		b.Fatal(err)
 	}
 	mux := http.NewServeMux()

@@ -62,7 +62,7 @@ func startEnv(tb testing.TB, opts web.Options, examples []string, extra map[stri
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if err := e.rt.AddBot(name, bot); err != nil {
+		if err := e.rt.AddBot(context.Background(), name, bot); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -71,7 +71,7 @@ func startEnv(tb testing.TB, opts web.Options, examples []string, extra map[stri
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if err := e.rt.AddBot(id, bot); err != nil {
+		if err := e.rt.AddBot(context.Background(), id, bot); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -87,7 +87,7 @@ func (e *env) stop() {
 	defer cancel()
 	e.web.Shutdown(ctx)
 	e.srv.Close()
-	e.rt.Close()
+	e.rt.Close(context.Background())
 	e.db.Close()
 }
 
