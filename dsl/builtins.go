@@ -30,11 +30,6 @@ func newBuiltins() *builtinSet {
 	return &builtinSet{regexps: builtinRegexpCache{max: 256}}
 }
 
-// pureBuiltins returns the pure built-in functions of a fresh builtinSet.
-func pureBuiltins() map[string]pureBuiltinFunc {
-	return newBuiltins().funcs()
-}
-
 // pureBuiltinSpec is one built-in function: how many arguments it takes
 // (max < 0 for no upper bound) and what it does once they are counted.
 type pureBuiltinSpec struct {
