@@ -81,7 +81,7 @@ func adminFor(t *testing.T, m *Main, token string) adminConn {
 	if token != "" {
 		h.Set("Authorization", "Bearer "+token)
 	}
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+m.Addr()+"/admin/rpc", h)
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+m.endpoint.Addr()+"/admin/rpc", h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestAdminAuth(t *testing.T) {
 	cfg.AdminToken = "s3cret-token"
 	m := startMain(t, cfg)
 	defer m.Close(context.Background())
-	u := "ws://" + m.Addr() + "/admin/rpc"
+	u := "ws://" + m.endpoint.Addr() + "/admin/rpc"
 	for _, tt := range []struct {
 		name   string
 		header http.Header

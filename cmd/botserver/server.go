@@ -233,9 +233,6 @@ func (m *Main) mux() *http.ServeMux {
 	return mux
 }
 
-// Addr is the address the server listens on.
-func (m *Main) Addr() string { return m.endpoint.Addr() }
-
 // URL is the server's public URL.
 func (m *Main) URL() string { return m.public }
 

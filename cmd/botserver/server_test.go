@@ -42,7 +42,7 @@ type wsClient struct {
 
 func dialWS(t *testing.T, m *Main, bot string, q url.Values) (*wsClient, map[string]any) {
 	t.Helper()
-	u := "ws://" + m.Addr() + "/ws/" + bot + "?" + q.Encode()
+	u := "ws://" + m.endpoint.Addr() + "/ws/" + bot + "?" + q.Encode()
 	ws, _, err := websocket.DefaultDialer.Dial(u, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestServeRestartKeepsState(t *testing.T) {
 	dir := t.TempDir()
 	m := startMain(t, testConfig(t, dir))
 	for _, path := range []string{"/healthz", "/readyz", "/chat/survey"} {
-		r, err := http.Get("http://" + m.Addr() + path)
+		r, err := http.Get("http://" + m.endpoint.Addr() + path)
 		if err != nil || r.StatusCode != 200 {
 			t.Fatalf("GET %s: %v %v", path, r, err)
 		}
@@ -117,7 +117,7 @@ func (e *httpEndpoint) listener() net.Listener {
 func TestEndpointFailureIsRestarted(t *testing.T) {
 	m := startMain(t, testConfig(t, t.TempDir()))
 	defer m.Close(context.Background())
-	addr := m.Addr()
+	addr := m.endpoint.Addr()
 	c, _ := dialWS(t, m, "survey", nil)
 	c.expect("Hi there! Three quick questions.")
 	c.expect("Which colour do you like best?")
@@ -136,8 +136,8 @@ func TestEndpointFailureIsRestarted(t *testing.T) {
 		r.Body.Close()
 		return r.StatusCode == http.StatusOK
 	}, "the endpoint to serve again on "+addr)
-	if m.Addr() != addr {
-		t.Errorf("the endpoint moved from %s to %s", addr, m.Addr())
+	if m.endpoint.Addr() != addr {
+		t.Errorf("the endpoint moved from %s to %s", addr, m.endpoint.Addr())
 	}
 	c.ws.WriteJSON(map[string]string{"type": "message", "text": "blue"}) // an open websocket is not the listener's
 	c.expect("Cats or dogs?")
