@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -168,15 +167,13 @@ func (r *Runtime) platform(name string) botserver.Platform {
 	return r.platforms[name]
 }
 
-var botID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
 // AddBot starts bot id, re-arming its durable timers, and returns once its
 // supervisor runs. It returns ErrBotExists for a running id, or ctx's
 // error if ctx ends first (the bot may then still start: RemoveBot stops
 // it).
 func (r *Runtime) AddBot(ctx context.Context, id string, prog *dsl.Bot) error {
-	if !botID.MatchString(id) {
-		return fmt.Errorf("bot id %q must match %s", id, botID)
+	if !botserver.ValidBotID(id) {
+		return fmt.Errorf("bot id %q must match %s", id, botserver.BotIDPattern)
 	}
 	store, err := r.opts.Store.Bot(id)
 	if err != nil {

@@ -135,8 +135,8 @@ func (s *Server) rpcCreateBot(ctx context.Context, params json.RawMessage) (any,
 		return nil, e
 	}
 	switch {
-	case !config.BotIDPattern.MatchString(p.ID):
-		return nil, invalidParams(fmt.Sprintf("id: %q must match [a-z0-9][a-z0-9_-]{0,62}", p.ID))
+	case !botserver.ValidBotID(p.ID):
+		return nil, invalidParams(fmt.Sprintf("id: %q must match %s", p.ID, botserver.BotIDPattern))
 	case (p.Scripts == nil) == (p.ScriptsDir == ""):
 		return nil, invalidParams("give either scripts (file name → source) or scripts_dir")
 	case s.opts.Bots.Source(p.ID) != nil || s.opts.Runtime.HasBot(p.ID):

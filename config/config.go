@@ -9,9 +9,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
+
+	"botserver"
 )
 
 // Config is botserver.json (docs/operations.md).
@@ -47,9 +48,6 @@ const (
 	DefaultDataDir = "./data"
 	ExamplesDir    = "scripts/examples" // the bots of the default config
 )
-
-// BotIDPattern is the form of a bot id.
-var BotIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // DefaultConfig runs every bot folder under scripts/examples.
 func DefaultConfig() (Config, error) {
@@ -171,8 +169,8 @@ func (c *Config) Validate() error {
 	for i, b := range c.Bots {
 		field := fmt.Sprintf("bots[%d]", i)
 		switch {
-		case !BotIDPattern.MatchString(b.ID):
-			bad(field+".id", b.ID, "must match [a-z0-9][a-z0-9_-]{0,62}")
+		case !botserver.ValidBotID(b.ID):
+			bad(field+".id", b.ID, "must match "+botserver.BotIDPattern)
 		case seen[b.ID] > 0:
 			bad(field+".id", b.ID, fmt.Sprintf("is also the id of bots[%d]", seen[b.ID]-1))
 		default:

@@ -61,7 +61,7 @@ func chatSource(configPath, bot string) (*bots.Source, error) {
 
 // chatID makes a bot id of a folder's name.
 func chatID(dir string) string {
-	if id := filepath.Base(filepath.Clean(dir)); config.BotIDPattern.MatchString(id) {
+	if id := filepath.Base(filepath.Clean(dir)); botserver.ValidBotID(id) {
 		return id
 	}
 	return "bot"
