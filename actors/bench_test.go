@@ -15,7 +15,6 @@ import (
 
 	"botserver"
 	"botserver/actors"
-	"botserver/coordinators"
 	"botserver/internal/testkit"
 	"botserver/persistence"
 
@@ -65,14 +64,7 @@ func (p *loopPlatform) run(tb testing.TB, bot string, convs, total int) {
 }
 
 func benchRuntime(b *testing.B, bots map[string]map[string]string) (*actors.Runtime, *loopPlatform, func()) {
-	db, err := persistence.Open(persistence.Options{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds(), IdleAfter: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
+	rt, _, stop := testkit.OpenRuntime(b, persistence.Options{Dir: b.TempDir()}, actors.Options{IdleAfter: -1})
 	p := &loopPlatform{rt: rt}
 	rt.RegisterPlatform("test", p)
 	for id, files := range bots {
@@ -80,7 +72,7 @@ func benchRuntime(b *testing.B, bots map[string]map[string]string) (*actors.Runt
 			b.Fatal(err)
 		}
 	}
-	return rt, p, func() { rt.Close(context.Background()); db.Close() }
+	return rt, p, stop
 }
 
 var echoBot = map[string]string{"main.bot": "dialog main do\n  ask \"say something\"\n  say answer\n  goto main\nend\n"}

@@ -17,7 +17,7 @@ import (
 
 	"botserver"
 	"botserver/actors"
-	"botserver/coordinators"
+	"botserver/internal/testkit"
 	"botserver/persistence"
 	"botserver/platforms/platformtest"
 )
@@ -204,14 +204,7 @@ func TestKillChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("run by TestKill9")
 	}
-	db, err := persistence.Open(persistence.Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt, _ := testkit.StartRuntime(t, persistence.Options{Dir: dir}, actors.Options{})
 	out := &linePlatform{w: bufio.NewWriter(os.Stdout)}
 	rt.RegisterPlatform("test", out)
 	if err := rt.AddBot(context.Background(), "counter", compileBot(t, counterBot)); err != nil {

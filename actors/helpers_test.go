@@ -7,7 +7,6 @@ import (
 
 	"botserver"
 	"botserver/actors"
-	"botserver/coordinators"
 	"botserver/dsl"
 	"botserver/internal/testkit"
 	"botserver/persistence"
@@ -22,6 +21,7 @@ type server struct {
 	p     *platformtest.Platform
 	clock *actors.FakeClock
 	idle  time.Duration // Options.IdleAfter
+	close func()
 }
 
 func compileBot(tb testing.TB, files map[string]string) *dsl.Bot {
@@ -36,19 +36,13 @@ func compileBot(tb testing.TB, files map[string]string) *dsl.Bot {
 // startServer opens dir and starts the bots (id → files).
 func startServer(tb testing.TB, dir string, opts actors.Options, bots map[string]map[string]string) *server {
 	tb.Helper()
-	db, err := persistence.Open(persistence.Options{Dir: dir})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := &server{tb: tb, db: db, p: platformtest.New(), clock: actors.NewFakeClock(platformtest.Start)}
-	opts.Store, opts.Clock, opts.Coordinators = db, s.clock, coordinators.Kinds()
+	s := &server{tb: tb, p: platformtest.New(), clock: actors.NewFakeClock(platformtest.Start)}
+	opts.Clock = s.clock
 	if opts.IdleAfter == 0 {
 		opts.IdleAfter = -1
 	}
 	s.idle = opts.IdleAfter
-	if s.rt, err = actors.NewRuntime(opts); err != nil {
-		tb.Fatal(err)
-	}
+	s.rt, s.db, s.close = testkit.OpenRuntime(tb, persistence.Options{Dir: dir}, opts)
 	s.rt.RegisterPlatform(platformtest.Name, s.p)
 	for id, files := range bots {
 		if err := s.rt.AddBot(context.Background(), id, compileBot(tb, files)); err != nil {
@@ -58,12 +52,9 @@ func startServer(tb testing.TB, dir string, opts actors.Options, bots map[string
 	return s
 }
 
-func (s *server) stop() {
-	s.rt.Close(context.Background())
-	if err := s.db.Close(); err != nil {
-		s.tb.Fatal(err)
-	}
-}
+// stop closes the runtime and the store (a test may start a server over
+// the same dir again).
+func (s *server) stop() { s.close() }
 
 // passivateAll moves the fake clock on a sweep at a time (a quarter of
 // IdleAfter) until no session of the first bot is resident.

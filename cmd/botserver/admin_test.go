@@ -148,34 +148,34 @@ func TestAdminEndToEnd(t *testing.T) {
 	files := map[string]string{"main.bot": "dialog main do\n  say \"v1\"\nend\n\ndialog __unknown__ do\n  say \"one: #{message}\"\nend\n"}
 	mustCall(t, api, "create_bot", map[string]any{"id": "b2", "name": "B2", "scripts": files}, &res)
 	c, _ := dialWS(t, m, "b2", nil)
-	c.expect("v1")
-	c.ws.WriteJSON(map[string]string{"type": "message", "text": "hi"})
-	c.expect("one: hi")
+	c.Expect("v1")
+	c.WS.WriteJSON(map[string]string{"type": "message", "text": "hi"})
+	c.Expect("one: hi")
 
 	// reload with a broken script: refused, the old one runs on.
 	err = api.Call("reload", map[string]any{"bot": "b2", "scripts": map[string]string{"main.bot": "dialog main do\n  say (\nend\n"}}, nil)
 	if !isRPC(err, admin.CodeScript) || !strings.Contains(err.Error(), "main.bot:2:") {
 		t.Errorf("broken reload: %v, want a script error at main.bot:2", err)
 	}
-	c.ws.WriteJSON(map[string]string{"type": "message", "text": "still"})
-	c.expect("one: still")
+	c.WS.WriteJSON(map[string]string{"type": "message", "text": "still"})
+	c.Expect("one: still")
 	files["main.bot"] = strings.Replace(files["main.bot"], "one:", "two:", 1)
 	mustCall(t, api, "reload", map[string]any{"bot": "b2", "scripts": files}, nil)
-	c.ws.WriteJSON(map[string]string{"type": "message", "text": "again"})
-	c.expect("two: again")
+	c.WS.WriteJSON(map[string]string{"type": "message", "text": "again"})
+	c.Expect("two: again")
 
 	// A script edited on disk: a broken version is logged and refused, a
 	// good one is picked up by the running conversation.
 	e, _ := dialWS(t, m, "echo", nil)
-	e.expect(welcomeOf(t, echoDir))
+	e.Expect(welcomeOf(t, echoDir))
 	writeFile(t, filepath.Join(echoDir, "main.bot"), "dialog main do\n  say oops(\nend\n")
 	testkit.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(logs.String(), "main.bot:2:") }, "the refused edit in the log")
-	e.ws.WriteJSON(map[string]string{"type": "message", "text": "x"})
-	e.expect("x")
+	e.WS.WriteJSON(map[string]string{"type": "message", "text": "x"})
+	e.Expect("x")
 	writeFile(t, filepath.Join(echoDir, "main.bot"), "dialog __unknown__ do\n  say \"edited: #{message}\"\nend\n")
 	testkit.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(logs.String(), `msg="script reloaded" bot=echo`) }, "the reload in the log")
-	e.ws.WriteJSON(map[string]string{"type": "message", "text": "y"})
-	e.expect("edited: y")
+	e.WS.WriteJSON(map[string]string{"type": "message", "text": "y"})
+	e.Expect("edited: y")
 
 	// metrics
 	body := get(t, m.URL()+"/metrics")
@@ -218,9 +218,9 @@ func TestAdminEndToEnd(t *testing.T) {
 		t.Errorf("chatter's master after restart: %v, want the variable kept", res)
 	}
 	c2, _ := dialWS(t, m2, "b2", nil)
-	c2.expect("v1")
-	c2.ws.WriteJSON(map[string]string{"type": "message", "text": "back"})
-	c2.expect("two: back") // the reloaded scripts were kept
+	c2.Expect("v1")
+	c2.WS.WriteJSON(map[string]string{"type": "message", "text": "back"})
+	c2.Expect("two: back") // the reloaded scripts were kept
 }
 
 func welcomeOf(t *testing.T, botDir string) string {

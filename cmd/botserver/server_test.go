@@ -35,37 +35,12 @@ func startMain(t *testing.T, cfg config.Config) *Main {
 	return m
 }
 
-type wsClient struct {
-	t  *testing.T
-	ws *websocket.Conn
-}
-
-func dialWS(t *testing.T, m *Main, bot string, q url.Values) (*wsClient, map[string]any) {
+// dialWS opens a web chat websocket to bot and returns the client and
+// its welcome frame.
+func dialWS(t *testing.T, m *Main, bot string, q url.Values) (*testkit.WSClient, testkit.Frame) {
 	t.Helper()
-	u := "ws://" + m.endpoint.Addr() + "/ws/" + bot + "?" + q.Encode()
-	ws, _, err := websocket.DefaultDialer.Dial(u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &wsClient{t, ws}
-	return c, c.frame()
-}
-
-func (c *wsClient) frame() map[string]any {
-	c.t.Helper()
-	c.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var f map[string]any
-	if err := c.ws.ReadJSON(&f); err != nil {
-		c.t.Fatal(err)
-	}
-	return f
-}
-
-func (c *wsClient) expect(text string) {
-	c.t.Helper()
-	if f := c.frame(); f["text"] != text {
-		c.t.Fatalf("got %v, want %q", f, text)
-	}
+	c := testkit.DialChat(t, nil, "ws://"+m.endpoint.Addr()+"/ws/"+bot+"?"+q.Encode())
+	return c, c.Welcome
 }
 
 // TestServeRestartKeepsState: serve, talk over the websocket, shut down
@@ -81,15 +56,15 @@ func TestServeRestartKeepsState(t *testing.T) {
 		}
 	}
 	c, welcome := dialWS(t, m, "survey", nil)
-	c.expect("Hi there! Three quick questions.")
-	c.expect("Which colour do you like best?")
-	c.ws.WriteJSON(map[string]string{"type": "message", "text": "blue"})
-	c.expect("Cats or dogs?")
+	c.Expect("Hi there! Three quick questions.")
+	c.Expect("Which colour do you like best?")
+	c.WS.WriteJSON(map[string]string{"type": "message", "text": "blue"})
+	c.Expect("Cats or dogs?")
 	if err := m.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	c.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, _, err := c.ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+	c.WS.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, _, err := c.WS.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
 		t.Errorf("after shutdown the client read %v, want close 1001", err)
 	}
 
@@ -100,8 +75,8 @@ func TestServeRestartKeepsState(t *testing.T) {
 	if again["user"] != welcome["user"] {
 		t.Fatalf("after a restart the identity is %v, want %v", again["user"], welcome["user"])
 	}
-	c.ws.WriteJSON(map[string]string{"type": "message", "text": "dogs"})
-	c.expect("Anything else you want to tell us?")
+	c.WS.WriteJSON(map[string]string{"type": "message", "text": "dogs"})
+	c.Expect("Anything else you want to tell us?")
 }
 
 // listener is the endpoint's running listener.
@@ -119,8 +94,8 @@ func TestEndpointFailureIsRestarted(t *testing.T) {
 	defer m.Close(context.Background())
 	addr := m.endpoint.Addr()
 	c, _ := dialWS(t, m, "survey", nil)
-	c.expect("Hi there! Three quick questions.")
-	c.expect("Which colour do you like best?")
+	c.Expect("Hi there! Three quick questions.")
+	c.Expect("Which colour do you like best?")
 
 	broken := m.endpoint.listener()
 	broken.Close() // Serve fails: the endpoint reports it and is restarted
@@ -139,12 +114,12 @@ func TestEndpointFailureIsRestarted(t *testing.T) {
 	if m.endpoint.Addr() != addr {
 		t.Errorf("the endpoint moved from %s to %s", addr, m.endpoint.Addr())
 	}
-	c.ws.WriteJSON(map[string]string{"type": "message", "text": "blue"}) // an open websocket is not the listener's
-	c.expect("Cats or dogs?")
+	c.WS.WriteJSON(map[string]string{"type": "message", "text": "blue"}) // an open websocket is not the listener's
+	c.Expect("Cats or dogs?")
 	d, _ := dialWS(t, m, "echo", nil)
-	d.expect(welcomeOf(t, "../../scripts/examples/echo"))
-	d.ws.WriteJSON(map[string]string{"type": "message", "text": "still here"})
-	d.expect("still here")
+	d.Expect(welcomeOf(t, "../../scripts/examples/echo"))
+	d.WS.WriteJSON(map[string]string{"type": "message", "text": "still here"})
+	d.Expect("still here")
 }
 
 // TestRunHonoursContext: a Run whose context has ended stops before the

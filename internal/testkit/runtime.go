@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,25 +17,37 @@ import (
 // ends.
 func StartRuntime(tb testing.TB, store persistence.Options, opts actors.Options) (*actors.Runtime, *persistence.DB) {
 	tb.Helper()
+	rt, db, _ := OpenRuntime(tb, store, opts)
+	return rt, db
+}
+
+// OpenRuntime is StartRuntime for a test that stops the runtime and its
+// store before it ends (to start again over the same data dir): stop
+// closes both, at once; at the end of the test it does nothing more.
+func OpenRuntime(tb testing.TB, store persistence.Options, opts actors.Options) (rt *actors.Runtime, db *persistence.DB, stop func()) {
+	tb.Helper()
 	db, err := persistence.Open(store)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	opts.Store, opts.Coordinators = db, coordinators.Kinds()
-	rt, err := actors.NewRuntime(opts)
-	if err != nil {
+	if rt, err = actors.NewRuntime(opts); err != nil {
 		db.Close()
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		rt.Close(ctx)
-		if err := db.Close(); err != nil {
-			tb.Error(err)
-		}
-	})
-	return rt, db
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			rt.Close(ctx)
+			if err := db.Close(); err != nil {
+				tb.Error(err)
+			}
+		})
+	}
+	tb.Cleanup(stop)
+	return rt, db, stop
 }
 
 // WaitFor polls cond until it holds, or fails tb when d has passed
