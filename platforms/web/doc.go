@@ -1,5 +1,5 @@
 // Package web is the web chat platform: the websocket protocol of
-// PROTOCOL.md at GET /ws/{bot}, and the embedded chat page at
+// docs/protocol.md at GET /ws/{bot}, and the embedded chat page at
 // GET /chat/{bot} (group join links add ?g=~id).
 //
 // Each connection has a reader goroutine, which decodes client frames and
