@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"botserver"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -9,12 +10,12 @@ import (
 // attachReq asks a conversation for its history on behalf of a client
 // that is joining it (see Runtime.Attach).
 type attachReq struct {
-	fn   func(history []Outgoing, err error)
+	fn   func(history []botserver.Outgoing, err error)
 	done atomic.Bool
 }
 
 // call runs fn once.
-func (m *attachReq) call(history []Outgoing, err error) {
+func (m *attachReq) call(history []botserver.Outgoing, err error) {
 	if m.done.CompareAndSwap(false, true) {
 		m.fn(history, err)
 	}
@@ -29,19 +30,19 @@ func (m *attachReq) call(history []Outgoing, err error) {
 // when none of the conversation's turns waits for its write, so attach may
 // wait for the writes in flight. If the conversation cannot be reached
 // (its bot failed or was removed, it was stopped by its failures), attach
-// gets ErrBotFailed instead, on whatever goroutine found out; if the
+// gets botserver.ErrBotFailed instead, on whatever goroutine found out; if the
 // runtime stops first it may not be called at all. Attach itself returns
-// ErrUnknownBot, ErrBotFailed or ErrQuarantined at once, and then never
+// botserver.ErrUnknownBot, botserver.ErrBotFailed or botserver.ErrQuarantined at once, and then never
 // calls attach.
-func (r *Runtime) Attach(conv Conversation, attach func(history []Outgoing, err error)) error {
+func (r *Runtime) Attach(conv botserver.Conversation, attach func(history []botserver.Outgoing, err error)) error {
 	b := r.bot(conv.Bot)
 	switch {
 	case b == nil:
-		return fmt.Errorf("%w: %s", ErrUnknownBot, conv.Bot)
+		return fmt.Errorf("%w: %s", botserver.ErrUnknownBot, conv.Bot)
 	case b.failed.Load():
-		return fmt.Errorf("%w: %s", ErrBotFailed, conv.Bot)
+		return fmt.Errorf("%w: %s", botserver.ErrBotFailed, conv.Bot)
 	case b.quarantined(conv.Address()):
-		return fmt.Errorf("%w: %s", ErrQuarantined, conv.Address())
+		return fmt.Errorf("%w: %s", botserver.ErrQuarantined, conv.Address())
 	}
 	b.route(conv.Address(), &attachReq{fn: attach})
 	return nil
@@ -51,7 +52,7 @@ func (r *Runtime) Attach(conv Conversation, attach func(history []Outgoing, err 
 // or once none does.
 func (a *instance) attach(m *attachReq) {
 	if a.kind != kindSession {
-		m.call(nil, fmt.Errorf("%w: %s is not a conversation", ErrBotFailed, a.addr))
+		m.call(nil, fmt.Errorf("%w: %s is not a conversation", botserver.ErrBotFailed, a.addr))
 		return
 	}
 	if len(a.outbox) > 0 {
@@ -62,7 +63,7 @@ func (a *instance) attach(m *attachReq) {
 }
 
 // history reads the conversation's history for a client that attaches.
-func (a *instance) history() []Outgoing {
+func (a *instance) history() []botserver.Outgoing {
 	limit := a.rt().historyLimit()
 	if limit == 0 {
 		return nil
@@ -93,7 +94,7 @@ func (a *instance) attachFail() {
 		return
 	}
 	for _, m := range a.bot.attaching.take(a.addr) {
-		m.call(nil, fmt.Errorf("%w: %s stopped", ErrBotFailed, a.addr))
+		m.call(nil, fmt.Errorf("%w: %s stopped", botserver.ErrBotFailed, a.addr))
 	}
 }
 

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"botserver"
 	"botserver/actors"
-	"botserver/coordinators"
+	"botserver/internal/testkit"
 	"botserver/persistence"
-	"botserver/platforms/platformtest"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -33,7 +33,7 @@ type loopPlatform struct {
 	once   sync.Once
 }
 
-func (p *loopPlatform) Send(conv actors.Conversation, out actors.Outgoing) {
+func (p *loopPlatform) Send(conv botserver.Conversation, out botserver.Outgoing) {
 	if !out.Ask {
 		return
 	}
@@ -41,7 +41,7 @@ func (p *loopPlatform) Send(conv actors.Conversation, out actors.Outgoing) {
 		p.once.Do(func() { close(p.done) })
 	}
 	if p.left.Add(-1) >= 0 {
-		p.rt.Deliver(conv, actors.Inbound{Text: p.text})
+		p.rt.Deliver(conv, botserver.Inbound{Text: p.text})
 	}
 }
 
@@ -54,7 +54,7 @@ func (p *loopPlatform) run(tb testing.TB, bot string, convs, total int) {
 	p.done = make(chan struct{})
 	p.once = sync.Once{}
 	for i := 0; i < convs; i++ {
-		p.rt.Deliver(actors.Conversation{Bot: bot, Platform: "test", User: fmt.Sprint(i)}, actors.Inbound{Text: p.text})
+		p.rt.Deliver(botserver.Conversation{Bot: bot, Platform: "test", User: fmt.Sprint(i)}, botserver.Inbound{Text: p.text})
 	}
 	select {
 	case <-p.done:
@@ -64,22 +64,15 @@ func (p *loopPlatform) run(tb testing.TB, bot string, convs, total int) {
 }
 
 func benchRuntime(b *testing.B, bots map[string]map[string]string) (*actors.Runtime, *loopPlatform, func()) {
-	db, err := persistence.Open(persistence.Options{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds(), IdleAfter: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
+	rt, _, stop := testkit.OpenRuntime(b, persistence.Options{Dir: b.TempDir()}, actors.Options{IdleAfter: -1})
 	p := &loopPlatform{rt: rt}
 	rt.RegisterPlatform("test", p)
 	for id, files := range bots {
-		if err := rt.AddBot(id, compileBot(b, files)); err != nil {
+		if err := rt.AddBot(context.Background(), id, compileBot(b, files)); err != nil {
 			b.Fatal(err)
 		}
 	}
-	return rt, p, func() { rt.Close(); db.Close() }
+	return rt, p, stop
 }
 
 var echoBot = map[string]string{"main.bot": "dialog main do\n  ask \"say something\"\n  say answer\n  goto main\nend\n"}
@@ -265,7 +258,7 @@ type countingPlatform struct {
 	done   chan struct{}
 }
 
-func (p *countingPlatform) Send(actors.Conversation, actors.Outgoing) {
+func (p *countingPlatform) Send(botserver.Conversation, botserver.Outgoing) {
 	if p.n.Add(1) == p.target.Load() {
 		close(p.done)
 	}
@@ -312,19 +305,19 @@ end`,
 	const members = 1000
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rt.Deliver(actors.Conversation{Bot: "g", Platform: "test", User: "boot"}, actors.Inbound{Text: "hi"})
-	rt.Deliver(actors.Conversation{Bot: "g", Platform: "test", User: "boot"}, actors.Inbound{Text: "open the big group"})
-	platformtest.WaitFor(b, 10*time.Second, func() bool { return rt.GroupExists("g", "~big") }, "the group")
+	rt.Deliver(botserver.Conversation{Bot: "g", Platform: "test", User: "boot"}, botserver.Inbound{Text: "hi"})
+	rt.Deliver(botserver.Conversation{Bot: "g", Platform: "test", User: "boot"}, botserver.Inbound{Text: "open the big group"})
+	testkit.WaitFor(b, 10*time.Second, func() bool { return rt.GroupExists("g", "~big") }, "the group")
 	p.expect(members)
 	for i := 0; i < members; i++ {
-		rt.Deliver(actors.Conversation{Bot: "g", Platform: "test", User: fmt.Sprint(i), Group: "~big"}, actors.Inbound{Text: "hi"})
+		rt.Deliver(botserver.Conversation{Bot: "g", Platform: "test", User: fmt.Sprint(i), Group: "~big"}, botserver.Inbound{Text: "hi"})
 	}
 	p.wait(b)
 	rt.Settle(ctx)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		p.expect(members) // every member gets the post (the poster too)
-		rt.Deliver(actors.Conversation{Bot: "g", Platform: "test", User: "0", Group: "~big"}, actors.Inbound{Text: "post"})
+		rt.Deliver(botserver.Conversation{Bot: "g", Platform: "test", User: "0", Group: "~big"}, botserver.Inbound{Text: "post"})
 		p.wait(b)
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/fanout")

@@ -22,19 +22,32 @@ type botRT struct {
 	program      atomic.Pointer[dsl.Bot]
 	dirs         [3]*actor.PID // by addrKind: sessions, master, groups
 	users        userCache
-	groups       sync.Map    // group ids known to exist (created in this process)
-	restarting   sync.Map    // addresses whose instance is restarting
-	failed       atomic.Bool // removed, or its directories cannot run (see botSupervisor)
-	quarantine   sync.Map    // address → *Quarantine
+	groups       GroupRegistry // which groups exist
+	restarting   sync.Map      // addresses whose instance is restarting
+	failed       atomic.Bool   // removed, or its directories cannot run (see botSupervisor)
+	quarantine   sync.Map      // address → *Quarantine
 	nQuarantined atomic.Int64
 	machines     machinePool
 	botVar       atomic.Pointer[map[string]any] // the script's read-only bot variable
 	chatLink     func(platform, group string) (string, error)
-	sup          *actor.PID
+	supMu        sync.Mutex
+	sup          *actor.PID   // the bot's supervisor (nil while it starts)
 	residents    [3]residents // routes to instances, by addrKind
 	attaching    attachWaits  // Attach requests waiting for writes
 	// counts for status
 	active [3]atomic.Int64 // resident instances by addrKind
+}
+
+func (b *botRT) setSup(pid *actor.PID) {
+	b.supMu.Lock()
+	defer b.supMu.Unlock()
+	b.sup = pid
+}
+
+func (b *botRT) supervisor() *actor.PID {
+	b.supMu.Lock()
+	defer b.supMu.Unlock()
+	return b.sup
 }
 
 // programFor returns the current program of an address kind (nil if the

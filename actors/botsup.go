@@ -52,14 +52,24 @@ func (s *botSupervisor) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor
 
 // factory is the parent of every bot supervisor; bots are added and
 // removed through it.
-type factory struct{}
 
+type factory struct {
+	stopping map[string]chan struct{} // removed bots' supervisors, until they have stopped
+}
+
+// addBot starts a bot: its supervisor's pid goes to sup, and ready is
+// closed once its directories run.
 type addBot struct {
 	bot   *botRT
+	sup   chan *actor.PID // buffered
 	ready chan struct{}
 }
 
-type removeBot struct{ pid *actor.PID }
+// removeBot stops a bot's supervisor; stopped is closed once it has.
+type removeBot struct {
+	pid     *actor.PID
+	stopped chan struct{}
+}
 
 // Receive spawns and stops bot supervisors; each bot is on its own.
 func (f *factory) Receive(ctx actor.Context) {
@@ -67,10 +77,17 @@ func (f *factory) Receive(ctx actor.Context) {
 	case *addBot:
 		bot := msg.bot
 		props := actor.PropsFromProducer(func() actor.Actor { return &botSupervisor{bot: bot, ready: msg.ready} })
-		pid := ctx.SpawnPrefix(props, "bot-"+bot.id+"-") // unique: a removed bot may not have stopped yet
-		ctx.Respond(pid)
+		msg.sup <- ctx.SpawnPrefix(props, "bot-"+bot.id+"-") // unique: a removed bot may not have stopped yet
 	case *removeBot:
+		if f.stopping == nil {
+			f.stopping = map[string]chan struct{}{}
+		}
+		f.stopping[msg.pid.Id] = msg.stopped
 		ctx.Stop(msg.pid)
-		ctx.Respond(true)
+	case *actor.Terminated:
+		if stopped, ok := f.stopping[msg.Who.Id]; ok {
+			close(stopped)
+			delete(f.stopping, msg.Who.Id)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"botserver"
 	"botserver/actors"
 	"botserver/dsl"
 	"botserver/persistence"
@@ -189,7 +190,7 @@ func TestInboundDone(t *testing.T) {
 	const n = 60
 	var calls [n]atomic.Int32
 	for i := range n {
-		in := actors.Inbound{Text: "inc", Done: func() { calls[i].Add(1) }}
+		in := botserver.Inbound{Text: "inc", Done: func() { calls[i].Add(1) }}
 		if err := s.rt.Deliver(platformtest.Conv("counter", "alice", ""), in); err != nil {
 			t.Fatal(err)
 		}

@@ -3,8 +3,6 @@ package actors
 import (
 	"fmt"
 
-	"botserver/persistence"
-
 	"github.com/asynkron/protoactor-go/actor"
 )
 
@@ -196,11 +194,7 @@ func (d *directory) groupExists(addr string, msg any) bool {
 	if dl, ok := msg.(*deliver); ok && dl.create != nil {
 		return true
 	}
-	if _, known := d.bot.groups.Load(addr); known {
-		return true
-	}
-	_, err := d.bot.store.Get(persistence.StateKey(addr))
-	return err == nil
+	return d.bot.groups.Exists(addr)
 }
 
 // spawnGroup creates group g unless it exists (the effect that asked for
@@ -215,11 +209,11 @@ func (d *directory) spawnGroup(ctx actor.Context, g *spawnGroup) {
 	if started {
 		return
 	}
-	if _, err := d.bot.store.Get(persistence.StateKey(g.id)); err == nil {
-		d.bot.groups.Store(g.id, true)
+	if d.bot.groups.Stored(g.id) {
+		d.bot.groups.Add(g.id)
 		return
 	}
-	d.bot.groups.Store(g.id, true)
+	d.bot.groups.Add(g.id)
 	vars := g.vars
 	if vars == nil {
 		vars = map[string]any{}

@@ -29,12 +29,14 @@ type poolDispatcher struct {
 	waiting    int // workers parked in cond.Wait
 	busy       int // workers running, or woken to run
 	target     int // how many workers to keep busy when there is work
+	workers    sync.WaitGroup
 }
 
 func newPoolDispatcher(workers, throughput int) *poolDispatcher {
 	d := &poolDispatcher{throughput: throughput, target: dispatchTarget()}
 	d.cond = sync.NewCond(&d.mu)
 	d.busy = workers // each worker counts itself out when it parks
+	d.workers.Add(workers)
 	for i := 0; i < workers; i++ {
 		go d.worker()
 	}
@@ -42,6 +44,7 @@ func newPoolDispatcher(workers, throughput int) *poolDispatcher {
 }
 
 func (d *poolDispatcher) worker() {
+	defer d.workers.Done()
 	d.mu.Lock()
 	for {
 		for d.head == len(d.queue) && !d.closed {
@@ -83,12 +86,13 @@ func (d *poolDispatcher) Schedule(fn func()) {
 // Throughput is how many messages a mailbox handles before yielding.
 func (d *poolDispatcher) Throughput() int { return d.throughput }
 
-// close stops the workers once the queue is empty.
+// close stops the workers once the queue is empty, and waits for them.
 func (d *poolDispatcher) close() {
 	d.mu.Lock()
 	d.closed = true
 	d.mu.Unlock()
 	d.cond.Broadcast()
+	d.workers.Wait()
 }
 
 func dispatchTarget() int { return runtime.GOMAXPROCS(0) + 1 }

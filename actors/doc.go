@@ -6,7 +6,10 @@
 // Tree: BotFactory → Superintendent (validates the configuration and only
 // then starts) → the Endpoint service and the factory supervisor → one bot
 // supervisor per bot → a directory each for sessions, the master and
-// groups → instances. Messages reach an instance by its address ("web:u1",
+// groups → instances. botserver serve starts exactly this tree: its config
+// check is Options.Validate, its HTTP listener Options.Endpoint, restarted
+// by the superintendent when it fails; AddBot and RemoveBot add and remove
+// bot supervisors at run time. Messages reach an instance by its address ("web:u1",
 // "master", "~room") through the bot's routing table (residents), straight
 // into a running instance's mailbox; the directories start instances on
 // demand, passivate idle ones without losing messages, and apply the
@@ -22,10 +25,10 @@
 // Options.Restart allows is quarantined on its own (quarantine.go) until
 // Runtime.Release; Options.Limits bound what a user or script can make an
 // instance hold (queued inputs, state size, group members), each refusal
-// told to the user as an Outgoing of kind OutError.
+// told to the user as an botserver.Outgoing of kind botserver.OutError.
 //
 //	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds()})
 //	rt.RegisterPlatform("web", webPlatform)
-//	rt.AddBot("echo", bot)
-//	rt.Deliver(actors.Conversation{Bot: "echo", Platform: "web", User: "u1"}, actors.Inbound{Text: "hi"})
+//	rt.AddBot(ctx, "echo", bot)
+//	rt.Deliver(botserver.Conversation{Bot: "echo", Platform: "web", User: "u1"}, botserver.Inbound{Text: "hi"})
 package actors

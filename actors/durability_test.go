@@ -15,8 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"botserver"
 	"botserver/actors"
-	"botserver/coordinators"
+	"botserver/internal/testkit"
 	"botserver/persistence"
 	"botserver/platforms/platformtest"
 )
@@ -105,7 +106,7 @@ end`}}
 	}
 	// Passivation leaves the idle timeout, not the passed query timeout, in
 	// the index.
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "alice to passivate")
+	s.passivateAll("alice to passivate")
 	s.settle()
 	store, _ = s.db.Bot("q")
 	raw, err := store.Get(persistence.WakeKey("test:alice"))
@@ -127,7 +128,7 @@ func TestPassivation(t *testing.T) {
 		s.say("counter", fmt.Sprint("u", i), "inc")
 	}
 	s.say("counter", "u7", "inc")
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "every session to passivate")
+	s.passivateAll("every session to passivate")
 	s.texts("u7")
 	s.say("counter", "u7", "inc")
 	if got := s.last("u7"); got != "n=2" {
@@ -203,23 +204,16 @@ func TestKillChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("run by TestKill9")
 	}
-	db, err := persistence.Open(persistence.Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt, _ := testkit.StartRuntime(t, persistence.Options{Dir: dir}, actors.Options{})
 	out := &linePlatform{w: bufio.NewWriter(os.Stdout)}
 	rt.RegisterPlatform("test", out)
-	if err := rt.AddBot("counter", compileBot(t, counterBot)); err != nil {
+	if err := rt.AddBot(context.Background(), "counter", compileBot(t, counterBot)); err != nil {
 		t.Fatal(err)
 	}
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		user, text, _ := strings.Cut(sc.Text(), " ")
-		rt.Deliver(actors.Conversation{Bot: "counter", Platform: "test", User: user}, actors.Inbound{Text: text})
+		rt.Deliver(botserver.Conversation{Bot: "counter", Platform: "test", User: user}, botserver.Inbound{Text: text})
 	}
 	rt.Settle(context.Background())
 }
@@ -231,7 +225,7 @@ type linePlatform struct {
 	w  *bufio.Writer
 }
 
-func (p *linePlatform) Send(conv actors.Conversation, out actors.Outgoing) {
+func (p *linePlatform) Send(conv botserver.Conversation, out botserver.Outgoing) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintf(p.w, "%s %s\n", conv.User, out.Text)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"botserver"
 	"botserver/dsl"
 	"botserver/persistence"
 
@@ -18,11 +19,11 @@ func (a *instance) dispatch(effects []dsl.Effect) {
 		e := &effects[i]
 		switch e.Kind {
 		case dsl.EffSay:
-			a.toClient(Outgoing{Kind: OutText, Text: e.Text, Ask: e.Ask, QuickReplies: e.QuickReplies, TS: e.At})
+			a.toClient(botserver.Outgoing{Kind: botserver.OutText, Text: e.Text, Ask: e.Ask, QuickReplies: e.QuickReplies, TS: e.At})
 		case dsl.EffShow:
-			a.toClient(Outgoing{Kind: OutImage, URL: e.URL, TS: e.At})
+			a.toClient(botserver.Outgoing{Kind: botserver.OutImage, URL: e.URL, TS: e.At})
 		case dsl.EffTyping:
-			a.toClient(Outgoing{Kind: OutTyping, Seconds: e.Seconds, TS: e.At})
+			a.toClient(botserver.Outgoing{Kind: botserver.OutTyping, Seconds: e.Seconds, TS: e.At})
 		case dsl.EffEmit:
 			a.emit(e)
 		case dsl.EffQuery:
@@ -35,7 +36,7 @@ func (a *instance) dispatch(effects []dsl.Effect) {
 			a.bot.route(e.To, &deliver{in: dsl.Input{Kind: dsl.InReply, QueryID: e.QueryID, Value: e.Payload}})
 		case dsl.EffSpawnGroup:
 			vars, _ := e.Payload.(map[string]any)
-			a.bot.groups.Store(e.Group, true) // exists from now on for joiners; the directory creates it
+			a.bot.groups.Add(e.Group) // exists from now on for joiners; the directory creates it
 			a.bot.rt.activity.Add(1)
 			a.bot.rt.system.Root.Send(a.bot.dirs[kindGroup], &spawnGroup{id: e.Group, vars: vars})
 		case dsl.EffLog:
@@ -47,7 +48,7 @@ func (a *instance) dispatch(effects []dsl.Effect) {
 }
 
 // toClient sends to the conversation's user (sessions only).
-func (a *instance) toClient(out Outgoing) {
+func (a *instance) toClient(out botserver.Outgoing) {
 	if a.kind != kindSession {
 		return
 	}
@@ -69,10 +70,10 @@ func (a *instance) emit(e *dsl.Effect) {
 		return
 	}
 	if a.kind == kindSession {
-		a.toClient(Outgoing{Kind: OutEvent, Name: e.Name, Payload: e.Payload, TS: e.At})
+		a.toClient(botserver.Outgoing{Kind: botserver.OutEvent, Name: e.Name, Payload: e.Payload, TS: e.At})
 		return
 	}
-	audience := a.rt().opts.Coordinators.of(a.kind).Audience(a.st)
+	audience := a.role.Audience()
 	if len(audience) == 0 {
 		a.bot.log.Debug("emit without to: reaches nobody", "conv", a.addr, "event", e.Name)
 	}
@@ -90,7 +91,7 @@ func (a *instance) send(target any, msg *deliver) {
 			a.bot.log.Warn("unknown target atom", "target", string(t), "conv", a.addr)
 			return
 		}
-		a.bot.route(MasterAddr, msg)
+		a.bot.route(botserver.MasterAddr, msg)
 	case string:
 		if t == "" {
 			return

@@ -1,6 +1,8 @@
 package actors_test
 
 import (
+	"botserver"
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -53,14 +55,14 @@ func startRealServer(tb testing.TB, opts actors.Options, bots map[string]map[str
 	}
 	s.rt.RegisterPlatform(platformtest.Name, s.p)
 	for id, files := range bots {
-		if err := s.rt.AddBot(id, compileBot(tb, files)); err != nil {
+		if err := s.rt.AddBot(context.Background(), id, compileBot(tb, files)); err != nil {
 			tb.Fatal(err)
 		}
 	}
 	return s
 }
 
-func joinConv(i int) actors.Conversation {
+func joinConv(i int) botserver.Conversation {
 	return platformtest.Conv("rooms", "u"+strconv.Itoa(i), "~big")
 }
 
@@ -85,7 +87,7 @@ func TestGroupJoinsKeepQueriesAnswered(t *testing.T) {
 	s.texts("asker")
 	const joins, every = 5000, 500
 	for i := range joins {
-		if err := s.rt.Deliver(joinConv(i), actors.Inbound{Start: true}); err != nil {
+		if err := s.rt.Deliver(joinConv(i), botserver.Inbound{Start: true}); err != nil {
 			t.Fatal(err)
 		}
 		if i%every == every-1 {
@@ -118,7 +120,7 @@ func TestGroupMembersLimit(t *testing.T) {
 	s.say("rooms", "asker", "hi")
 	s.say("rooms", "asker", "open")
 	for i := range 5 {
-		if err := s.rt.Deliver(joinConv(i), actors.Inbound{Start: true}); err != nil {
+		if err := s.rt.Deliver(joinConv(i), botserver.Inbound{Start: true}); err != nil {
 			t.Fatal(err)
 		}
 		s.settle()
@@ -177,13 +179,13 @@ func BenchmarkJoinLargeGroup(b *testing.B) {
 	}
 	defer s.stop()
 	s.rt.RegisterPlatform(platformtest.Name, s.p)
-	if err := s.rt.AddBot("rooms", prog); err != nil {
+	if err := s.rt.AddBot(context.Background(), "rooms", prog); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	began := time.Now()
 	for i := range b.N {
-		if err := s.rt.Deliver(joinConv(i), actors.Inbound{Start: true}); err != nil {
+		if err := s.rt.Deliver(joinConv(i), botserver.Inbound{Start: true}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -201,7 +203,7 @@ func TestGroupStateLimitRefusesTheJoin(t *testing.T) {
 	s.say("rooms", "asker", "open")
 	joined := 0
 	for i := range 20 {
-		if err := s.rt.Deliver(joinConv(i), actors.Inbound{Start: true}); err != nil {
+		if err := s.rt.Deliver(joinConv(i), botserver.Inbound{Start: true}); err != nil {
 			t.Fatal(err)
 		}
 		s.settle()

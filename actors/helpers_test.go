@@ -5,9 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"botserver"
 	"botserver/actors"
-	"botserver/coordinators"
 	"botserver/dsl"
+	"botserver/internal/testkit"
 	"botserver/persistence"
 	"botserver/platforms/platformtest"
 )
@@ -19,6 +20,8 @@ type server struct {
 	rt    *actors.Runtime
 	p     *platformtest.Platform
 	clock *actors.FakeClock
+	idle  time.Duration // Options.IdleAfter
+	close func()
 }
 
 func compileBot(tb testing.TB, files map[string]string) *dsl.Bot {
@@ -33,32 +36,34 @@ func compileBot(tb testing.TB, files map[string]string) *dsl.Bot {
 // startServer opens dir and starts the bots (id → files).
 func startServer(tb testing.TB, dir string, opts actors.Options, bots map[string]map[string]string) *server {
 	tb.Helper()
-	db, err := persistence.Open(persistence.Options{Dir: dir})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := &server{tb: tb, db: db, p: platformtest.New(), clock: actors.NewFakeClock(platformtest.Start)}
-	opts.Store, opts.Clock, opts.Coordinators = db, s.clock, coordinators.Kinds()
+	s := &server{tb: tb, p: platformtest.New(), clock: actors.NewFakeClock(platformtest.Start)}
+	opts.Clock = s.clock
 	if opts.IdleAfter == 0 {
 		opts.IdleAfter = -1
 	}
-	if s.rt, err = actors.NewRuntime(opts); err != nil {
-		tb.Fatal(err)
-	}
+	s.idle = opts.IdleAfter
+	s.rt, s.db, s.close = testkit.OpenRuntime(tb, persistence.Options{Dir: dir}, opts)
 	s.rt.RegisterPlatform(platformtest.Name, s.p)
 	for id, files := range bots {
-		if err := s.rt.AddBot(id, compileBot(tb, files)); err != nil {
+		if err := s.rt.AddBot(context.Background(), id, compileBot(tb, files)); err != nil {
 			tb.Fatal(err)
 		}
 	}
 	return s
 }
 
-func (s *server) stop() {
-	s.rt.Close()
-	if err := s.db.Close(); err != nil {
-		s.tb.Fatal(err)
-	}
+// stop closes the runtime and the store (a test may start a server over
+// the same dir again).
+func (s *server) stop() { s.close() }
+
+// passivateAll moves the fake clock on a sweep at a time (a quarter of
+// IdleAfter) until no session of the first bot is resident.
+func (s *server) passivateAll(what string) {
+	s.tb.Helper()
+	testkit.WaitFor(s.tb, 10*time.Second, func() bool {
+		s.clock.Advance(s.idle / 4)
+		return s.rt.Status()[0].Sessions == 0
+	}, what)
 }
 
 func (s *server) settle() {
@@ -73,7 +78,7 @@ func (s *server) settle() {
 // say delivers text from user to bot and waits until the bot settles.
 func (s *server) say(bot, user, text string) {
 	s.tb.Helper()
-	if err := s.rt.Deliver(platformtest.Conv(bot, user, ""), actors.Inbound{Text: text, Name: user}); err != nil {
+	if err := s.rt.Deliver(platformtest.Conv(bot, user, ""), botserver.Inbound{Text: text, Name: user}); err != nil {
 		s.tb.Fatalf("deliver %q: %v", text, err)
 	}
 	s.settle()
@@ -83,7 +88,7 @@ func (s *server) say(bot, user, text string) {
 func (s *server) texts(user string) []string {
 	var out []string
 	for _, m := range s.p.Take("test:" + user) {
-		if m.Kind == actors.OutText {
+		if m.Kind == botserver.OutText {
 			out = append(out, m.Text)
 		}
 	}

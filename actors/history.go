@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"botserver"
 	"cmp"
 	"fmt"
 	"slices"
@@ -83,7 +84,7 @@ func (a *instance) record(in dsl.Input, d *deliver, effects []dsl.Effect, now ti
 		return nil, effects
 	}
 	keep := a.keepsHistory()
-	var entries []Outgoing
+	var entries []botserver.Outgoing
 	if e, ok := userEntry(in, d); ok && keep {
 		e.TS = now
 		entries = append(entries, e)
@@ -91,7 +92,7 @@ func (a *instance) record(in dsl.Input, d *deliver, effects []dsl.Effect, now ti
 	for i := range effects {
 		if out, ok := clientOutgoing(&effects[i]); ok {
 			effects[i].At = now
-			if out.Kind != OutTyping && keep {
+			if out.Kind != botserver.OutTyping && keep {
 				out.TS = now
 				entries = append(entries, out)
 			}
@@ -114,38 +115,38 @@ func (a *instance) record(in dsl.Input, d *deliver, effects []dsl.Effect, now ti
 }
 
 // userEntry is the history entry of the user's message or client event.
-func userEntry(in dsl.Input, d *deliver) (Outgoing, bool) {
+func userEntry(in dsl.Input, d *deliver) (botserver.Outgoing, bool) {
 	if d == nil || !d.client {
-		return Outgoing{}, false
+		return botserver.Outgoing{}, false
 	}
 	switch in.Kind {
 	case dsl.InMessage:
-		return Outgoing{Kind: OutText, Text: in.Text, FromUser: true}, true
+		return botserver.Outgoing{Kind: botserver.OutText, Text: in.Text, FromUser: true}, true
 	case dsl.InEvent:
-		return Outgoing{Kind: OutEvent, Name: in.Event.Name, Payload: in.Event.Payload, FromUser: true}, true
+		return botserver.Outgoing{Kind: botserver.OutEvent, Name: in.Event.Name, Payload: in.Event.Payload, FromUser: true}, true
 	}
-	return Outgoing{}, false
+	return botserver.Outgoing{}, false
 }
 
 // clientOutgoing is what a session's effect sends its client, if anything.
-func clientOutgoing(e *dsl.Effect) (Outgoing, bool) {
+func clientOutgoing(e *dsl.Effect) (botserver.Outgoing, bool) {
 	switch {
 	case e.Kind == dsl.EffSay:
-		return Outgoing{Kind: OutText, Text: e.Text, Ask: e.Ask, QuickReplies: e.QuickReplies}, true
+		return botserver.Outgoing{Kind: botserver.OutText, Text: e.Text, Ask: e.Ask, QuickReplies: e.QuickReplies}, true
 	case e.Kind == dsl.EffShow:
-		return Outgoing{Kind: OutImage, URL: e.URL}, true
+		return botserver.Outgoing{Kind: botserver.OutImage, URL: e.URL}, true
 	case e.Kind == dsl.EffTyping:
-		return Outgoing{Kind: OutTyping, Seconds: e.Seconds}, true
+		return botserver.Outgoing{Kind: botserver.OutTyping, Seconds: e.Seconds}, true
 	case e.Kind == dsl.EffEmit && e.Target == nil:
-		return Outgoing{Kind: OutEvent, Name: e.Name, Payload: e.Payload}, true
+		return botserver.Outgoing{Kind: botserver.OutEvent, Name: e.Name, Payload: e.Payload}, true
 	}
-	return Outgoing{}, false
+	return botserver.Outgoing{}, false
 }
 
 // historyOps returns the write of the turn's record (its last
 // Options.History entries) to the next slot of the ring, after clearing
 // the ring when restart is set.
-func (a *instance) historyOps(entries []Outgoing, restart bool) []persistence.Op {
+func (a *instance) historyOps(entries []botserver.Outgoing, restart bool) []persistence.Op {
 	limit := a.rt().historyLimit()
 	if len(entries) == 0 && !restart {
 		return nil
@@ -243,10 +244,10 @@ func parseSlot(s string) (int, bool) {
 }
 
 // readHistory returns the conversation's stored history, oldest first.
-func readHistory(b *botRT, addr string, limit int) []Outgoing {
+func readHistory(b *botRT, addr string, limit int) []botserver.Outgoing {
 	type record struct {
 		turn    uint64
-		entries []Outgoing
+		entries []botserver.Outgoing
 	}
 	var all []record
 	scanHistory(b, addr, func(_ int, turn uint64, raw []byte) {
@@ -259,7 +260,7 @@ func readHistory(b *botRT, addr string, limit int) []Outgoing {
 		all = append(all, record{turn, entries})
 	})
 	slices.SortFunc(all, func(x, y record) int { return cmp.Compare(x.turn, y.turn) })
-	var out []Outgoing
+	var out []botserver.Outgoing
 	for _, r := range all {
 		out = append(out, r.entries...)
 	}
@@ -269,10 +270,10 @@ func readHistory(b *botRT, addr string, limit int) []Outgoing {
 // History returns the recent frames of a conversation, oldest first (at
 // most limit; 0 or more than Options.History: Options.History). It reads
 // the store: a turn being written may or may not be in it (Attach is exact).
-func (r *Runtime) History(conv Conversation, limit int) ([]Outgoing, error) {
+func (r *Runtime) History(conv botserver.Conversation, limit int) ([]botserver.Outgoing, error) {
 	b := r.bot(conv.Bot)
 	if b == nil {
-		return nil, fmt.Errorf("%w: %s", ErrUnknownBot, conv.Bot)
+		return nil, fmt.Errorf("%w: %s", botserver.ErrUnknownBot, conv.Bot)
 	}
 	if all := r.historyLimit(); limit <= 0 || limit > all {
 		limit = all
@@ -288,9 +289,9 @@ func (a *instance) dispatchSynthetic(e *dsl.Effect) {
 	switch e.Kind {
 	case effEcho:
 		source, _ := e.Payload.(uint64)
-		a.toClient(Outgoing{Kind: OutText, Text: e.Text, TS: e.At, FromUser: true, Source: source})
+		a.toClient(botserver.Outgoing{Kind: botserver.OutText, Text: e.Text, TS: e.At, FromUser: true, Source: source})
 	case effRestart:
-		a.toClient(Outgoing{Kind: OutRestart, TS: e.At})
+		a.toClient(botserver.Outgoing{Kind: botserver.OutRestart, TS: e.At})
 	}
 }
 

@@ -1,6 +1,7 @@
 package actors_test
 
 import (
+	"botserver"
 	"errors"
 	"fmt"
 	"strings"
@@ -39,19 +40,19 @@ dialog __unknown__ do
 end`}
 
 // render writes a history frame or a sent message on one line.
-func render(o actors.Outgoing) string {
+func render(o botserver.Outgoing) string {
 	who := "bot"
 	if o.FromUser {
 		who = "user"
 	}
 	switch o.Kind {
-	case actors.OutImage:
+	case botserver.OutImage:
 		return who + " image " + o.URL
-	case actors.OutTyping:
+	case botserver.OutTyping:
 		return fmt.Sprintf("%s typing %g", who, o.Seconds)
-	case actors.OutEvent:
+	case botserver.OutEvent:
 		return who + " event " + o.Name + " " + dsl.Format(o.Payload)
-	case actors.OutRestart:
+	case botserver.OutRestart:
 		return "restart"
 	}
 	s := who + ": " + o.Text
@@ -64,7 +65,7 @@ func render(o actors.Outgoing) string {
 	return s
 }
 
-func renderAll(outs []actors.Outgoing) string {
+func renderAll(outs []botserver.Outgoing) string {
 	var lines []string
 	for _, o := range outs {
 		lines = append(lines, render(o))
@@ -72,7 +73,7 @@ func renderAll(outs []actors.Outgoing) string {
 	return strings.Join(lines, "\n")
 }
 
-func (s *server) history(bot, user string, limit int) []actors.Outgoing {
+func (s *server) history(bot, user string, limit int) []botserver.Outgoing {
 	s.tb.Helper()
 	h, err := s.rt.History(platformtest.Conv(bot, user, ""), limit)
 	if err != nil {
@@ -81,7 +82,7 @@ func (s *server) history(bot, user string, limit int) []actors.Outgoing {
 	return h
 }
 
-func (s *server) deliver(bot, user string, in actors.Inbound) {
+func (s *server) deliver(bot, user string, in botserver.Inbound) {
 	s.tb.Helper()
 	if err := s.rt.Deliver(platformtest.Conv(bot, user, ""), in); err != nil {
 		s.tb.Fatal(err)
@@ -96,11 +97,11 @@ func (s *server) deliver(bot, user string, in actors.Inbound) {
 func TestHistoryBothDirections(t *testing.T) {
 	dir := t.TempDir()
 	s := startServer(t, dir, actors.Options{}, map[string]map[string]string{"h": historyBot})
-	s.deliver("h", "ann", actors.Inbound{Start: true})
+	s.deliver("h", "ann", botserver.Inbound{Start: true})
 	s.clock.Advance(time.Minute)
 	s.say("h", "ann", "Ann")
 	s.say("h", "ann", "count")
-	s.deliver("h", "ann", actors.Inbound{Event: "clicked", Payload: map[string]any{"x": 3}})
+	s.deliver("h", "ann", botserver.Inbound{Event: "clicked", Payload: map[string]any{"x": 3}})
 	s.say("h", "ann", "wait")
 	s.clock.Advance(3 * time.Second) // typing done: now it pauses
 	s.settle()
@@ -200,7 +201,7 @@ end`}})
 func TestHistoryOff(t *testing.T) {
 	s := startServer(t, t.TempDir(), actors.Options{History: -1}, map[string]map[string]string{"h": historyBot})
 	defer s.stop()
-	s.deliver("h", "ann", actors.Inbound{Start: true})
+	s.deliver("h", "ann", botserver.Inbound{Start: true})
 	if h := s.history("h", "ann", 0); len(h) != 0 {
 		t.Errorf("history %q with History -1", renderAll(h))
 	}
@@ -217,13 +218,13 @@ func TestAttach(t *testing.T) {
 	s := startServer(t, t.TempDir(), actors.Options{}, map[string]map[string]string{"h": historyBot})
 	defer s.stop()
 	conv := platformtest.Conv("h", "ann", "")
-	if err := s.rt.Attach(actors.Conversation{Bot: "nope", Platform: "test", User: "ann"}, nil); !errors.Is(err, actors.ErrUnknownBot) {
+	if err := s.rt.Attach(botserver.Conversation{Bot: "nope", Platform: "test", User: "ann"}, nil); !errors.Is(err, botserver.ErrUnknownBot) {
 		t.Errorf("attach to an unknown bot: %v", err)
 	}
 	got := make(chan string, 1)
 	attach := func() string {
 		t.Helper()
-		err := s.rt.Attach(conv, func(h []actors.Outgoing, err error) {
+		err := s.rt.Attach(conv, func(h []botserver.Outgoing, err error) {
 			if err != nil {
 				got <- "error: " + err.Error()
 				return
@@ -245,7 +246,7 @@ func TestAttach(t *testing.T) {
 	if g := attach(); g != "0 sent before, history:\n" {
 		t.Errorf("a new conversation: %s", g)
 	}
-	s.deliver("h", "ann", actors.Inbound{Start: true})
+	s.deliver("h", "ann", botserver.Inbound{Start: true})
 	s.say("h", "ann", "Ann")
 	want := "5 sent before, history:\nbot: Hi! What is your name?\nbot: Your name? (ask) [Ann|Bob]\nuser: Ann\nbot: Hello Ann\nbot image https://example.com/a.png\nbot event greeted {\"name\":\"Ann\"}"
 	if g := attach(); g != want {
@@ -264,16 +265,16 @@ end`}})
 	conv := platformtest.Conv("h", "dee", "")
 	const n = 200
 	type view struct {
-		history []actors.Outgoing
+		history []botserver.Outgoing
 		before  int
 	}
 	views := make(chan view, n)
 	for i := range n {
-		if err := s.rt.Deliver(conv, actors.Inbound{Text: fmt.Sprint(i)}); err != nil {
+		if err := s.rt.Deliver(conv, botserver.Inbound{Text: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
 		}
 		if i%10 == 0 {
-			err := s.rt.Attach(conv, func(h []actors.Outgoing, err error) {
+			err := s.rt.Attach(conv, func(h []botserver.Outgoing, err error) {
 				if err != nil {
 					t.Error(err)
 				}
@@ -326,11 +327,11 @@ dialog trigger: "later" do
   say "too late"
 end`}})
 	defer s.stop()
-	s.deliver("h", "eve", actors.Inbound{Start: true})
+	s.deliver("h", "eve", botserver.Inbound{Start: true})
 	s.say("h", "eve", "set")
-	s.deliver("h", "eve", actors.Inbound{Text: "later"})
+	s.deliver("h", "eve", botserver.Inbound{Text: "later"})
 	s.p.Take("test:eve")
-	s.deliver("h", "eve", actors.Inbound{Restart: true})
+	s.deliver("h", "eve", botserver.Inbound{Restart: true})
 	if got := renderAll(s.p.Take("test:eve")); got != "restart\nbot: hello Set, n is unset" {
 		t.Errorf("after the restart the client got:\n%s", got)
 	}
@@ -356,8 +357,8 @@ dialog __unknown__ do
   say "got #{message}"
 end`}})
 	defer s.stop()
-	s.deliver("h", "fay", actors.Inbound{Text: "one", Source: 7})
-	s.deliver("h", "fay", actors.Inbound{Text: "two"})
+	s.deliver("h", "fay", botserver.Inbound{Text: "one", Source: 7})
+	s.deliver("h", "fay", botserver.Inbound{Text: "two"})
 	out := s.p.Take("test:fay")
 	if got := renderAll(out); got != "user: one\nbot: got one\nbot: got two" {
 		t.Fatalf("sent:\n%s", got)
@@ -382,7 +383,7 @@ end`}})
 	defer s.stop()
 	say := func(text, name string) string {
 		t.Helper()
-		s.deliver("h", "gus", actors.Inbound{Text: text, Name: name})
+		s.deliver("h", "gus", botserver.Inbound{Text: text, Name: name})
 		return s.last("gus")
 	}
 	if got := say("whoami", ""); got != "nobody 2" {
@@ -410,15 +411,15 @@ func TestAttachQuarantined(t *testing.T) {
 	s := startServer(t, t.TempDir(), actors.Options{Restart: actors.RestartPolicy{Max: 1, Within: time.Minute}},
 		map[string]map[string]string{"h": historyBot})
 	defer s.stop()
-	s.deliver("h", "ann", actors.Inbound{Start: true})
+	s.deliver("h", "ann", botserver.Inbound{Start: true})
 	for range 2 {
 		if err := s.rt.Crash("h", "test:ann"); err != nil {
 			t.Fatal(err)
 		}
 		s.settle()
 	}
-	err := s.rt.Attach(platformtest.Conv("h", "ann", ""), func([]actors.Outgoing, error) { t.Error("attach called") })
-	if !errors.Is(err, actors.ErrQuarantined) { // a failure belongs to its conversation
+	err := s.rt.Attach(platformtest.Conv("h", "ann", ""), func([]botserver.Outgoing, error) { t.Error("attach called") })
+	if !errors.Is(err, botserver.ErrQuarantined) { // a failure belongs to its conversation
 		t.Errorf("attach to a quarantined conversation: %v", err)
 	}
 }
@@ -434,8 +435,8 @@ func TestHistoryOnlyWhereShown(t *testing.T) {
 	s := startServer(t, t.TempDir(), actors.Options{}, map[string]map[string]string{"h": historyBot})
 	defer s.stop()
 	s.rt.RegisterPlatform("plain", noHistory{platformtest.New()})
-	conv := actors.Conversation{Bot: "h", Platform: "plain", User: "ann"}
-	if err := s.rt.Deliver(conv, actors.Inbound{Start: true}); err != nil {
+	conv := botserver.Conversation{Bot: "h", Platform: "plain", User: "ann"}
+	if err := s.rt.Deliver(conv, botserver.Inbound{Start: true}); err != nil {
 		t.Fatal(err)
 	}
 	s.settle()

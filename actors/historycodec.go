@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"botserver"
 	"errors"
 	"fmt"
 	"time"
@@ -22,7 +23,7 @@ import (
 //	}
 //	message HistoryEntry {
 //	  sint64 ts = 2;                     // Unix milliseconds
-//	  uint32 kind = 3;                   // OutKind
+//	  uint32 kind = 3;                   // botserver.OutKind
 //	  bool from_user = 4;
 //	  string text = 5;
 //	  bool ask = 6;
@@ -50,7 +51,7 @@ var errBadEntry = errors.New("bad history record")
 
 // encodeRecord returns the record of a turn's entries, without its
 // earliest ones if they would take it past MaxHistoryRecord.
-func encodeRecord(turn uint64, entries []Outgoing) []byte {
+func encodeRecord(turn uint64, entries []botserver.Outgoing) []byte {
 	raw := make([][]byte, len(entries))
 	size, first := 0, len(entries)
 	for first > 0 {
@@ -81,8 +82,8 @@ func recordTurn(raw []byte) (uint64, bool) {
 }
 
 // decodeRecord reads a record's entries; unknown fields are skipped.
-func decodeRecord(raw []byte) ([]Outgoing, error) {
-	var out []Outgoing
+func decodeRecord(raw []byte) ([]botserver.Outgoing, error) {
+	var out []botserver.Outgoing
 	for len(raw) > 0 {
 		num, typ, n := protowire.ConsumeTag(raw)
 		if n < 0 {
@@ -109,7 +110,7 @@ func decodeRecord(raw []byte) ([]Outgoing, error) {
 }
 
 // encodeEntry appends the entry of out, cut to MaxHistoryText.
-func encodeEntry(b []byte, out *Outgoing) []byte {
+func encodeEntry(b []byte, out *botserver.Outgoing) []byte {
 	b = protowire.AppendTag(b, fTS, protowire.VarintType)
 	b = protowire.AppendVarint(b, protowire.EncodeZigZag(out.TS.UnixMilli()))
 	b = protowire.AppendTag(b, fKind, protowire.VarintType)
@@ -168,16 +169,16 @@ func cut(s string, n int) string {
 }
 
 // decodeEntry reads an entry back; unknown fields are skipped.
-func decodeEntry(raw []byte) (Outgoing, error) {
-	var out Outgoing
+func decodeEntry(raw []byte) (botserver.Outgoing, error) {
+	var out botserver.Outgoing
 	for len(raw) > 0 {
 		num, typ, n := protowire.ConsumeTag(raw)
 		if n < 0 {
-			return Outgoing{}, fmt.Errorf("%w: %v", errBadEntry, protowire.ParseError(n))
+			return botserver.Outgoing{}, fmt.Errorf("%w: %v", errBadEntry, protowire.ParseError(n))
 		}
 		raw = raw[n:]
-		if n = out.decodeField(num, typ, raw); n < 0 {
-			return Outgoing{}, fmt.Errorf("%w: field %d: %v", errBadEntry, num, protowire.ParseError(n))
+		if n = decodeField(&out, num, typ, raw); n < 0 {
+			return botserver.Outgoing{}, fmt.Errorf("%w: field %d: %v", errBadEntry, num, protowire.ParseError(n))
 		}
 		raw = raw[n:]
 	}
@@ -186,14 +187,14 @@ func decodeEntry(raw []byte) (Outgoing, error) {
 
 // decodeField reads field num of an entry into out and returns its length
 // (negative: a protowire error code).
-func (out *Outgoing) decodeField(num protowire.Number, typ protowire.Type, raw []byte) int {
+func decodeField(out *botserver.Outgoing, num protowire.Number, typ protowire.Type, raw []byte) int {
 	if typ == protowire.VarintType {
 		v, n := protowire.ConsumeVarint(raw)
 		switch num {
 		case fTS:
 			out.TS = time.UnixMilli(protowire.DecodeZigZag(v))
 		case fKind:
-			out.Kind = OutKind(v)
+			out.Kind = botserver.OutKind(v)
 		case fFromUser:
 			out.FromUser = v != 0
 		case fAsk:

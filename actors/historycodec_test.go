@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"botserver"
 	"reflect"
 	"strings"
 	"testing"
@@ -9,12 +10,12 @@ import (
 
 func TestRecordRoundTrip(t *testing.T) {
 	ts := time.UnixMilli(1767268800123)
-	entries := []Outgoing{
-		{Kind: OutText, Text: "Pick one", Ask: true, QuickReplies: []string{"Red", "Blue"}, TS: ts},
-		{Kind: OutText, Text: "hi", FromUser: true, TS: ts},
-		{Kind: OutImage, URL: "https://example.com/a.png", TS: ts},
-		{Kind: OutEvent, Name: "score", Payload: map[string]any{"n": 3, "f": 1.5, "l": []any{"a", nil, true}}, TS: ts},
-		{Kind: OutEvent, Name: "clicked", FromUser: true, TS: time.UnixMilli(-5)},
+	entries := []botserver.Outgoing{
+		{Kind: botserver.OutText, Text: "Pick one", Ask: true, QuickReplies: []string{"Red", "Blue"}, TS: ts},
+		{Kind: botserver.OutText, Text: "hi", FromUser: true, TS: ts},
+		{Kind: botserver.OutImage, URL: "https://example.com/a.png", TS: ts},
+		{Kind: botserver.OutEvent, Name: "score", Payload: map[string]any{"n": 3, "f": 1.5, "l": []any{"a", nil, true}}, TS: ts},
+		{Kind: botserver.OutEvent, Name: "clicked", FromUser: true, TS: time.UnixMilli(-5)},
 	}
 	raw := encodeRecord(42, entries)
 	if turn, ok := recordTurn(raw); !ok || turn != 42 {
@@ -30,9 +31,9 @@ func TestRecordRoundTrip(t *testing.T) {
 }
 
 func TestRecordBounds(t *testing.T) {
-	long := Outgoing{Kind: OutText, Text: strings.Repeat("ab", MaxHistoryText),
+	long := botserver.Outgoing{Kind: botserver.OutText, Text: strings.Repeat("ab", MaxHistoryText),
 		QuickReplies: []string{strings.Repeat("q", MaxHistoryText-1), "next"}}
-	back, err := decodeRecord(encodeRecord(1, []Outgoing{long}))
+	back, err := decodeRecord(encodeRecord(1, []botserver.Outgoing{long}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,13 +43,13 @@ func TestRecordBounds(t *testing.T) {
 	if len(back[0].QuickReplies) != 1 {
 		t.Errorf("%d quick replies kept, want the first (the second is over the bound)", len(back[0].QuickReplies))
 	}
-	big := Outgoing{Kind: OutEvent, Name: "e", Payload: strings.Repeat("x", MaxHistoryText)}
-	if back, _ := decodeRecord(encodeRecord(1, []Outgoing{big})); back[0].Payload != nil || back[0].Name != "e" {
+	big := botserver.Outgoing{Kind: botserver.OutEvent, Name: "e", Payload: strings.Repeat("x", MaxHistoryText)}
+	if back, _ := decodeRecord(encodeRecord(1, []botserver.Outgoing{big})); back[0].Payload != nil || back[0].Name != "e" {
 		t.Errorf("a payload over the bound is kept as %v (name %q)", back[0].Payload, back[0].Name)
 	}
-	var many []Outgoing
+	var many []botserver.Outgoing
 	for i := range 10 {
-		many = append(many, Outgoing{Kind: OutText, Text: strings.Repeat(string(rune('a'+i)), MaxHistoryText)})
+		many = append(many, botserver.Outgoing{Kind: botserver.OutText, Text: strings.Repeat(string(rune('a'+i)), MaxHistoryText)})
 	}
 	raw := encodeRecord(1, many)
 	back, _ = decodeRecord(raw)
@@ -68,8 +69,8 @@ func TestDecodeRecordErrors(t *testing.T) {
 // FuzzDecodeRecord: no input makes the decoder panic, and what it decodes
 // encodes to a record that decodes the same.
 func FuzzDecodeRecord(f *testing.F) {
-	f.Add(encodeRecord(7, []Outgoing{{Kind: OutText, Text: "hi", QuickReplies: []string{"a"}, TS: time.UnixMilli(1)}}))
-	f.Add(encodeRecord(9, []Outgoing{{Kind: OutEvent, Name: "e", Payload: map[string]any{"k": []any{1, "x"}}}}))
+	f.Add(encodeRecord(7, []botserver.Outgoing{{Kind: botserver.OutText, Text: "hi", QuickReplies: []string{"a"}, TS: time.UnixMilli(1)}}))
+	f.Add(encodeRecord(9, []botserver.Outgoing{{Kind: botserver.OutEvent, Name: "e", Payload: map[string]any{"k": []any{1, "x"}}}}))
 	f.Add([]byte{0x5a, 0x04, 0x52, 0x02, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		entries, err := decodeRecord(raw)

@@ -1,8 +1,6 @@
 package actors
 
 import (
-	"time"
-
 	"github.com/asynkron/protoactor-go/actor"
 )
 
@@ -33,13 +31,13 @@ type sweep struct{}
 
 var theIdleCheck, theSweep = &idleCheck{}, &sweep{}
 
-// sweeper is a directory's sweep timer (none when instances never
-// passivate).
-type sweeper struct{ t *time.Timer }
+// sweeper is a directory's sweep timer on the runtime's clock (none when
+// instances never passivate).
+type sweeper struct{ stop func() bool }
 
 func (s *sweeper) Stop() {
-	if s.t != nil {
-		s.t.Stop()
+	if s.stop != nil {
+		s.stop()
 	}
 }
 
@@ -62,7 +60,7 @@ func (d *directory) armSweep(ctx actor.Context) {
 		return
 	}
 	self, root := ctx.Self(), ctx.ActorSystem().Root
-	d.sweeper.t = time.AfterFunc(idle/idleSweeps, func() { root.Send(self, theSweep) })
+	d.sweeper.stop = d.bot.rt.clock.AfterFunc(idle/idleSweeps, func() { root.Send(self, theSweep) })
 }
 
 // sweep counts a sweep for every running instance and sends idleCheck to

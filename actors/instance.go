@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"botserver"
 	"botserver/dsl"
 	"botserver/persistence"
 
@@ -33,8 +34,9 @@ type instance struct {
 	warned      uint8     // limits already logged (see warnOnce)
 	recv        *received // during a group's turn: what its coordinator's Receive changed
 	histSlot    uint8
-	conv        Conversation
+	conv        botserver.Conversation
 	st          *dsl.State
+	role        Role         // masters and groups: their coordinator, bound to st
 	prog        *dsl.Program // what the state is bound to
 	user        *userRecord  // sessions: the user's record, while resident
 	wake        int64        // the wake-up time in the store (Unix ns; 0: none)
@@ -146,17 +148,25 @@ func (a *instance) load(ctx actor.Context) {
 	} else {
 		a.st = a.readState(prog)
 		a.prog = prog
+		a.openRole()
 		a.rearm()
 		a.wake = earliest(a.st.Timers) // the store's is at or before it
 	}
 	if a.kind == kindSession {
-		a.conv, _ = ParseAddress(a.bot.id, a.addr)
+		a.conv, _ = botserver.ParseAddress(a.bot.id, a.addr)
 		a.user = a.bot.users.acquire(a.conv.UserID(), a.loadUser)
 		a.attachWaiting() // requests a failed incarnation left
 	}
 	if a.prog != nil && a.kind == kindMaster && !a.st.Started {
-		a.rt().opts.Coordinators.Master.Create(a.st, a.addr, nil)
+		a.role.Create(nil)
 		a.turn(ctx, dsl.Input{Kind: dsl.InStart})
+	}
+}
+
+// openRole binds the coordinator of a master or group to its state.
+func (a *instance) openRole() {
+	if c := a.rt().opts.Coordinators.of(a.kind); c != nil {
+		a.role = c.Open(a.st, a.addr)
 	}
 }
 
@@ -207,7 +217,9 @@ func (a *instance) userFields(rec *userRecord) map[string]any {
 // shared by all its instances. The machine copies it, so it stays on the
 // stack rather than costing every idle instance its size.
 func (a *instance) env() dsl.Env {
-	return dsl.Env{Now: a.rt().clock.Now(), Rand: a.rt().opts.Rand, Self: a.addr, Limits: a.rt().opts.Limits.Script,
+	// A turn's time is the runtime's clock; its time budget is wall time,
+	// on a fake clock too.
+	return dsl.Env{Now: a.rt().clock.Now(), Stopwatch: time.Now, Rand: a.rt().opts.Rand, Self: a.addr, Limits: a.rt().opts.Limits.Script,
 		Bot: *a.bot.botVar.Load(), ChatLink: a.bot.chatLink}
 }
 
@@ -262,13 +274,12 @@ func (a *instance) deliver(ctx actor.Context, d *deliver) {
 		a.turnFrom(ctx, d)
 		return
 	}
-	coord := a.rt().opts.Coordinators.of(a.kind)
 	if a.kind == kindGroup && !a.st.Started {
 		if d.create == nil {
 			a.bot.log.Warn("message for a group that does not exist", "group", a.addr)
 			return
 		}
-		coord.Create(a.st, a.addr, d.create)
+		a.role.Create(d.create)
 		a.turn(ctx, dsl.Input{Kind: dsl.InStart})
 	}
 	if d.create != nil {
@@ -276,14 +287,15 @@ func (a *instance) deliver(ctx actor.Context, d *deliver) {
 	}
 	a.recv = &received{members: a.st.Members, in: d.in}
 	defer func() { a.recv = nil }()
-	if err := coord.Receive(a.st, d.in, &a.rt().opts.Limits); err != nil {
+	if err := a.role.Receive(d.in, &a.rt().opts.Limits); err != nil {
 		a.refuseJoin(d.in, err)
 		return
 	}
 	a.turn(ctx, d.in)
 }
 
-// joinOnce makes a new conversation opened through a group link a member.
+// joinOnce makes a new conversation opened through a group link a member:
+// it sends the group "join" (coordinators.JoinEvent) once.
 func (a *instance) joinOnce(ctx actor.Context) {
 	if a.conv.Group == "" || a.st.Group != "" {
 		return
@@ -387,6 +399,7 @@ func (a *instance) refreshProgram() {
 		var st *dsl.State
 		if st, err = dsl.UnmarshalState(raw, prog); err == nil {
 			a.st = st
+			a.openRole()
 		}
 	}
 	if err != nil {

@@ -1,6 +1,7 @@
 package actors_test
 
 import (
+	"botserver"
 	"bytes"
 	"context"
 	"errors"
@@ -23,7 +24,7 @@ import (
 func (s *server) notices(user string) []string {
 	var out []string
 	for _, m := range s.p.Take("test:" + user) {
-		if m.Kind == actors.OutError {
+		if m.Kind == botserver.OutError {
 			out = append(out, m.Code+": "+m.Text)
 		}
 	}
@@ -61,8 +62,8 @@ func TestQuarantineIsPerInstance(t *testing.T) {
 	if got := s.notices("alice"); len(got) != 1 || got[0] != quarantineNotice {
 		t.Fatalf("alice was told %q, want one quarantine notice", got)
 	}
-	err := s.rt.Deliver(platformtest.Conv("a", "alice", ""), actors.Inbound{Text: "inc"})
-	if !errors.Is(err, actors.ErrQuarantined) || err.Error() != "quarantined after repeated failures: test:alice" {
+	err := s.rt.Deliver(platformtest.Conv("a", "alice", ""), botserver.Inbound{Text: "inc"})
+	if !errors.Is(err, botserver.ErrQuarantined) || err.Error() != "quarantined after repeated failures: test:alice" {
 		t.Fatalf("deliver to alice: %v, want ErrQuarantined", err)
 	}
 	s.say("a", "bob", "inc")
@@ -84,8 +85,8 @@ func TestQuarantineIsPerInstance(t *testing.T) {
 
 	s = startServer(t, dir, opts, bots)
 	defer s.stop()
-	err = s.rt.Deliver(platformtest.Conv("a", "alice", ""), actors.Inbound{Text: "inc"})
-	if !errors.Is(err, actors.ErrQuarantined) {
+	err = s.rt.Deliver(platformtest.Conv("a", "alice", ""), botserver.Inbound{Text: "inc"})
+	if !errors.Is(err, botserver.ErrQuarantined) {
 		t.Fatalf("after a restart, deliver to alice: %v, want ErrQuarantined", err)
 	}
 	if q2, _ := s.rt.Quarantined("a"); len(q2) != 1 || q2[0].Error != "crash requested" || !q2[0].Since.Equal(q[0].Since.Truncate(time.Millisecond)) {
@@ -121,7 +122,7 @@ func TestMasterQuarantine(t *testing.T) {
 	s.say("r", "alice", "open")
 	s.say("r", "alice", "boss")
 	s.texts("alice")
-	s.crash("r", actors.MasterAddr, 3)
+	s.crash("r", botserver.MasterAddr, 3)
 	if st := s.rt.Status()[0]; st.Master != "quarantined" || st.Failed {
 		t.Fatalf("status %+v, want the master quarantined and the bot up", st)
 	}
@@ -129,14 +130,14 @@ func TestMasterQuarantine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.rt.Play(context.Background(), "r", proc, time.Second); !errors.Is(err, actors.ErrQuarantined) {
+	if _, err := s.rt.Play(context.Background(), "r", proc, time.Second); !errors.Is(err, botserver.ErrQuarantined) {
 		t.Errorf("play: %v, want ErrQuarantined", err)
 	}
 	s.say("r", "alice", "bump")
 	if got := s.last("alice"); got != "room says 1" {
 		t.Errorf("the group answered %q, want room says 1", got)
 	}
-	if err := s.rt.Release("r", actors.MasterAddr); err != nil {
+	if err := s.rt.Release("r", botserver.MasterAddr); err != nil {
 		t.Fatal(err)
 	}
 	s.say("r", "alice", "boss")
@@ -252,7 +253,7 @@ end
 	s.texts("alice")
 	s.say("g", "alice", "grow 5000")
 	msgs := s.p.Take("test:alice")
-	if len(msgs) != 1 || msgs[0].Kind != actors.OutText || msgs[0].Text != "sorry: main.bot: state too large: over the limit of 4000 bytes" {
+	if len(msgs) != 1 || msgs[0].Kind != botserver.OutText || msgs[0].Text != "sorry: main.bot: state too large: over the limit of 4000 bytes" {
 		t.Fatalf("alice got %+v, want only __error__'s message", msgs)
 	}
 }
@@ -330,8 +331,8 @@ func TestUnavailableDefersTurns(t *testing.T) {
 	s.say("q", "alice", "wait")
 	s.texts("alice")
 	outage.Store(true)
-	err := s.rt.Deliver(platformtest.Conv("q", "alice", ""), actors.Inbound{Text: "m1"})
-	if !errors.Is(err, actors.ErrUnavailable) || err.Error() != "unavailable: out of space" {
+	err := s.rt.Deliver(platformtest.Conv("q", "alice", ""), botserver.Inbound{Text: "m1"})
+	if !errors.Is(err, botserver.ErrUnavailable) || err.Error() != "unavailable: out of space" {
 		t.Fatalf("deliver during the outage: %v, want ErrUnavailable", err)
 	}
 	s.clock.Advance(11 * time.Second) // the pause is over, but its turn cannot be written
@@ -360,7 +361,7 @@ func TestPassingFailuresDoNotQuarantine(t *testing.T) {
 	defer s.stop()
 	long := strings.Repeat("x", persistence.MaxKeySize) // its state key is too long to write
 	for range 5 {
-		if err := s.rt.Deliver(platformtest.Conv("a", long, ""), actors.Inbound{Text: "hi"}); err != nil {
+		if err := s.rt.Deliver(platformtest.Conv("a", long, ""), botserver.Inbound{Text: "hi"}); err != nil {
 			t.Fatal(err)
 		}
 		s.settle()

@@ -10,7 +10,7 @@ import (
 
 // Limits bound what one user or script can make the runtime hold. Zero
 // fields take the defaults. Every refusal is told to the user whose input
-// was refused (an Outgoing of kind OutError) and counted.
+// was refused (an botserver.Outgoing of kind botserver.OutError) and counted.
 type Limits struct {
 	// Script bounds one turn: statements, time, value and message size.
 	Script dsl.Limits
@@ -63,17 +63,6 @@ type RestartPolicy struct {
 
 // DefaultRestartPolicy is protoactor's default intensity, written out.
 var DefaultRestartPolicy = RestartPolicy{Max: 10, Within: 10 * time.Second}
-
-// Error codes of the notices (Outgoing of kind OutError) the runtime sends
-// a user whose input it refused or could not handle.
-const (
-	CodeQueueFull     = "queue_full"               // Limits.QueuedInputs
-	CodeStateTooLarge = "state_too_large"          // Limits.StateBytes
-	CodeGroupFull     = "group_full"               // Limits.GroupMembers
-	CodeTurnFailed    = "turn_failed"              // a run-time error __error__ did not handle
-	CodeQuarantined   = "conversation_quarantined" // the conversation failed too often
-	CodeUnavailable   = "server_unavailable"       // the store cannot take writes (Options.Unavailable)
-)
 
 // Refusal is why an input was refused.
 type Refusal uint8

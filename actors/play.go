@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"botserver"
 	"botserver/dsl"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -82,25 +83,25 @@ func (p *plays) finish(id string, res playResult) {
 // a *dsl.RuntimeError at the snippet's line:col. A snippet still running
 // (or waiting on a query or a pause) after timeout is stopped, its writes
 // of that turn undone, and Play returns ErrPlayTimeout. It also returns
-// ErrUnknownBot, ErrBotFailed, ErrQuarantined, ErrUnavailable,
+// botserver.ErrUnknownBot, botserver.ErrBotFailed, botserver.ErrQuarantined, botserver.ErrUnavailable,
 // ErrNoMaster, or ctx's error.
 func (r *Runtime) Play(ctx context.Context, bot string, proc *dsl.Proc, timeout time.Duration) (any, error) {
 	b := r.bot(bot)
 	switch {
 	case b == nil:
-		return nil, fmt.Errorf("%w: %s", ErrUnknownBot, bot)
+		return nil, fmt.Errorf("%w: %s", botserver.ErrUnknownBot, bot)
 	case b.failed.Load():
-		return nil, fmt.Errorf("%w: %s", ErrBotFailed, bot)
-	case b.quarantined(MasterAddr):
-		return nil, fmt.Errorf("%w: the master of %s", ErrQuarantined, bot)
+		return nil, fmt.Errorf("%w: %s", botserver.ErrBotFailed, bot)
+	case b.quarantined(botserver.MasterAddr):
+		return nil, fmt.Errorf("%w: the master of %s", botserver.ErrQuarantined, bot)
 	case r.unavailable() != nil:
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, r.unavailable())
+		return nil, fmt.Errorf("%w: %v", botserver.ErrUnavailable, r.unavailable())
 	case b.program.Load().Master == nil:
 		return nil, fmt.Errorf("%w: %s", ErrNoMaster, bot)
 	}
 	id, ch := r.plays.add()
 	deadline := r.clock.Now().Add(timeout)
-	b.route(MasterAddr, &play{id: id, proc: proc, deadline: deadline})
+	b.route(botserver.MasterAddr, &play{id: id, proc: proc, deadline: deadline})
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	var err error
@@ -116,7 +117,7 @@ func (r *Runtime) Play(ctx context.Context, bot string, proc *dsl.Proc, timeout 
 		res := <-ch
 		return res.value, res.err
 	}
-	b.route(MasterAddr, &playCancel{id: id})
+	b.route(botserver.MasterAddr, &playCancel{id: id})
 	return nil, err
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"botserver"
 	"botserver/actors"
 	"botserver/dsl"
 )
@@ -52,7 +53,7 @@ func TestPlay(t *testing.T) {
 	if _, err := s.play("nomaster", "reply 1", time.Second); !errors.Is(err, actors.ErrNoMaster) {
 		t.Errorf("bot without master: %v, want ErrNoMaster", err)
 	}
-	if _, err := s.play("ghost", "reply 1", time.Second); !errors.Is(err, actors.ErrUnknownBot) {
+	if _, err := s.play("ghost", "reply 1", time.Second); !errors.Is(err, botserver.ErrUnknownBot) {
 		t.Errorf("unknown bot: %v, want ErrUnknownBot", err)
 	}
 }

@@ -1,7 +1,7 @@
 package actors
 
 // profileKey holds, in a user record, the display name the platform gave
-// last (Inbound.Name). Scripts never see it: it tells whether user.name is
+// last (botserver.Inbound.Name). Scripts never see it: it tells whether user.name is
 // still the platform's (then a new display name replaces it) or a script
 // wrote its own (then it stays).
 const profileKey = "~name"

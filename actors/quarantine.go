@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"botserver"
 	"fmt"
 	"sort"
 	"strings"
@@ -14,7 +15,7 @@ import (
 
 // Quarantine is an instance (a conversation, a master or a group) stopped
 // after failing more often than Options.Restart allows. Its state stays as
-// last committed; its inputs are refused (Deliver returns ErrQuarantined,
+// last committed; its inputs are refused (Deliver returns botserver.ErrQuarantined,
 // messages from other instances are dropped) until an operator releases it
 // with Runtime.Release. Everyone else, and the bot, go on. The record is
 // kept in the store (persistence.QuarantineKey), so a quarantine outlasts a
@@ -66,7 +67,7 @@ func (d *directory) quarantine(addr string, failures int, reason any) {
 		}
 		b.rt.activity.Add(-1)
 	})
-	b.notify(addr, CodeQuarantined, "this conversation was stopped after repeated failures; it answers again once an operator releases it")
+	b.notify(addr, botserver.CodeQuarantined, "this conversation was stopped after repeated failures; it answers again once an operator releases it")
 }
 
 // release is Runtime.Release's message to the directory of addr.
@@ -112,12 +113,12 @@ func (b *botRT) notify(addr, code, text string) {
 	if kindOf(addr) != kindSession {
 		return
 	}
-	conv, ok := ParseAddress(b.id, addr)
+	conv, ok := botserver.ParseAddress(b.id, addr)
 	if !ok {
 		return
 	}
 	if p := b.rt.platform(conv.Platform); p != nil {
-		p.Send(conv, Outgoing{Kind: OutError, Code: code, Text: text})
+		p.Send(conv, botserver.Outgoing{Kind: botserver.OutError, Code: code, Text: text})
 	}
 }
 
@@ -125,7 +126,7 @@ func (b *botRT) notify(addr, code, text string) {
 func (r *Runtime) Quarantined(bot string) ([]Quarantine, error) {
 	b := r.bot(bot)
 	if b == nil {
-		return nil, fmt.Errorf("%w: %s", ErrUnknownBot, bot)
+		return nil, fmt.Errorf("%w: %s", botserver.ErrUnknownBot, bot)
 	}
 	out := []Quarantine{}
 	b.quarantine.Range(func(_, v any) bool {
@@ -143,12 +144,12 @@ func (r *Runtime) Quarantined(bot string) ([]Quarantine, error) {
 
 // Release ends the quarantine of the instance at addr of bot: its record
 // is deleted and it starts again from its committed state (arming its
-// timers). It returns ErrUnknownBot or ErrNotQuarantined.
+// timers). It returns botserver.ErrUnknownBot or ErrNotQuarantined.
 func (r *Runtime) Release(bot, addr string) error {
 	b := r.bot(bot)
 	switch {
 	case b == nil:
-		return fmt.Errorf("%w: %s", ErrUnknownBot, bot)
+		return fmt.Errorf("%w: %s", botserver.ErrUnknownBot, bot)
 	case !b.quarantined(addr):
 		return fmt.Errorf("%w: %s", ErrNotQuarantined, addr)
 	}

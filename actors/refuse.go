@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"botserver"
 	"errors"
 	"fmt"
 
@@ -34,7 +35,7 @@ func (a *instance) refuseQueued(in dsl.Input) {
 	if in.Kind == dsl.InEvent && in.Event.Sender != a.addr {
 		return // from another instance: a query of it times out
 	}
-	a.notify(CodeQueueFull, fmt.Sprintf("too many messages are waiting for the bot (%d); this one was dropped", limit))
+	a.notify(botserver.CodeQueueFull, fmt.Sprintf("too many messages are waiting for the bot (%d); this one was dropped", limit))
 }
 
 // received is a group's membership before its coordinator's Receive
@@ -61,7 +62,7 @@ func (a *instance) refuseJoin(in dsl.Input, err error) {
 	if errors.Is(err, errGroupTooLarge) {
 		text = fmt.Sprintf("the group %s cannot take more members (its state is at its size limit); you did not join it", a.addr)
 	}
-	a.bot.notify(in.Event.Sender, CodeGroupFull, text)
+	a.bot.notify(in.Event.Sender, botserver.CodeGroupFull, text)
 }
 
 func (a *instance) warnOnce(bit uint8, msg string, args ...any) {
@@ -79,7 +80,7 @@ func (a *instance) notify(code, text string) {
 		return
 	}
 	if p := a.rt().platform(a.conv.Platform); p != nil {
-		p.Send(a.conv, Outgoing{Kind: OutError, Code: code, Text: text})
+		p.Send(a.conv, botserver.Outgoing{Kind: botserver.OutError, Code: code, Text: text})
 	}
 }
 
@@ -150,9 +151,9 @@ func (a *instance) report(res *dsl.Result, tooLarge bool) {
 	switch {
 	case res.ErrorHandled:
 	case tooLarge:
-		a.notify(CodeStateTooLarge, fmt.Sprintf("the conversation's state would take more than %d bytes, its limit; the last turn was undone",
+		a.notify(botserver.CodeStateTooLarge, fmt.Sprintf("the conversation's state would take more than %d bytes, its limit; the last turn was undone",
 			a.rt().opts.Limits.StateBytes))
 	default:
-		a.notify(CodeTurnFailed, "the bot could not handle this: its script failed")
+		a.notify(botserver.CodeTurnFailed, "the bot could not handle this: its script failed")
 	}
 }

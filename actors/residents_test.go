@@ -2,23 +2,40 @@ package actors_test
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
 
+	"botserver"
 	"botserver/actors"
 	"botserver/platforms/platformtest"
 )
 
 // TestPassivationRacesDelivery: messages are delivered straight to
 // resident instances while those instances passivate and come back all
-// the time (an idle timeout of 1 ms, pauses between messages around it).
+// the time (an idle timeout of 1 ms on a fake clock that a goroutine keeps
+// moving on, and pauses between messages until some instance passivated).
 // No message is lost, none is handled twice, and each conversation sees
 // its messages in the order they were sent.
 func TestPassivationRacesDelivery(t *testing.T) {
 	s := startServer(t, t.TempDir(), actors.Options{IdleAfter: time.Millisecond},
 		map[string]map[string]string{"counter": counterBot})
 	defer s.stop()
+	stop := make(chan struct{})
+	driven := make(chan struct{})
+	go func() { // sweeps come all the time, racing the deliveries
+		defer close(driven)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				s.clock.Advance(s.idle / 4)
+				runtime.Gosched()
+			}
+		}
+	}()
 	const users, msgs = 20, 60
 	var wg sync.WaitGroup
 	for u := 0; u < users; u++ {
@@ -26,12 +43,12 @@ func TestPassivationRacesDelivery(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			conv := platformtest.Conv("counter", fmt.Sprint("u", u), "")
-			if err := s.rt.Deliver(conv, actors.Inbound{Start: true}); err != nil {
+			if err := s.rt.Deliver(conv, botserver.Inbound{Start: true}); err != nil {
 				t.Error(err)
 				return
 			}
 			for i := 0; i < msgs; i++ {
-				if err := s.rt.Deliver(conv, actors.Inbound{Text: "inc"}); err != nil {
+				if err := s.rt.Deliver(conv, botserver.Inbound{Text: "inc"}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -44,6 +61,8 @@ func TestPassivationRacesDelivery(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	close(stop)
+	<-driven
 	s.settle()
 	for u := 0; u < users; u++ {
 		got := s.texts(fmt.Sprint("u", u))

@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"botserver"
 	"botserver/dsl"
 	"botserver/persistence"
 
@@ -34,9 +34,10 @@ type Options struct {
 	// Coordinators make masters and groups (coordinators.Kinds()); required.
 	Coordinators Coordinators
 	// Validate checks the configuration before anything starts; an error
-	// stops NewRuntime, which reports it.
+	// stops Start (and NewRuntime), which returns it.
 	Validate func() error
-	// Endpoint, if set, is started beside the bots (the HTTP server).
+	// Endpoint, if set, is started after Validate passed, beside the bots
+	// (the HTTP listener), and restarted whenever it fails.
 	Endpoint Service
 	// History is how many recent frames each conversation keeps in the
 	// store for clients that resume it (default DefaultHistory, at most
@@ -72,17 +73,30 @@ type Runtime struct {
 
 	mu        sync.RWMutex
 	bots      map[string]*botRT
-	platforms map[string]Platform
+	platforms map[string]botserver.Platform
 	closed    bool
 }
 
-// NewRuntime starts an actor system for bots. It fails when a required
-// option is missing.
+// NewRuntime makes a runtime and starts its tree (New, then Start).
 func NewRuntime(opts Options) (*Runtime, error) {
+	r, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Start(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// New makes a runtime without starting its supervision tree, so that what
+// the tree starts (the Endpoint's handlers) can be built over it first. It
+// fails when a required option is missing.
+func New(opts Options) (*Runtime, error) {
 	if opts.Store == nil {
 		return nil, errors.New("actors: Options.Store is required")
 	}
-	if opts.Coordinators.Master == nil || opts.Coordinators.Group == nil {
+	if opts.Coordinators.Master == nil || opts.Coordinators.Group == nil || opts.Coordinators.Groups == nil {
 		return nil, errors.New("actors: Options.Coordinators is required (coordinators.Kinds())")
 	}
 	if opts.Clock == nil {
@@ -108,21 +122,41 @@ func NewRuntime(opts Options) (*Runtime, error) {
 		return nil, err
 	}
 	r := &Runtime{opts: opts, clock: opts.Clock, log: opts.Logger, metrics: &Metrics{onTurn: opts.OnTurn},
-		bots: map[string]*botRT{}, platforms: map[string]Platform{}}
+		bots: map[string]*botRT{}, platforms: map[string]botserver.Platform{}}
 	r.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return opts.Logger.With("lib", "protoactor")
 	}))
 	r.timers = NewTimekeeper(opts.Clock, r.fire)
 	r.dispatch = newPoolDispatcher(4*runtime.GOMAXPROCS(0), 300)
+	return r, nil
+}
+
+// Start starts the supervision tree (see tree.go): the superintendent
+// validates the configuration (Options.Validate) and only then starts the
+// Endpoint (Options.Endpoint) and the factory supervisor that AddBot adds
+// bots to. It returns the superintendent's verdict; after an error the
+// runtime is closed.
+func (r *Runtime) Start() error {
 	ready := make(chan error, 1)
 	r.root = r.system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &botFactory{rt: r, ready: ready} }))
 	if err := <-ready; err != nil {
-		r.system.Root.StopFuture(r.root).Wait()
-		r.system.Shutdown()
-		r.dispatch.close()
-		return nil, err
+		r.mu.Lock()
+		r.closed = true
+		r.mu.Unlock()
+		r.shutdown()
+		return err
 	}
-	return r, nil
+	return nil
+}
+
+// shutdown stops the tree, the actor system, the timers and the workers.
+func (r *Runtime) shutdown() {
+	r.timers.Close()
+	if r.root != nil {
+		r.system.Root.StopFuture(r.root).Wait()
+	}
+	r.system.Shutdown()
+	r.dispatch.close()
 }
 
 func cryptoRand() uint64 {
@@ -140,31 +174,31 @@ func (r *Runtime) Metrics() *Metrics { return r.metrics }
 func (r *Runtime) Timers() *Timekeeper { return r.timers }
 
 // RegisterPlatform makes p carry messages for conversations on platform.
-func (r *Runtime) RegisterPlatform(name string, p Platform) {
+func (r *Runtime) RegisterPlatform(name string, p botserver.Platform) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.platforms[name] = p
 }
 
-func (r *Runtime) platform(name string) Platform {
+func (r *Runtime) platform(name string) botserver.Platform {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.platforms[name]
 }
 
-var botID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
-// AddBot starts bot id, re-arming its durable timers. It returns
-// ErrBotExists for a running id.
-func (r *Runtime) AddBot(id string, prog *dsl.Bot) error {
-	if !botID.MatchString(id) {
-		return fmt.Errorf("bot id %q must match %s", id, botID)
+// AddBot starts bot id, re-arming its durable timers, and returns once its
+// supervisor runs. It returns ErrBotExists for a running id, or ctx's
+// error if ctx ends first (the bot may then still start: RemoveBot stops
+// it).
+func (r *Runtime) AddBot(ctx context.Context, id string, prog *dsl.Bot) error {
+	if !botserver.ValidBotID(id) {
+		return fmt.Errorf("bot id %q must match %s", id, botserver.BotIDPattern)
 	}
 	store, err := r.opts.Store.Bot(id)
 	if err != nil {
 		return err
 	}
-	b := &botRT{id: id, rt: r, store: store, log: r.log.With("bot", id)}
+	b := &botRT{id: id, rt: r, store: store, log: r.log.With("bot", id), groups: r.opts.Coordinators.Groups(store)}
 	b.initShared()
 	b.setProgram(prog)
 	if err := b.loadQuarantine(); err != nil {
@@ -175,35 +209,56 @@ func (r *Runtime) AddBot(id string, prog *dsl.Bot) error {
 		r.mu.Unlock()
 		return ErrClosed
 	}
+	if r.factory.Load() == nil {
+		r.mu.Unlock()
+		return errors.New("actors: AddBot before Start")
+	}
 	if r.bots[id] != nil {
 		r.mu.Unlock()
 		return fmt.Errorf("%w: %s", ErrBotExists, id)
 	}
 	r.bots[id] = b
 	r.mu.Unlock()
-	ready := make(chan struct{})
-	pid, err := r.system.Root.RequestFuture(r.factory.Load(), &addBot{bot: b, ready: ready}, 5*time.Second).Result()
-	if err != nil {
-		return fmt.Errorf("cannot start bot %s: %w", id, err)
+	msg := &addBot{bot: b, sup: make(chan *actor.PID, 1), ready: make(chan struct{})}
+	r.system.Root.Send(r.factory.Load(), msg)
+	select {
+	case pid := <-msg.sup:
+		b.setSup(pid)
+	case <-ctx.Done():
+		return fmt.Errorf("cannot start bot %s: %w", id, ctx.Err())
 	}
-	b.sup = pid.(*actor.PID)
-	<-ready
+	select {
+	case <-msg.ready:
+	case <-ctx.Done():
+		return fmt.Errorf("cannot start bot %s: %w", id, ctx.Err())
+	}
 	return r.restoreTimers(b)
 }
 
-// RemoveBot stops bot id and all its actors; its data stays in the store.
-func (r *Runtime) RemoveBot(id string) error {
+// RemoveBot stops bot id and all its actors, and returns once they have
+// stopped or ctx ends; its data stays in the store.
+func (r *Runtime) RemoveBot(ctx context.Context, id string) error {
 	r.mu.Lock()
 	b := r.bots[id]
 	delete(r.bots, id)
 	r.mu.Unlock()
 	if b == nil {
-		return fmt.Errorf("%w: %s", ErrUnknownBot, id)
+		return fmt.Errorf("%w: %s", botserver.ErrUnknownBot, id)
 	}
 	b.failed.Store(true) // directories drop what is still routed to it
 	r.timers.DisarmBot(id)
-	_, err := r.system.Root.RequestFuture(r.factory.Load(), &removeBot{pid: b.sup}, 5*time.Second).Result()
-	return err
+	sup := b.supervisor()
+	if sup == nil {
+		return fmt.Errorf("bot %s is still starting", id)
+	}
+	msg := &removeBot{pid: sup, stopped: make(chan struct{})}
+	r.system.Root.Send(r.factory.Load(), msg)
+	select {
+	case <-msg.stopped:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("bot %s did not stop: %w", id, ctx.Err())
+	}
 }
 
 // restoreTimers arms the wake-ups of the bot's instances from the store's
@@ -232,7 +287,7 @@ func (r *Runtime) fire(t TimerRef) {
 func (r *Runtime) Reload(id string, prog *dsl.Bot) error {
 	b := r.bot(id)
 	if b == nil {
-		return fmt.Errorf("%w: %s", ErrUnknownBot, id)
+		return fmt.Errorf("%w: %s", botserver.ErrUnknownBot, id)
 	}
 	b.setProgram(prog)
 	return nil
@@ -245,23 +300,23 @@ func (r *Runtime) bot(id string) *botRT {
 }
 
 // Deliver hands a user's message or client event to its conversation.
-// It returns ErrUnknownBot, ErrBotFailed, ErrQuarantined, ErrUnavailable,
-// or ErrUnknownGroup when conv.Group names no group.
-func (r *Runtime) Deliver(conv Conversation, in Inbound) error {
+// It returns botserver.ErrUnknownBot, botserver.ErrBotFailed, botserver.ErrQuarantined, botserver.ErrUnavailable,
+// or botserver.ErrUnknownGroup when conv.Group names no group.
+func (r *Runtime) Deliver(conv botserver.Conversation, in botserver.Inbound) error {
 	b := r.bot(conv.Bot)
 	switch {
 	case b == nil:
-		return fmt.Errorf("%w: %s", ErrUnknownBot, conv.Bot)
+		return fmt.Errorf("%w: %s", botserver.ErrUnknownBot, conv.Bot)
 	case b.failed.Load():
-		return fmt.Errorf("%w: %s", ErrBotFailed, conv.Bot)
+		return fmt.Errorf("%w: %s", botserver.ErrBotFailed, conv.Bot)
 	case b.quarantined(conv.Address()):
 		r.metrics.refused(conv.Bot, RefusedQuarantined)
-		return fmt.Errorf("%w: %s", ErrQuarantined, conv.Address())
+		return fmt.Errorf("%w: %s", botserver.ErrQuarantined, conv.Address())
 	case r.unavailable() != nil:
 		r.metrics.refused(conv.Bot, RefusedUnavailable)
-		return fmt.Errorf("%w: %v", ErrUnavailable, r.unavailable())
+		return fmt.Errorf("%w: %v", botserver.ErrUnavailable, r.unavailable())
 	case conv.Group != "" && !r.GroupExists(conv.Bot, conv.Group):
-		return fmt.Errorf("%w: %s", ErrUnknownGroup, conv.Group)
+		return fmt.Errorf("%w: %s", botserver.ErrUnknownGroup, conv.Group)
 	}
 	d := &deliver{in: dsl.Message(in.Text), name: in.Name, done: in.Done,
 		restart: in.Restart, source: in.Source, client: true}
@@ -271,7 +326,7 @@ func (r *Runtime) Deliver(conv Conversation, in Inbound) error {
 	case in.Event != "":
 		payload, err := dsl.Normalize(in.Payload)
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrBadPayload, err)
+			return fmt.Errorf("%w: %v", botserver.ErrBadPayload, err)
 		}
 		ev := &dsl.Event{Name: in.Event, Payload: payload, Sender: conv.Address()}
 		d.in = dsl.Input{Kind: dsl.InEvent, Event: ev}
@@ -303,14 +358,7 @@ func (r *Runtime) Title(bot string) string {
 // GroupExists reports whether bot has group id.
 func (r *Runtime) GroupExists(bot, id string) bool {
 	b := r.bot(bot)
-	if b == nil {
-		return false
-	}
-	if _, ok := b.groups.Load(id); ok {
-		return true
-	}
-	_, err := b.store.Get(persistence.StateKey(id))
-	return err == nil
+	return b != nil && b.groups.Exists(id)
 }
 
 // Settle waits until no message or write is in flight anywhere in the
@@ -326,8 +374,10 @@ func (r *Runtime) Settle(ctx context.Context) error {
 	return nil
 }
 
-// Close stops every actor. The store stays open (its owner closes it).
-func (r *Runtime) Close() {
+// Close stops every actor once nothing is in flight, or when ctx ends
+// (what is still in flight is then dropped, and logged). The store stays
+// open (its owner closes it).
+func (r *Runtime) Close(ctx context.Context) {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -335,13 +385,8 @@ func (r *Runtime) Close() {
 	}
 	r.closed = true
 	r.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := r.Settle(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if err := r.Settle(ctx); err != nil {
 		r.log.Warn("closing before settled", "err", err)
 	}
-	r.timers.Close()
-	r.system.Root.StopFuture(r.root).Wait()
-	r.system.Shutdown()
-	r.dispatch.close()
+	r.shutdown()
 }

@@ -1,12 +1,15 @@
 package actors_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"botserver"
 	"botserver/actors"
+	"botserver/internal/testkit"
 	"botserver/persistence"
 	"botserver/platforms/platformtest"
 )
@@ -49,7 +52,7 @@ func TestMasterCrashKeepsGroups(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 	for i := 0; i < 5; i++ {
-		if err := s.rt.Crash("r", actors.MasterAddr); err != nil {
+		if err := s.rt.Crash("r", botserver.MasterAddr); err != nil {
 			t.Fatal(err)
 		}
 		s.settle()
@@ -76,7 +79,7 @@ func TestCorruptStateReported(t *testing.T) {
 	s.say("counter", "bob", "inc")
 	s.texts("alice")
 	s.texts("bob")
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "sessions to passivate")
+	s.passivateAll("sessions to passivate")
 	store, _ := s.db.Bot("counter")
 	if err := store.WriteSync(persistence.Op{Key: persistence.StateKey("test:alice"), Value: []byte{0xff, 0xff, 0xff}}); err != nil {
 		t.Fatal(err)
@@ -105,7 +108,7 @@ end`}})
 	defer s.stop()
 	s.say("t", "alice", "hi")
 	s.texts("alice")
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return s.rt.Status()[0].Sessions == 0 }, "the session to passivate")
+	s.passivateAll("the session to passivate")
 	s.clock.Advance(time.Minute)
 	s.settle()
 	if got := s.last("alice"); got != "a minute later" {
@@ -118,25 +121,25 @@ end`}})
 func TestAddRemoveBot(t *testing.T) {
 	s := startServer(t, t.TempDir(), actors.Options{}, nil)
 	defer s.stop()
-	if err := s.rt.AddBot("c", compileBot(t, counterBot)); err != nil {
+	if err := s.rt.AddBot(context.Background(), "c", compileBot(t, counterBot)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.rt.AddBot("c", compileBot(t, counterBot)); !errors.Is(err, actors.ErrBotExists) {
+	if err := s.rt.AddBot(context.Background(), "c", compileBot(t, counterBot)); !errors.Is(err, actors.ErrBotExists) {
 		t.Errorf("adding a running bot: %v, want ErrBotExists", err)
 	}
-	if err := s.rt.AddBot("Bad Id", compileBot(t, counterBot)); err == nil {
+	if err := s.rt.AddBot(context.Background(), "Bad Id", compileBot(t, counterBot)); err == nil {
 		t.Errorf("a bad bot id was accepted")
 	}
 	s.say("c", "alice", "hi")
 	s.say("c", "alice", "inc")
-	if err := s.rt.RemoveBot("c"); err != nil {
+	if err := s.rt.RemoveBot(context.Background(), "c"); err != nil {
 		t.Fatal(err)
 	}
-	err := s.rt.Deliver(actors.Conversation{Bot: "c", Platform: "test", User: "alice"}, actors.Inbound{Text: "inc"})
-	if !errors.Is(err, actors.ErrUnknownBot) {
+	err := s.rt.Deliver(botserver.Conversation{Bot: "c", Platform: "test", User: "alice"}, botserver.Inbound{Text: "inc"})
+	if !errors.Is(err, botserver.ErrUnknownBot) {
 		t.Errorf("deliver to a removed bot: %v, want ErrUnknownBot", err)
 	}
-	if err := s.rt.AddBot("c", compileBot(t, counterBot)); err != nil {
+	if err := s.rt.AddBot(context.Background(), "c", compileBot(t, counterBot)); err != nil {
 		t.Fatal(err)
 	}
 	s.texts("alice")
@@ -150,7 +153,7 @@ func TestAddRemoveBot(t *testing.T) {
 // queries the conversation back before answering; on the real clock both
 // answers come before the 1-second query timeout (neither actor blocks).
 func TestMutualQueryRealTime(t *testing.T) {
-	rt, _ := platformtest.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{})
+	rt, _ := testkit.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{})
 	p := platformtest.New()
 	rt.RegisterPlatform(platformtest.Name, p)
 	bot := compileBot(t, map[string]string{
@@ -166,15 +169,15 @@ end`,
   reply "pong to #{name}"
 end`,
 	})
-	if err := rt.AddBot("pp", bot); err != nil {
+	if err := rt.AddBot(context.Background(), "pp", bot); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if err := rt.Deliver(platformtest.Conv("pp", "alice", ""), actors.Inbound{Text: "ping back", Name: "alice"}); err != nil {
+	if err := rt.Deliver(platformtest.Conv("pp", "alice", ""), botserver.Inbound{Text: "ping back", Name: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	var got []actors.Outgoing
-	platformtest.WaitFor(t, 5*time.Second, func() bool { got = append(got, p.Take("test:alice")...); return len(got) > 0 }, "the answer")
+	var got []botserver.Outgoing
+	testkit.WaitFor(t, 5*time.Second, func() bool { got = append(got, p.Take("test:alice")...); return len(got) > 0 }, "the answer")
 	took := time.Since(start)
 	if got[0].Text != "pong to alice" {
 		t.Fatalf("got %q, want pong to alice (a timeout would say pong to timeout)", got[0].Text)
@@ -190,7 +193,7 @@ func TestStartOpensOnce(t *testing.T) {
 	defer s.stop()
 	conv := platformtest.Conv("echo", "alice", "")
 	for i := 0; i < 2; i++ {
-		if err := s.rt.Deliver(conv, actors.Inbound{Start: true}); err != nil {
+		if err := s.rt.Deliver(conv, botserver.Inbound{Start: true}); err != nil {
 			t.Fatal(err)
 		}
 		s.settle()
@@ -202,8 +205,8 @@ func TestStartOpensOnce(t *testing.T) {
 	if got := s.texts("alice"); strings.Join(got, "|") != "hi|say something" {
 		t.Errorf("the first message after a start got %q, want it answered", got)
 	}
-	err := s.rt.Deliver(conv, actors.Inbound{Event: "x", Payload: map[string]any{"f": func() {}}})
-	if !errors.Is(err, actors.ErrBadPayload) {
+	err := s.rt.Deliver(conv, botserver.Inbound{Event: "x", Payload: map[string]any{"f": func() {}}})
+	if !errors.Is(err, botserver.ErrBadPayload) {
 		t.Errorf("Deliver(func payload) = %v, want ErrBadPayload", err)
 	}
 }

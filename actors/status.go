@@ -3,6 +3,7 @@ package actors
 import (
 	"sort"
 
+	"botserver"
 	"botserver/persistence"
 )
 
@@ -46,7 +47,7 @@ func (b *botRT) status() BotStatus {
 	s.Groups, _ = b.store.Count(persistence.StateKey("~"))
 	states, _ := b.store.Count(persistence.PrefixState)
 	s.Conversations = states - s.Groups
-	if _, err := b.store.Get(persistence.StateKey(MasterAddr)); err == nil {
+	if _, err := b.store.Get(persistence.StateKey(botserver.MasterAddr)); err == nil {
 		s.Conversations--
 	}
 	switch {
@@ -54,7 +55,7 @@ func (b *botRT) status() BotStatus {
 		s.Master = "none"
 	case s.Failed:
 		s.Master = "failed"
-	case b.quarantined(MasterAddr):
+	case b.quarantined(botserver.MasterAddr):
 		s.Master = "quarantined"
 	case b.active[kindMaster].Load() > 0:
 		s.Master = "running"
@@ -73,7 +74,7 @@ type crash struct{}
 func (r *Runtime) Crash(bot, addr string) error {
 	b := r.bot(bot)
 	if b == nil {
-		return ErrUnknownBot
+		return botserver.ErrUnknownBot
 	}
 	b.route(addr, &crash{})
 	return nil

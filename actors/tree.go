@@ -2,27 +2,33 @@ package actors
 
 import (
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
 
-// Service is a long-running part of the server started by the
-// supervision tree beside the bots: the HTTP endpoint. Start must return
-// once it is serving (or failed to); Stop shuts it down.
+// Service is a long-running part of the server that the supervision tree
+// runs beside the bots: the Endpoint (the HTTP listener).
 type Service interface {
-	Start() error
+	// Start starts serving and returns once it serves, or why it cannot.
+	// If it stops serving on its own later, it calls failed once (from any
+	// goroutine); the tree then stops and restarts it.
+	Start(failed func(error)) error
+	// Stop stops serving. It is called once after every Start, also one
+	// that failed, and must not call failed.
 	Stop()
 }
 
 // The top of the tree (after Juvet's process architecture):
 //
-//	BotFactory (all-for-one)
+//	BotFactory
 //	└── Superintendent — validates; only if valid does it start:
-//	    ├── Endpoint (Options.Endpoint, if any)
-//	    └── FactorySupervisor — one bot supervisor per bot
+//	    ├── Endpoint (Options.Endpoint, if any) — restarted when it fails
+//	    └── FactorySupervisor — one bot supervisor per bot (AddBot)
 //
-// botFactory is the root; a failure of the superintendent's subtree
-// restarts all of it.
+// botFactory is the root. Runtime.Start spawns it and waits for the
+// superintendent's verdict.
 type botFactory struct {
 	rt    *Runtime
 	ready chan error
@@ -43,7 +49,10 @@ func (f *botFactory) Receive(ctx actor.Context) {
 }
 
 // superintendent validates the configuration and only then starts the
-// endpoint and the factory supervisor. It reports the outcome once.
+// endpoint and the factory supervisor. It reports the outcome once, and
+// supervises the endpoint: a failed endpoint is restarted, at once the
+// first time and then after a growing pause (endpointBackoff), for as long
+// as it keeps failing; the bots are not touched.
 type superintendent struct {
 	rt    *Runtime
 	ready chan error
@@ -68,12 +77,12 @@ func (s *superintendent) start(ctx actor.Context) error {
 		}
 	}
 	if e := s.rt.opts.Endpoint; e != nil {
-		up := make(chan error, 1)
-		props := actor.PropsFromProducer(func() actor.Actor { return &endpoint{svc: e, up: up} })
+		first := &firstStart{up: make(chan error, 1)}
+		props := actor.PropsFromProducer(func() actor.Actor { return &endpoint{svc: e, first: first} })
 		if _, err := ctx.SpawnNamed(props, "endpoint"); err != nil {
 			return err
 		}
-		if err := <-up; err != nil {
+		if err := <-first.up; err != nil {
 			return fmt.Errorf("endpoint: %w", err)
 		}
 	}
@@ -85,22 +94,60 @@ func (s *superintendent) start(ctx actor.Context) error {
 	return nil
 }
 
-// endpoint runs a Service as an actor: started with it, stopped with it.
-type endpoint struct {
-	svc Service
-	up  chan error // receives Start's outcome (buffered; later starts are not awaited)
+// endpointBackoff is the pause before the nth restart of a failing
+// endpoint within a minute (the first is at once), and its cap.
+const (
+	endpointBackoff    = 100 * time.Millisecond
+	endpointBackoffMax = 5 * time.Second
+)
+
+// HandleFailure restarts a failed child: the endpoint after its backoff.
+// (The factory supervisor does not fail: a bot's failures stay in its own
+// supervisor.)
+func (s *superintendent) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, reason any, _ any) {
+	rs.Fail()
+	n := rs.NumberOfFailures(time.Minute)
+	s.rt.log.Error("endpoint failed; restarting it", "reason", reason, "failures_in_last_minute", n)
+	delay := min(time.Duration(n-1)*endpointBackoff, endpointBackoffMax)
+	if delay <= 0 {
+		sup.RestartChildren(child)
+		return
+	}
+	s.rt.clock.AfterFunc(delay, func() { sup.RestartChildren(child) })
 }
 
-// Receive starts and stops the service.
+// endpoint runs a Service as an actor: started with it, stopped with it,
+// and restarted by the superintendent when the service fails.
+type endpoint struct {
+	svc   Service
+	first *firstStart // shared by the actor's incarnations
+}
+
+// firstStart hands the outcome of the endpoint's first Start to the
+// superintendent, which waits for it; later starts are restarts.
+type firstStart struct {
+	once sync.Once
+	up   chan error
+}
+
+// serviceFailed is the service reporting that it stopped serving.
+type serviceFailed struct{ err error }
+
+// Receive starts and stops the service; a failure (of the service, or of
+// a restart's Start) fails the actor, so that its supervisor restarts it.
 func (e *endpoint) Receive(ctx actor.Context) {
-	switch ctx.Message().(type) {
+	switch msg := ctx.Message().(type) {
 	case *actor.Started:
-		err := e.svc.Start()
-		select {
-		case e.up <- err:
-		default:
+		self, root := ctx.Self(), ctx.ActorSystem().Root
+		err := e.svc.Start(func(err error) { root.Send(self, &serviceFailed{err}) })
+		first := false
+		e.first.once.Do(func() { e.first.up <- err; first = true })
+		if err != nil && !first { // the superintendent reports a first start's error
+			panic(fmt.Errorf("endpoint restart: %w", err))
 		}
-	case *actor.Stopping:
+	case *serviceFailed:
+		panic(fmt.Errorf("endpoint stopped serving: %w", msg.err))
+	case *actor.Restarting, *actor.Stopping:
 		e.svc.Stop()
 	}
 }

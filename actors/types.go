@@ -3,64 +3,21 @@ package actors
 import (
 	"errors"
 	"strings"
-	"time"
 
+	"botserver"
 	"botserver/dsl"
 )
 
-// Sentinel errors of the runtime.
+// Sentinel errors of the runtime (the errors a platform's user sees are
+// the root package's: botserver.ErrUnknownBot, ...).
 var (
-	ErrUnknownBot   = errors.New("unknown bot")
-	ErrUnknownGroup = errors.New("no such group")
-	ErrBotFailed    = errors.New("bot failed")
-	ErrClosed       = errors.New("runtime closed")
-	ErrBotExists    = errors.New("bot exists")
-	ErrBadPayload   = errors.New("bad event payload")
-	// ErrQuarantined: the conversation (or master) failed too often and is
-	// stopped until an operator releases it.
-	ErrQuarantined    = errors.New("quarantined after repeated failures")
+	ErrClosed    = errors.New("runtime closed")
+	ErrBotExists = errors.New("bot exists")
+	// ErrNotQuarantined: Release of an address that is not quarantined.
 	ErrNotQuarantined = errors.New("not quarantined")
-	ErrGroupFull      = errors.New("group full")
-	// ErrUnavailable: the runtime cannot take turns now (Options.Unavailable).
-	ErrUnavailable = errors.New("unavailable")
+	// ErrGroupFull: a join past Limits.GroupMembers.
+	ErrGroupFull = errors.New("group full")
 )
-
-// MasterAddr is the address of a bot's master coordinator.
-const MasterAddr = "master"
-
-// Conversation identifies a user's conversation with a bot on a platform.
-// Its Address is the key of the conversation's state.
-type Conversation struct {
-	Bot      string
-	Platform string // "web", "slack", "test", ...
-	User     string // the user's id on that platform (unique per platform)
-	Group    string // "~room" for a conversation opened through a group link
-}
-
-// UserID is the user's id across the bot: "web:8f2c".
-func (c Conversation) UserID() string { return c.Platform + ":" + c.User }
-
-// Address is "platform:user", or "platform:user@~group" in a group.
-func (c Conversation) Address() string {
-	if c.Group != "" {
-		return c.UserID() + "@" + c.Group
-	}
-	return c.UserID()
-}
-
-// ParseAddress reverses Conversation.Address; ok is false for coordinator
-// addresses.
-func ParseAddress(bot, addr string) (Conversation, bool) {
-	platform, rest, ok := strings.Cut(addr, ":")
-	if !ok || platform == "" || rest == "" {
-		return Conversation{}, false
-	}
-	user, group, _ := strings.Cut(rest, "@~")
-	if group != "" {
-		group = "~" + group
-	}
-	return Conversation{Bot: bot, Platform: platform, User: user, Group: group}, true
-}
 
 // addrKind tells sessions, the master and groups apart by address.
 type addrKind uint8
@@ -75,7 +32,7 @@ func (k addrKind) String() string { return [...]string{"session", "master", "gro
 
 func kindOf(addr string) addrKind {
 	switch {
-	case addr == MasterAddr:
+	case addr == botserver.MasterAddr:
 		return kindMaster
 	case strings.HasPrefix(addr, "~"):
 		return kindGroup
@@ -87,84 +44,13 @@ func (k addrKind) role() dsl.Role {
 	return [...]dsl.Role{dsl.RoleSession, dsl.RoleMaster, dsl.RoleGroup}[k]
 }
 
-// OutKind says what an Outgoing message is.
-type OutKind uint8
-
-const (
-	OutText   OutKind = iota // Text, Ask, QuickReplies
-	OutImage                 // URL
-	OutTyping                // Seconds
-	OutEvent                 // Name, Payload (emit without to:)
-	OutError                 // Code, Text: an input was refused or not handled (web: an error frame)
-	// OutRestart says the conversation was restarted (Inbound.Restart):
-	// a client clears what it shows. Only platforms that restart
-	// conversations get it.
-	OutRestart
-)
-
-// Outgoing is one message from a bot to a conversation's client.
-type Outgoing struct {
-	Kind         OutKind
-	Text         string
-	Ask          bool
-	QuickReplies []string
-	URL          string
-	Seconds      float64
-	Name         string
-	Payload      any
-	Code         string // OutError: one of the Code* constants
-	// TS is when the turn that sent it ran (history frames keep it).
-	TS time.Time
-	// FromUser marks the user's own message (OutText) or client event
-	// (OutEvent): in a conversation's history, and as the copy of a
-	// message sent to the user's other clients (see Inbound.Source).
-	FromUser bool
-	// Source is the Inbound.Source of the message a FromUser copy
-	// repeats: the platform does not send it back to that client.
-	Source uint64
-}
-
-// Platform carries bot messages to users. The runtime calls Send from actor
-// goroutines, in order per conversation; Send must not block (queue, or
-// drop a client that does not keep up).
-type Platform interface {
-	Send(conv Conversation, out Outgoing)
-}
-
-// Inbound is what a user's client sends: a message or an event.
-type Inbound struct {
-	Text    string
-	Event   string // a client event name (then Text is unused)
-	Payload any    // the event's payload: JSON-like Go values (see dsl.Normalize)
-	Name    string // the user's display name, if the platform knows it
-	// Start opens the conversation without a message: its main dialog
-	// runs if it never has (a platform sends it when a user connects), and
-	// nothing happens otherwise.
-	Start bool
-	// Restart ends the conversation (its variables, dialog stack, timers
-	// and history; the user record and group membership stay) and starts
-	// main again at once. Platforms first get an OutRestart.
-	Restart bool
-	// Source, if not 0, identifies the client that sent a message: the
-	// message is then also sent, as a FromUser copy carrying Source, to
-	// the conversation's platform once its turn's write is durable, for
-	// the user's other clients.
-	Source uint64
-	// Done, if set, is called once a message Deliver accepted has been
-	// handled (its turn has run) or dropped, on whichever goroutine that
-	// happened; never for one Deliver refused with an error. Platforms
-	// use it to bound how many messages one client has in flight. It must
-	// not block.
-	Done func()
-}
-
 // deliver is an input for a script instance.
 type deliver struct {
 	in     dsl.Input
 	name   string         // sessions: the user's display name, if known
 	create map[string]any // groups: initial variables; the group is new
-	done   func()         // Inbound.Done
-	// sessions: Inbound.Restart and Inbound.Source
+	done   func()         // botserver.Inbound.Done
+	// sessions: botserver.Inbound.Restart and botserver.Inbound.Source
 	restart bool
 	source  uint64
 	client  bool // from Runtime.Deliver (not another instance)
@@ -179,7 +65,7 @@ func doneWith(msg any) {
 			m.done()
 		}
 	case *attachReq: // dropped
-		m.call(nil, ErrBotFailed)
+		m.call(nil, botserver.ErrBotFailed)
 	}
 }
 

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"botserver"
 	"fmt"
 	"time"
 
@@ -9,7 +10,7 @@ import (
 
 // A store outage that passes (the data dir out of space): while
 // Options.Unavailable returns an error, Deliver refuses with
-// ErrUnavailable, and an instance runs no turn that it would have to
+// botserver.ErrUnavailable, and an instance runs no turn that it would have to
 // write: a timer fires again after unavailableRetry, an input from its
 // user is refused with a notice, one from another instance is dropped (a
 // query of it times out), a play fails. A write that fails all the same
@@ -47,10 +48,10 @@ func (a *instance) deferTurn(msg any) bool {
 		a.rt().metrics.refused(a.bot.id, RefusedUnavailable)
 		a.warnOnce(warnedUnavailable, "inputs refused: the store cannot take writes", "err", err)
 		if m.in.Kind == dsl.InMessage || m.in.Kind == dsl.InStart || (m.in.Kind == dsl.InEvent && m.in.Event.Sender == a.addr) {
-			a.notify(CodeUnavailable, unavailableText)
+			a.notify(botserver.CodeUnavailable, unavailableText)
 		}
 	case *play:
-		a.rt().plays.finish(m.id, playResult{err: fmt.Errorf("%w: %v", ErrUnavailable, err)})
+		a.rt().plays.finish(m.id, playResult{err: fmt.Errorf("%w: %v", botserver.ErrUnavailable, err)})
 	default:
 		return false // a cancel undoes a play's turn: nothing to keep
 	}

@@ -72,20 +72,6 @@ func bindAll(specs map[string]fnSpec) map[string]pureBuiltinFunc {
 	return out
 }
 
-// pureBuiltins returns the built-in functions of a fresh builtinSet, each
-// called without a running turn (a fresh default memory budget per call):
-// for tests.
-func pureBuiltins() map[string]pureBuiltinFunc {
-	out := map[string]pureBuiltinFunc{}
-	for name, spec := range newBuiltins().specs() {
-		fn := spec.bind(name)
-		out[name] = func(args ...any) (any, error) {
-			return fn(append([]any{&turnRT{}}, args...)...)
-		}
-	}
-	return out
-}
-
 // bind wraps the spec's function with the argument count check and the
 // name prefix of its errors. The first argument is the *turnRT.
 func (s fnSpec) bind(name string) pureBuiltinFunc {

@@ -162,6 +162,7 @@ func newSim(tb testing.TB, prog *Program, roundTrip bool) *sim {
 		ChatLink: func(platform, group string) (string, error) {
 			return "http://chat.test/chat/bot?g=" + group, nil
 		},
+		Stopwatch: time.Now,
 	}
 	return s
 }

@@ -7,7 +7,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/kljensen/snowball/english"
+	"github.com/blevesearch/snowballstem"
+	"github.com/blevesearch/snowballstem/english"
 )
 
 // Intent is a meaning a message can have, declared as a constant:
@@ -287,7 +288,7 @@ func newWordSet(text string) wordSet { return wordSetOf(splitWords(strings.ToLow
 func wordSetOf(words []string) wordSet {
 	var content []string
 	for _, w := range words {
-		if !english.IsStopWord(w) && utf8.RuneCountInString(w) > 1 {
+		if !isStopWord(w) && utf8.RuneCountInString(w) > 1 {
 			content = append(content, w)
 		}
 	}
@@ -296,7 +297,7 @@ func wordSetOf(words []string) wordSet {
 	}
 	s := wordSet{stems: make(map[string]bool, len(content))}
 	for _, w := range content {
-		stem := english.Stem(w, true)
+		stem := stemOf(w)
 		if !s.stems[stem] {
 			s.stems[stem] = true
 			s.words = append(s.words, w)
@@ -383,4 +384,11 @@ func osaDistance(a, b []rune) int {
 		}
 	}
 	return d[len(a)][len(b)]
+}
+
+// stemOf returns the English (Porter2) stem of a lower-case word.
+func stemOf(w string) string {
+	env := snowballstem.NewEnv(w)
+	english.Stem(env)
+	return env.Current()
 }

@@ -1,15 +1,12 @@
 package dsl
 
-import (
-	"fmt"
-	"time"
-)
+import "fmt"
 
 // interrupted reports why the turn must stop now, or nil: it ran past its
 // time limit, or Env.Cancel was closed. Statements check it every 1024 steps
 // (step), predicate loops every 1024 iterations (turnRT.tick).
 func (m *Machine) interrupted() *RuntimeError {
-	if time.Since(m.started) > m.lim.MaxTurnTime {
+	if m.env.Stopwatch != nil && m.env.Stopwatch().Sub(m.started) > m.lim.MaxTurnTime {
 		return &RuntimeError{TimeLimit: true, Msg: fmt.Sprintf("turn took longer than %v (an endless loop?)", m.lim.MaxTurnTime)}
 	}
 	return m.canceled()

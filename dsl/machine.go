@@ -62,6 +62,10 @@ type Env struct {
 	// statements or predicate iterations), rolled back: for a play whose
 	// caller went away. Nil never cancels.
 	Cancel <-chan struct{}
+
+	// Stopwatch, if set, reads the wall time that Limits.MaxTurnTime is
+	// measured in (time.Now); without it no wall-time limit applies.
+	Stopwatch func() time.Time
 }
 
 // EffectKind says what the host must do for an Effect.
@@ -256,7 +260,7 @@ func (m *Machine) begin(st *State, caller *Env) {
 	m.steps, m.userSet, m.rootRan, m.touched, m.timedOut = 0, false, false, false, false
 	m.base = turnBase{cos: len(st.Cos), timers: len(st.Timers), inbox: len(st.Inbox), members: len(st.Members),
 		next: st.NextID, started: st.Started, group: st.Group}
-	m.started = time.Now()
+	m.started = m.stopwatch()
 	m.rt = turnRT{m: m}
 	if env.User == nil {
 		env.User = map[string]any{}
@@ -273,6 +277,14 @@ func (m *Machine) begin(st *State, caller *Env) {
 	if m.prog.Role == RoleGroup {
 		e["__members"] = stringsToList(st.Members)
 	}
+}
+
+// stopwatch reads the host's stopwatch (the zero time without one).
+func (m *Machine) stopwatch() time.Time {
+	if m.env.Stopwatch == nil {
+		return time.Time{}
+	}
+	return m.env.Stopwatch()
 }
 
 // guarded runs f, turning a turnAbort (or any panic) into an error.
@@ -322,7 +334,7 @@ func (m *Machine) onError(st *State, cause *RuntimeError) (ran bool, _ *RuntimeE
 		return false, nil
 	}
 	snap := st.clone()
-	m.steps, m.started = 0, time.Now()
+	m.steps, m.started = 0, m.stopwatch()
 	ev := &Event{Name: "error", Payload: cause.Error()}
 	err := m.guarded(func() {
 		m.interrupt(procs[0], ev, nil)

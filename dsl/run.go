@@ -1,7 +1,6 @@
 package dsl
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -159,12 +158,11 @@ func (m *Machine) step(in *instr) {
 	if m.steps > m.lim.MaxSteps {
 		m.abort(in.pos, "step budget exhausted: more than %d statements in one turn (an endless loop?)", m.lim.MaxSteps)
 	}
-	if m.steps&1023 == 0 && time.Since(m.started) > m.lim.MaxTurnTime {
-		panic(turnAbort{&RuntimeError{Pos: in.pos, TimeLimit: true,
-			Msg: fmt.Sprintf("turn took longer than %v (an endless loop?)", m.lim.MaxTurnTime)}})
-	}
-	if m.steps&1023 == 0 && m.env.Cancel != nil {
-		m.checkCanceled(in.pos)
+	if m.steps&1023 == 0 {
+		if err := m.interrupted(); err != nil {
+			err.Pos = in.pos
+			panic(turnAbort{err})
+		}
 	}
 }
 

@@ -48,18 +48,9 @@ func StateKey(addr string) string { return PrefixState + addr }
 // UserKey returns the key of a user's record.
 func UserKey(userID string) string { return PrefixUser + userID }
 
-// GroupKey returns the key of a group's registry entry.
-func GroupKey(groupID string) string { return PrefixGroup + groupID }
-
-// SlackKey returns the key of a Slack workspace's installation.
-func SlackKey(teamID string) string { return PrefixSlack + teamID }
-
 // QuarantineKey returns the key of the quarantine record of the instance
 // at addr.
 func QuarantineKey(addr string) string { return PrefixQuarantine + addr }
-
-// DedupKey returns the key that marks a platform event id as handled.
-func DedupKey(eventID string) string { return PrefixDedup + eventID }
 
 // WakeKey returns the key of owner's wake-up record (owner is an instance
 // address): the runtime keeps there a time at or before the instance's

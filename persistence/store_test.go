@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -158,31 +157,6 @@ func TestInvalidOps(t *testing.T) {
 	wantValue(t, s, "ok", nil)
 	if _, err := s.Get(""); !errors.Is(err, ErrInvalidKey) {
 		t.Errorf(`Get("") = %v; want ErrInvalidKey`, err)
-	}
-}
-
-func TestGetProtoCorrupt(t *testing.T) {
-	s := mustBot(t, openDB(t, "", Options{}), "chatter")
-	good, err := ProtoOp(StateKey("web:good"), wrapperspb.String("hello"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustWrite(t, s, good, Op{Key: StateKey("web:bad"), Value: []byte{0x0a, 0x7f, 'x'}})
-
-	var m wrapperspb.StringValue
-	err = s.GetProto(StateKey("web:bad"), &m)
-	var ce *CorruptError
-	if !errors.As(err, &ce) || ce.Key != "s/web:bad" || ce.Bot != "chatter" {
-		t.Fatalf("GetProto(bad) = %v; want *CorruptError for s/web:bad of chatter", err)
-	}
-	if want := `persistence: corrupt value for key "s/web:bad" of bot "chatter": `; !strings.HasPrefix(err.Error(), want) {
-		t.Errorf("error = %q; want prefix %q", err, want)
-	}
-	if err := s.GetProto(StateKey("web:good"), &m); err != nil || m.GetValue() != "hello" {
-		t.Errorf("GetProto(good) = %q, %v; want hello", m.GetValue(), err)
-	}
-	if err := s.GetProto(StateKey("web:none"), &m); !errors.Is(err, ErrNotFound) {
-		t.Errorf("GetProto(missing) = %v; want ErrNotFound", err)
 	}
 }
 

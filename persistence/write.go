@@ -3,8 +3,6 @@ package persistence
 import (
 	"fmt"
 	"time"
-
-	"google.golang.org/protobuf/proto"
 )
 
 // Op is one change in a Write call.
@@ -33,16 +31,6 @@ type Op struct {
 	// ErrConflict. Meant for records shared by several instances (users).
 	CAS    bool
 	Expect uint64
-}
-
-// ProtoOp returns an Op that sets key to the marshalled m. It fails only
-// when m cannot be marshalled.
-func ProtoOp(key string, m proto.Message, version uint64) (Op, error) {
-	b, err := proto.Marshal(m)
-	if err != nil {
-		return Op{}, fmt.Errorf("persistence: cannot marshal %q: %w", key, err)
-	}
-	return Op{Key: key, Value: b, Version: version}, nil
 }
 
 // Write queues ops to be committed atomically, all or none, and returns
@@ -76,16 +64,6 @@ func (s *BotStore) WriteSync(ops ...Op) error {
 	ch := make(chan error, 1)
 	s.Write(ops, func(err error) { ch <- err })
 	return <-ch
-}
-
-// PutProto sets key to the marshalled m (unversioned) and waits until it is
-// durable. It fails when m cannot be marshalled or with WriteSync's errors.
-func (s *BotStore) PutProto(key string, m proto.Message) error {
-	op, err := ProtoOp(key, m, 0)
-	if err != nil {
-		return err
-	}
-	return s.WriteSync(op)
 }
 
 // checkOps validates ops and returns badger's estimate of their size.

@@ -238,11 +238,11 @@ func TestBarrierAndOrder(t *testing.T) {
 
 func TestTTL(t *testing.T) {
 	s := mustBot(t, openDB(t, "", Options{}), "d")
-	mustWrite(t, s, Op{Key: DedupKey("e1"), Value: []byte{}, TTL: time.Hour},
-		Op{Key: DedupKey("e2"), Value: []byte{}, TTL: time.Nanosecond})
-	wantValue(t, s, DedupKey("e1"), []byte{})
+	mustWrite(t, s, Op{Key: PrefixDedup + "e1", Value: []byte{}, TTL: time.Hour},
+		Op{Key: PrefixDedup + "e2", Value: []byte{}, TTL: time.Nanosecond})
+	wantValue(t, s, PrefixDedup+"e1", []byte{})
 	// Expiry is rounded down to a whole second, so 1ns has expired already.
-	wantValue(t, s, DedupKey("e2"), nil)
+	wantValue(t, s, PrefixDedup+"e2", nil)
 	if n, err := s.Count(PrefixDedup); err != nil || n != 1 {
 		t.Errorf("Count(dedup) = %d, %v; want 1", n, err)
 	}

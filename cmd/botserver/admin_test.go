@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"botserver/platforms/platformtest"
+	"botserver/admin"
+	"botserver/config"
+	"botserver/internal/testkit"
 
 	"github.com/gorilla/websocket"
 )
@@ -51,29 +52,48 @@ func copyBot(t *testing.T, from string) string {
 	return dir
 }
 
+// writeFile replaces a script file as an editor that saves atomically
+// does: the watcher never sees it empty or half written (it could compile
+// and run an empty main.bot).
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp") // not a script: the watcher skips it
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// A new mtime even on file systems with coarse times, so the watcher sees it.
 	later := time.Now().Add(time.Duration(len(content)) * time.Second)
-	os.Chtimes(path, later, later)
+	os.Chtimes(tmp, later, later)
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
 }
 
-func adminFor(t *testing.T, m *Main, token string) *adminClient {
+// adminConn is an admin API client with its websocket at hand, for the
+// tests that write raw messages or wait for a close.
+type adminConn struct {
+	*admin.Client
+	ws *websocket.Conn
+}
+
+func adminFor(t *testing.T, m *Main, token string) adminConn {
 	t.Helper()
-	c, err := dialAdmin(context.Background(), "http://"+m.Addr(), token)
+	h := http.Header{}
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+m.endpoint.Addr()+"/admin/rpc", h)
 	if err != nil {
 		t.Fatal(err)
 	}
+	c := admin.NewClient(ws)
 	t.Cleanup(func() { c.Close() })
-	return c
+	return adminConn{c, ws}
 }
 
-func mustCall(t *testing.T, c *adminClient, method string, params, result any) {
+func mustCall(t *testing.T, c adminConn, method string, params, result any) {
 	t.Helper()
-	if err := c.call(method, params, result); err != nil {
+	if err := c.Call(method, params, result); err != nil {
 		t.Fatalf("%s: %v", method, err)
 	}
 }
@@ -86,7 +106,7 @@ func TestAdminEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	echoDir := copyBot(t, "../../scripts/examples/echo")
 	logs := &syncBuffer{}
-	cfg := Config{Listen: "127.0.0.1:0", DataDir: dir, Bots: []BotConfig{
+	cfg := config.Config{Listen: "127.0.0.1:0", DataDir: dir, Bots: []config.BotConfig{
 		{ID: "chatter", Name: "Chatter", Scripts: "../../scripts/examples/chatter"},
 		{ID: "echo", Scripts: echoDir},
 	}}
@@ -94,11 +114,11 @@ func TestAdminEndToEnd(t *testing.T) {
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	admin := adminFor(t, m, "")
+	api := adminFor(t, m, "")
 
 	// status, over the API and as the command prints it.
-	var st statusResult
-	mustCall(t, admin, "status", struct{}{}, &st)
+	var st admin.Status
+	mustCall(t, api, "status", struct{}{}, &st)
 	if len(st.Bots) != 2 || st.Bots[0].ID != "chatter" || st.Bots[0].Name != "Chatter" || st.Bots[0].WebURL != m.URL()+"/chat/chatter" {
 		t.Fatalf("status = %+v", st)
 	}
@@ -112,51 +132,51 @@ func TestAdminEndToEnd(t *testing.T) {
 
 	// play in chatter's master: its variables are there.
 	var res map[string]any
-	mustCall(t, admin, "play", map[string]any{"bot": "chatter", "script": "users = users + [\"x\"]\nreply length(users)"}, &res)
+	mustCall(t, api, "play", map[string]any{"bot": "chatter", "script": "users = users + [\"x\"]\nreply length(users)"}, &res)
 	if res["result"] != float64(1) {
 		t.Errorf("play result = %v, want 1", res)
 	}
-	err := admin.call("play", map[string]any{"bot": "chatter", "script": "x = 1\ny = (2 +"}, nil)
-	if !isRPC(err, codeScript) || !strings.HasPrefix(err.(*rpcError).Message, "2:") {
-		t.Errorf("broken snippet: %v, want code %d at line 2", err, codeScript)
+	err := api.Call("play", map[string]any{"bot": "chatter", "script": "x = 1\ny = (2 +"}, nil)
+	if !isRPC(err, admin.CodeScript) || !strings.HasPrefix(err.(*admin.Error).Message, "2:") {
+		t.Errorf("broken snippet: %v, want code %d at line 2", err, admin.CodeScript)
 	}
-	err = admin.call("play", map[string]any{"bot": "chatter", "script": "pause 5\nreply 1", "timeout_ms": 50}, nil)
-	if !isRPC(err, codeTimeout) || err.(*rpcError).Message != "timeout" {
+	err = api.Call("play", map[string]any{"bot": "chatter", "script": "pause 5\nreply 1", "timeout_ms": 50}, nil)
+	if !isRPC(err, admin.CodeTimeout) || err.(*admin.Error).Message != "timeout" {
 		t.Errorf("slow snippet: %v, want code -32001 timeout", err)
 	}
 
 	// create_bot, then talk to it.
 	files := map[string]string{"main.bot": "dialog main do\n  say \"v1\"\nend\n\ndialog __unknown__ do\n  say \"one: #{message}\"\nend\n"}
-	mustCall(t, admin, "create_bot", map[string]any{"id": "b2", "name": "B2", "scripts": files}, &res)
+	mustCall(t, api, "create_bot", map[string]any{"id": "b2", "name": "B2", "scripts": files}, &res)
 	c, _ := dialWS(t, m, "b2", nil)
-	c.expect("v1")
-	c.ws.WriteJSON(map[string]string{"type": "message", "text": "hi"})
-	c.expect("one: hi")
+	c.Expect("v1")
+	c.WS.WriteJSON(map[string]string{"type": "message", "text": "hi"})
+	c.Expect("one: hi")
 
 	// reload with a broken script: refused, the old one runs on.
-	err = admin.call("reload", map[string]any{"bot": "b2", "scripts": map[string]string{"main.bot": "dialog main do\n  say (\nend\n"}}, nil)
-	if !isRPC(err, codeScript) || !strings.Contains(err.Error(), "main.bot:2:") {
+	err = api.Call("reload", map[string]any{"bot": "b2", "scripts": map[string]string{"main.bot": "dialog main do\n  say (\nend\n"}}, nil)
+	if !isRPC(err, admin.CodeScript) || !strings.Contains(err.Error(), "main.bot:2:") {
 		t.Errorf("broken reload: %v, want a script error at main.bot:2", err)
 	}
-	c.ws.WriteJSON(map[string]string{"type": "message", "text": "still"})
-	c.expect("one: still")
+	c.WS.WriteJSON(map[string]string{"type": "message", "text": "still"})
+	c.Expect("one: still")
 	files["main.bot"] = strings.Replace(files["main.bot"], "one:", "two:", 1)
-	mustCall(t, admin, "reload", map[string]any{"bot": "b2", "scripts": files}, nil)
-	c.ws.WriteJSON(map[string]string{"type": "message", "text": "again"})
-	c.expect("two: again")
+	mustCall(t, api, "reload", map[string]any{"bot": "b2", "scripts": files}, nil)
+	c.WS.WriteJSON(map[string]string{"type": "message", "text": "again"})
+	c.Expect("two: again")
 
 	// A script edited on disk: a broken version is logged and refused, a
 	// good one is picked up by the running conversation.
 	e, _ := dialWS(t, m, "echo", nil)
-	e.expect(welcomeOf(t, echoDir))
+	e.Expect(welcomeOf(t, echoDir))
 	writeFile(t, filepath.Join(echoDir, "main.bot"), "dialog main do\n  say oops(\nend\n")
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(logs.String(), "main.bot:2:") }, "the refused edit in the log")
-	e.ws.WriteJSON(map[string]string{"type": "message", "text": "x"})
-	e.expect("x")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(logs.String(), "main.bot:2:") }, "the refused edit in the log")
+	e.WS.WriteJSON(map[string]string{"type": "message", "text": "x"})
+	e.Expect("x")
 	writeFile(t, filepath.Join(echoDir, "main.bot"), "dialog __unknown__ do\n  say \"edited: #{message}\"\nend\n")
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(logs.String(), `msg="script reloaded" bot=echo`) }, "the reload in the log")
-	e.ws.WriteJSON(map[string]string{"type": "message", "text": "y"})
-	e.expect("edited: y")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(logs.String(), `msg="script reloaded" bot=echo`) }, "the reload in the log")
+	e.WS.WriteJSON(map[string]string{"type": "message", "text": "y"})
+	e.Expect("edited: y")
 
 	// metrics
 	body := get(t, m.URL()+"/metrics")
@@ -179,8 +199,8 @@ func TestAdminEndToEnd(t *testing.T) {
 	if err := m.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	admin.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, _, err := admin.ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+	api.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := api.ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
 		t.Errorf("admin connection at shutdown: %v, want 1001", err)
 	}
 	cfg.Listen = "127.0.0.1:0"
@@ -199,9 +219,9 @@ func TestAdminEndToEnd(t *testing.T) {
 		t.Errorf("chatter's master after restart: %v, want the variable kept", res)
 	}
 	c2, _ := dialWS(t, m2, "b2", nil)
-	c2.expect("v1")
-	c2.ws.WriteJSON(map[string]string{"type": "message", "text": "back"})
-	c2.expect("two: back") // the reloaded scripts were kept
+	c2.Expect("v1")
+	c2.WS.WriteJSON(map[string]string{"type": "message", "text": "back"})
+	c2.Expect("two: back") // the reloaded scripts were kept
 }
 
 func welcomeOf(t *testing.T, botDir string) string {
@@ -234,7 +254,7 @@ func TestAdminAuth(t *testing.T) {
 	cfg.AdminToken = "s3cret-token"
 	m := startMain(t, cfg)
 	defer m.Close(context.Background())
-	u := "ws://" + m.Addr() + "/admin/rpc"
+	u := "ws://" + m.endpoint.Addr() + "/admin/rpc"
 	for _, tt := range []struct {
 		name   string
 		header http.Header
@@ -270,74 +290,22 @@ func TestAdminAuth(t *testing.T) {
 	if code := run(context.Background(), []string{"status", "-json", "-addr", m.URL(), "-token", "s3cret-token"}, stdio{nil, &out, &errb}); code != 0 {
 		t.Fatalf("status -json: exit %d: %s", code, errb.String())
 	}
-	var st statusResult
+	var st admin.Status
 	if err := json.Unmarshal(out.Bytes(), &st); err != nil || len(st.Bots) != 2 {
 		t.Errorf("status -json = %q (%v)", out.String(), err)
 	}
-}
-
-// TestAdminLoopbackOnly: without a token only local, unproxied clients
-// that name a loopback host (and origin) get in.
-func TestAdminLoopbackOnly(t *testing.T) {
-	m := &Main{}
-	for _, tt := range []struct {
-		remote, host string
-		header       http.Header
-		want         int
-	}{
-		{"127.0.0.1:5000", "127.0.0.1:8080", nil, 0},
-		{"[::1]:5000", "[::1]:8080", nil, 0},
-		{"127.0.0.1:5000", "localhost:8080", http.Header{"Origin": {"http://localhost:8080"}}, 0},
-		{"127.0.0.1:5000", "127.0.0.2", nil, 0},
-		{"192.0.2.7:5000", "127.0.0.1:8080", nil, 403},
-		{"127.0.0.1:5000", "127.0.0.1:8080", http.Header{"X-Forwarded-For": {"203.0.113.9"}}, 403}, // through a proxy
-		{"127.0.0.1:5000", "127.0.0.1:8080", http.Header{"Forwarded": {"for=203.0.113.9"}}, 403},
-		{"127.0.0.1:5000", "127.0.0.1:8080", http.Header{"X-Real-IP": {"203.0.113.9"}}, 403},
-		{"127.0.0.1:5000", "evil.example:8080", nil, 403}, // DNS rebinding
-		{"127.0.0.1:5000", "127.0.0.1:8080", http.Header{"Origin": {"http://evil.example:8080"}}, 403},
-		{"127.0.0.1:5000", "localhost.evil.example", nil, 403},
-	} {
-		r := httptest.NewRequest("GET", "/admin/rpc", nil)
-		r.RemoteAddr, r.Host = tt.remote, tt.host
-		for k, v := range tt.header {
-			r.Header.Set(k, v[0])
-		}
-		if got := m.authorizeAdmin(r); got != tt.want {
-			t.Errorf("%s Host %s %v: %d, want %d", tt.remote, tt.host, tt.header, got, tt.want)
-		}
-	}
-}
-
-// TestAdminRefusesDNSRebinding: a page on evil.example whose name now
-// resolves to 127.0.0.1 reaches the server over loopback with its own
-// name in Host and Origin (which agree, so an origin check alone lets it
-// through); without a token it is refused.
-func TestAdminRefusesDNSRebinding(t *testing.T) {
-	m := startMain(t, testConfig(t, t.TempDir()))
-	defer m.Close(context.Background())
-	_, port, _ := net.SplitHostPort(m.Addr())
-	d := websocket.Dialer{NetDial: func(network, _ string) (net.Conn, error) { return net.Dial(network, m.Addr()) }}
-	_, resp, err := d.Dial("ws://evil.example:"+port+"/admin/rpc", http.Header{"Origin": {"http://evil.example:" + port}})
-	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("rebinding request: %v (%v), want 403", resp, err)
-	}
-	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+m.Addr()+"/admin/rpc", nil)
-	if err != nil {
-		t.Fatalf("a loopback client: %v (%v)", err, resp)
-	}
-	ws.Close()
 }
 
 // TestAdminMalformed: JSON-RPC's standard errors, batches and notifications.
 func TestAdminMalformed(t *testing.T) {
 	m := startMain(t, testConfig(t, t.TempDir()))
 	defer m.Close(context.Background())
-	admin := adminFor(t, m, "")
+	api := adminFor(t, m, "")
 	send := func(raw string) string {
 		t.Helper()
-		admin.ws.WriteMessage(websocket.TextMessage, []byte(raw))
-		admin.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-		_, msg, err := admin.ws.ReadMessage()
+		api.ws.WriteMessage(websocket.TextMessage, []byte(raw))
+		api.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, msg, err := api.ws.ReadMessage()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,20 +331,41 @@ func TestAdminMalformed(t *testing.T) {
 		}
 	}
 	// A notification gets no answer: the next answer is the next request's.
-	admin.ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","method":"status"}`))
+	api.ws.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","method":"status"}`))
 	if got := send(`{"jsonrpc":"2.0","id":12,"method":"status"}`); !strings.Contains(got, `"id":12`) {
 		t.Errorf("after a notification: %s", got)
 	}
 	// A message over the limit closes the connection with 1009.
-	admin.ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"x":"%s"}`, strings.Repeat("a", adminMaxMessage))))
-	admin.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, _, err := admin.ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
+	api.ws.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"x":"%s"}`, strings.Repeat("a", admin.MaxMessage))))
+	api.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := api.ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
 		t.Errorf("oversized request: %v, want close 1009", err)
 	}
 }
 
 // isRPC reports whether err is an admin API error with code.
 func isRPC(err error, code int) bool {
-	var e *rpcError
+	var e *admin.Error
 	return errors.As(err, &e) && e.Code == code
+}
+
+// TestAdminRefusesDNSRebinding: a page on evil.example whose name now
+// resolves to 127.0.0.1 reaches the server over loopback with its own
+// name in Host and Origin (which agree, so an origin check alone lets it
+// through); without a token it is refused.
+func TestAdminRefusesDNSRebinding(t *testing.T) {
+	m := startMain(t, testConfig(t, t.TempDir()))
+	defer m.Close(context.Background())
+	addr := m.endpoint.Addr()
+	_, port, _ := net.SplitHostPort(addr)
+	d := websocket.Dialer{NetDial: func(network, _ string) (net.Conn, error) { return net.Dial(network, addr) }}
+	_, resp, err := d.Dial("ws://evil.example:"+port+"/admin/rpc", http.Header{"Origin": {"http://evil.example:" + port}})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("rebinding request: %v (%v), want 403", resp, err)
+	}
+	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+addr+"/admin/rpc", nil)
+	if err != nil {
+		t.Fatalf("a loopback client: %v (%v)", err, resp)
+	}
+	ws.Close()
 }

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 
+	"botserver"
 	"botserver/actors"
+	"botserver/bots"
+	"botserver/config"
 	"botserver/coordinators"
 	"botserver/persistence"
 	"botserver/platforms/console"
@@ -41,17 +43,17 @@ func runChat(ctx context.Context, args []string, std stdio) int {
 }
 
 // chatSource finds BOT: a bot of the config by id, or a bot folder.
-func chatSource(configPath, bot string) (*botSource, error) {
+func chatSource(configPath, bot string) (*bots.Source, error) {
 	if st, err := os.Stat(filepath.Join(bot, "main.bot")); err == nil && !st.IsDir() {
-		return &botSource{ID: chatID(bot), Dir: bot}, nil
+		return &bots.Source{ID: chatID(bot), Dir: bot}, nil
 	}
-	cfg, err := loadConfig(configPath)
+	cfg, err := config.Load(configPath, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
 	for _, b := range cfg.Bots {
 		if b.ID == bot {
-			return &botSource{ID: b.ID, Name: b.Name, Dir: b.Scripts}, nil
+			return &bots.Source{ID: b.ID, Name: b.Name, Dir: b.Scripts}, nil
 		}
 	}
 	return nil, fmt.Errorf("no bot %q in the config, and no %s/main.bot", bot, bot)
@@ -59,14 +61,14 @@ func chatSource(configPath, bot string) (*botSource, error) {
 
 // chatID makes a bot id of a folder's name.
 func chatID(dir string) string {
-	if id := filepath.Base(filepath.Clean(dir)); botIDPattern.MatchString(id) {
+	if id := filepath.Base(filepath.Clean(dir)); botserver.ValidBotID(id) {
 		return id
 	}
 	return "bot"
 }
 
-func chat(ctx context.Context, src *botSource, dataDir, user string, std stdio) error {
-	prog, _, err := src.compile()
+func chat(ctx context.Context, src *bots.Source, dataDir, user string, std stdio) error {
+	prog, _, err := src.Compile()
 	if err != nil {
 		return err
 	}
@@ -82,18 +84,16 @@ func chat(ctx context.Context, src *botSource, dataDir, user string, std stdio) 
 	}
 	defer db.Close()
 	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds(),
-		ChatLink: func(bot, platform, group string) (string, error) { // where `botserver serve` would serve it
-			return "http://" + defaultListen + "/chat/" + bot + "?g=" + url.QueryEscape(group), nil
-		}})
+		ChatLink: coordinators.ChatLink("http://" + config.DefaultListen)}) // where `botserver serve` would serve it
 	if err != nil {
 		return err
 	}
-	defer rt.Close()
-	if err := rt.AddBot(src.ID, prog); err != nil {
+	defer rt.Close(context.Background())
+	if err := rt.AddBot(ctx, src.ID, prog); err != nil {
 		return err
 	}
 	p := console.New(std.out)
 	rt.RegisterPlatform(console.Name, p)
 	fmt.Fprintf(std.out, "Talking to %s as %s. Type /quit to stop; a number picks a quick reply.\n", src.ID, user)
-	return p.Run(ctx, std.in, rt, actors.Conversation{Bot: src.ID, Platform: console.Name, User: user})
+	return p.Run(ctx, std.in, rt, botserver.Conversation{Bot: src.ID, Platform: console.Name, User: user})
 }

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
+	"botserver/bots"
 	"botserver/dsl"
 )
 
@@ -47,20 +47,13 @@ func checkDir(dir string, stdout, stderr io.Writer) bool {
 			return false
 		}
 		for _, e := range list {
-			fmt.Fprintf(stderr, "%s\n", prefixed(dir, e))
+			fmt.Fprintf(stderr, "%s\n", bots.Prefixed(dir, e))
 		}
 		fmt.Fprintf(stderr, "%s: %d error(s)\n", dir, len(list))
 		return false
 	}
 	fmt.Fprintln(stdout, summary(dir, bot))
 	return true
-}
-
-// prefixed renders an error with the folder in front of the file name.
-func prefixed(dir string, e *dsl.Error) string {
-	c := *e
-	c.Pos.File = filepath.Join(dir, e.Pos.File)
-	return c.Error()
 }
 
 func summary(dir string, bot *dsl.Bot) string {

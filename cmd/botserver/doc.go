@@ -8,11 +8,14 @@
 //	botserver version                print the version
 //	botserver help [COMMAND]         show usage
 //
-// Main wires the packages together: it opens the store (persistence),
-// starts the runtime (actors, coordinators), registers the platforms
-// (web, slack) and serves HTTP (chat, websockets, Slack, the admin
-// JSON-RPC API, metrics, health). The other commands reuse the same parts:
-// chat runs one bot over the console platform, status calls the admin API.
+// This package holds flags, subcommands and wiring only. Main wires the
+// packages together: it reads the config (config), opens the store
+// (persistence), starts the runtime (actors, coordinators), registers the
+// platforms (web, slack), starts the bots (bots) and serves HTTP (chat,
+// websockets, Slack, the admin API (admin), metrics (metrics), health).
+// The other commands reuse the same parts: chat runs one bot over the
+// console platform, status calls the admin API, test runs transcripts
+// (platformtest).
 //
 //	m := &Main{Config: cfg, Logger: logger}
 //	if err := m.Run(ctx); err != nil { ... }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"botserver/admin"
+	"botserver/config"
 	"context"
 	"errors"
 	"net/url"
@@ -19,16 +21,16 @@ func TestLimitsConfig(t *testing.T) {
   "limits": {"state_bytes": 500000, "queued_inputs": 8, "group_members": 50, "identities_per_minute": -1,
              "connections_per_minute": 30, "instance_failures": 3, "failure_window": "1m",
              "trusted_proxies": ["10.0.0.1", "192.168.0.0/16"]}}`)
-	cfg, err := LoadConfig(path)
+	cfg, err := config.LoadConfig(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lim, policy := cfg.Limits.runtime()
+	lim, policy := cfg.Limits.Runtime()
 	if lim.StateBytes != 500000 || lim.QueuedInputs != 8 || lim.GroupMembers != 50 || policy.Max != 3 || policy.Within != time.Minute {
 		t.Errorf("runtime limits %+v %+v", lim, policy)
 	}
 	writeFile(t, path, `{"bots": [{"id": "a", "scripts": "bots/a"}], "limits": {"queue": 8}}`)
-	if _, err := LoadConfig(path); err == nil || !strings.Contains(err.Error(), `unknown field "queue"`) {
+	if _, err := config.LoadConfig(path); err == nil || !strings.Contains(err.Error(), `unknown field "queue"`) {
 		t.Errorf("an unknown limit: %v", err)
 	}
 }
@@ -42,7 +44,7 @@ func TestAdminQuarantine(t *testing.T) {
 	m := startMain(t, cfg)
 	defer m.Close(context.Background())
 	user, welcome := dialWS(t, m, "echo", url.Values{})
-	user.expect("Say something and I will say it back.")
+	user.Expect("Say something and I will say it back.")
 	addr := welcome["user"].(string)
 	for range 3 {
 		if err := m.rt.Crash("echo", addr); err != nil {
@@ -50,14 +52,14 @@ func TestAdminQuarantine(t *testing.T) {
 		}
 		settleMain(t, m)
 	}
-	if f := user.frame(); f["code"] != "conversation_quarantined" {
+	if f := user.Read(); f["code"] != "conversation_quarantined" {
 		t.Fatalf("the user got %v, want conversation_quarantined", f)
 	}
-	admin := adminFor(t, m, "")
+	api := adminFor(t, m, "")
 	var list struct {
-		Quarantined []quarantinedRow `json:"quarantined"`
+		Quarantined []admin.QuarantinedRow `json:"quarantined"`
 	}
-	mustCall(t, admin, "quarantined", map[string]any{"bot": "echo"}, &list)
+	mustCall(t, api, "quarantined", map[string]any{"bot": "echo"}, &list)
 	if q := list.Quarantined; len(q) != 1 || q[0].Address != addr || q[0].Kind != "session" || q[0].Error != "crash requested" || q[0].Failures != 3 || q[0].Since == "" {
 		t.Fatalf("quarantined = %+v", q)
 	}
@@ -67,22 +69,22 @@ func TestAdminQuarantine(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	mustCall(t, admin, "release", map[string]any{"bot": "echo", "address": addr}, nil)
-	user.ws.WriteJSON(map[string]string{"type": "message", "text": "back"})
-	user.expect("back")
+	mustCall(t, api, "release", map[string]any{"bot": "echo", "address": addr}, nil)
+	user.WS.WriteJSON(map[string]string{"type": "message", "text": "back"})
+	user.Expect("back")
 	for _, tc := range []struct {
 		method string
 		params map[string]any
 		code   int
 		msg    string
 	}{
-		{"release", map[string]any{"bot": "echo", "address": addr}, codeNotFound, "not quarantined: " + addr},
-		{"quarantined", map[string]any{"bot": "nope"}, codeNotFound, "unknown bot: nope"},
-		{"quarantined", map[string]any{}, codeInvalidParams, `invalid params: "bot" is required (and "address" belongs to release)`},
-		{"release", map[string]any{"bot": "echo"}, codeInvalidParams, `invalid params: "bot" and "address" are required`},
+		{"release", map[string]any{"bot": "echo", "address": addr}, admin.CodeNotFound, "not quarantined: " + addr},
+		{"quarantined", map[string]any{"bot": "nope"}, admin.CodeNotFound, "unknown bot: nope"},
+		{"quarantined", map[string]any{}, admin.CodeInvalidParams, `invalid params: "bot" is required (and "address" belongs to release)`},
+		{"release", map[string]any{"bot": "echo"}, admin.CodeInvalidParams, `invalid params: "bot" and "address" are required`},
 	} {
-		var re *rpcError
-		if err := admin.call(tc.method, tc.params, nil); !errors.As(err, &re) || re.Code != tc.code || re.Message != tc.msg {
+		var re *admin.Error
+		if err := api.Call(tc.method, tc.params, nil); !errors.As(err, &re) || re.Code != tc.code || re.Message != tc.msg {
 			t.Errorf("%s %v: %v, want %d %q", tc.method, tc.params, err, tc.code, tc.msg)
 		}
 	}

@@ -10,87 +10,83 @@ import (
 	"net/http/pprof"
 	"os"
 	"time"
+
+	"botserver/bots"
+	"botserver/config"
 )
 
 // runServe runs the server until ctx ends (SIGINT or SIGTERM), then shuts
 // down gracefully and exits 0.
 func runServe(ctx context.Context, args []string, std stdio) int {
-	stdout, stderr := std.out, std.err
-	fs := newFlags("serve", std)
-	configPath := fs.String("config", "", "the config file (default: every bot under scripts/examples, data in ./data)")
-	check := fs.Bool("check", false, "validate the config and the scripts, then exit")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
-	debugAddr := fs.String("debug-addr", "", "serve Go's pprof profiles on this loopback address (e.g. 127.0.0.1:6060)")
-	if code, ok := parseFlags(fs, args); !ok {
+	m := &Main{}
+	check, code, ok := m.ParseFlags(args, std)
+	if !ok {
 		return code
 	}
-	logger, err := newLogger(stderr, *logFormat)
-	if err != nil {
-		fmt.Fprintln(stderr, "botserver serve:", err)
-		return 2
-	}
-	cfg, err := loadConfig(*configPath)
-	if err != nil {
-		fmt.Fprintln(stderr, "botserver serve:", err)
-		return 1
-	}
-	if *check {
-		if err := checkConfig(cfg); err != nil {
-			fmt.Fprintf(stderr, "botserver serve: invalid config:\n%s\n", err)
+	if check {
+		if err := checkConfig(m.Config); err != nil {
+			fmt.Fprintf(std.err, "botserver serve: invalid config:\n%s\n", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "config ok: %d bots\n", len(cfg.Bots))
+		fmt.Fprintf(std.out, "config ok: %d bots\n", len(m.Config.Bots))
 		return 0
 	}
-	if *debugAddr != "" {
-		if err := serveDebug(*debugAddr, logger); err != nil {
-			fmt.Fprintln(stderr, "botserver serve: -debug-addr:", err)
-			return 2
-		}
-	}
-	m := &Main{Config: cfg, Logger: logger}
 	if err := m.Run(ctx); err != nil {
-		fmt.Fprintf(stderr, "botserver serve: cannot start:\n%s\n", err)
+		fmt.Fprintf(std.err, "botserver serve: cannot start:\n%s\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "botserver is serving on %s\n", m.URL())
-	for _, b := range cfg.Bots {
-		fmt.Fprintf(stdout, "  chat with %-10s %s/chat/%s\n", b.ID, m.URL(), b.ID)
+	fmt.Fprintf(std.out, "botserver is serving on %s\n", m.URL())
+	for _, b := range m.Config.Bots {
+		fmt.Fprintf(std.out, "  chat with %-10s %s/chat/%s\n", b.ID, m.URL(), b.ID)
 	}
 	<-ctx.Done()
-	logger.Info("shutting down")
+	m.Logger.Info("shutting down")
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := m.Close(shutdown); err != nil {
-		fmt.Fprintln(stderr, "botserver serve: shutdown:", err)
+		fmt.Fprintln(std.err, "botserver serve: shutdown:", err)
 		return 1
 	}
 	return 0
 }
 
-// loadConfig reads the file (or the default config) and applies the
-// environment.
-func loadConfig(path string) (Config, error) {
-	var cfg Config
+// ParseFlags reads serve's flags into m: the config (read, with the
+// environment applied), the logger and the debug address. check is -check;
+// ok is false, with the exit code, when serve must stop (after -h, or a
+// bad flag or config, which it reports on std.err).
+func (m *Main) ParseFlags(args []string, std stdio) (check bool, code int, ok bool) {
+	fs := newFlags("serve", std)
+	configPath := fs.String("config", "", "the config file (default: every bot under scripts/examples, data in ./data)")
+	fs.BoolVar(&check, "check", false, "validate the config and the scripts, then exit")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	fs.StringVar(&m.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this loopback address (e.g. 127.0.0.1:6060)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return false, code, false
+	}
 	var err error
-	if path == "" {
-		cfg, err = DefaultConfig()
-	} else {
-		cfg, err = LoadConfig(path)
+	if m.Logger, err = newLogger(std.err, *logFormat); err != nil {
+		fmt.Fprintln(std.err, "botserver serve:", err)
+		return false, 2, false
 	}
-	if err != nil {
-		return cfg, err
+	if m.DebugAddr != "" {
+		if err := checkLoopback(m.DebugAddr); err != nil {
+			fmt.Fprintln(std.err, "botserver serve: -debug-addr:", err)
+			return false, 2, false
+		}
 	}
-	cfg.ApplyEnv(os.Getenv)
-	return cfg, nil
+	if m.Config, err = config.Load(*configPath, os.Getenv); err != nil {
+		fmt.Fprintln(std.err, "botserver serve:", err)
+		return false, 1, false
+	}
+	return check, 0, true
 }
 
 // checkConfig validates the config and compiles every bot.
-func checkConfig(cfg Config) error {
+func checkConfig(cfg config.Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	_, err := compileBots(cfg.Bots)
+	_, err := bots.Compile(cfg.Bots)
 	return err
 }
 
@@ -104,8 +100,8 @@ func newLogger(w io.Writer, format string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("-log-format: %q must be text or json", format)
 }
 
-// serveDebug serves net/http/pprof on a loopback address.
-func serveDebug(addr string, logger *slog.Logger) error {
+// checkLoopback refuses an address other machines could reach.
+func checkLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return err
@@ -113,7 +109,19 @@ func serveDebug(addr string, logger *slog.Logger) error {
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("%q is not a loopback address", addr)
 	}
-	ln, err := net.Listen("tcp", addr)
+	return nil
+}
+
+// serveDebug serves net/http/pprof on DebugAddr (a loopback address), if
+// set, until Close.
+func (m *Main) serveDebug() error {
+	if m.DebugAddr == "" {
+		return nil
+	}
+	if err := checkLoopback(m.DebugAddr); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", m.DebugAddr)
 	if err != nil {
 		return err
 	}
@@ -121,7 +129,8 @@ func serveDebug(addr string, logger *slog.Logger) error {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	logger.Info("serving profiles", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
-	go http.Serve(ln, mux)
+	m.debug = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	m.Logger.Info("serving profiles", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	go m.debug.Serve(ln) // ends when Close closes the server
 	return nil
 }

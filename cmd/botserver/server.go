@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -17,169 +15,169 @@ import (
 	"time"
 
 	"botserver/actors"
+	"botserver/admin"
+	"botserver/bots"
+	"botserver/config"
 	"botserver/coordinators"
-	"botserver/dsl"
+	"botserver/metrics"
 	"botserver/persistence"
 	"botserver/platforms/slack"
 	"botserver/platforms/web"
 )
 
-// Main is a running server: the store, the runtime, the platforms and the
-// HTTP endpoint. Run starts it; Close shuts it down gracefully.
+// Main is a running server: the store, the runtime and its actor tree,
+// the platforms and the HTTP endpoint. Run starts it; Close shuts it down
+// gracefully.
 type Main struct {
-	Config Config
+	Config config.Config
 	Logger *slog.Logger
 	// WatchEvery is how often script folders are checked for edits
 	// (default 1s; negative: never).
 	WatchEvery time.Duration
+	// DebugAddr, if set, serves Go's pprof profiles on this loopback
+	// address.
+	DebugAddr string
 
 	db       *persistence.DB
 	rt       *actors.Runtime
+	endpoint *httpEndpoint
+	routes   atomic.Pointer[http.ServeMux] // nil until the platforms are up
+	compiled []bots.Compiled               // the config's bots, once validated
 	web      *web.Platform
 	slack    *slack.Platform
-	ln       net.Listener
-	srv      *http.Server
 	public   string // the public URL (from the listener when not configured)
 	ready    atomic.Bool
-	served   chan error
-	metrics  *metrics
-	stop     context.CancelFunc // ends the watcher and the admin connections
-	done     sync.WaitGroup     // the watcher and the admin connections
-	adminCtx context.Context
-
-	mu       sync.Mutex
-	sources  map[string]*botSource // running bots by id
-	reloadMu sync.Mutex            // one reload at a time
+	metrics  *metrics.Metrics
+	bots     *bots.Registry
+	admin    *admin.Server
+	debug    *http.Server
+	stop     context.CancelFunc // ends the watcher
+	done     sync.WaitGroup     // the watcher
 }
 
-// Run validates the config, opens the store, starts the bots and serves
-// HTTP; it returns once the server accepts connections. On error nothing
-// is left running.
+// Run opens the store and starts the actor tree: the Superintendent
+// validates the config (every field, every bot's scripts) and only then
+// starts the Endpoint (the HTTP listener) and the factory supervisor; then
+// the platforms are registered and the bots started. It returns once the
+// server serves, or with every problem that stops it (then nothing is left
+// running), or when ctx ends first.
 func (m *Main) Run(ctx context.Context) (err error) {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.DiscardHandler)
-	}
-	if err := m.Config.Validate(); err != nil {
-		return err
-	}
-	bots, err := compileBots(m.Config.Bots)
-	if err != nil {
-		return err
 	}
 	defer func() {
 		if err != nil {
 			m.Close(context.Background())
 		}
 	}()
-	if m.ln, err = net.Listen("tcp", m.Config.Listen); err != nil {
-		return fmt.Errorf("listen: %q cannot be used: %w", m.Config.Listen, err)
-	}
-	m.public = strings.TrimSuffix(m.Config.PublicURL, "/")
-	if m.public == "" {
-		m.public = "http://" + m.ln.Addr().String()
-	}
-	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data_dir: %q cannot be created: %w", m.Config.DataDir, err)
-	}
-	m.adminCtx, m.stop = context.WithCancel(context.Background())
-	m.metrics = newMetrics(m)
-	if m.db, err = persistence.Open(persistence.Options{Dir: m.Config.DataDir, Logger: m.Logger, OnCommit: m.metrics.onCommit}); err != nil {
-		return fmt.Errorf("data_dir: %q cannot be opened: %w", m.Config.DataDir, err)
-	}
-	if err := m.startRuntime(bots); err != nil {
+	if err := m.openStore(); err != nil {
 		return err
 	}
-	if err := m.restoreCreated(); err != nil {
-		return err
-	}
-	m.srv = &http.Server{Handler: m.routes(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
-	m.served = make(chan error, 1)
-	go func() { m.served <- m.srv.Serve(m.ln) }()
-	m.ready.Store(true)
-	if every := cmp.Or(m.WatchEvery, time.Second); every > 0 {
-		m.done.Add(1)
-		go func() {
-			defer m.done.Done()
-			m.watch(m.adminCtx, every)
-		}()
-	}
-	m.Logger.Info("serving", "addr", m.ln.Addr().String(), "public_url", m.public, "bots", len(bots))
-	return nil
-}
-
-// compiledBot is a bot of the config with its program.
-type compiledBot struct {
-	src   *botSource
-	prog  *dsl.Bot
-	stamp string // the folder's fingerprint before it was compiled
-}
-
-// compileBots compiles every bot's scripts; the error lists each failing
-// file:line:col.
-func compileBots(cfg []BotConfig) ([]compiledBot, error) {
-	var out []compiledBot
-	var errs []error
-	for i, b := range cfg {
-		src := &botSource{ID: b.ID, Name: b.Name, Dir: b.Scripts, Slack: b.Slack}
-		prog, stamp, err := src.compile()
-		if err != nil {
-			errs = append(errs, fmt.Errorf("bots[%d].scripts: %q does not compile:\n%s", i, b.Scripts, indent(err.Error())))
-			continue
-		}
-		out = append(out, compiledBot{src, prog, stamp})
-	}
-	return out, errors.Join(errs...)
-}
-
-// describeLoadError renders a LoadBot error with file:line:col paths
-// under dir.
-func describeLoadError(dir string, err error) string {
-	var list dsl.ErrorList
-	if !errors.As(err, &list) {
-		return err.Error()
-	}
-	lines := make([]string, len(list))
-	for i, e := range list {
-		lines[i] = prefixed(dir, e)
-	}
-	return strings.Join(lines, "\n")
-}
-
-func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
-
-func (m *Main) startRuntime(bots []compiledBot) error {
-	var err error
-	limits, restart := m.Config.Limits.runtime()
-	m.rt, err = actors.NewRuntime(actors.Options{Store: m.db, Logger: m.Logger, Limits: limits, Restart: restart,
-		Coordinators: coordinators.Kinds(), ChatLink: m.chatLink, OnTurn: m.metrics.onTurn})
+	m.endpoint = &httpEndpoint{addr: m.Config.Listen, handler: http.HandlerFunc(m.serveHTTP), log: m.Logger}
+	limits, restart := m.Config.Limits.Runtime()
+	m.rt, err = actors.New(actors.Options{Store: m.db, Logger: m.Logger, Limits: limits, Restart: restart,
+		Coordinators: coordinators.Kinds(), ChatLink: m.chatLink, OnTurn: m.metrics.OnTurn, Validate: m.validate, Endpoint: m.endpoint})
 	if err != nil {
 		return err
 	}
+	if err := m.rt.Start(); err != nil {
+		return err
+	}
+	m.public = cmp.Or(strings.TrimSuffix(m.Config.PublicURL, "/"), "http://"+m.endpoint.Addr())
+	if err := m.startPlatforms(); err != nil {
+		return err
+	}
+	if err := m.startBots(ctx); err != nil {
+		return err
+	}
+	m.ready.Store(true)
+	m.startWatcher()
+	if err := m.serveDebug(); err != nil {
+		return fmt.Errorf("-debug-addr: %w", err)
+	}
+	m.Logger.Info("serving", "addr", m.endpoint.Addr(), "public_url", m.public, "bots", len(m.compiled))
+	return nil
+}
+
+// openStore opens the data dir, with the metrics that observe its
+// writes.
+func (m *Main) openStore() (err error) {
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data_dir: %q cannot be created: %w", m.Config.DataDir, err)
+	}
+	m.metrics = metrics.New()
+	if m.db, err = persistence.Open(persistence.Options{Dir: m.Config.DataDir, Logger: m.Logger, OnCommit: m.metrics.OnCommit}); err != nil {
+		return fmt.Errorf("data_dir: %q cannot be opened: %w", m.Config.DataDir, err)
+	}
+	return nil
+}
+
+// validate is the Superintendent's check: every field of the config, then
+// every bot's scripts; each problem on its own line.
+func (m *Main) validate() error {
+	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	compiled, err := bots.Compile(m.Config.Bots)
+	if err != nil {
+		return err
+	}
+	m.compiled = compiled
+	return nil
+}
+
+// startPlatforms registers the web and Slack platforms, and builds the
+// HTTP routes over them.
+func (m *Main) startPlatforms() error {
 	secret, err := m.webSecret()
 	if err != nil {
 		return err
 	}
 	webOpts := web.Options{Gateway: m.rt, Secret: secret, Logger: m.Logger}
-	m.Config.Limits.web(&webOpts)
+	m.Config.Limits.Web(&webOpts)
 	m.web = web.New(webOpts)
 	m.rt.RegisterPlatform(web.Name, m.web)
-	m.startSlack()
-	m.sources = map[string]*botSource{}
-	for _, b := range bots {
-		if err := m.addBot(b.src, b.prog, b.stamp); err != nil {
-			return fmt.Errorf("bot %q: %w", b.src.ID, err)
-		}
-	}
+	m.slack = slack.New(slack.Options{Gateway: m.rt, Logger: m.Logger, PublicURL: m.public})
+	m.rt.RegisterPlatform(slack.Name, m.slack) // bots with a Slack app join it as they start
+	m.metrics.Watch(m.rt, m.web, m.slack)
+	m.bots = bots.New(bots.Options{Runtime: m.rt, Store: m.db, Slack: m.slack, Logger: m.Logger})
+	m.admin = admin.New(admin.Options{Token: m.Config.AdminToken, PublicURL: m.public, Runtime: m.rt, Bots: m.bots, Logger: m.Logger})
+	m.routes.Store(m.mux())
 	return nil
 }
 
-// chatLink is chat_link(platform, g: group) for scripts.
-func (m *Main) chatLink(bot, platform, group string) (string, error) {
-	if platform != web.Name {
-		return "", fmt.Errorf("no join links on %q (only on \"web\")", platform)
+// startBots starts the config's bots, then those made with create_bot.
+func (m *Main) startBots(ctx context.Context) error {
+	for _, b := range m.compiled {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := m.bots.Add(ctx, b.Src, b.Prog, b.Stamp); err != nil {
+			return fmt.Errorf("bot %q: %w", b.Src.ID, err)
+		}
 	}
-	return m.public + "/chat/" + bot + "?g=" + url.QueryEscape(group), nil
+	return m.bots.RestoreCreated(ctx)
+}
+
+// startWatcher reloads bots whose script folders change.
+func (m *Main) startWatcher() {
+	every := cmp.Or(m.WatchEvery, time.Second)
+	if every <= 0 {
+		return
+	}
+	var watchCtx context.Context
+	watchCtx, m.stop = context.WithCancel(context.Background())
+	m.done.Add(1)
+	go func() {
+		defer m.done.Done()
+		m.bots.Watch(watchCtx, every)
+	}()
+}
+
+// chatLink is chat_link for scripts: a link to the web chat at the public
+// URL (known once the endpoint listens, before any bot runs).
+func (m *Main) chatLink(bot, platform, group string) (string, error) {
+	return coordinators.ChatLink(m.public)(bot, platform, group)
 }
 
 // webSecret is the key of web identity tokens, made once and kept in the
@@ -202,12 +200,26 @@ func (m *Main) webSecret() ([]byte, error) {
 	return secret, nil
 }
 
-func (m *Main) routes() http.Handler {
+// serveHTTP is the endpoint's handler: the routes once the platforms are
+// up; until then only /healthz answers, and everything else is 503.
+func (m *Main) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if mux := m.routes.Load(); mux != nil {
+		mux.ServeHTTP(w, r)
+		return
+	}
+	if r.URL.Path == "/healthz" {
+		fmt.Fprintln(w, "ok")
+		return
+	}
+	http.Error(w, "starting", http.StatusServiceUnavailable)
+}
+
+func (m *Main) mux() *http.ServeMux {
 	mux := http.NewServeMux()
 	m.web.Register(mux)
 	m.slack.Register(mux)
-	mux.Handle("GET /metrics", m.metrics.handler())
-	mux.HandleFunc("GET /admin/rpc", m.serveAdmin)
+	mux.Handle("GET /metrics", m.metrics.Handler())
+	mux.Handle("GET /admin/rpc", m.admin)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !m.ready.Load() {
@@ -224,28 +236,29 @@ func (m *Main) routes() http.Handler {
 	return mux
 }
 
-// Addr is the address the server listens on.
-func (m *Main) Addr() string { return m.ln.Addr().String() }
-
 // URL is the server's public URL.
 func (m *Main) URL() string { return m.public }
 
 // Close shuts down gracefully: it stops accepting, closes websockets with
-// 1001, finishes the turns in flight, flushes the store and closes it.
+// 1001, finishes the turns in flight, flushes the store and closes it. ctx
+// bounds the wait for requests in flight.
 func (m *Main) Close(ctx context.Context) error {
 	m.ready.Store(false)
 	var errs []error
-	if m.srv != nil {
-		if err := m.srv.Shutdown(ctx); err != nil {
+	if m.endpoint != nil {
+		if err := m.endpoint.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http: %w", err))
 		}
-		<-m.served
-	} else if m.ln != nil {
-		m.ln.Close()
+	}
+	if m.debug != nil {
+		m.debug.Close()
 	}
 	if m.stop != nil {
 		m.stop()
 		m.done.Wait()
+	}
+	if m.admin != nil {
+		m.admin.Close()
 	}
 	if m.web != nil {
 		if err := m.web.Shutdown(ctx); err != nil {
@@ -253,7 +266,7 @@ func (m *Main) Close(ctx context.Context) error {
 		}
 	}
 	if m.rt != nil {
-		m.rt.Close() // the last replies go out
+		m.rt.Close(ctx) // the last replies go out; the tree stops
 	}
 	if m.slack != nil {
 		if err := m.slack.Shutdown(ctx); err != nil {

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -12,20 +12,21 @@ import (
 	"testing"
 	"time"
 
-	"botserver/platforms/platformtest"
+	"botserver/config"
+	"botserver/internal/testkit"
 
 	"github.com/gorilla/websocket"
 )
 
-func testConfig(t *testing.T, dir string) Config {
+func testConfig(t *testing.T, dir string) config.Config {
 	t.Helper()
-	return Config{Listen: "127.0.0.1:0", DataDir: dir, Bots: []BotConfig{
+	return config.Config{Listen: "127.0.0.1:0", DataDir: dir, Bots: []config.BotConfig{
 		{ID: "echo", Scripts: "../../scripts/examples/echo"},
 		{ID: "survey", Scripts: "../../scripts/examples/survey"},
 	}}
 }
 
-func startMain(t *testing.T, cfg Config) *Main {
+func startMain(t *testing.T, cfg config.Config) *Main {
 	t.Helper()
 	m := &Main{Config: cfg}
 	if err := m.Run(context.Background()); err != nil {
@@ -34,37 +35,12 @@ func startMain(t *testing.T, cfg Config) *Main {
 	return m
 }
 
-type wsClient struct {
-	t  *testing.T
-	ws *websocket.Conn
-}
-
-func dialWS(t *testing.T, m *Main, bot string, q url.Values) (*wsClient, map[string]any) {
+// dialWS opens a web chat websocket to bot and returns the client and
+// its welcome frame.
+func dialWS(t *testing.T, m *Main, bot string, q url.Values) (*testkit.WSClient, testkit.Frame) {
 	t.Helper()
-	u := "ws://" + m.Addr() + "/ws/" + bot + "?" + q.Encode()
-	ws, _, err := websocket.DefaultDialer.Dial(u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &wsClient{t, ws}
-	return c, c.frame()
-}
-
-func (c *wsClient) frame() map[string]any {
-	c.t.Helper()
-	c.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var f map[string]any
-	if err := c.ws.ReadJSON(&f); err != nil {
-		c.t.Fatal(err)
-	}
-	return f
-}
-
-func (c *wsClient) expect(text string) {
-	c.t.Helper()
-	if f := c.frame(); f["text"] != text {
-		c.t.Fatalf("got %v, want %q", f, text)
-	}
+	c := testkit.DialChat(t, nil, "ws://"+m.endpoint.Addr()+"/ws/"+bot+"?"+q.Encode())
+	return c, c.Welcome
 }
 
 // TestServeRestartKeepsState: serve, talk over the websocket, shut down
@@ -74,21 +50,21 @@ func TestServeRestartKeepsState(t *testing.T) {
 	dir := t.TempDir()
 	m := startMain(t, testConfig(t, dir))
 	for _, path := range []string{"/healthz", "/readyz", "/chat/survey"} {
-		r, err := http.Get("http://" + m.Addr() + path)
+		r, err := http.Get("http://" + m.endpoint.Addr() + path)
 		if err != nil || r.StatusCode != 200 {
 			t.Fatalf("GET %s: %v %v", path, r, err)
 		}
 	}
 	c, welcome := dialWS(t, m, "survey", nil)
-	c.expect("Hi there! Three quick questions.")
-	c.expect("Which colour do you like best?")
-	c.ws.WriteJSON(map[string]string{"type": "message", "text": "blue"})
-	c.expect("Cats or dogs?")
+	c.Expect("Hi there! Three quick questions.")
+	c.Expect("Which colour do you like best?")
+	c.WS.WriteJSON(map[string]string{"type": "message", "text": "blue"})
+	c.Expect("Cats or dogs?")
 	if err := m.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	c.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, _, err := c.ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+	c.WS.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, _, err := c.WS.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
 		t.Errorf("after shutdown the client read %v, want close 1001", err)
 	}
 
@@ -100,10 +76,70 @@ func TestServeRestartKeepsState(t *testing.T) {
 		t.Fatalf("after a restart the identity is %v, want %v", again["user"], welcome["user"])
 	}
 	for _, text := range []string{"Hi there! Three quick questions.", "Which colour do you like best?", "blue", "Cats or dogs?"} {
-		c.expect(text) // the history
+		c.Expect(text) // the history
 	}
-	c.ws.WriteJSON(map[string]string{"type": "message", "text": "dogs"})
-	c.expect("Anything else you want to tell us?")
+	c.WS.WriteJSON(map[string]string{"type": "message", "text": "dogs"})
+	c.Expect("Anything else you want to tell us?")
+}
+
+// listener is the endpoint's running listener.
+func (e *httpEndpoint) listener() net.Listener {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.ln
+}
+
+// TestEndpointFailureIsRestarted: when the HTTP listener fails under a
+// running server, the actor tree restarts the endpoint on the same
+// address, and the conversations go on.
+func TestEndpointFailureIsRestarted(t *testing.T) {
+	m := startMain(t, testConfig(t, t.TempDir()))
+	defer m.Close(context.Background())
+	addr := m.endpoint.Addr()
+	c, _ := dialWS(t, m, "survey", nil)
+	c.Expect("Hi there! Three quick questions.")
+	c.Expect("Which colour do you like best?")
+
+	broken := m.endpoint.listener()
+	broken.Close() // Serve fails: the endpoint reports it and is restarted
+	testkit.WaitFor(t, 10*time.Second, func() bool {
+		ln := m.endpoint.listener()
+		if ln == broken {
+			return false
+		}
+		r, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return false
+		}
+		r.Body.Close()
+		return r.StatusCode == http.StatusOK
+	}, "the endpoint to serve again on "+addr)
+	if m.endpoint.Addr() != addr {
+		t.Errorf("the endpoint moved from %s to %s", addr, m.endpoint.Addr())
+	}
+	c.WS.WriteJSON(map[string]string{"type": "message", "text": "blue"}) // an open websocket is not the listener's
+	c.Expect("Cats or dogs?")
+	d, _ := dialWS(t, m, "echo", nil)
+	d.Expect(welcomeOf(t, "../../scripts/examples/echo"))
+	d.WS.WriteJSON(map[string]string{"type": "message", "text": "still here"})
+	d.Expect("still here")
+}
+
+// TestRunHonoursContext: a Run whose context has ended stops before the
+// bots start and leaves nothing running (the data dir opens again).
+func TestRunHonoursContext(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	m := &Main{Config: cfg}
+	if err := m.Run(ctx); !errors.Is(err, context.Canceled) {
+		m.Close(context.Background())
+		t.Fatalf("Run with an ended context: %v, want context.Canceled", err)
+	}
+	m = startMain(t, cfg)
+	if err := m.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestRefusesToStart(t *testing.T) {
@@ -118,28 +154,30 @@ func TestRefusesToStart(t *testing.T) {
 	os.WriteFile(filepath.Join(broken, "main.bot"), []byte("dialog main do\n  say \"hi\n"), 0o600)
 	cases := []struct {
 		name string
-		edit func(*Config)
+		edit func(*config.Config)
 		want string
 	}{
-		{"port in use", func(c *Config) { c.Listen = busy.Addr().String() }, `listen: "` + busy.Addr().String() + `" cannot be used`},
-		{"bad id", func(c *Config) { c.Bots[1].ID = "Bad Id" }, `bots[1].id: "Bad Id" must match [a-z0-9][a-z0-9_-]{0,62}`},
-		{"duplicate id", func(c *Config) { c.Bots[1].ID = "echo" }, `bots[1].id: "echo" is also the id of bots[0]`},
-		{"missing scripts", func(c *Config) { c.Bots[0].Scripts = "/nonexistent" }, `bots[0].scripts: "/nonexistent" is not a folder`},
-		{"scripts that do not compile", func(c *Config) { c.Bots[0].Scripts = broken }, `bots[0].scripts: "` + broken + `" does not compile:`},
-		{"data dir is a file", func(c *Config) { c.DataDir = file }, `data_dir: "` + file + `" cannot be created`},
-		{"bad listen", func(c *Config) { c.Listen = "8080" }, `listen: "8080" must be host:port`},
-		{"bad public url", func(c *Config) { c.PublicURL = "ftp://x" }, `public_url: "ftp://x" must be an http:// or https:// URL`},
-		{"slack without a way in", func(c *Config) { c.Bots[0].Slack = &SlackConfig{BotToken: "xoxb-1"} }, `bots[0].slack: signing_secret (Events API) or app_token (Socket Mode) is required`},
-		{"slack bad token", func(c *Config) { c.Bots[1].Slack = &SlackConfig{SigningSecret: "s", BotToken: "xoxp-user-token-123"} }, `bots[1].slack.bot_token: "xoxp-…" must start with "xoxb-"`},
-		{"slack half an oauth app", func(c *Config) { c.Bots[0].Slack = &SlackConfig{SigningSecret: "s", ClientID: "1.2"} }, `bots[0].slack: client_id and client_secret go together`},
-		{"slack bad api url", func(c *Config) { c.Bots[0].Slack = &SlackConfig{SigningSecret: "s", APIURL: "slack.com"} }, `bots[0].slack.api_url: "slack.com" must be an http:// or https:// URL`},
-		{"state limit over the store's", func(c *Config) { c.Limits.StateBytes = 2 << 20 }, `limits.state_bytes: 2097152 must be between 1 and 1048512 (the store's value limit; 0: the default 1044480)`},
-		{"negative queue", func(c *Config) { c.Limits.QueuedInputs = -1 }, `limits.queued_inputs: -1 must be 0 (the default) or more`},
-		{"negative members", func(c *Config) { c.Limits.GroupMembers = -5 }, `limits.group_members: -5 must be 0 (the default) or more`},
-		{"bad per-address limit", func(c *Config) { c.Limits.IdentitiesPerMinute = -2 }, `limits.identities_per_minute: -2 must be -1 (no limit), 0 (the default) or more`},
-		{"bad failure window", func(c *Config) { c.Limits.FailureWindow = "soon" }, `limits.failure_window: "soon" must be a positive duration such as "10s"`},
-		{"zero failure window", func(c *Config) { c.Limits.FailureWindow = "0s" }, `limits.failure_window: "0s" must be a positive duration such as "10s"`},
-		{"bad trusted proxy", func(c *Config) { c.Limits.TrustedProxies = []string{"10.0.0.0/8", "proxy.local"} }, `limits.trusted_proxies[1]: "proxy.local" must be an IP address or a CIDR prefix`},
+		{"port in use", func(c *config.Config) { c.Listen = busy.Addr().String() }, `listen: "` + busy.Addr().String() + `" cannot be used`},
+		{"bad id", func(c *config.Config) { c.Bots[1].ID = "Bad Id" }, `bots[1].id: "Bad Id" must match [a-z0-9][a-z0-9_-]{0,62}`},
+		{"duplicate id", func(c *config.Config) { c.Bots[1].ID = "echo" }, `bots[1].id: "echo" is also the id of bots[0]`},
+		{"missing scripts", func(c *config.Config) { c.Bots[0].Scripts = "/nonexistent" }, `bots[0].scripts: "/nonexistent" is not a folder`},
+		{"scripts that do not compile", func(c *config.Config) { c.Bots[0].Scripts = broken }, `bots[0].scripts: "` + broken + `" does not compile:`},
+		{"data dir is a file", func(c *config.Config) { c.DataDir = file }, `data_dir: "` + file + `" cannot be created`},
+		{"bad listen", func(c *config.Config) { c.Listen = "8080" }, `listen: "8080" must be host:port`},
+		{"bad public url", func(c *config.Config) { c.PublicURL = "ftp://x" }, `public_url: "ftp://x" must be an http:// or https:// URL`},
+		{"slack without a way in", func(c *config.Config) { c.Bots[0].Slack = &config.SlackConfig{BotToken: "xoxb-1"} }, `bots[0].slack: signing_secret (Events API) or app_token (Socket Mode) is required`},
+		{"slack bad token", func(c *config.Config) {
+			c.Bots[1].Slack = &config.SlackConfig{SigningSecret: "s", BotToken: "xoxp-user-token-123"}
+		}, `bots[1].slack.bot_token: "xoxp-…" must start with "xoxb-"`},
+		{"slack half an oauth app", func(c *config.Config) { c.Bots[0].Slack = &config.SlackConfig{SigningSecret: "s", ClientID: "1.2"} }, `bots[0].slack: client_id and client_secret go together`},
+		{"slack bad api url", func(c *config.Config) { c.Bots[0].Slack = &config.SlackConfig{SigningSecret: "s", APIURL: "slack.com"} }, `bots[0].slack.api_url: "slack.com" must be an http:// or https:// URL`},
+		{"state limit over the store's", func(c *config.Config) { c.Limits.StateBytes = 2 << 20 }, `limits.state_bytes: 2097152 must be between 1 and 1048512 (the store's value limit; 0: the default 1044480)`},
+		{"negative queue", func(c *config.Config) { c.Limits.QueuedInputs = -1 }, `limits.queued_inputs: -1 must be 0 (the default) or more`},
+		{"negative members", func(c *config.Config) { c.Limits.GroupMembers = -5 }, `limits.group_members: -5 must be 0 (the default) or more`},
+		{"bad per-address limit", func(c *config.Config) { c.Limits.IdentitiesPerMinute = -2 }, `limits.identities_per_minute: -2 must be -1 (no limit), 0 (the default) or more`},
+		{"bad failure window", func(c *config.Config) { c.Limits.FailureWindow = "soon" }, `limits.failure_window: "soon" must be a positive duration such as "10s"`},
+		{"zero failure window", func(c *config.Config) { c.Limits.FailureWindow = "0s" }, `limits.failure_window: "0s" must be a positive duration such as "10s"`},
+		{"bad trusted proxy", func(c *config.Config) { c.Limits.TrustedProxies = []string{"10.0.0.0/8", "proxy.local"} }, `limits.trusted_proxies[1]: "proxy.local" must be an IP address or a CIDR prefix`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,36 +196,6 @@ func TestRefusesToStart(t *testing.T) {
 	}
 }
 
-func TestLoadConfig(t *testing.T) {
-	dir := t.TempDir()
-	write := func(s string) string {
-		p := filepath.Join(dir, "botserver.json")
-		os.WriteFile(p, []byte(s), 0o600)
-		return p
-	}
-	if _, err := LoadConfig(write(`{"listen": "127.0.0.1:1", "bots": [{"id": "a", "scripts": "x", "colour": 1}]}`)); err == nil || !strings.Contains(err.Error(), `unknown field "colour"`) {
-		t.Errorf("unknown field: %v", err)
-	}
-	if _, err := LoadConfig(write("{\n  \"listen\": 8080\n}")); err == nil || !strings.Contains(err.Error(), `2:17: listen: want a string, got a number`) {
-		t.Errorf("wrong type: %v", err)
-	}
-	if _, err := LoadConfig(write("{\n  \"listen\": \n}")); err == nil || !strings.Contains(err.Error(), "3:1: invalid character '}'") {
-		t.Errorf("syntax error: %v", err)
-	}
-	cfg, err := LoadConfig(write(`{"bots": [{"id": "a", "scripts": "bots/a"}]}`))
-	if err != nil || cfg.Bots[0].Scripts != filepath.Join(dir, "bots/a") {
-		t.Fatalf("relative scripts: %+v %v", cfg, err)
-	}
-	cfg.ApplyEnv(func(k string) string { return map[string]string{"BOTSERVER_LISTEN": "127.0.0.1:9"}[k] })
-	if cfg.Listen != "127.0.0.1:9" || cfg.DataDir != "./data" {
-		t.Errorf("env and defaults: %+v", cfg)
-	}
-	raw, _ := json.Marshal(cfg)
-	if strings.Contains(string(raw), "slack") {
-		t.Errorf("a bot without slack marshals %s", raw)
-	}
-}
-
 // TestServeCommandShutsDownOnSignal runs `botserver serve -config` until
 // its context ends (as SIGINT or SIGTERM end it) and wants exit 0, a
 // flushed store and the chat links printed.
@@ -202,7 +210,7 @@ func TestServeCommandShutsDownOnSignal(t *testing.T) {
 	go func() {
 		code <- run(ctx, []string{"serve", "-config", cfg, "-log-format", "json"}, stdio{nil, out, errb})
 	}()
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(out.String(), "/chat/echo") }, "the chat link")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(out.String(), "/chat/echo") }, "the chat link")
 	stop()
 	if c := <-code; c != 0 {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", c, errb.String())

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"botserver/actors"
+	"botserver"
 )
 
 // Name is the platform of console conversations ("console:me").
@@ -21,8 +21,8 @@ const Name = "console"
 // implements it.
 type Gateway interface {
 	// Deliver hands the user's message to the conversation; see
-	// actors.Runtime.Deliver for its errors.
-	Deliver(conv actors.Conversation, in actors.Inbound) error
+	// botserver.Gateway for its errors.
+	Deliver(conv botserver.Conversation, in botserver.Inbound) error
 	// Settle returns when no message or write is in flight, or ctx ends.
 	Settle(ctx context.Context) error
 }
@@ -38,12 +38,12 @@ type Platform struct {
 // New returns a console that writes to out.
 func New(out io.Writer) *Platform { return &Platform{out: out} }
 
-// Send prints a bot's message; it implements actors.Platform.
-func (p *Platform) Send(_ actors.Conversation, out actors.Outgoing) {
+// Send prints a bot's message; it implements botserver.Platform.
+func (p *Platform) Send(_ botserver.Conversation, out botserver.Outgoing) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch out.Kind {
-	case actors.OutText:
+	case botserver.OutText:
 		fmt.Fprintf(p.out, "bot: %s\n", out.Text)
 		p.replies = out.QuickReplies
 		if len(out.QuickReplies) > 0 {
@@ -53,17 +53,17 @@ func (p *Platform) Send(_ actors.Conversation, out actors.Outgoing) {
 			}
 			fmt.Fprintf(p.out, "    %s\n", strings.TrimSpace(b.String()))
 		}
-	case actors.OutImage:
+	case botserver.OutImage:
 		fmt.Fprintf(p.out, "bot: [image] %s\n", out.URL)
-	case actors.OutTyping:
+	case botserver.OutTyping:
 		fmt.Fprintln(p.out, "bot is typing…")
-	case actors.OutEvent:
+	case botserver.OutEvent:
 		payload, err := json.Marshal(out.Payload)
 		if err != nil {
 			payload = []byte(fmt.Sprint(out.Payload))
 		}
 		fmt.Fprintf(p.out, "bot: (event %s %s)\n", out.Name, payload)
-	case actors.OutError:
+	case botserver.OutError:
 		fmt.Fprintf(p.out, "(error %s: %s)\n", out.Code, out.Text)
 	}
 }
@@ -71,8 +71,8 @@ func (p *Platform) Send(_ actors.Conversation, out actors.Outgoing) {
 // Run reads lines from in and delivers them to conv until in ends, the
 // user types /quit, or ctx ends. It opens the conversation first (the
 // bot greets), and waits for the bot to settle after every line.
-func (p *Platform) Run(ctx context.Context, in io.Reader, gw Gateway, conv actors.Conversation) error {
-	if err := p.deliver(ctx, gw, conv, actors.Inbound{Start: true, Name: conv.User}); err != nil {
+func (p *Platform) Run(ctx context.Context, in io.Reader, gw Gateway, conv botserver.Conversation) error {
+	if err := p.deliver(ctx, gw, conv, botserver.Inbound{Start: true, Name: conv.User}); err != nil {
 		return err
 	}
 	sc := bufio.NewScanner(in)
@@ -91,7 +91,7 @@ func (p *Platform) Run(ctx context.Context, in io.Reader, gw Gateway, conv actor
 			continue
 		}
 		msg.Name = conv.User
-		if err := p.deliver(ctx, gw, conv, msg); errors.Is(err, actors.ErrBadPayload) {
+		if err := p.deliver(ctx, gw, conv, msg); errors.Is(err, botserver.ErrBadPayload) {
 			p.print("console: %v\n", err)
 		} else if err != nil {
 			return err
@@ -102,26 +102,26 @@ func (p *Platform) Run(ctx context.Context, in io.Reader, gw Gateway, conv actor
 
 // parse turns a line into a message: a quick reply's number, an event, or
 // text.
-func (p *Platform) parse(line string) (actors.Inbound, error) {
+func (p *Platform) parse(line string) (botserver.Inbound, error) {
 	if rest, ok := strings.CutPrefix(line, "/event "); ok {
 		name, raw, _ := strings.Cut(strings.TrimSpace(rest), " ")
 		var payload any
 		if raw = strings.TrimSpace(raw); raw != "" {
 			if err := json.Unmarshal([]byte(raw), &payload); err != nil {
-				return actors.Inbound{}, fmt.Errorf("the payload of /event is not JSON: %v", err)
+				return botserver.Inbound{}, fmt.Errorf("the payload of /event is not JSON: %v", err)
 			}
 		}
-		return actors.Inbound{Event: name, Payload: payload}, nil
+		return botserver.Inbound{Event: name, Payload: payload}, nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(p.replies) {
-		return actors.Inbound{Text: p.replies[n-1]}, nil
+		return botserver.Inbound{Text: p.replies[n-1]}, nil
 	}
-	return actors.Inbound{Text: line}, nil
+	return botserver.Inbound{Text: line}, nil
 }
 
-func (p *Platform) deliver(ctx context.Context, gw Gateway, conv actors.Conversation, msg actors.Inbound) error {
+func (p *Platform) deliver(ctx context.Context, gw Gateway, conv botserver.Conversation, msg botserver.Inbound) error {
 	if err := gw.Deliver(conv, msg); err != nil {
 		return err
 	}

@@ -7,27 +7,28 @@ import (
 	"strings"
 	"testing"
 
+	"botserver"
 	"botserver/actors"
 	"botserver/dsl"
+	"botserver/internal/testkit"
 	"botserver/persistence"
 	"botserver/platforms/console"
-	"botserver/platforms/platformtest"
 )
 
 func TestSurveyInTheConsole(t *testing.T) {
-	rt, _ := platformtest.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{})
+	rt, _ := testkit.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{})
 	prog, err := dsl.LoadBot(os.DirFS("../../scripts/examples/survey"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rt.AddBot("survey", prog); err != nil {
+	if err := rt.AddBot(context.Background(), "survey", prog); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
 	p := console.New(&out)
 	rt.RegisterPlatform(console.Name, p)
 	in := strings.NewReader("3\n/event poke {\"x\":\n/event poke {\"x\": 1}\nhelp\n1\nNothing, thanks\n/quit\nnever read\n")
-	conv := actors.Conversation{Bot: "survey", Platform: console.Name, User: "ann"}
+	conv := botserver.Conversation{Bot: "survey", Platform: console.Name, User: "ann"}
 	if err := p.Run(context.Background(), in, rt, conv); err != nil {
 		t.Fatal(err)
 	}
@@ -50,9 +51,9 @@ bot: Thanks! You like blue and cats.
 }
 
 func TestUnknownBot(t *testing.T) {
-	rt, _ := platformtest.StartRuntime(t, persistence.Options{InMemory: true}, actors.Options{})
+	rt, _ := testkit.StartRuntime(t, persistence.Options{InMemory: true}, actors.Options{})
 	p := console.New(&bytes.Buffer{})
-	err := p.Run(context.Background(), strings.NewReader("hi\n"), rt, actors.Conversation{Bot: "ghost", Platform: console.Name, User: "ann"})
+	err := p.Run(context.Background(), strings.NewReader("hi\n"), rt, botserver.Conversation{Bot: "ghost", Platform: console.Name, User: "ann"})
 	if err == nil || !strings.Contains(err.Error(), "unknown bot") {
 		t.Errorf("got %v, want unknown bot", err)
 	}

@@ -9,5 +9,5 @@
 //
 //	p := console.New(os.Stdout)
 //	rt.RegisterPlatform(console.Name, p)
-//	err := p.Run(ctx, os.Stdin, rt, actors.Conversation{Bot: "survey", Platform: console.Name, User: "me"})
+//	err := p.Run(ctx, os.Stdin, rt, botserver.Conversation{Bot: "survey", Platform: console.Name, User: "me"})
 package console

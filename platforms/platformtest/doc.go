@@ -4,7 +4,9 @@
 //
 // It also runs transcript tests (botserver test, and go test for the
 // example bots): each transcript gets a fresh in-memory store, a runtime on a
-// fake clock, and lets the whole bot settle after every line.
+// fake clock, and lets the whole bot settle after every line. The binary
+// links it (botserver test), so it does not import package testing: the
+// helpers that take a testing.TB are in internal/testkit.
 //
 //	p := platformtest.New()
 //	rt.RegisterPlatform(platformtest.Name, p)

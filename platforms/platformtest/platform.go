@@ -2,9 +2,8 @@ package platformtest
 
 import (
 	"sync"
-	"testing"
-	"time"
 
+	"botserver"
 	"botserver/actors"
 )
 
@@ -14,15 +13,15 @@ const Name = "test"
 // Platform records outgoing messages per conversation address.
 type Platform struct {
 	mu   sync.Mutex
-	got  map[string][]actors.Outgoing
+	got  map[string][]botserver.Outgoing
 	sent int
 }
 
 // New returns an empty recorder.
-func New() *Platform { return &Platform{got: map[string][]actors.Outgoing{}} }
+func New() *Platform { return &Platform{got: map[string][]botserver.Outgoing{}} }
 
-// Send records out for conv; it implements actors.Platform.
-func (p *Platform) Send(conv actors.Conversation, out actors.Outgoing) {
+// Send records out for conv; it implements botserver.Platform.
+func (p *Platform) Send(conv botserver.Conversation, out botserver.Outgoing) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.got[conv.Address()] = append(p.got[conv.Address()], out)
@@ -30,7 +29,7 @@ func (p *Platform) Send(conv actors.Conversation, out actors.Outgoing) {
 }
 
 // Take returns and forgets what the conversation at addr has received.
-func (p *Platform) Take(addr string) []actors.Outgoing {
+func (p *Platform) Take(addr string) []botserver.Outgoing {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := p.got[addr]
@@ -59,26 +58,13 @@ func (p *Platform) Sent() int {
 }
 
 // Conv returns the test conversation of user with bot (in group, if any).
-func Conv(bot, user, group string) actors.Conversation {
-	return actors.Conversation{Bot: bot, Platform: Name, User: user, Group: group}
+func Conv(bot, user, group string) botserver.Conversation {
+	return botserver.Conversation{Bot: bot, Platform: Name, User: user, Group: group}
 }
 
 // Say delivers a user's text to bot.
 func (p *Platform) Say(rt *actors.Runtime, bot, user, text string) error {
-	return rt.Deliver(Conv(bot, user, ""), actors.Inbound{Text: text})
-}
-
-// WaitFor polls cond until it holds, or fails tb when d has passed
-// (tests poll with a deadline; they never sleep).
-func WaitFor(tb testing.TB, d time.Duration, cond func() bool, what string) {
-	tb.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		<-time.After(time.Millisecond)
-	}
+	return rt.Deliver(Conv(bot, user, ""), botserver.Inbound{Text: text})
 }
 
 // KeepsHistory makes test conversations keep a history (actors.HistoryKeeper).

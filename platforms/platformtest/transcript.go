@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"botserver"
 	"botserver/actors"
 	"botserver/coordinators"
 	"botserver/dsl"
@@ -27,6 +28,10 @@ func (f Failure) String() string {
 	return fmt.Sprintf("%s:%d: %s\n    %s", f.File, f.Line, f.Text, f.Msg)
 }
 
+// settleTimeout bounds the wall time a transcript waits for its bot to
+// settle after a line (simulated time costs none).
+const settleTimeout = 10 * time.Second
+
 // Start is the simulated time every transcript begins at.
 var Start = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
@@ -37,7 +42,7 @@ type transcript struct {
 	rt       *actors.Runtime
 	clock    *actors.FakeClock
 	p        *Platform
-	queues   map[string][]actors.Outgoing
+	queues   map[string][]botserver.Outgoing
 	failures []Failure
 }
 
@@ -50,20 +55,22 @@ func RunTranscript(bot *dsl.Bot, file, text string) ([]Failure, error) {
 		return nil, err
 	}
 	defer db.Close()
-	t := &transcript{file: file, bot: "bot", clock: actors.NewFakeClock(Start), p: New(), queues: map[string][]actors.Outgoing{}}
+	t := &transcript{file: file, bot: "bot", clock: actors.NewFakeClock(Start), p: New(), queues: map[string][]botserver.Outgoing{}}
 	rng := rand.New(rand.NewPCG(7, 11))
 	t.rt, err = actors.NewRuntime(actors.Options{
 		Store: db, Clock: t.clock, IdleAfter: -1, Rand: rng.Uint64, Coordinators: coordinators.Kinds(),
-		ChatLink: func(bot, platform, group string) (string, error) {
-			return "http://127.0.0.1:8080/chat/" + bot + "?g=" + group, nil
-		},
+		ChatLink: coordinators.ChatLink("http://127.0.0.1:8080"),
 	})
 	if err != nil {
 		return nil, err
 	}
-	defer t.rt.Close()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+		defer cancel()
+		t.rt.Close(ctx)
+	}()
 	t.rt.RegisterPlatform(Name, t.p)
-	if err := t.rt.AddBot(t.bot, bot); err != nil {
+	if err := t.rt.AddBot(context.Background(), t.bot, bot); err != nil {
 		return nil, err
 	}
 	for i, line := range strings.Split(text, "\n") {
@@ -97,7 +104,7 @@ func (t *transcript) line(n int, line string) error {
 	conv := Conv(t.bot, user, group)
 	switch op {
 	case ">":
-		return t.send(n, line, conv, actors.Inbound{Text: rest, Name: user})
+		return t.send(n, line, conv, botserver.Inbound{Text: rest, Name: user})
 	case "!":
 		name, js, _ := strings.Cut(rest, " ")
 		var payload any
@@ -106,14 +113,14 @@ func (t *transcript) line(n int, line string) error {
 				return fmt.Errorf("event payload: %v", err)
 			}
 		}
-		return t.send(n, line, conv, actors.Inbound{Event: name, Payload: payload, Name: user})
+		return t.send(n, line, conv, botserver.Inbound{Event: name, Payload: payload, Name: user})
 	default:
 		t.expect(n, line, conv.Address(), op == "<~", rest)
 		return nil
 	}
 }
 
-func (t *transcript) send(n int, line string, conv actors.Conversation, in actors.Inbound) error {
+func (t *transcript) send(n int, line string, conv botserver.Conversation, in botserver.Inbound) error {
 	if err := t.rt.Deliver(conv, in); err != nil {
 		t.fail(n, line, fmt.Sprintf("cannot deliver: %v", err))
 		return nil
@@ -125,7 +132,7 @@ func (t *transcript) send(n int, line string, conv actors.Conversation, in actor
 // advanced to pause, type and query timers as far as needed (they cost no
 // wall time).
 func (t *transcript) settle() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 	defer cancel()
 	for {
 		if err := t.rt.Settle(ctx); err != nil {
@@ -161,7 +168,7 @@ func (t *transcript) collect() {
 	for addr := range t.p.Pending() {
 		for _, out := range t.p.Take(addr) {
 			if text, ok := render(out); ok {
-				t.queues[addr] = append(t.queues[addr], actors.Outgoing{Text: text})
+				t.queues[addr] = append(t.queues[addr], botserver.Outgoing{Text: text})
 			}
 		}
 	}
@@ -169,11 +176,11 @@ func (t *transcript) collect() {
 
 // render is how a message reads in a transcript; typing and events are not
 // messages.
-func render(out actors.Outgoing) (string, bool) {
+func render(out botserver.Outgoing) (string, bool) {
 	switch out.Kind {
-	case actors.OutText:
+	case botserver.OutText:
 		return out.Text, true
-	case actors.OutImage:
+	case botserver.OutImage:
 		return "image: " + out.URL, true
 	}
 	return "", false

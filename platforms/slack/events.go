@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"botserver/actors"
+	"botserver"
 
 	"github.com/slack-go/slack/slackevents"
 )
@@ -98,8 +98,8 @@ type action struct {
 	keepThread          bool // a user message: remember its thread
 }
 
-func (a action) conv(bot string) actors.Conversation {
-	return actors.Conversation{Bot: bot, Platform: Name, User: a.team + ":" + a.channel + ":" + a.user}
+func (a action) conv(bot string) botserver.Conversation {
+	return botserver.Conversation{Bot: bot, Platform: Name, User: a.team + ":" + a.channel + ":" + a.user}
 }
 
 // task returns the lane key and the work of an action (not actNone).
@@ -114,17 +114,17 @@ func (p *Platform) task(b *bot, a action) (key string, run func()) {
 }
 
 // deliver hands a message or event to the conversation.
-func (p *Platform) deliver(b *bot, conv actors.Conversation, a action) {
-	in := actors.Inbound{Text: a.text}
+func (p *Platform) deliver(b *bot, conv botserver.Conversation, a action) {
+	in := botserver.Inbound{Text: a.text}
 	if a.kind == actEvent {
-		in = actors.Inbound{Event: a.event, Payload: a.payload}
+		in = botserver.Inbound{Event: a.event, Payload: a.payload}
 	} else if a.keepThread {
 		b.setThread(conv.Address(), a.thread)
 	}
 	if err := p.opts.Gateway.Deliver(conv, in); err != nil {
 		b.log.Warn("cannot deliver a Slack message", "team", a.team, "conv", conv.Address(), "err", err)
-		if errors.Is(err, actors.ErrQuarantined) { // the user is told, as on the web
-			p.Send(conv, actors.Outgoing{Kind: actors.OutError, Code: actors.CodeQuarantined,
+		if errors.Is(err, botserver.ErrQuarantined) { // the user is told, as on the web
+			p.Send(conv, botserver.Outgoing{Kind: botserver.OutError, Code: botserver.CodeQuarantined,
 				Text: "This conversation was stopped after repeated failures; it answers again once an operator releases it."})
 		}
 		return

@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"botserver/actors"
+	"botserver"
+	"botserver/internal/testkit"
 	"botserver/platforms/slack"
 )
 
@@ -16,7 +17,7 @@ func TestURLVerification(t *testing.T) {
 	e := newEnv(t, slack.BotConfig{})
 	body := []byte(`{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}`)
 	req, _ := http.NewRequest("POST", e.srv.URL+"/slack/b1/events", strings.NewReader(string(body)))
-	for k, v := range signature(secret, e.clock.Now(), body) {
+	for k, v := range testkit.SlackSignature(secret, e.clock.Now(), body) {
 		req.Header[k] = v
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -35,7 +36,7 @@ func TestURLVerification(t *testing.T) {
 // refused with 401 and nothing of it is processed, on both signed routes.
 func TestSignatures(t *testing.T) {
 	e := newEnv(t, slack.BotConfig{})
-	e.slack.addTeam(team{ID: "T9", Name: "X", Token: "xoxb-x"})
+	e.slack.AddTeam(testkit.SlackTeam{ID: "T9", Name: "X", Token: "xoxb-x"})
 	ev := dm("Ev1", "T1", "D1", "U1", "hi")
 	click := clickBody("T1", "D1", "U1", "Red")
 	now := e.clock.Now()
@@ -45,17 +46,17 @@ func TestSignatures(t *testing.T) {
 		h    http.Header
 		want int
 	}{
-		{"valid", ev, signature(secret, now, ev), 200},
+		{"valid", ev, testkit.SlackSignature(secret, now, ev), 200},
 		{"missing", ev, nil, 401},
-		{"no timestamp", ev, http.Header{"X-Slack-Signature": signature(secret, now, ev)["X-Slack-Signature"]}, 401},
-		{"wrong secret", ev, signature("other", now, ev), 401},
-		{"other body", ev, signature(secret, now, []byte("{}")), 401},
-		{"not hex", ev, http.Header{"X-Slack-Request-Timestamp": signature(secret, now, ev)["X-Slack-Request-Timestamp"], "X-Slack-Signature": {"v0=zz"}}, 401},
-		{"stale", ev, signature(secret, now.Add(-5*time.Minute-time.Second), ev), 401},
-		{"future", ev, signature(secret, now.Add(5*time.Minute+time.Second), ev), 401},
-		{"click valid", click, signature(secret, now, click), 200},
+		{"no timestamp", ev, http.Header{"X-Slack-Signature": testkit.SlackSignature(secret, now, ev)["X-Slack-Signature"]}, 401},
+		{"wrong secret", ev, testkit.SlackSignature("other", now, ev), 401},
+		{"other body", ev, testkit.SlackSignature(secret, now, []byte("{}")), 401},
+		{"not hex", ev, http.Header{"X-Slack-Request-Timestamp": testkit.SlackSignature(secret, now, ev)["X-Slack-Request-Timestamp"], "X-Slack-Signature": {"v0=zz"}}, 401},
+		{"stale", ev, testkit.SlackSignature(secret, now.Add(-5*time.Minute-time.Second), ev), 401},
+		{"future", ev, testkit.SlackSignature(secret, now.Add(5*time.Minute+time.Second), ev), 401},
+		{"click valid", click, testkit.SlackSignature(secret, now, click), 200},
 		{"click missing", click, nil, 401},
-		{"click wrong", click, signature("other", now, click), 401},
+		{"click wrong", click, testkit.SlackSignature("other", now, click), 401},
 	}
 	for _, tt := range tests {
 		path := "/slack/b1/events"
@@ -77,7 +78,7 @@ func TestSignatures(t *testing.T) {
 func TestStaleByClock(t *testing.T) {
 	e := newEnv(t, slack.BotConfig{})
 	body := dm("Ev1", "T1", "D1", "U1", "hi")
-	h := signature(secret, e.clock.Now(), body)
+	h := testkit.SlackSignature(secret, e.clock.Now(), body)
 	e.clock.Add(5*time.Minute + time.Second)
 	if got := e.do("/slack/b1/events", body, h); got != 401 {
 		t.Errorf("status %d for a request signed 5m1s ago, want 401", got)
@@ -112,7 +113,7 @@ func TestRoutesRefused(t *testing.T) {
 			resp.Body.Close()
 			code = resp.StatusCode
 		} else {
-			code = e.do(tt.path, tt.body, signature(secret, e.clock.Now(), tt.body))
+			code = e.do(tt.path, tt.body, testkit.SlackSignature(secret, e.clock.Now(), tt.body))
 		}
 		if code != tt.want {
 			t.Errorf("%s: status %d, want %d", tt.name, code, tt.want)
@@ -130,11 +131,11 @@ func TestDedup(t *testing.T) {
 	body := dm("EvOnce", "T1", "D1", "U1", "hello")
 	e.event(body)
 	e.event(body) // Slack's retry
-	waitFor(t, "the echo", func() bool { return len(e.slack.postsTo("D1")) == 1 })
+	waitFor(t, "the echo", func() bool { return len(e.slack.PostsTo("D1")) == 1 })
 	e.restart(oauthCfg)
 	e.event(body) // a retry reaching the restarted server
 	e.event(dm("EvNext", "T1", "D1", "U1", "next"))
-	waitFor(t, "the next echo", func() bool { return len(e.slack.postsTo("D1")) == 2 })
+	waitFor(t, "the next echo", func() bool { return len(e.slack.PostsTo("D1")) == 2 })
 	if got := e.gw.deliveries(); len(got) != 2 || got[0].In.Text != "hello" || got[1].In.Text != "next" {
 		t.Errorf("deliveries %+v, want hello and next once each", got)
 	}
@@ -151,15 +152,17 @@ func TestDedup(t *testing.T) {
 func TestConcurrentRetries(t *testing.T) {
 	e := newEnv(t, slack.BotConfig{})
 	body := dm("EvSame", "T1", "D1", "U1", "hello")
-	done := make(chan struct{})
+	done := make(chan error)
 	for range 8 {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			e.do("/slack/b1/events", body, signature(secret, e.clock.Now(), body))
+		go func() { // no t.Fatal here: the errors go to the test's goroutine
+			_, err := e.post("/slack/b1/events", body, testkit.SlackSignature(secret, e.clock.Now(), body))
+			done <- err
 		}()
 	}
 	for range 8 {
-		<-done
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 	waitFor(t, "one delivery", func() bool { return len(e.gw.deliveries()) == 1 })
 	waitFor(t, "7 duplicates", func() bool { return e.p.Stats().Deduplicated == 7 })
@@ -256,10 +259,10 @@ func TestThreads(t *testing.T) {
 	inThread := callback("Ev1", "T1", map[string]any{"type": "app_mention", "channel": "C1", "user": "U1",
 		"text": "<@UB1> in thread", "ts": "5.000200", "thread_ts": "5.000100"})
 	e.event(inThread)
-	waitFor(t, "the threaded echo", func() bool { return len(e.slack.postsTo("C1")) == 1 })
+	waitFor(t, "the threaded echo", func() bool { return len(e.slack.PostsTo("C1")) == 1 })
 	e.event(callback("Ev2", "T1", map[string]any{"type": "app_mention", "channel": "C1", "user": "U1", "text": "<@UB1> top", "ts": "6.0"}))
-	waitFor(t, "the top-level echo", func() bool { return len(e.slack.postsTo("C1")) == 2 })
-	got := e.slack.postsTo("C1")
+	waitFor(t, "the top-level echo", func() bool { return len(e.slack.PostsTo("C1")) == 2 })
+	got := e.slack.PostsTo("C1")
 	if got[0].Thread != "5.000100" || got[0].Text != "echo: in thread" {
 		t.Errorf("first reply %+v, want echo: in thread in thread 5.000100", got[0])
 	}
@@ -276,10 +279,10 @@ func TestButtonClick(t *testing.T) {
 	e.click("T1", "D1", "U1", "Green")
 	waitFor(t, "the click", func() bool { return len(e.gw.deliveries()) == 1 })
 	d := e.gw.deliveries()[0]
-	if d.Conv.Address() != "slack:T1:D1:U1" || !reflect.DeepEqual(d.In, actors.Inbound{Text: "Green"}) {
+	if d.Conv.Address() != "slack:T1:D1:U1" || !reflect.DeepEqual(d.In, botserver.Inbound{Text: "Green"}) {
 		t.Errorf("click delivered %+v, want text Green to slack:T1:D1:U1", d)
 	}
-	if c, ok := actors.ParseAddress("b1", d.Conv.Address()); !ok || c != d.Conv {
+	if c, ok := botserver.ParseAddress("b1", d.Conv.Address()); !ok || c != d.Conv {
 		t.Errorf("ParseAddress(%q) = %+v, want %+v", d.Conv.Address(), c, d.Conv)
 	}
 }

@@ -2,9 +2,6 @@ package slack_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -12,15 +9,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"botserver/actors"
+	"botserver"
+	"botserver/internal/testkit"
 	"botserver/persistence"
-	"botserver/platforms/platformtest"
 	"botserver/platforms/slack"
 )
 
@@ -59,8 +55,8 @@ type gateway struct {
 }
 
 type delivery struct {
-	Conv actors.Conversation
-	In   actors.Inbound
+	Conv botserver.Conversation
+	In   botserver.Inbound
 }
 
 func newGateway(bots ...string) *gateway {
@@ -71,17 +67,17 @@ func newGateway(bots ...string) *gateway {
 	return g
 }
 
-func (g *gateway) Deliver(conv actors.Conversation, in actors.Inbound) error {
+func (g *gateway) Deliver(conv botserver.Conversation, in botserver.Inbound) error {
 	g.mu.Lock()
 	if !g.bots[conv.Bot] {
 		g.mu.Unlock()
-		return actors.ErrUnknownBot
+		return botserver.ErrUnknownBot
 	}
 	g.got = append(g.got, delivery{conv, in})
 	p := g.platform
 	g.mu.Unlock()
 	if in.Event == "" && p != nil {
-		p.Send(conv, actors.Outgoing{Kind: actors.OutText, Text: "echo: " + in.Text})
+		p.Send(conv, botserver.Outgoing{Kind: botserver.OutText, Text: "echo: " + in.Text})
 	}
 	return nil
 }
@@ -91,6 +87,9 @@ func (g *gateway) HasBot(bot string) bool {
 	defer g.mu.Unlock()
 	return g.bots[bot]
 }
+
+// GroupExists is false: Slack conversations have no group links.
+func (g *gateway) GroupExists(bot, group string) bool { return false }
 
 func (g *gateway) HandlesEvent(bot, name string) bool {
 	g.mu.Lock()
@@ -146,7 +145,7 @@ type env struct {
 	dir   string
 	db    *persistence.DB
 	gw    *gateway
-	slack *fakeSlack
+	slack *testkit.Slack
 	clock *clock
 	p     *slack.Platform
 	srv   *httptest.Server
@@ -156,10 +155,10 @@ type env struct {
 // unset, SigningSecret filled in).
 func newEnv(tb testing.TB, cfg slack.BotConfig) *env {
 	tb.Helper()
-	e := &env{tb: tb, dir: tb.TempDir(), gw: newGateway("b1", "b2"), slack: newFakeSlack(tb),
+	e := &env{tb: tb, dir: tb.TempDir(), gw: newGateway("b1", "b2"), slack: testkit.NewSlack(tb),
 		clock: &clock{t: time.Now()}}
-	e.slack.addTeam(team{ID: "T1", Name: "Acme", Token: "xoxb-t1", BotUser: "UB1", BotID: "B1"})
-	e.slack.addTeam(team{ID: "T2", Name: "Globex", Token: "xoxb-t2", BotUser: "UB2", BotID: "B2"})
+	e.slack.AddTeam(testkit.SlackTeam{ID: "T1", Name: "Acme", Token: "xoxb-t1", BotUser: "UB1", BotID: "B1"})
+	e.slack.AddTeam(testkit.SlackTeam{ID: "T2", Name: "Globex", Token: "xoxb-t2", BotUser: "UB2", BotID: "B2"})
 	e.open()
 	e.start(cfg)
 	tb.Cleanup(e.stop)
@@ -180,7 +179,7 @@ func (e *env) start(cfg slack.BotConfig) {
 	if cfg.SigningSecret == "" && cfg.AppToken == "" {
 		cfg.SigningSecret = secret
 	}
-	cfg.APIURL = e.slack.apiURL()
+	cfg.APIURL = e.slack.APIURL()
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux)
 	e.p = slack.New(slack.Options{Gateway: e.gw, PublicURL: e.srv.URL, Now: e.clock.Now, Logger: testLogger()})
@@ -234,18 +233,19 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// signature returns Slack's signature headers for body sent at ts.
-func signature(secret string, ts time.Time, body []byte) http.Header {
-	s := strconv.FormatInt(ts.Unix(), 10)
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte("v0:" + s + ":"))
-	m.Write(body)
-	return http.Header{"X-Slack-Request-Timestamp": {s}, "X-Slack-Signature": {"v0=" + hex.EncodeToString(m.Sum(nil))}}
-}
-
 // do sends body to path with headers and returns the status.
 func (e *env) do(path string, body []byte, h http.Header) int {
 	e.tb.Helper()
+	code, err := e.post(path, body, h)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	return code
+}
+
+// post is do for any goroutine: it returns the error rather than fail the
+// test.
+func (e *env) post(path string, body []byte, h http.Header) (int, error) {
 	req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(string(body)))
 	for k, v := range h {
 		req.Header[k] = v
@@ -257,16 +257,16 @@ func (e *env) do(path string, body []byte, h http.Header) int {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		e.tb.Fatal(err)
+		return 0, err
 	}
 	resp.Body.Close()
-	return resp.StatusCode
+	return resp.StatusCode, nil
 }
 
 // event posts a signed event to b1 and fails unless it is accepted.
 func (e *env) event(body []byte) {
 	e.tb.Helper()
-	if code := e.do("/slack/b1/events", body, signature(secret, e.clock.Now(), body)); code != http.StatusOK {
+	if code := e.do("/slack/b1/events", body, testkit.SlackSignature(secret, e.clock.Now(), body)); code != http.StatusOK {
 		e.tb.Fatalf("POST events: status %d, want 200", code)
 	}
 }
@@ -275,7 +275,7 @@ func (e *env) event(body []byte) {
 func (e *env) click(teamID, channel, user, value string) {
 	e.tb.Helper()
 	body := clickBody(teamID, channel, user, value)
-	if code := e.do("/slack/b1/interactive", body, signature(secret, e.clock.Now(), body)); code != http.StatusOK {
+	if code := e.do("/slack/b1/interactive", body, testkit.SlackSignature(secret, e.clock.Now(), body)); code != http.StatusOK {
 		e.tb.Fatalf("POST interactive: status %d, want 200", code)
 	}
 }
@@ -318,7 +318,7 @@ func (e *env) installState() string {
 // waitFor polls cond with a deadline.
 func waitFor(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
-	platformtest.WaitFor(tb, 5*time.Second, cond, what)
+	testkit.WaitFor(tb, 5*time.Second, cond, what)
 }
 
 // callback is an event_callback envelope around inner.

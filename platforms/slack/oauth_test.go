@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"botserver/internal/testkit"
 	"botserver/platforms/slack"
 )
 
@@ -33,7 +34,7 @@ func TestTwoWorkspaces(t *testing.T) {
 			t.Fatalf("oauth for %s: %d %s, want 200 and a success page", teamID, resp.StatusCode, body)
 		}
 	}
-	if got := e.slack.exchanges(); len(got) != 2 || got[0] != (url2{clientID, clientSecret, "code-T1", e.srv.URL + "/slack/b1/oauth"}) {
+	if got := e.slack.Exchanges(); len(got) != 2 || got[0] != (testkit.SlackExchange{ClientID: clientID, ClientSecret: clientSecret, Code: "code-T1", RedirectURI: e.srv.URL + "/slack/b1/oauth"}) {
 		t.Errorf("oauth.v2.access calls %+v, want the client's credentials, the code and the redirect URI", got)
 	}
 	if n := e.p.Installations("b1"); n != 2 {
@@ -52,9 +53,9 @@ func TestTwoWorkspaces(t *testing.T) {
 
 	e.event(dm("Ev1", "T1", "D1", "U1", "from acme"))
 	e.event(dm("Ev2", "T2", "D2", "U2", "from globex"))
-	waitFor(t, "both echoes", func() bool { return len(e.slack.posted()) == 2 })
-	want := map[string]post{"D1": {Token: "xoxb-t1", Text: "echo: from acme"}, "D2": {Token: "xoxb-t2", Text: "echo: from globex"}}
-	for _, p := range e.slack.posted() {
+	waitFor(t, "both echoes", func() bool { return len(e.slack.Posted()) == 2 })
+	want := map[string]testkit.SlackPost{"D1": {Token: "xoxb-t1", Text: "echo: from acme"}, "D2": {Token: "xoxb-t2", Text: "echo: from globex"}}
+	for _, p := range e.slack.Posted() {
 		if w := want[p.Channel]; p.Token != w.Token || p.Text != w.Text {
 			t.Errorf("posted %q to %s with %s, want %q with %s", p.Text, p.Channel, p.Token, w.Text, w.Token)
 		}
@@ -133,13 +134,13 @@ func TestConfigToken(t *testing.T) {
 	e := newEnv(t, slack.BotConfig{BotToken: "xoxb-t2"})
 	waitFor(t, "auth.test", func() bool { return e.p.Installations("b1") == 1 })
 	e.event(dm("Ev1", "T2", "D2", "U2", "hi"))
-	waitFor(t, "the echo", func() bool { return len(e.slack.posted()) == 1 })
-	if p := e.slack.posted()[0]; p.Token != "xoxb-t2" || p.Channel != "D2" {
+	waitFor(t, "the echo", func() bool { return len(e.slack.Posted()) == 1 })
+	if p := e.slack.Posted()[0]; p.Token != "xoxb-t2" || p.Channel != "D2" {
 		t.Errorf("posted %+v, want with the configured token to D2", p)
 	}
 	e.event(callback("Ev2", "T2", map[string]any{"type": "message", "user": "UB2", "text": "my own", "channel": "D2", "channel_type": "im"}))
 	e.event(dm("Ev3", "T2", "D2", "U2", "again"))
-	waitFor(t, "the second echo", func() bool { return len(e.slack.posted()) == 2 })
+	waitFor(t, "the second echo", func() bool { return len(e.slack.Posted()) == 2 })
 	if n := len(e.gw.deliveries()); n != 2 {
 		t.Errorf("%d deliveries, want 2 (the bot's own message, known from auth.test, is no input)", n)
 	}
@@ -171,8 +172,8 @@ func TestConnect(t *testing.T) {
 		t.Errorf("%d installations, want 2", n)
 	}
 	e.event(dm("Ev1", "T1", "D1", "U1", "hi"))
-	waitFor(t, "the echo", func() bool { return len(e.slack.posted()) == 1 })
-	if p := e.slack.posted()[0]; p.Token != "xoxb-t1" {
+	waitFor(t, "the echo", func() bool { return len(e.slack.Posted()) == 1 })
+	if p := e.slack.Posted()[0]; p.Token != "xoxb-t1" {
 		t.Errorf("posted with %s, want the connected token", p.Token)
 	}
 }
@@ -196,12 +197,12 @@ func TestUninstall(t *testing.T) {
 		}
 		e.event(dm("Ev1", "T1", "D1", "U1", "still there?"))
 		e.event(dm("Ev2", "T2", "D2", "U2", "hi"))
-		waitFor(t, "T2's echo", func() bool { return len(e.slack.posted()) == 1 })
+		waitFor(t, "T2's echo", func() bool { return len(e.slack.Posted()) == 1 })
 		waitFor(t, "T1's echo dropped", func() bool { return e.p.Stats().Dropped == 1 })
-		if p := e.slack.posted()[0]; p.Token != "xoxb-t2" {
+		if p := e.slack.Posted()[0]; p.Token != "xoxb-t2" {
 			t.Errorf("%s: posted %+v, want only T2's echo", ev["type"], p)
 		}
-		if len(e.slack.refusedPosts()) != 0 {
+		if len(e.slack.Refused()) != 0 {
 			t.Errorf("%s: the removed token was still used", ev["type"])
 		}
 	}
@@ -238,7 +239,7 @@ func TestRemoveBot(t *testing.T) {
 	e.install("T1")
 	e.p.RemoveBot("b1")
 	body := dm("Ev1", "T1", "D1", "U1", "hi")
-	if code := e.do("/slack/b1/events", body, signature(secret, e.clock.Now(), body)); code != 404 {
+	if code := e.do("/slack/b1/events", body, testkit.SlackSignature(secret, e.clock.Now(), body)); code != 404 {
 		t.Errorf("events of a removed bot: %d, want 404", code)
 	}
 	if err := e.p.Connect("b1", "xoxb-t1", "T1"); !errors.Is(err, slack.ErrUnknownBot) {
@@ -248,7 +249,7 @@ func TestRemoveBot(t *testing.T) {
 		t.Errorf("a removed bot has %d installations", n)
 	}
 	cfg := oauthCfg
-	cfg.SigningSecret, cfg.APIURL = secret, e.slack.apiURL()
+	cfg.SigningSecret, cfg.APIURL = secret, e.slack.APIURL()
 	if err := e.p.AddBot("b1", cfg, e.store("b1")); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"botserver/actors"
+	"botserver"
 
 	"github.com/slack-go/slack"
 )
@@ -18,18 +18,18 @@ type outgoing struct {
 	bot                   string
 	team, channel, thread string
 	addr                  string
-	msg                   actors.Outgoing
+	msg                   botserver.Outgoing
 }
 
 // Send queues a bot's message for its conversation; it implements
-// actors.Platform and never blocks. Messages of one conversation are
+// botserver.Platform and never blocks. Messages of one conversation are
 // posted in order, each conversation independently. Typing indicators and
 // emitted events have no Slack form and are skipped; a message for an
 // address that is not a Slack one, or beyond maxQueue waiting in its
 // conversation, is dropped with a warning.
-func (p *Platform) Send(conv actors.Conversation, out actors.Outgoing) {
-	if out.Kind == actors.OutTyping || out.Kind == actors.OutEvent ||
-		(out.Kind == actors.OutText && out.Text == "" && len(out.QuickReplies) == 0) {
+func (p *Platform) Send(conv botserver.Conversation, out botserver.Outgoing) {
+	if out.Kind == botserver.OutTyping || out.Kind == botserver.OutEvent ||
+		(out.Kind == botserver.OutText && out.Text == "" && len(out.QuickReplies) == 0) {
 		p.log.Debug("skipped a message Slack cannot show", "bot", conv.Bot, "conv", conv.Address(), "kind", out.Kind, "name", out.Name)
 		return
 	}
@@ -106,7 +106,7 @@ func messageOptions(o outgoing) []slack.MsgOption {
 	m := o.msg
 	var opts []slack.MsgOption
 	switch {
-	case m.Kind == actors.OutImage:
+	case m.Kind == botserver.OutImage:
 		opts = append(opts, slack.MsgOptionText(m.URL, false),
 			slack.MsgOptionBlocks(slack.NewImageBlock(m.URL, "image", "", nil)))
 	case len(m.QuickReplies) > 0:

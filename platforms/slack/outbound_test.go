@@ -5,17 +5,18 @@ import (
 	"testing"
 	"time"
 
-	"botserver/actors"
+	"botserver"
+	"botserver/internal/testkit"
 	"botserver/platforms/slack"
 )
 
-func conv(user string) actors.Conversation {
-	return actors.Conversation{Bot: "b1", Platform: slack.Name, User: user}
+func conv(user string) botserver.Conversation {
+	return botserver.Conversation{Bot: "b1", Platform: slack.Name, User: user}
 }
 
-func text(s string) actors.Outgoing { return actors.Outgoing{Kind: actors.OutText, Text: s} }
+func text(s string) botserver.Outgoing { return botserver.Outgoing{Kind: botserver.OutText, Text: s} }
 
-func texts(posts []post) []string {
+func texts(posts []testkit.SlackPost) []string {
 	var out []string
 	for _, p := range posts {
 		out = append(out, p.Text)
@@ -41,22 +42,20 @@ func equal(a, b []string) bool {
 func TestRateLimit(t *testing.T) {
 	e := newEnv(t, oauthCfg)
 	e.install("T1")
-	e.slack.mu.Lock()
-	e.slack.limit["D1"] = 1
-	e.slack.mu.Unlock()
+	e.slack.RateLimit("D1", 1)
 	e.p.Send(conv("T1:D1:U1"), text("one"))
 	e.p.Send(conv("T1:D1:U1"), text("two"))
-	waitFor(t, "the 429", func() bool { return len(e.slack.refusedPosts()) == 1 })
+	waitFor(t, "the 429", func() bool { return len(e.slack.Refused()) == 1 })
 	e.p.Send(conv("T1:D2:U2"), text("other"))
-	waitFor(t, "all three", func() bool { return len(e.slack.posted()) == 3 })
-	got := e.slack.posted()
+	waitFor(t, "all three", func() bool { return len(e.slack.Posted()) == 3 })
+	got := e.slack.Posted()
 	if got[0].Text != "other" {
 		t.Errorf("posted %v: the other conversation waited for the rate limit", texts(got))
 	}
-	if d1 := texts(e.slack.postsTo("D1")); !equal(d1, []string{"one", "two"}) {
+	if d1 := texts(e.slack.PostsTo("D1")); !equal(d1, []string{"one", "two"}) {
 		t.Errorf("posted to D1 %v, want one, two", d1)
 	}
-	if wait := e.slack.postsTo("D1")[0].At.Sub(e.slack.refusedPosts()[0].At); wait < time.Second {
+	if wait := e.slack.PostsTo("D1")[0].At.Sub(e.slack.Refused()[0].At); wait < time.Second {
 		t.Errorf("retried after %v, want Retry-After's 1s", wait)
 	}
 	waitFor(t, "the counters", func() bool { return e.p.Stats().Posted == 3 })
@@ -70,21 +69,19 @@ func TestRateLimit(t *testing.T) {
 func TestAPIErrors(t *testing.T) {
 	e := newEnv(t, oauthCfg)
 	e.install("T1")
-	e.slack.mu.Lock()
-	e.slack.fail["C404"] = "channel_not_found"
-	e.slack.mu.Unlock()
+	e.slack.FailChannel("C404", "channel_not_found")
 	e.p.Send(conv("T1:C404:U1"), text("lost"))
 	e.p.Send(conv("T1:D1:U1"), text("fine"))
 	e.p.Send(conv("T9:D9:U9"), text("not installed"))
-	e.p.Send(conv("T1:D1:U1"), actors.Outgoing{Kind: actors.OutTyping, Seconds: 1})
-	e.p.Send(conv("T1:D1:U1"), actors.Outgoing{Kind: actors.OutEvent, Name: "score"})
+	e.p.Send(conv("T1:D1:U1"), botserver.Outgoing{Kind: botserver.OutTyping, Seconds: 1})
+	e.p.Send(conv("T1:D1:U1"), botserver.Outgoing{Kind: botserver.OutEvent, Name: "score"})
 	e.p.Send(conv("T1:D1:U1"), text("still fine"))
-	waitFor(t, "the good posts", func() bool { return len(e.slack.posted()) == 2 })
+	waitFor(t, "the good posts", func() bool { return len(e.slack.Posted()) == 2 })
 	waitFor(t, "the counters", func() bool {
 		s := e.p.Stats()
 		return s.APIErrors["channel_not_found"] == 1 && s.Dropped == 1
 	})
-	if got := texts(e.slack.posted()); !equal(got, []string{"fine", "still fine"}) {
+	if got := texts(e.slack.Posted()); !equal(got, []string{"fine", "still fine"}) {
 		t.Errorf("posted %v, want fine, still fine (typing and events have no Slack form)", got)
 	}
 }
@@ -95,10 +92,10 @@ func TestBlocks(t *testing.T) {
 	e := newEnv(t, oauthCfg)
 	e.install("T1")
 	c := conv("T1:D1:U1")
-	e.p.Send(c, actors.Outgoing{Kind: actors.OutText, Text: "Pick <one>", Ask: true, QuickReplies: []string{"Red", "Green"}})
-	e.p.Send(c, actors.Outgoing{Kind: actors.OutImage, URL: "https://example.com/a.png"})
-	waitFor(t, "two posts", func() bool { return len(e.slack.posted()) == 2 })
-	ask, img := e.slack.posted()[0], e.slack.posted()[1]
+	e.p.Send(c, botserver.Outgoing{Kind: botserver.OutText, Text: "Pick <one>", Ask: true, QuickReplies: []string{"Red", "Green"}})
+	e.p.Send(c, botserver.Outgoing{Kind: botserver.OutImage, URL: "https://example.com/a.png"})
+	waitFor(t, "two posts", func() bool { return len(e.slack.Posted()) == 2 })
+	ask, img := e.slack.Posted()[0], e.slack.Posted()[1]
 	if ask.Text != "Pick &lt;one&gt;" || len(ask.Blocks) != 2 || ask.Blocks[0]["type"] != "section" || ask.Blocks[1]["type"] != "actions" {
 		t.Fatalf("ask posted as %q with blocks %v, want escaped text, a section and an actions block", ask.Text, ask.Blocks)
 	}
@@ -119,9 +116,7 @@ func TestBlocks(t *testing.T) {
 func TestQueueBound(t *testing.T) {
 	e := newEnv(t, oauthCfg)
 	e.install("T1")
-	e.slack.mu.Lock()
-	e.slack.limit["D1"] = 1 // holds the lane while the rest queue up
-	e.slack.mu.Unlock()
+	e.slack.RateLimit("D1", 1) // holds the lane while the rest queue up
 	for range 1002 {
 		e.p.Send(conv("T1:D1:U1"), text("x"))
 	}

@@ -1,6 +1,7 @@
 package slack_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,8 +11,8 @@ import (
 
 	"botserver/actors"
 	"botserver/dsl"
+	"botserver/internal/testkit"
 	"botserver/persistence"
-	"botserver/platforms/platformtest"
 	"botserver/platforms/slack"
 )
 
@@ -19,20 +20,20 @@ import (
 // signed DM starts it, the ask arrives as a message with quick-reply
 // buttons, and a click on one answers the ask.
 func TestSurveyOverSlack(t *testing.T) {
-	rt, db := platformtest.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{IdleAfter: -1})
+	rt, db := testkit.StartRuntime(t, persistence.Options{Dir: t.TempDir()}, actors.Options{IdleAfter: -1})
 	prog, err := dsl.LoadBot(os.DirFS("../../scripts/examples/survey"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rt.AddBot("survey", prog); err != nil {
+	if err := rt.AddBot(context.Background(), "survey", prog); err != nil {
 		t.Fatal(err)
 	}
-	fake := newFakeSlack(t)
-	fake.addTeam(team{ID: "T1", Name: "Acme", Token: "xoxb-t1", BotUser: "UB1", BotID: "B1"})
+	fake := testkit.NewSlack(t)
+	fake.AddTeam(testkit.SlackTeam{ID: "T1", Name: "Acme", Token: "xoxb-t1", BotUser: "UB1", BotID: "B1"})
 	p := slack.New(slack.Options{Gateway: rt, Logger: testLogger()})
 	rt.RegisterPlatform(slack.Name, p)
 	store, _ := db.Bot("survey")
-	if err := p.AddBot("survey", slack.BotConfig{SigningSecret: secret, BotToken: "xoxb-t1", APIURL: fake.apiURL()}, botStore{store}); err != nil {
+	if err := p.AddBot("survey", slack.BotConfig{SigningSecret: secret, BotToken: "xoxb-t1", APIURL: fake.APIURL()}, botStore{store}); err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
@@ -43,11 +44,11 @@ func TestSurveyOverSlack(t *testing.T) {
 	defer p.Shutdown(t.Context())
 
 	body := dm("Ev1", "T1", "D1", "U1", "hello")
-	if code := e.do("/slack/survey/events", body, signature(secret, e.clock.Now(), body)); code != 200 {
+	if code := e.do("/slack/survey/events", body, testkit.SlackSignature(secret, e.clock.Now(), body)); code != 200 {
 		t.Fatalf("DM: status %d", code)
 	}
-	waitFor(t, "the greeting and the first question", func() bool { return len(fake.postsTo("D1")) == 2 })
-	got := fake.postsTo("D1")
+	waitFor(t, "the greeting and the first question", func() bool { return len(fake.PostsTo("D1")) == 2 })
+	got := fake.PostsTo("D1")
 	if got[0].Text != "Hi there! Three quick questions." || got[1].Text != "Which colour do you like best?" {
 		t.Fatalf("posted %q, want the greeting then the colour question", texts(got))
 	}
@@ -56,17 +57,17 @@ func TestSurveyOverSlack(t *testing.T) {
 	}
 
 	click := clickBody("T1", "D1", "U1", "Green")
-	if code := e.do("/slack/survey/interactive", click, signature(secret, e.clock.Now(), click)); code != 200 {
+	if code := e.do("/slack/survey/interactive", click, testkit.SlackSignature(secret, e.clock.Now(), click)); code != 200 {
 		t.Fatalf("click: status %d", code)
 	}
-	waitFor(t, "the second question", func() bool { return len(fake.postsTo("D1")) == 3 })
-	if q := fake.postsTo("D1")[2]; q.Text != "Cats or dogs?" || !slices.Equal(buttonValues(q), []string{"Cats", "Dogs", "Neither"}) {
+	waitFor(t, "the second question", func() bool { return len(fake.PostsTo("D1")) == 3 })
+	if q := fake.PostsTo("D1")[2]; q.Text != "Cats or dogs?" || !slices.Equal(buttonValues(q), []string{"Cats", "Dogs", "Neither"}) {
 		t.Errorf("after the click posted %q with %v, want the pet question with its buttons", q.Text, buttonValues(q))
 	}
 }
 
 // buttonValues returns the values of a post's buttons.
-func buttonValues(p post) []string {
+func buttonValues(p testkit.SlackPost) []string {
 	var out []string
 	for _, b := range p.Blocks {
 		if b["type"] != "actions" {

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"botserver/actors"
+	"botserver"
 )
 
 // Name is the platform's name in conversation addresses ("slack:T1:C1:U9").
@@ -26,21 +26,6 @@ var (
 	// the team id given with it.
 	ErrTeamMismatch = errors.New("slack: token belongs to another team")
 )
-
-// Gateway is what the platform needs of the runtime; *actors.Runtime
-// implements it.
-type Gateway interface {
-	// Deliver hands a user's message or client event to its conversation
-	// without waiting for the turn. It returns actors.ErrUnknownBot,
-	// ErrBotFailed or ErrBadPayload; the platform logs them and drops the
-	// message (Slack has been acknowledged already).
-	Deliver(conv actors.Conversation, in actors.Inbound) error
-	// HasBot reports whether the bot runs; routes of other bots are 404.
-	HasBot(bot string) bool
-	// HandlesEvent reports whether the bot's conversations handle the
-	// client event name; Slack events nobody handles are not delivered.
-	HandlesEvent(bot, name string) bool
-}
 
 // Store keeps one bot's installations ("slack/<team>") and dedup marks
 // ("dedup/<event id>"). Keys are relative to the bot. Implementations must
@@ -93,7 +78,7 @@ const (
 
 // Options configure the platform. Gateway is required.
 type Options struct {
-	Gateway Gateway
+	Gateway botserver.Gateway // the runtime (*actors.Runtime)
 	Logger  *slog.Logger
 	// PublicURL is the server's external base URL; OAuth redirects come
 	// back to PublicURL + "/slack/{bot}/oauth". Required for OAuth.

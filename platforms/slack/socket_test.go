@@ -23,33 +23,31 @@ func envelopeFrame(id, kind string, payload []byte) string {
 func TestSocketMode(t *testing.T) {
 	e := newEnv(t, slack.BotConfig{})
 	e.gw.handle("slack_brand_new_thing")
-	e.slack.mu.Lock()
-	e.slack.openFail = 1 // the first run fails: the supervisor restarts it
-	e.slack.mu.Unlock()
-	cfg := slack.BotConfig{AppToken: "xapp-1-A1-secret", BotToken: "xoxb-t1", APIURL: e.slack.apiURL()}
+	e.slack.RefuseOpens(1) // the first run fails: the supervisor restarts it
+	cfg := slack.BotConfig{AppToken: "xapp-1-A1-secret", BotToken: "xoxb-t1", APIURL: e.slack.APIURL()}
 	if err := e.p.AddBot("b1", cfg, e.store("b1")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a connection after a restart", func() bool { return e.slack.connections() == 1 && e.p.Stats().SocketRuns >= 2 })
+	waitFor(t, "a connection after a restart", func() bool { return e.slack.Connections() == 1 && e.p.Stats().SocketRuns >= 2 })
 
-	e.slack.socket <- envelopeFrame("env1", "events_api", dm("Ev1", "T1", "D1", "U1", "over socket"))
-	waitFor(t, "the echo", func() bool { return len(e.slack.postsTo("D1")) == 1 })
-	if p := e.slack.postsTo("D1")[0]; p.Text != "echo: over socket" || p.Token != "xoxb-t1" {
+	e.slack.Send(envelopeFrame("env1", "events_api", dm("Ev1", "T1", "D1", "U1", "over socket")))
+	waitFor(t, "the echo", func() bool { return len(e.slack.PostsTo("D1")) == 1 })
+	if p := e.slack.PostsTo("D1")[0]; p.Text != "echo: over socket" || p.Token != "xoxb-t1" {
 		t.Errorf("posted %+v, want the echo with the bot token", p)
 	}
 
-	e.slack.socket <- "close"
-	e.slack.socket <- envelopeFrame("env2", "events_api", dm("Ev1", "T1", "D1", "U1", "over socket")) // a retry
-	e.slack.socket <- envelopeFrame("env3", "events_api", dm("Ev3", "T1", "D1", "U1", "after reconnect"))
+	e.slack.Send("close")
+	e.slack.Send(envelopeFrame("env2", "events_api", dm("Ev1", "T1", "D1", "U1", "over socket"))) // a retry
+	e.slack.Send(envelopeFrame("env3", "events_api", dm("Ev3", "T1", "D1", "U1", "after reconnect")))
 	payload, _ := url.ParseQuery(string(clickBody("T1", "D1", "U1", "Blue")))
-	e.slack.socket <- envelopeFrame("env4", "interactive", []byte(payload.Get("payload")))
-	e.slack.socket <- envelopeFrame("env5", "events_api", callback("Ev5", "T1", map[string]any{"type": "brand_new_thing", "user": "U1", "channel": "D1"}))
-	waitFor(t, "every ack", func() bool { return len(e.slack.acked()) == 5 })
+	e.slack.Send(envelopeFrame("env4", "interactive", []byte(payload.Get("payload"))))
+	e.slack.Send(envelopeFrame("env5", "events_api", callback("Ev5", "T1", map[string]any{"type": "brand_new_thing", "user": "U1", "channel": "D1"})))
+	waitFor(t, "every ack", func() bool { return len(e.slack.Acked()) == 5 })
 	waitFor(t, "the deliveries", func() bool { return len(e.gw.deliveries()) == 4 })
-	if e.slack.connections() != 2 {
-		t.Errorf("%d connections, want a reconnect after the drop", e.slack.connections())
+	if e.slack.Connections() != 2 {
+		t.Errorf("%d connections, want a reconnect after the drop", e.slack.Connections())
 	}
-	if acks := e.slack.acked(); !slices.Equal(acks, []string{"env1", "env2", "env3", "env4", "env5"}) {
+	if acks := e.slack.Acked(); !slices.Equal(acks, []string{"env1", "env2", "env3", "env4", "env5"}) {
 		t.Errorf("acks %v, want env1..env5", acks)
 	}
 	var got []string

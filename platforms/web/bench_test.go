@@ -11,8 +11,8 @@ import (
 	"botserver/actors"
 	"botserver/bench/echo/echoserver"
 	"botserver/bench/loadgen/load"
-	"botserver/coordinators"
 	"botserver/dsl"
+	"botserver/internal/testkit"
 	"botserver/persistence"
 	"botserver/platforms/web"
 
@@ -39,23 +39,14 @@ func BenchmarkWebEcho(b *testing.B) {
 	if os.Getenv("BENCH_INMEM") != "" { // the stack without the disk, for comparison
 		opts.Dir, opts.InMemory = "", true
 	}
-	db, err := persistence.Open(opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rt.Close()
+	rt, _ := testkit.StartRuntime(b, opts, actors.Options{})
 	p := web.New(web.Options{Gateway: rt, Secret: secret})
 	rt.RegisterPlatform(web.Name, p)
 	bot, err := dsl.LoadBot(os.DirFS("../../scripts/examples/echo"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := rt.AddBot("echo", bot); err != nil {
+	if err := rt.AddBot(context.Background(), "echo", bot); err != nil {
 		b.Fatal(err)
 	}
 	mux := http.NewServeMux()

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"botserver"
 	"errors"
 	"fmt"
 	"io"
@@ -286,7 +287,9 @@ func TestPages(t *testing.T) {
 // Attach (as one that cannot be reached).
 type neverAttach struct{ *actors.Runtime }
 
-func (neverAttach) Attach(actors.Conversation, func([]actors.Outgoing, error)) error { return nil }
+func (neverAttach) Attach(botserver.Conversation, func([]botserver.Outgoing, error)) error {
+	return nil
+}
 
 // TestNotAttached: a connection whose conversation does not attach it
 // within AttachWait is closed with 1013 (try again later).

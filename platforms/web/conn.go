@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"botserver/actors"
+	"botserver"
 
 	"github.com/gorilla/websocket"
 )
@@ -23,7 +23,7 @@ type conn struct {
 	p    *Platform
 	ws   *websocket.Conn
 	raw  *wire // under ws
-	conv actors.Conversation
+	conv botserver.Conversation
 	ping *time.Timer
 	id   uint64 // Inbound.Source of its messages
 	name string // the user's display name (the reader's)
@@ -125,7 +125,7 @@ func (p *Platform) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(p.opts.MaxFrame)
 	c := &conn{p: p, ws: ws, raw: hj.conn, id: p.nextID.Add(1), name: name,
-		conv:     actors.Conversation{Bot: bot, Platform: Name, User: user, Group: group},
+		conv:     botserver.Conversation{Bot: bot, Platform: Name, User: user, Group: group},
 		inflight: make(chan struct{}, p.opts.MaxInFlight), gone: make(chan struct{})}
 	c.handled = func() { <-c.inflight }
 	c.raw.setup(p.opts.WriteWait, func() { c.close(websocket.CloseAbnormalClosure, "") })
@@ -167,7 +167,7 @@ func (c *conn) welcome(badGroup bool, nameErr error) {
 // attached is called by the conversation (Gateway.Attach) on its
 // goroutine: the client gets the history, in one write, then joins the
 // conversation's live frames.
-func (c *conn) attached(history []actors.Outgoing, err error) {
+func (c *conn) attached(history []botserver.Outgoing, err error) {
 	c.stopAttachWait()
 	if err != nil {
 		frame, _ := deliverError(err)
@@ -214,14 +214,14 @@ func (c *conn) notAttached() {
 // serve reads the client's frames until the connection ends.
 func (c *conn) serve() {
 	defer c.p.remove(c)
-	if c.deliver(actors.Inbound{Start: true, Name: c.name}) {
+	if c.deliver(botserver.Inbound{Start: true, Name: c.name}) {
 		c.read()
 	}
 	c.close(websocket.CloseNormalClosure, "")
 }
 
 // deliver hands an input to the runtime; false if the connection must end.
-func (c *conn) deliver(in actors.Inbound) bool {
+func (c *conn) deliver(in botserver.Inbound) bool {
 	if !c.takeToken() {
 		return false
 	}
@@ -314,14 +314,14 @@ func (c *conn) handle(kind int, data []byte) bool {
 	}
 	switch f.Type {
 	case frameMessage:
-		return c.deliver(actors.Inbound{Text: f.Text, Name: c.name})
+		return c.deliver(botserver.Inbound{Text: f.Text, Name: c.name})
 	case frameEvent:
-		return c.deliver(actors.Inbound{Event: f.Name, Payload: f.Payload, Name: c.name})
+		return c.deliver(botserver.Inbound{Event: f.Name, Payload: f.Payload, Name: c.name})
 	case frameProfile:
 		c.name = f.Name
-		return c.deliver(actors.Inbound{Start: true, Name: c.name})
+		return c.deliver(botserver.Inbound{Start: true, Name: c.name})
 	case frameRestart:
-		return c.deliver(actors.Inbound{Restart: true, Name: c.name})
+		return c.deliver(botserver.Inbound{Restart: true, Name: c.name})
 	}
 	return true // hello, welcome_back: accepted and ignored
 }

@@ -1,5 +1,5 @@
 // Package web is the web chat platform: the websocket protocol of
-// PROTOCOL.md at GET /ws/{bot}, the chat page at GET /chat/{bot} (?g=~id
+// docs/protocol.md at GET /ws/{bot}, the chat page at GET /chat/{bot} (?g=~id
 // joins a group; ?embed=1 is the widget's frame) and the embeddable bubble
 // at GET /widget.js. A connection joins its conversation through
 // Gateway.Attach, which hands it the history at the moment where history

@@ -11,7 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"botserver/actors"
+	"botserver"
 )
 
 // Client frame types.
@@ -181,7 +181,7 @@ const (
 
 // encodeOutgoing returns the websocket frame of a bot's message (or, with
 // FromUser, of the user's own), marked as history if it is.
-func encodeOutgoing(out *actors.Outgoing, history bool) ([]byte, error) {
+func encodeOutgoing(out *botserver.Outgoing, history bool) ([]byte, error) {
 	payload, err := marshalOutgoing(out, history)
 	if err != nil {
 		return nil, err
@@ -191,22 +191,22 @@ func encodeOutgoing(out *actors.Outgoing, history bool) ([]byte, error) {
 
 // HistoryFrame returns the JSON of a history frame as a resumed client
 // receives it (the admin API's history method shows them).
-func HistoryFrame(out actors.Outgoing) ([]byte, error) { return marshalOutgoing(&out, true) }
+func HistoryFrame(out botserver.Outgoing) ([]byte, error) { return marshalOutgoing(&out, true) }
 
 // marshalOutgoing returns the JSON of a frame.
-func marshalOutgoing(out *actors.Outgoing, history bool) ([]byte, error) {
+func marshalOutgoing(out *botserver.Outgoing, history bool) ([]byte, error) {
 	meta := frameMeta{History: history, TS: out.TS.UnixMilli()}
 	if out.FromUser {
 		meta.From = "user"
 	}
 	switch out.Kind {
-	case actors.OutImage:
+	case botserver.OutImage:
 		return json.Marshal(imageFrame{Type: "image", URL: out.URL, frameMeta: meta})
-	case actors.OutTyping:
+	case botserver.OutTyping:
 		return json.Marshal(typingFrame{Type: "typing", Seconds: out.Seconds, frameMeta: meta})
-	case actors.OutEvent:
+	case botserver.OutEvent:
 		return json.Marshal(eventFrame{Type: "event", Name: out.Name, Payload: out.Payload, frameMeta: meta})
-	case actors.OutRestart:
+	case botserver.OutRestart:
 		return json.Marshal(restartFrame{Type: "restart", TS: meta.TS})
 	}
 	f := messageFrame{Type: "message", Text: out.Text, Ask: out.Ask, frameMeta: meta}
@@ -218,11 +218,11 @@ func marshalOutgoing(out *actors.Outgoing, history bool) ([]byte, error) {
 
 // encodeLive returns the frame of a live bot message; the common one, a
 // message without quick replies, is encoded directly.
-func encodeLive(out *actors.Outgoing) ([]byte, error) {
-	if out.Kind == actors.OutError {
+func encodeLive(out *botserver.Outgoing) ([]byte, error) {
+	if out.Kind == botserver.OutError {
 		return encodeError(out.Code, out.Text), nil
 	}
-	if out.Kind == actors.OutText && len(out.QuickReplies) == 0 && !out.FromUser {
+	if out.Kind == botserver.OutText && len(out.QuickReplies) == 0 && !out.FromUser {
 		return encodeText(out.Text, out.Ask, out.TS.UnixMilli()), nil
 	}
 	return encodeOutgoing(out, false)

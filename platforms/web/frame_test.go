@@ -1,14 +1,13 @@
 package web
 
 import (
+	"botserver"
 	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"botserver/actors"
 )
 
 func TestDecodeFrame(t *testing.T) {
@@ -81,16 +80,16 @@ func FuzzDecodeFrame(f *testing.F) {
 func TestHistoryFrame(t *testing.T) {
 	ts := time.UnixMilli(1767268800123)
 	for _, tc := range []struct {
-		out  actors.Outgoing
+		out  botserver.Outgoing
 		want string
 	}{
-		{actors.Outgoing{Kind: actors.OutText, Text: "Pick", Ask: true, QuickReplies: []string{"A"}, TS: ts},
+		{botserver.Outgoing{Kind: botserver.OutText, Text: "Pick", Ask: true, QuickReplies: []string{"A"}, TS: ts},
 			`{"type":"message","text":"Pick","ask":true,"quick_replies":[{"title":"A","payload":"A"}],"history":true,"ts":1767268800123}`},
-		{actors.Outgoing{Kind: actors.OutText, Text: "hi", FromUser: true, TS: ts},
+		{botserver.Outgoing{Kind: botserver.OutText, Text: "hi", FromUser: true, TS: ts},
 			`{"type":"message","text":"hi","from":"user","history":true,"ts":1767268800123}`},
-		{actors.Outgoing{Kind: actors.OutImage, URL: "https://x/a.png", TS: ts},
+		{botserver.Outgoing{Kind: botserver.OutImage, URL: "https://x/a.png", TS: ts},
 			`{"type":"image","url":"https://x/a.png","history":true,"ts":1767268800123}`},
-		{actors.Outgoing{Kind: actors.OutEvent, Name: "score", Payload: map[string]any{"n": 1}, TS: ts},
+		{botserver.Outgoing{Kind: botserver.OutEvent, Name: "score", Payload: map[string]any{"n": 1}, TS: ts},
 			`{"type":"event","name":"score","payload":{"n":1},"history":true,"ts":1767268800123}`},
 	} {
 		got, err := HistoryFrame(tc.out)

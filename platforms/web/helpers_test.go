@@ -69,7 +69,7 @@ func startEnvRT(tb testing.TB, ropts actors.Options, opts web.Options, examples 
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if err := e.rt.AddBot(name, bot); err != nil {
+		if err := e.rt.AddBot(context.Background(), name, bot); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -78,7 +78,7 @@ func startEnvRT(tb testing.TB, ropts actors.Options, opts web.Options, examples 
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if err := e.rt.AddBot(id, bot); err != nil {
+		if err := e.rt.AddBot(context.Background(), id, bot); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -94,7 +94,7 @@ func (e *env) stop() {
 	defer cancel()
 	e.web.Shutdown(ctx)
 	e.srv.Close()
-	e.rt.Close()
+	e.rt.Close(context.Background())
 	e.db.Close()
 }
 

@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"botserver"
 	"botserver/actors"
-	"botserver/platforms/platformtest"
+	"botserver/internal/testkit"
 	"botserver/platforms/web"
 
 	"github.com/gorilla/websocket"
@@ -26,7 +27,7 @@ type holdingGateway struct {
 	most      int // the largest inFlight seen
 }
 
-func (g *holdingGateway) Deliver(conv actors.Conversation, in actors.Inbound) error {
+func (g *holdingGateway) Deliver(conv botserver.Conversation, in botserver.Inbound) error {
 	done := in.Done
 	g.mu.Lock()
 	g.delivered++
@@ -75,7 +76,7 @@ func TestFloodingClientWaits(t *testing.T) {
 	for next, released := 0, 0; next < n; {
 		// Wait until the turn of every delivered message has run: the
 		// reader then waits for a token, or has read everything.
-		platformtest.WaitFor(t, 10*time.Second, func() bool {
+		testkit.WaitFor(t, 10*time.Second, func() bool {
 			d, h := g.state()
 			return h == d-released && (d == n+1 || h == 4)
 		}, "the delivered messages' turns")

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"botserver/actors"
-	"botserver/platforms/platformtest"
+	"botserver/internal/testkit"
 	"botserver/platforms/web"
 
 	"github.com/gorilla/websocket"
@@ -82,7 +82,7 @@ func collect(c *client) <-chan frame {
 // waitUntil polls cond with a deadline (tests never sleep).
 func waitUntil(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
-	platformtest.WaitFor(tb, 30*time.Second, cond, what)
+	testkit.WaitFor(tb, 30*time.Second, cond, what)
 }
 
 // TestFloodDoesNotDisableTheBot is issue 12's first finding: one web user
@@ -306,7 +306,7 @@ end
 			settle(t, e.rt)
 		}
 	}
-	platformtest.WaitFor(t, 20*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "the slow clients to be closed")
+	testkit.WaitFor(t, 20*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "the slow clients to be closed")
 	if n := e.web.Stats().Dropped.Load(); n != 3 {
 		t.Errorf("slow clients dropped: %d, want 3", n)
 	}

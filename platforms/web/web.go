@@ -16,7 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"botserver/actors"
+	"botserver"
 
 	"github.com/gorilla/websocket"
 )
@@ -24,28 +24,25 @@ import (
 // Name is the platform's name in conversation addresses ("web:8f2c...").
 const Name = "web"
 
-// Gateway is what the platform needs of the runtime (*actors.Runtime).
+// Gateway is what the platform needs of the runtime (*actors.Runtime):
+// the root's Gateway, plus the history a joining client gets and the
+// bot's title.
 type Gateway interface {
-	// Deliver hands a user's message to the conversation. It returns
-	// actors.ErrUnknownBot, ErrBotFailed, ErrQuarantined, ErrUnknownGroup
-	// or ErrBadPayload.
-	Deliver(conv actors.Conversation, in actors.Inbound) error
+	botserver.Gateway
 	// Attach hands a joining client the conversation's history, at a
 	// moment when no frame is in the history and to be sent as well (see
-	// actors.Runtime.Attach): the platform starts sending the
-	// conversation's frames to the client inside attach.
-	Attach(conv actors.Conversation, attach func(history []actors.Outgoing, err error)) error
-	// GroupExists reports whether the bot has the group.
-	GroupExists(bot, group string) bool
-	// HasBot reports whether the bot exists.
-	HasBot(bot string) bool
+	// botserver.Runtime.Attach): the platform starts sending the
+	// conversation's frames to the client inside attach. It returns
+	// ErrUnknownBot, ErrBotFailed or ErrQuarantined at once (and then
+	// never calls attach).
+	Attach(conv botserver.Conversation, attach func(history []botserver.Outgoing, err error)) error
 	// Title returns the bot's title (bot.json), "" if it has none.
 	Title(bot string) string
 }
 
 // Options configures the platform. Gateway and Secret are required.
 type Options struct {
-	Gateway Gateway
+	Gateway Gateway // the runtime (*actors.Runtime)
 	// Secret signs identity tokens; keep it across restarts (at least 32
 	// bytes), or every user gets a new identity.
 	Secret []byte
@@ -98,8 +95,8 @@ type Platform struct {
 	opened   *rateLimit // connections per client address
 
 	mu      sync.RWMutex
-	convs   map[actors.Conversation]map[*conn]struct{} // attached connections
-	conns   map[*conn]struct{}                         // all, attached or not
+	convs   map[botserver.Conversation]map[*conn]struct{} // attached connections
+	conns   map[*conn]struct{}                            // all, attached or not
 	closing bool
 	nextID  atomic.Uint64 // connection ids (Inbound.Source)
 
@@ -159,7 +156,7 @@ func New(opts Options) *Platform {
 		opts.Now = time.Now
 	}
 	p := &Platform{opts: opts, log: opts.Logger.With("platform", Name),
-		convs: map[actors.Conversation]map[*conn]struct{}{}, conns: map[*conn]struct{}{},
+		convs: map[botserver.Conversation]map[*conn]struct{}{}, conns: map[*conn]struct{}{},
 		idents: newRateLimit(opts.IdentitiesPerMinute, opts.Now), opened: newRateLimit(opts.ConnectionsPerMinute, opts.Now)}
 	// No buffer sizes: reads use the HTTP server's buffer, and writes take
 	// a buffer from the pool per message, so an idle connection holds none.
@@ -179,7 +176,7 @@ func (p *Platform) Register(mux *http.ServeMux) {
 }
 
 // KeepsHistory says web conversations keep a history: a page that comes
-// back shows the conversation so far (actors.HistoryKeeper).
+// back shows the conversation so far (botserver.HistoryKeeper).
 func (p *Platform) KeepsHistory() bool { return true }
 
 // Stats returns the platform's counters.
@@ -188,7 +185,7 @@ func (p *Platform) Stats() *Stats { return &p.stats }
 // Send queues a bot's message for every connection of the conversation
 // (a copy of the user's own message for every other one). It never
 // blocks: a connection whose buffer is full is dropped.
-func (p *Platform) Send(conv actors.Conversation, out actors.Outgoing) {
+func (p *Platform) Send(conv botserver.Conversation, out botserver.Outgoing) {
 	if out.TS.IsZero() {
 		out.TS = time.Now()
 	}
@@ -309,16 +306,16 @@ func (p *Platform) token(bot, user string) string {
 // whether the connection should end.
 func deliverError(err error) (frame []byte, fatal bool) {
 	switch {
-	case errors.Is(err, actors.ErrUnknownBot):
+	case errors.Is(err, botserver.ErrUnknownBot):
 		return encodeError(codeFatalNoBot, "this bot no longer exists"), true
-	case errors.Is(err, actors.ErrUnknownGroup):
+	case errors.Is(err, botserver.ErrUnknownGroup):
 		return encodeError(codeNoSuchGroup, "this group no longer exists"), false
-	case errors.Is(err, actors.ErrBadPayload):
+	case errors.Is(err, botserver.ErrBadPayload):
 		return encodeError(codeBadFrame, err.Error()), false
-	case errors.Is(err, actors.ErrUnavailable):
-		return encodeError(actors.CodeUnavailable, "the server cannot take messages right now; please try again later"), false
-	case errors.Is(err, actors.ErrQuarantined):
-		return encodeError(actors.CodeQuarantined, "this conversation was stopped after repeated failures; it answers again once an operator releases it"), false
+	case errors.Is(err, botserver.ErrUnavailable):
+		return encodeError(botserver.CodeUnavailable, "the server cannot take messages right now; please try again later"), false
+	case errors.Is(err, botserver.ErrQuarantined):
+		return encodeError(botserver.CodeQuarantined, "this conversation was stopped after repeated failures; it answers again once an operator releases it"), false
 	}
 	return encodeError(codeBotUnavailable, "the bot cannot answer right now"), false
 }

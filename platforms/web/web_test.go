@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"botserver/platforms/platformtest"
+	"botserver/internal/testkit"
 	"botserver/platforms/web"
 
 	"github.com/gorilla/websocket"
@@ -275,7 +275,7 @@ func TestSlowClientDropped(t *testing.T) {
 		other.say("ping")
 		other.expect("ping") // never slowed
 	}
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 1 }, "the slow client to be closed")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 1 }, "the slow client to be closed")
 }
 
 func TestDeadPeerCleanedUp(t *testing.T) {
@@ -283,8 +283,8 @@ func TestDeadPeerCleanedUp(t *testing.T) {
 	before := runtime.NumGoroutine()
 	c := e.dial("echo", nil) // never reads again, so it never answers a ping
 	_ = c
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "the dead peer to be dropped")
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return runtime.NumGoroutine() <= before }, "its goroutines to end")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "the dead peer to be dropped")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return runtime.NumGoroutine() <= before }, "its goroutines to end")
 
 	live := e.dial("echo", nil) // a client that reads answers pings and stays
 	live.expect("Say something and I will say it back.")
@@ -343,7 +343,7 @@ func TestConnectionsLeaveNothingBehind(t *testing.T) {
 	warm := e.dial("echo", nil) // the runtime's own goroutines exist before counting
 	warm.expect("Say something and I will say it back.")
 	warm.ws.Close()
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "the first client to go")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "the first client to go")
 	before := runtime.NumGoroutine()
 	var clients []*client
 	for i := 0; i < 300; i++ {
@@ -353,8 +353,8 @@ func TestConnectionsLeaveNothingBehind(t *testing.T) {
 		c.expect("Say something and I will say it back.")
 		c.ws.Close()
 	}
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "every connection to be dropped")
-	platformtest.WaitFor(t, 10*time.Second, func() bool { return runtime.NumGoroutine() <= before }, "the goroutines to end")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "every connection to be dropped")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return runtime.NumGoroutine() <= before }, "the goroutines to end")
 	if n := e.web.Stats().Accepted.Load(); n != 301 {
 		t.Errorf("%d connections accepted, want 301", n)
 	}

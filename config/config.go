@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"bytes"
@@ -9,12 +9,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
+
+	"botserver"
 )
 
-// Config is botserver.json (PROTOCOL.md).
+// Config is botserver.json (docs/operations.md).
 type Config struct {
 	Listen     string       `json:"listen"`
 	PublicURL  string       `json:"public_url"`
@@ -44,27 +45,42 @@ type SlackConfig struct {
 
 // Defaults of the config file's fields.
 const (
-	defaultListen  = "127.0.0.1:8080"
-	defaultDataDir = "./data"
-	examplesDir    = "scripts/examples"
+	DefaultListen  = "127.0.0.1:8080"
+	DefaultDataDir = "./data"
+	ExamplesDir    = "scripts/examples" // the bots of the default config
 )
-
-var botIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // DefaultConfig runs every bot folder under scripts/examples.
 func DefaultConfig() (Config, error) {
-	entries, err := os.ReadDir(examplesDir)
+	entries, err := os.ReadDir(ExamplesDir)
 	if err != nil {
 		return Config{}, fmt.Errorf("no config given and no example bots: %w (run botserver from the repository root, or pass -config)", err)
 	}
 	c := Config{}
 	for _, e := range entries {
 		if e.IsDir() {
-			c.Bots = append(c.Bots, BotConfig{ID: e.Name(), Scripts: filepath.Join(examplesDir, e.Name())})
+			c.Bots = append(c.Bots, BotConfig{ID: e.Name(), Scripts: filepath.Join(ExamplesDir, e.Name())})
 		}
 	}
 	sort.Slice(c.Bots, func(i, j int) bool { return c.Bots[i].ID < c.Bots[j].ID })
 	return c, nil
+}
+
+// Load reads the file at path (or, for "", the default config) and
+// applies the environment (getenv: os.Getenv).
+func Load(path string, getenv func(string) string) (Config, error) {
+	var cfg Config
+	var err error
+	if path == "" {
+		cfg, err = DefaultConfig()
+	} else {
+		cfg, err = LoadConfig(path)
+	}
+	if err != nil {
+		return cfg, err
+	}
+	cfg.ApplyEnv(getenv)
+	return cfg, nil
 }
 
 // LoadConfig reads a config file. Unknown fields are an error (a typo must
@@ -125,10 +141,10 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 		}
 	}
 	if c.Listen == "" {
-		c.Listen = defaultListen
+		c.Listen = DefaultListen
 	}
 	if c.DataDir == "" {
-		c.DataDir = defaultDataDir
+		c.DataDir = DefaultDataDir
 	}
 }
 
@@ -155,8 +171,8 @@ func (c *Config) Validate() error {
 	for i, b := range c.Bots {
 		field := fmt.Sprintf("bots[%d]", i)
 		switch {
-		case !botIDPattern.MatchString(b.ID):
-			bad(field+".id", b.ID, "must match [a-z0-9][a-z0-9_-]{0,62}")
+		case !botserver.ValidBotID(b.ID):
+			bad(field+".id", b.ID, "must match "+botserver.BotIDPattern)
 		case seen[b.ID] > 0:
 			bad(field+".id", b.ID, fmt.Sprintf("is also the id of bots[%d]", seen[b.ID]-1))
 		default:
@@ -166,7 +182,7 @@ func (c *Config) Validate() error {
 			bad(field+".scripts", b.Scripts, "is not a folder")
 		}
 		if s := b.Slack; s != nil {
-			errs = append(errs, validateSlack(field+".slack", s)...)
+			errs = append(errs, ValidateSlack(field+".slack", s)...)
 			if u, err := url.Parse(s.APIURL); s.APIURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https")) {
 				bad(field+".slack.api_url", s.APIURL, "must be an http:// or https:// URL")
 			}

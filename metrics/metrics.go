@@ -1,29 +1,33 @@
-package main
+package metrics
 
 import (
 	"net/http"
 	"time"
 
 	"botserver/actors"
+	"botserver/platforms/slack"
+	"botserver/platforms/web"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics is the server's Prometheus registry: histograms observed as
+// Metrics is the server's Prometheus registry: histograms observed as
 // things happen, and a collector that reads the runtime's and the
 // platforms' counters at scrape time (so counting costs the hot paths no
 // more than an atomic add).
-type metrics struct {
+type Metrics struct {
 	reg        *prometheus.Registry
 	turns      *prometheus.HistogramVec
 	storeWrite prometheus.Histogram
 	storeBatch prometheus.Histogram
 }
 
-func newMetrics(m *Main) *metrics {
-	x := &metrics{reg: prometheus.NewRegistry()}
+// New returns the registry with the histograms and the Go and process
+// collectors; Watch adds the runtime's and the platforms' counters.
+func New() *Metrics {
+	x := &Metrics{reg: prometheus.NewRegistry()}
 	x.turns = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "botserver_turn_duration_seconds",
 		Help:    "Time a script turn takes to run (not counting the store write).",
@@ -39,21 +43,30 @@ func newMetrics(m *Main) *metrics {
 		Help:    "Writes committed together in one group-commit batch.",
 		Buckets: prometheus.ExponentialBuckets(1, 4, 8), // 1 … 16384
 	})
-	x.reg.MustRegister(x.turns, x.storeWrite, x.storeBatch, &collector{m: m},
+	x.reg.MustRegister(x.turns, x.storeWrite, x.storeBatch,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return x
 }
 
-func (x *metrics) onTurn(t actors.TurnInfo) {
+// Watch reports the counters of the runtime and the platforms at every
+// scrape. Call it once.
+func (x *Metrics) Watch(rt *actors.Runtime, web *web.Platform, slack *slack.Platform) {
+	x.reg.MustRegister(&collector{rt: rt, web: web, slack: slack})
+}
+
+// OnTurn observes a turn's duration (actors.Options.OnTurn).
+func (x *Metrics) OnTurn(t actors.TurnInfo) {
 	x.turns.WithLabelValues(t.Bot, t.Kind).Observe(t.Took.Seconds())
 }
 
-func (x *metrics) onCommit(ops int, took time.Duration) {
+// OnCommit observes a group-commit batch (persistence.Options.OnCommit).
+func (x *Metrics) OnCommit(ops int, took time.Duration) {
 	x.storeWrite.Observe(took.Seconds())
 	x.storeBatch.Observe(float64(ops))
 }
 
-func (x *metrics) handler() http.Handler {
+// Handler serves the metrics (GET /metrics).
+func (x *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(x.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
 
@@ -99,7 +112,11 @@ var (
 )
 
 // collector reads the runtime's and the platforms' counters at scrape time.
-type collector struct{ m *Main }
+type collector struct {
+	rt    *actors.Runtime
+	web   *web.Platform
+	slack *slack.Platform
+}
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range collectorDescs {
@@ -111,7 +128,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	emit := func(d desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d.Desc, d.kind, v, labels...)
 	}
-	rm := c.m.rt.Metrics()
+	rm := c.rt.Metrics()
 	rm.EachFlow(func(bot, platform string, out bool, n int64) {
 		emit(mMessages, float64(n), bot, platform, directionLabels[out])
 	})
@@ -126,7 +143,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	})
 	emit(mCorrupt, float64(rm.CorruptStates.Load()))
-	for _, s := range c.m.rt.Status() {
+	for _, s := range c.rt.Status() {
 		emit(mResident, float64(s.Sessions), s.ID, "session")
 		emit(mResident, float64(s.ResidentGroups), s.ID, "group")
 		emit(mResident, b2f(s.Master == "running"), s.ID, "master")
@@ -135,7 +152,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		emit(mBotUp, b2f(!s.Failed), s.ID)
 		emit(mQuarantined, float64(s.Quarantined), s.ID)
 	}
-	ws := c.m.web.Stats()
+	ws := c.web.Stats()
 	emit(mWSConns, float64(ws.Connections.Load()))
 	emit(mWSAccepted, float64(ws.Accepted.Load()))
 	emit(mWSDropped, float64(ws.Dropped.Load()))
@@ -145,7 +162,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	emit(mWSPaused, float64(ws.Paused.Load()))
 	emit(mWSRateLimited, float64(ws.ConnectionsRefused.Load()), "connections")
 	emit(mWSRateLimited, float64(ws.IdentitiesRefused.Load()), "identities")
-	ss := c.m.slack.Stats()
+	ss := c.slack.Stats()
 	emit(mSlackEvents, float64(ss.Events-ss.Deduplicated), "handled")
 	emit(mSlackEvents, float64(ss.Deduplicated), "duplicate")
 	emit(mSlackPosted, float64(ss.Posted))

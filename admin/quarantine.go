@@ -1,4 +1,4 @@
-package main
+package admin
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// The admin API's quarantine methods (PROTOCOL.md): instances stopped
+// The admin API's quarantine methods (docs/protocol.md): instances stopped
 // after repeated failures, and their release.
 
 type quarantineParams struct {
@@ -14,8 +14,8 @@ type quarantineParams struct {
 	Address string `json:"address"` // release only
 }
 
-// quarantinedRow is one quarantined instance.
-type quarantinedRow struct {
+// QuarantinedRow is one quarantined instance.
+type QuarantinedRow struct {
 	Address  string `json:"address"`
 	Kind     string `json:"kind"` // session, master or group
 	Error    string `json:"error"`
@@ -23,7 +23,7 @@ type quarantinedRow struct {
 	Failures int    `json:"failures"`
 }
 
-func (m *Main) rpcQuarantined(_ context.Context, params json.RawMessage) (any, *rpcError) {
+func (s *Server) rpcQuarantined(_ context.Context, params json.RawMessage) (any, *Error) {
 	var p quarantineParams
 	if e := decodeParams(params, &p); e != nil {
 		return nil, e
@@ -31,18 +31,18 @@ func (m *Main) rpcQuarantined(_ context.Context, params json.RawMessage) (any, *
 	if p.Bot == "" || p.Address != "" {
 		return nil, invalidParams(`"bot" is required (and "address" belongs to release)`)
 	}
-	list, err := m.rt.Quarantined(p.Bot)
+	list, err := s.opts.Runtime.Quarantined(p.Bot)
 	if err != nil {
 		return nil, runtimeError(err)
 	}
-	rows := make([]quarantinedRow, len(list))
+	rows := make([]QuarantinedRow, len(list))
 	for i, q := range list {
-		rows[i] = quarantinedRow{Address: q.Addr, Kind: q.Kind, Error: q.Error, Since: q.Since.UTC().Format(time.RFC3339), Failures: q.Failures}
+		rows[i] = QuarantinedRow{Address: q.Addr, Kind: q.Kind, Error: q.Error, Since: q.Since.UTC().Format(time.RFC3339), Failures: q.Failures}
 	}
 	return map[string]any{"quarantined": rows}, nil
 }
 
-func (m *Main) rpcRelease(_ context.Context, params json.RawMessage) (any, *rpcError) {
+func (s *Server) rpcRelease(_ context.Context, params json.RawMessage) (any, *Error) {
 	var p quarantineParams
 	if e := decodeParams(params, &p); e != nil {
 		return nil, e
@@ -50,7 +50,7 @@ func (m *Main) rpcRelease(_ context.Context, params json.RawMessage) (any, *rpcE
 	if p.Bot == "" || p.Address == "" {
 		return nil, invalidParams(`"bot" and "address" are required`)
 	}
-	if err := m.rt.Release(p.Bot, p.Address); err != nil {
+	if err := s.opts.Runtime.Release(p.Bot, p.Address); err != nil {
 		return nil, runtimeError(err)
 	}
 	return struct{}{}, nil

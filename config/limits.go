@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -80,8 +80,11 @@ func parsePrefix(s string) (netip.Prefix, error) {
 }
 
 // runtime returns the runtime's limits and restart policy (validated).
-func (l *LimitsConfig) runtime() (actors.Limits, actors.RestartPolicy) {
+func (l *LimitsConfig) Runtime() (actors.Limits, actors.RestartPolicy) {
 	lim := actors.Limits{StateBytes: l.StateBytes, QueuedInputs: l.QueuedInputs, GroupMembers: l.GroupMembers}
+	if lim.StateBytes < 0 || lim.StateBytes > persistence.MaxValueSize {
+		lim.StateBytes = 0 // the default: Validate refuses the config, naming the field
+	}
 	policy := actors.DefaultRestartPolicy
 	if l.InstanceFailures > 0 {
 		policy.Max = l.InstanceFailures
@@ -93,7 +96,7 @@ func (l *LimitsConfig) runtime() (actors.Limits, actors.RestartPolicy) {
 }
 
 // web sets the web platform's per-address limits (validated).
-func (l *LimitsConfig) web(o *web.Options) {
+func (l *LimitsConfig) Web(o *web.Options) {
 	o.IdentitiesPerMinute, o.ConnectionsPerMinute = l.IdentitiesPerMinute, l.ConnectionsPerMinute
 	for _, s := range l.TrustedProxies {
 		p, _ := parsePrefix(s)

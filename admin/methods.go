@@ -1,4 +1,4 @@
-package main
+package admin
 
 import (
 	"context"
@@ -9,26 +9,29 @@ import (
 	"path/filepath"
 	"time"
 
+	"botserver"
 	"botserver/actors"
+	"botserver/bots"
+	"botserver/config"
 	"botserver/dsl"
 	"botserver/platforms/web"
 )
 
-// rpcMethods are the admin API's methods (PROTOCOL.md).
-func (m *Main) rpcMethods() map[string]rpcMethod {
+// rpcMethods are the admin API's methods (docs/protocol.md).
+func (s *Server) rpcMethods() map[string]rpcMethod {
 	return map[string]rpcMethod{
-		"status":      m.rpcStatus,
-		"play":        m.rpcPlay,
-		"create_bot":  m.rpcCreateBot,
-		"connect_bot": m.rpcConnectBot,
-		"reload":      m.rpcReload,
-		"quarantined": m.rpcQuarantined,
-		"release":     m.rpcRelease,
+		"status":      s.rpcStatus,
+		"play":        s.rpcPlay,
+		"create_bot":  s.rpcCreateBot,
+		"connect_bot": s.rpcConnectBot,
+		"reload":      s.rpcReload,
+		"quarantined": s.rpcQuarantined,
+		"release":     s.rpcRelease,
 	}
 }
 
-// statusRow is one bot in the status table.
-type statusRow struct {
+// StatusRow is one bot in the status table.
+type StatusRow struct {
 	ID        string   `json:"id"`
 	Name      string   `json:"name"`
 	Master    string   `json:"master"`
@@ -38,38 +41,38 @@ type statusRow struct {
 	WebURL    string   `json:"web_url"`
 }
 
-type statusResult struct {
-	Bots []statusRow `json:"bots"`
+type Status struct {
+	Bots []StatusRow `json:"bots"`
 }
 
-func (m *Main) rpcStatus(_ context.Context, params json.RawMessage) (any, *rpcError) {
+func (s *Server) rpcStatus(_ context.Context, params json.RawMessage) (any, *Error) {
 	if e := decodeParams(params, &struct{}{}); e != nil {
 		return nil, e
 	}
-	return m.status(), nil
+	return s.status(), nil
 }
 
 // status is the table `botserver status` shows.
-func (m *Main) status() statusResult {
-	out := statusResult{Bots: []statusRow{}}
-	for _, s := range m.rt.Status() {
-		name := s.Title
-		if src := m.source(s.ID); src != nil && src.Name != "" {
+func (s *Server) status() Status {
+	out := Status{Bots: []StatusRow{}}
+	for _, b := range s.opts.Runtime.Status() {
+		name := b.Title
+		if src := s.opts.Bots.Source(b.ID); src != nil && src.Name != "" {
 			name = src.Name
 		}
 		if name == "" {
-			name = s.ID
+			name = b.ID
 		}
-		out.Bots = append(out.Bots, statusRow{ID: s.ID, Name: name, Master: s.Master, Sessions: s.Sessions,
-			Groups: s.Groups, Platforms: m.platformsOf(s.ID), WebURL: m.public + "/chat/" + s.ID})
+		out.Bots = append(out.Bots, StatusRow{ID: b.ID, Name: name, Master: b.Master, Sessions: b.Sessions,
+			Groups: b.Groups, Platforms: s.platformsOf(b.ID), WebURL: s.opts.PublicURL + "/chat/" + b.ID})
 	}
 	return out
 }
 
 // platformsOf lists the platforms a bot can be reached on.
-func (m *Main) platformsOf(bot string) []string {
+func (s *Server) platformsOf(bot string) []string {
 	out := []string{web.Name}
-	if m.slackReachable(bot) {
+	if s.opts.Bots.SlackReachable(bot) {
 		out = append(out, "slack")
 	}
 	return out
@@ -86,7 +89,7 @@ const (
 	playMaxTimeout     = time.Minute
 )
 
-func (m *Main) rpcPlay(ctx context.Context, params json.RawMessage) (any, *rpcError) {
+func (s *Server) rpcPlay(ctx context.Context, params json.RawMessage) (any, *Error) {
 	var p playParams
 	if e := decodeParams(params, &p); e != nil {
 		return nil, e
@@ -104,7 +107,7 @@ func (m *Main) rpcPlay(ctx context.Context, params json.RawMessage) (any, *rpcEr
 	if err != nil {
 		return nil, scriptError(err)
 	}
-	v, err := m.rt.Play(ctx, p.Bot, proc, timeout)
+	v, err := s.opts.Runtime.Play(ctx, p.Bot, proc, timeout)
 	if err != nil {
 		return nil, runtimeError(err)
 	}
@@ -121,31 +124,31 @@ func jsonValue(v any) any {
 }
 
 type createParams struct {
-	ID         string            `json:"id"`
-	Name       string            `json:"name"`
-	Scripts    map[string]string `json:"scripts"`
-	ScriptsDir string            `json:"scripts_dir"`
-	Slack      *SlackConfig      `json:"slack"`
+	ID         string              `json:"id"`
+	Name       string              `json:"name"`
+	Scripts    map[string]string   `json:"scripts"`
+	ScriptsDir string              `json:"scripts_dir"`
+	Slack      *config.SlackConfig `json:"slack"`
 }
 
-func (m *Main) rpcCreateBot(_ context.Context, params json.RawMessage) (any, *rpcError) {
+func (s *Server) rpcCreateBot(ctx context.Context, params json.RawMessage) (any, *Error) {
 	var p createParams
 	if e := decodeParams(params, &p); e != nil {
 		return nil, e
 	}
 	switch {
-	case !botIDPattern.MatchString(p.ID):
-		return nil, invalidParams(fmt.Sprintf("id: %q must match [a-z0-9][a-z0-9_-]{0,62}", p.ID))
+	case !botserver.ValidBotID(p.ID):
+		return nil, invalidParams(fmt.Sprintf("id: %q must match %s", p.ID, botserver.BotIDPattern))
 	case (p.Scripts == nil) == (p.ScriptsDir == ""):
 		return nil, invalidParams("give either scripts (file name → source) or scripts_dir")
-	case m.source(p.ID) != nil || m.rt.HasBot(p.ID):
-		return nil, &rpcError{Code: codeConflict, Message: fmt.Sprintf("bot %q exists", p.ID)}
+	case s.opts.Bots.Source(p.ID) != nil || s.opts.Runtime.HasBot(p.ID):
+		return nil, &Error{Code: CodeConflict, Message: fmt.Sprintf("bot %q exists", p.ID)}
 	case p.Slack != nil:
-		if errs := validateSlack("slack", p.Slack); len(errs) > 0 {
+		if errs := config.ValidateSlack("slack", p.Slack); len(errs) > 0 {
 			return nil, invalidParams(errors.Join(errs...).Error())
 		}
 	}
-	src := &botSource{ID: p.ID, Name: p.Name, Files: p.Scripts, Slack: p.Slack, Created: true}
+	src := &bots.Source{ID: p.ID, Name: p.Name, Files: p.Scripts, Slack: p.Slack, Created: true}
 	if p.ScriptsDir != "" {
 		dir, err := filepath.Abs(p.ScriptsDir)
 		if st, serr := os.Stat(dir); err != nil || serr != nil || !st.IsDir() {
@@ -153,7 +156,7 @@ func (m *Main) rpcCreateBot(_ context.Context, params json.RawMessage) (any, *rp
 		}
 		src.Dir = dir
 	}
-	if err := m.startBot(src); err != nil {
+	if err := s.opts.Bots.Start(context.WithoutCancel(ctx), src); err != nil { // whole or not at all, even if the client goes
 		return nil, runtimeError(err)
 	}
 	return map[string]any{"id": p.ID}, nil
@@ -164,12 +167,12 @@ type reloadParams struct {
 	Scripts map[string]string `json:"scripts"`
 }
 
-func (m *Main) rpcReload(_ context.Context, params json.RawMessage) (any, *rpcError) {
+func (s *Server) rpcReload(_ context.Context, params json.RawMessage) (any, *Error) {
 	var p reloadParams
 	if e := decodeParams(params, &p); e != nil {
 		return nil, e
 	}
-	if err := m.reload(p.Bot, p.Scripts); err != nil {
+	if err := s.opts.Bots.Reload(p.Bot, p.Scripts); err != nil {
 		return nil, runtimeError(err)
 	}
 	return struct{}{}, nil
@@ -182,7 +185,7 @@ type connectParams struct {
 	TeamID   string `json:"team_id"`
 }
 
-func (m *Main) rpcConnectBot(_ context.Context, params json.RawMessage) (any, *rpcError) {
+func (s *Server) rpcConnectBot(_ context.Context, params json.RawMessage) (any, *Error) {
 	var p connectParams
 	if e := decodeParams(params, &p); e != nil {
 		return nil, e
@@ -192,21 +195,21 @@ func (m *Main) rpcConnectBot(_ context.Context, params json.RawMessage) (any, *r
 		return nil, invalidParams(fmt.Sprintf("platform: %q cannot be connected (only \"slack\")", p.Platform))
 	case p.BotToken == "" || p.TeamID == "":
 		return nil, invalidParams("bot_token and team_id are required")
-	case !m.rt.HasBot(p.Bot):
-		return nil, &rpcError{Code: codeNotFound, Message: fmt.Sprintf("no such bot: %q", p.Bot)}
+	case !s.opts.Runtime.HasBot(p.Bot):
+		return nil, &Error{Code: CodeNotFound, Message: fmt.Sprintf("no such bot: %q", p.Bot)}
 	}
-	if err := m.connectSlack(p.Bot, p.BotToken, p.TeamID); err != nil {
-		return nil, &rpcError{Code: codeServer, Message: err.Error()}
+	if err := s.opts.Bots.ConnectSlack(p.Bot, p.BotToken, p.TeamID); err != nil {
+		return nil, &Error{Code: CodeServer, Message: err.Error()}
 	}
 	return struct{}{}, nil
 }
 
-func invalidParams(msg string) *rpcError {
-	return &rpcError{Code: codeInvalidParams, Message: "invalid params: " + msg}
+func invalidParams(msg string) *Error {
+	return &Error{Code: CodeInvalidParams, Message: "invalid params: " + msg}
 }
 
 // scriptError is a compile or run-time error, with each position.
-func scriptError(err error) *rpcError {
+func scriptError(err error) *Error {
 	type place struct {
 		File    string `json:"file"`
 		Line    int    `json:"line"`
@@ -229,24 +232,24 @@ func scriptError(err error) *rpcError {
 		p := places[0] // a snippet's positions are line:col of the snippet
 		msg = fmt.Sprintf("%d:%d: %s", p.Line, p.Col, p.Message)
 	}
-	return &rpcError{Code: codeScript, Message: msg, Data: map[string]any{"errors": places}}
+	return &Error{Code: CodeScript, Message: msg, Data: map[string]any{"errors": places}}
 }
 
 // runtimeError maps an error of the runtime or of a reload to its code.
-func runtimeError(err error) *rpcError {
+func runtimeError(err error) *Error {
 	var rt *dsl.RuntimeError
 	var list dsl.ErrorList // also under a reload's errCompile
 	switch {
 	case errors.Is(err, actors.ErrPlayTimeout):
-		return &rpcError{Code: codeTimeout, Message: "timeout"}
+		return &Error{Code: CodeTimeout, Message: "timeout"}
 	case errors.As(err, &rt), errors.As(err, &list):
 		return scriptError(err)
-	case errors.Is(err, actors.ErrUnknownBot), errors.Is(err, errNoBot), errors.Is(err, actors.ErrNotQuarantined):
-		return &rpcError{Code: codeNotFound, Message: err.Error()}
+	case errors.Is(err, botserver.ErrUnknownBot), errors.Is(err, bots.ErrNoBot), errors.Is(err, actors.ErrNotQuarantined):
+		return &Error{Code: CodeNotFound, Message: err.Error()}
 	case errors.Is(err, actors.ErrBotExists):
-		return &rpcError{Code: codeConflict, Message: err.Error()}
+		return &Error{Code: CodeConflict, Message: err.Error()}
 	case errors.Is(err, context.Canceled):
-		return &rpcError{Code: codeServer, Message: "cancelled"}
+		return &Error{Code: CodeServer, Message: "cancelled"}
 	}
-	return &rpcError{Code: codeServer, Message: err.Error()}
+	return &Error{Code: CodeServer, Message: err.Error()}
 }

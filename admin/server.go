@@ -1,4 +1,4 @@
-package main
+package admin
 
 import (
 	"bytes"
@@ -15,43 +15,86 @@ import (
 	"sync"
 	"time"
 
+	"botserver/actors"
+	"botserver/bots"
+
 	"github.com/gorilla/websocket"
 )
 
 // The admin API is JSON-RPC 2.0 over a websocket at /admin/rpc
-// (PROTOCOL.md). Every text message is a request, a notification or a
+// (docs/protocol.md). Every text message is a request, a notification or a
 // batch; requests of one connection run concurrently and their answers
 // are written as they finish.
 
 // JSON-RPC 2.0 error codes: the standard ones, then the server's.
 const (
-	codeParse          = -32700
-	codeInvalidRequest = -32600
-	codeNoMethod       = -32601
-	codeInvalidParams  = -32602
-	codeInternal       = -32603
-	codeServer         = -32000 // the server cannot do it now (e.g. the bot failed)
-	codeTimeout        = -32001 // play: the snippet ran past its timeout
-	codeScript         = -32002 // a script does not compile, or failed at run time
-	codeNotFound       = -32004 // no such bot
-	codeConflict       = -32009 // a bot with that id exists
+	CodeParse          = -32700
+	CodeInvalidRequest = -32600
+	CodeNoMethod       = -32601
+	CodeInvalidParams  = -32602
+	CodeInternal       = -32603
+	CodeServer         = -32000 // the server cannot do it now (e.g. the bot failed)
+	CodeTimeout        = -32001 // play: the snippet ran past its timeout
+	CodeScript         = -32002 // a script does not compile, or failed at run time
+	CodeNotFound       = -32004 // no such bot
+	CodeConflict       = -32009 // a bot with that id exists
 )
 
+// Limits of one admin connection.
 const (
-	adminMaxMessage  = 4 << 20 // create_bot carries whole bots
-	adminMaxInFlight = 16      // requests running at once per connection
+	// MaxMessage is the largest request message in bytes (create_bot
+	// carries whole bots); a larger one closes the connection with 1009.
+	MaxMessage = 4 << 20
+	// maxInFlight is how many requests of one connection (or of one
+	// batch) run at once; the connection's reads wait beyond it.
+	maxInFlight = 16
 )
 
-var errNoBot = errors.New("no such bot")
+// Options configure a Server. Runtime and Bots are required.
+type Options struct {
+	// Token, if set, is required as "Authorization: Bearer TOKEN"; without
+	// one only loopback clients that no proxy forwarded are served.
+	Token     string
+	PublicURL string // the server's public URL, for the status table's chat links
+	Runtime   *actors.Runtime
+	Bots      *bots.Registry
+	Logger    *slog.Logger
+}
 
-// rpcError is a JSON-RPC error object.
-type rpcError struct {
+// Server serves the admin API; it is an http.Handler for GET /admin/rpc.
+type Server struct {
+	opts   Options
+	log    *slog.Logger
+	ctx    context.Context // ends when the server closes
+	cancel context.CancelFunc
+	done   sync.WaitGroup // the connections
+}
+
+// New returns a server for the admin API.
+func New(opts Options) *Server {
+	s := &Server{opts: opts, log: opts.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s
+}
+
+// Close closes every admin connection (with 1001) once its running
+// requests are answered, and waits for them.
+func (s *Server) Close() {
+	s.cancel()
+	s.done.Wait()
+}
+
+// Error is a JSON-RPC error object.
+type Error struct {
 	Code    int    `json:"code"`
 	Message string `json:"message"`
 	Data    any    `json:"data,omitempty"`
 }
 
-func (e *rpcError) Error() string { return fmt.Sprintf("%d %s", e.Code, e.Message) }
+func (e *Error) Error() string { return fmt.Sprintf("%d %s", e.Code, e.Message) }
 
 type rpcRequest struct {
 	JSONRPC string           `json:"jsonrpc"`
@@ -64,20 +107,20 @@ type rpcResponse struct {
 	JSONRPC string          `json:"jsonrpc"`
 	ID      json.RawMessage `json:"id"`
 	Result  any             `json:"result,omitempty"`
-	Error   *rpcError       `json:"error,omitempty"`
+	Error   *Error          `json:"error,omitempty"`
 }
 
 // rpcMethod runs one method with its params.
-type rpcMethod func(ctx context.Context, params json.RawMessage) (any, *rpcError)
+type rpcMethod func(ctx context.Context, params json.RawMessage) (any, *Error)
 
-// authorizeAdmin refuses a request without the admin token (when one is
+// authorize refuses a request without the admin token (when one is
 // configured) or from another machine (when none is). Without a token the
 // request must also name a loopback host (and come from a loopback
 // origin, if any): a web page that reaches a loopback server by DNS
 // rebinding sends its own name in Host and Origin. The answer carries no
 // detail.
-func (m *Main) authorizeAdmin(r *http.Request) int {
-	if tok := m.Config.AdminToken; tok != "" {
+func (s *Server) authorize(r *http.Request) int {
+	if tok := s.opts.Token; tok != "" {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(tok)) != 1 {
 			return http.StatusUnauthorized
@@ -116,37 +159,37 @@ func loopbackOrigin(origin string) bool {
 	return err == nil && loopbackHost(u.Host)
 }
 
-// serveAdmin upgrades an authorized request and serves JSON-RPC on it.
+// ServeHTTP upgrades an authorized request and serves JSON-RPC on it.
 // Cross-origin upgrades are refused (a web page must not drive the API
 // of a server on the operator's machine).
-func (m *Main) serveAdmin(w http.ResponseWriter, r *http.Request) {
-	if code := m.authorizeAdmin(r); code != 0 {
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if code := s.authorize(r); code != 0 {
 		if code == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="botserver admin"`)
 		}
-		m.Logger.Warn("admin access refused", "remote", r.RemoteAddr, "status", code)
+		s.log.Warn("admin access refused", "remote", r.RemoteAddr, "status", code)
 		http.Error(w, http.StatusText(code), code)
 		return
 	}
-	m.done.Add(1) // before the upgrade: Close's Shutdown waits for it
-	defer m.done.Done()
+	s.done.Add(1) // before the upgrade: Close waits for it
+	defer s.done.Done()
 	up := websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 4096}
 	ws, err := up.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader answered
 	}
-	m.Logger.Info("admin connected", "remote", r.RemoteAddr)
-	c := &adminConn{m: m, ws: ws, log: m.Logger.With("remote", r.RemoteAddr), sem: make(chan struct{}, adminMaxInFlight)}
-	stop := context.AfterFunc(m.adminCtx, func() { // the server shuts down
+	s.log.Info("admin connected", "remote", r.RemoteAddr)
+	c := &conn{s: s, ws: ws, log: s.log.With("remote", r.RemoteAddr), sem: make(chan struct{}, maxInFlight)}
+	stop := context.AfterFunc(s.ctx, func() { // the server shuts down
 		c.close(websocket.CloseGoingAway, "server shutting down")
 		c.ws.NetConn().Close()
 	})
 	defer stop()
-	c.serve(m.adminCtx)
+	c.serve(s.ctx)
 }
 
-type adminConn struct {
-	m   *Main
+type conn struct {
+	s   *Server
 	ws  *websocket.Conn
 	log *slog.Logger
 	wmu sync.Mutex
@@ -154,14 +197,14 @@ type adminConn struct {
 	wg  sync.WaitGroup
 }
 
-func (c *adminConn) serve(ctx context.Context) {
+func (c *conn) serve(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer func() {
 		cancel() // running plays stop waiting
 		c.wg.Wait()
 		c.ws.Close()
 	}()
-	c.ws.SetReadLimit(adminMaxMessage)
+	c.ws.SetReadLimit(MaxMessage)
 	for {
 		kind, msg, err := c.ws.ReadMessage()
 		if err != nil {
@@ -171,21 +214,21 @@ func (c *adminConn) serve(ctx context.Context) {
 			return
 		}
 		if kind != websocket.TextMessage {
-			c.write(errorResponse(nil, codeInvalidRequest, "requests are text messages"))
+			c.write(errorResponse(nil, CodeInvalidRequest, "requests are text messages"))
 			continue
 		}
 		c.sem <- struct{}{}
 		c.wg.Add(1)
 		go func() {
 			defer func() { <-c.sem; c.wg.Done() }()
-			if out := c.m.handleRPC(ctx, msg, c.log); out != nil {
+			if out := c.s.handleRPC(ctx, msg, c.log); out != nil {
 				c.write(out)
 			}
 		}()
 	}
 }
 
-func (c *adminConn) write(v any) {
+func (c *conn) write(v any) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
@@ -194,7 +237,7 @@ func (c *adminConn) write(v any) {
 	}
 }
 
-func (c *adminConn) close(code int, why string) {
+func (c *conn) close(code int, why string) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, why), time.Now().Add(time.Second))
@@ -202,22 +245,22 @@ func (c *adminConn) close(code int, why string) {
 
 // handleRPC answers one message: a response, a batch of them, or nil when
 // there is nothing to answer (notifications only).
-func (m *Main) handleRPC(ctx context.Context, msg []byte, log *slog.Logger) any {
+func (s *Server) handleRPC(ctx context.Context, msg []byte, log *slog.Logger) any {
 	msg = bytes.TrimSpace(msg)
 	if len(msg) > 0 && msg[0] == '[' {
 		var batch []json.RawMessage
 		if err := json.Unmarshal(msg, &batch); err != nil {
-			return errorResponse(nil, codeParse, "parse error: "+err.Error())
+			return errorResponse(nil, CodeParse, "parse error: "+err.Error())
 		}
 		if len(batch) == 0 {
-			return errorResponse(nil, codeInvalidRequest, "invalid request: empty batch")
+			return errorResponse(nil, CodeInvalidRequest, "invalid request: empty batch")
 		}
-		return m.handleBatch(ctx, batch, log)
+		return s.handleBatch(ctx, batch, log)
 	}
 	if !json.Valid(msg) {
-		return errorResponse(nil, codeParse, "parse error: not JSON")
+		return errorResponse(nil, CodeParse, "parse error: not JSON")
 	}
-	if out := m.handleOne(ctx, msg, log); out != nil {
+	if out := s.handleOne(ctx, msg, log); out != nil {
 		return out
 	}
 	return nil // not a typed nil: nothing to write
@@ -225,16 +268,16 @@ func (m *Main) handleRPC(ctx context.Context, msg []byte, log *slog.Logger) any 
 
 // handleBatch runs a batch's requests concurrently; the answers keep the
 // requests' order.
-func (m *Main) handleBatch(ctx context.Context, batch []json.RawMessage, log *slog.Logger) any {
+func (s *Server) handleBatch(ctx context.Context, batch []json.RawMessage, log *slog.Logger) any {
 	outs := make([]*rpcResponse, len(batch))
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, adminMaxInFlight)
+	sem := make(chan struct{}, maxInFlight)
 	for i, raw := range batch {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			outs[i] = m.handleOne(ctx, raw, log)
+			outs[i] = s.handleOne(ctx, raw, log)
 		}()
 	}
 	wg.Wait()
@@ -251,17 +294,17 @@ func (m *Main) handleBatch(ctx context.Context, batch []json.RawMessage, log *sl
 }
 
 // handleOne runs one request; it returns nil for a notification.
-func (m *Main) handleOne(ctx context.Context, raw json.RawMessage, log *slog.Logger) *rpcResponse {
+func (s *Server) handleOne(ctx context.Context, raw json.RawMessage, log *slog.Logger) *rpcResponse {
 	var req rpcRequest
 	if err := json.Unmarshal(raw, &req); err != nil || req.JSONRPC != "2.0" || req.Method == "" || !validID(req.ID) {
-		return errorResponse(nil, codeInvalidRequest, `invalid request: want {"jsonrpc":"2.0","method":...,"id":...}`)
+		return errorResponse(nil, CodeInvalidRequest, `invalid request: want {"jsonrpc":"2.0","method":...,"id":...}`)
 	}
-	method, ok := m.rpcMethods()[req.Method]
+	method, ok := s.rpcMethods()[req.Method]
 	var result any
-	var rerr *rpcError
+	var rerr *Error
 	start := time.Now()
 	if !ok {
-		rerr = &rpcError{Code: codeNoMethod, Message: fmt.Sprintf("method not found: %q", req.Method)}
+		rerr = &Error{Code: CodeNoMethod, Message: fmt.Sprintf("method not found: %q", req.Method)}
 	} else {
 		result, rerr = method(ctx, req.Params)
 	}
@@ -299,19 +342,19 @@ func errorResponse(id json.RawMessage, code int, msg string) *rpcResponse {
 	if id == nil {
 		id = json.RawMessage("null")
 	}
-	return &rpcResponse{JSONRPC: "2.0", ID: id, Error: &rpcError{Code: code, Message: msg}}
+	return &rpcResponse{JSONRPC: "2.0", ID: id, Error: &Error{Code: code, Message: msg}}
 }
 
 // decodeParams reads params strictly: unknown fields are refused, so a
 // typo is an error rather than a silent default.
-func decodeParams(raw json.RawMessage, into any) *rpcError {
+func decodeParams(raw json.RawMessage, into any) *Error {
 	if len(raw) == 0 || string(raw) == "null" {
 		raw = json.RawMessage("{}")
 	}
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.DisallowUnknownFields()
 	if err := d.Decode(into); err != nil {
-		return &rpcError{Code: codeInvalidParams, Message: "invalid params: " + strings.TrimPrefix(err.Error(), "json: ")}
+		return &Error{Code: CodeInvalidParams, Message: "invalid params: " + strings.TrimPrefix(err.Error(), "json: ")}
 	}
 	return nil
 }
