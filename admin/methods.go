@@ -39,6 +39,9 @@ type StatusRow struct {
 	Groups    int      `json:"groups"`
 	Platforms []string `json:"platforms"`
 	WebURL    string   `json:"web_url"`
+	// Quarantined counts the instances stopped after repeated failures
+	// (the quarantined method lists them).
+	Quarantined int `json:"quarantined"`
 }
 
 type Status struct {
@@ -64,7 +67,7 @@ func (s *Server) status() Status {
 			name = b.ID
 		}
 		out.Bots = append(out.Bots, StatusRow{ID: b.ID, Name: name, Master: b.Master, Sessions: b.Sessions,
-			Groups: b.Groups, Platforms: s.platformsOf(b.ID), WebURL: s.opts.PublicURL + "/chat/" + b.ID})
+			Groups: b.Groups, Platforms: s.platformsOf(b.ID), WebURL: s.opts.PublicURL + "/chat/" + b.ID, Quarantined: b.Quarantined})
 	}
 	return out
 }

@@ -63,6 +63,11 @@ func TestAdminQuarantine(t *testing.T) {
 	if q := list.Quarantined; len(q) != 1 || q[0].Address != addr || q[0].Kind != "session" || q[0].Error != "crash requested" || q[0].Failures != 3 || q[0].Since == "" {
 		t.Fatalf("quarantined = %+v", q)
 	}
+	var st statusResult
+	mustCall(t, admin, "status", map[string]any{}, &st)
+	if st.Bots[0].ID != "echo" || st.Bots[0].Quarantined != 1 {
+		t.Errorf("status %+v, want echo with one quarantined", st.Bots[0])
+	}
 	body := get(t, m.URL()+"/metrics")
 	for _, want := range []string{`botserver_quarantined{bot="echo"} 1`, `botserver_quarantines_total{bot="echo"} 1`, `botserver_bot_up{bot="echo"} 1`} {
 		if !strings.Contains(body, want) {
