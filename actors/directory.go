@@ -172,10 +172,14 @@ func (d *directory) terminated(ctx actor.Context, who *actor.PID) {
 	}
 	if e.dead { // quarantined: the entry stays until it is released
 		e.pid = nil
-		if !d.bot.quarantined(addr) {
+		released := !d.bot.quarantined(addr)
+		if released {
 			delete(s.m, addr)
 		}
 		s.mu.Unlock()
+		if released { // released before it had stopped: start it as Release does
+			d.bot.route(addr, &timerFired{id: wakeID})
+		}
 		return
 	}
 	if len(e.buffered()) == 0 {
