@@ -123,9 +123,13 @@ func (p *Platform) deliver(b *bot, conv botserver.Conversation, a action) {
 	}
 	if err := p.opts.Gateway.Deliver(conv, in); err != nil {
 		b.log.Warn("cannot deliver a Slack message", "team", a.team, "conv", conv.Address(), "err", err)
-		if errors.Is(err, botserver.ErrQuarantined) { // the user is told, as on the web
+		switch { // the user is told, as on the web
+		case errors.Is(err, botserver.ErrQuarantined):
 			p.Send(conv, botserver.Outgoing{Kind: botserver.OutError, Code: botserver.CodeQuarantined,
 				Text: "This conversation was stopped after repeated failures; it answers again once an operator releases it."})
+		case errors.Is(err, botserver.ErrUnavailable):
+			p.Send(conv, botserver.Outgoing{Kind: botserver.OutError, Code: botserver.CodeUnavailable,
+				Text: "The server cannot take messages right now; please try again later."})
 		}
 		return
 	}
