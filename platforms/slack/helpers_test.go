@@ -52,6 +52,7 @@ type gateway struct {
 	handles  map[string]bool // client event names scripts handle
 	got      []delivery
 	platform *slack.Platform
+	refuse   error // Deliver's answer, when set (a quarantined conversation, ...)
 }
 
 type delivery struct {
@@ -72,6 +73,10 @@ func (g *gateway) Deliver(conv botserver.Conversation, in botserver.Inbound) err
 	if !g.bots[conv.Bot] {
 		g.mu.Unlock()
 		return botserver.ErrUnknownBot
+	}
+	if g.refuse != nil {
+		g.mu.Unlock()
+		return g.refuse
 	}
 	g.got = append(g.got, delivery{conv, in})
 	p := g.platform
