@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"botserver/actors"
+	"botserver/persistence"
 	"botserver/platforms/slack"
 	"botserver/platforms/web"
 
@@ -48,10 +49,10 @@ func New() *Metrics {
 	return x
 }
 
-// Watch reports the counters of the runtime and the platforms at every
-// scrape. Call it once.
-func (x *Metrics) Watch(rt *actors.Runtime, web *web.Platform, slack *slack.Platform) {
-	x.reg.MustRegister(&collector{rt: rt, web: web, slack: slack})
+// Watch reports the counters of the runtime and the platforms, and the
+// store's free space (space, if not nil), at every scrape. Call it once.
+func (x *Metrics) Watch(rt *actors.Runtime, web *web.Platform, slack *slack.Platform, space func() persistence.SpaceState) {
+	x.reg.MustRegister(&collector{rt: rt, web: web, slack: slack, space: space})
 }
 
 // OnTurn observes a turn's duration (actors.Options.OnTurn).
@@ -94,6 +95,8 @@ var (
 	mQuarantined    = newDesc("botserver_quarantined", "Instances stopped after repeated failures, until an operator releases them.", prometheus.GaugeValue, "bot")
 	mQuarantines    = newDesc("botserver_quarantines_total", "Instances quarantined after repeated failures.", prometheus.CounterValue, "bot")
 	mRefused        = newDesc("botserver_inputs_refused_total", "Inputs refused by a limit or a quarantine, by reason.", prometheus.CounterValue, "bot", "reason")
+	mStoreLow       = newDesc("botserver_store_low_space", "1 while the data dir has less free space than the store keeps free: writes and turns are refused.", prometheus.GaugeValue)
+	mStoreFree      = newDesc("botserver_store_free_bytes", "Free space in the data dir's file system, as the store last measured it.", prometheus.GaugeValue)
 	mWSRateLimited  = newDesc("botserver_websocket_rate_limited_total", "Web chat upgrades refused (429): the client address was over a per-address limit.", prometheus.CounterValue, "limit")
 	mWSConns        = newDesc("botserver_websocket_connections", "Open web chat websocket connections.", prometheus.GaugeValue)
 	mWSAccepted     = newDesc("botserver_websocket_connections_accepted_total", "Web chat websocket connections accepted.", prometheus.CounterValue)
@@ -107,7 +110,7 @@ var (
 	mSlackDropped   = newDesc("botserver_slack_messages_dropped_total", "Messages for Slack dropped: queue full, workspace not installed, shut down.", prometheus.CounterValue)
 	mSlackErrors    = newDesc("botserver_slack_api_errors_total", "Failed Slack API calls, by Slack's error code.", prometheus.CounterValue, "code")
 	mSlackBadSigs   = newDesc("botserver_slack_bad_signatures_total", "Slack requests refused for their signature.", prometheus.CounterValue)
-	collectorDescs  = []desc{mSlackEvents, mSlackPosted, mSlackLimited, mSlackDropped, mSlackErrors, mSlackBadSigs, mMessages, mTurns, mScriptErrors, mQueryTimeouts, mRestarts, mCorrupt, mResident, mConversations, mGroups, mBotUp, mQuarantined, mQuarantines, mRefused, mWSRateLimited, mWSConns, mWSAccepted, mWSDropped, mWSFrames, mWSBadFrames, mWSPaused}
+	collectorDescs  = []desc{mSlackEvents, mSlackPosted, mSlackLimited, mSlackDropped, mSlackErrors, mSlackBadSigs, mMessages, mTurns, mScriptErrors, mQueryTimeouts, mRestarts, mCorrupt, mResident, mConversations, mGroups, mBotUp, mQuarantined, mQuarantines, mRefused, mWSRateLimited, mStoreLow, mStoreFree, mWSConns, mWSAccepted, mWSDropped, mWSFrames, mWSBadFrames, mWSPaused}
 	directionLabels = map[bool]string{false: "in", true: "out"}
 )
 
@@ -116,6 +119,7 @@ type collector struct {
 	rt    *actors.Runtime
 	web   *web.Platform
 	slack *slack.Platform
+	space func() persistence.SpaceState
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
@@ -143,6 +147,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	})
 	emit(mCorrupt, float64(rm.CorruptStates.Load()))
+	if c.space != nil {
+		sp := c.space()
+		emit(mStoreLow, b2f(sp.Low))
+		emit(mStoreFree, float64(sp.Free))
+	}
 	for _, s := range c.rt.Status() {
 		emit(mResident, float64(s.Sessions), s.ID, "session")
 		emit(mResident, float64(s.ResidentGroups), s.ID, "group")

@@ -63,8 +63,8 @@ func TestAdminQuarantine(t *testing.T) {
 	if q := list.Quarantined; len(q) != 1 || q[0].Address != addr || q[0].Kind != "session" || q[0].Error != "crash requested" || q[0].Failures != 3 || q[0].Since == "" {
 		t.Fatalf("quarantined = %+v", q)
 	}
-	var st statusResult
-	mustCall(t, admin, "status", map[string]any{}, &st)
+	var st admin.Status
+	mustCall(t, api, "status", map[string]any{}, &st)
 	if st.Bots[0].ID != "echo" || st.Bots[0].Quarantined != 1 {
 		t.Errorf("status %+v, want echo with one quarantined", st.Bots[0])
 	}

@@ -53,6 +53,9 @@ type Main struct {
 	debug    *http.Server
 	stop     context.CancelFunc // ends the watcher
 	done     sync.WaitGroup     // the watcher
+
+	lowSpace  atomic.Bool                // the store refuses writes (see space.go)
+	storeHook func(*persistence.Options) // tests: fault injection into the store
 }
 
 // Run opens the store and starts the actor tree: the Superintendent
@@ -76,7 +79,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.endpoint = &httpEndpoint{addr: m.Config.Listen, handler: http.HandlerFunc(m.serveHTTP), log: m.Logger}
 	limits, restart := m.Config.Limits.Runtime()
 	m.rt, err = actors.New(actors.Options{Store: m.db, Logger: m.Logger, Limits: limits, Restart: restart,
-		Coordinators: coordinators.Kinds(), ChatLink: m.chatLink, OnTurn: m.metrics.OnTurn, Validate: m.validate, Endpoint: m.endpoint})
+		Coordinators: coordinators.Kinds(), ChatLink: m.chatLink, OnTurn: m.metrics.OnTurn, Validate: m.validate, Endpoint: m.endpoint,
+		Unavailable: m.unavailable, Passing: passing})
 	if err != nil {
 		return err
 	}
@@ -106,7 +110,11 @@ func (m *Main) openStore() (err error) {
 		return fmt.Errorf("data_dir: %q cannot be created: %w", m.Config.DataDir, err)
 	}
 	m.metrics = metrics.New()
-	if m.db, err = persistence.Open(persistence.Options{Dir: m.Config.DataDir, Logger: m.Logger, OnCommit: m.metrics.OnCommit}); err != nil {
+	opts := persistence.Options{Dir: m.Config.DataDir, Logger: m.Logger, OnCommit: m.metrics.OnCommit, OnSpace: m.onSpace}
+	if m.storeHook != nil {
+		m.storeHook(&opts)
+	}
+	if m.db, err = persistence.Open(opts); err != nil {
 		return fmt.Errorf("data_dir: %q cannot be opened: %w", m.Config.DataDir, err)
 	}
 	return nil
@@ -139,7 +147,7 @@ func (m *Main) startPlatforms() error {
 	m.rt.RegisterPlatform(web.Name, m.web)
 	m.slack = slack.New(slack.Options{Gateway: m.rt, Logger: m.Logger, PublicURL: m.public})
 	m.rt.RegisterPlatform(slack.Name, m.slack) // bots with a Slack app join it as they start
-	m.metrics.Watch(m.rt, m.web, m.slack)
+	m.metrics.Watch(m.rt, m.web, m.slack, m.db.Space)
 	m.bots = bots.New(bots.Options{Runtime: m.rt, Store: m.db, Slack: m.slack, Logger: m.Logger})
 	m.admin = admin.New(admin.Options{Token: m.Config.AdminToken, PublicURL: m.public, Runtime: m.rt, Bots: m.bots, Logger: m.Logger})
 	m.routes.Store(m.mux())
@@ -222,8 +230,7 @@ func (m *Main) mux() *http.ServeMux {
 	mux.Handle("GET /admin/rpc", m.admin)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !m.ready.Load() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
+		if m.notReady(w) {
 			return
 		}
 		fmt.Fprintln(w, "ready")

@@ -1,10 +1,10 @@
 package slack_test
 
 import (
+	"botserver"
 	"fmt"
 	"testing"
 
-	"botserver/actors"
 	"botserver/platforms/slack"
 )
 
@@ -17,15 +17,15 @@ func TestRefusedMessagesAreAnswered(t *testing.T) {
 		err  error
 		want string
 	}{
-		{fmt.Errorf("%w: slack:T1:D1:U1", actors.ErrQuarantined), "This conversation was stopped after repeated failures; it answers again once an operator releases it."},
-		{fmt.Errorf("%w: out of space", actors.ErrUnavailable), "The server cannot take messages right now; please try again later."},
+		{fmt.Errorf("%w: slack:T1:D1:U1", botserver.ErrQuarantined), "This conversation was stopped after repeated failures; it answers again once an operator releases it."},
+		{fmt.Errorf("%w: out of space", botserver.ErrUnavailable), "The server cannot take messages right now; please try again later."},
 	} {
 		e.gw.mu.Lock()
 		e.gw.refuse = tc.err
 		e.gw.mu.Unlock()
 		e.event(dm(fmt.Sprintf("Ev%d", i), "T1", "D1", "U1", "hello"))
-		waitFor(t, "the answer", func() bool { return len(e.slack.postsTo("D1")) == i+1 })
-		if got := e.slack.postsTo("D1")[i].Text; got != tc.want {
+		waitFor(t, "the answer", func() bool { return len(e.slack.PostsTo("D1")) == i+1 })
+		if got := e.slack.PostsTo("D1")[i].Text; got != tc.want {
 			t.Errorf("posted %q, want %q", got, tc.want)
 		}
 	}
