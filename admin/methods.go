@@ -25,6 +25,7 @@ func (s *Server) rpcMethods() map[string]rpcMethod {
 		"create_bot":  s.rpcCreateBot,
 		"connect_bot": s.rpcConnectBot,
 		"reload":      s.rpcReload,
+		"history":     s.rpcHistory,
 		"quarantined": s.rpcQuarantined,
 		"release":     s.rpcRelease,
 	}

@@ -103,3 +103,21 @@ func TestSimilarity(t *testing.T) {
 		}
 	}
 }
+
+// similarity is Dice's coefficient of the content words of a message and
+// an example: 2 × shared / (message words + example words), where a word is
+// shared when its stem is, or when it has minTypoLen letters or more and is
+// one typo away from a word of the message.
+func similarity(m *message, ex *wordSet) float64 {
+	ms := m.content()
+	if len(ms.words) == 0 || len(ex.words) == 0 {
+		return 0
+	}
+	shared := 0
+	for i, w := range ex.words {
+		if m.has(w, ex.stemList[i]) {
+			shared++
+		}
+	}
+	return dice(shared, len(ms.words), len(ex.words))
+}

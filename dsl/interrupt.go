@@ -23,11 +23,3 @@ func (m *Machine) canceled() *RuntimeError {
 		return nil
 	}
 }
-
-// checkCanceled stops the turn at p when Env.Cancel was closed.
-func (m *Machine) checkCanceled(p Pos) {
-	if e := m.canceled(); e != nil {
-		e.Pos = p
-		panic(turnAbort{e})
-	}
-}

@@ -66,15 +66,6 @@ func listToProto(l []any, depth int) (*pb.Value, error) {
 	return &pb.Value{Kind: &pb.Value_List{List: &pb.List{Items: items}}}, nil
 }
 
-// MapToProto encodes a map of variables, as ToProto does for each value.
-// A nil map gives a nil map.
-func MapToProto(m map[string]any) (map[string]*pb.Value, error) {
-	if m == nil {
-		return nil, nil
-	}
-	return mapToProtoAt(m, 0)
-}
-
 func mapToProtoAt(m map[string]any, depth int) (map[string]*pb.Value, error) {
 	out := make(map[string]*pb.Value, len(m))
 	for k, e := range m {

@@ -80,8 +80,8 @@ func Open(opts Options) (*DB, error) {
 // Bot returns the handle of bot id's keys. It returns ErrInvalidBotID when
 // id does not match [a-z0-9][a-z0-9_-]{0,62}.
 func (db *DB) Bot(id string) (*BotStore, error) {
-	if !validBotID(id) {
-		return nil, fmt.Errorf("%w: %q (want [a-z0-9][a-z0-9_-]{0,62})", ErrInvalidBotID, id)
+	if err := CheckBotID(id); err != nil {
+		return nil, err
 	}
 	return &BotStore{db: db, bot: id, prefix: botSpace + id + "\x00"}, nil
 }

@@ -123,7 +123,7 @@ func verdict(stored uint64, op *Op) error {
 // when Load returns. It is not refused for lack of space (it writes 8
 // bytes; the margin covers it).
 func (s *BotStore) Load(key string) (Loaded, error) {
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return Loaded{}, err
 	}
 	full := s.fullKey(key)
@@ -148,7 +148,7 @@ func (s *BotStore) Commit(c Call, cb Callbacks) {
 	done := cb.done()
 	size, err := s.checkOps(c.Ops)
 	if err == nil && c.Fence.Key != "" {
-		err = checkKey(c.Fence.Key)
+		err = CheckKey(c.Fence.Key)
 	}
 	if err == nil && len(c.Ops) > 0 { // a barrier writes nothing
 		if err = s.guardWrite(); err == nil {

@@ -41,7 +41,7 @@ func (s *BotStore) GetVersioned(key string) ([]byte, uint64, error) {
 // A key in a damaged table block, and a panic inside badger, are a
 // *CorruptError for key.
 func (s *BotStore) view(key string, fn func(payload []byte) error) (version uint64, err error) {
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return 0, err
 	}
 	if err := s.db.acquire(); err != nil {

@@ -68,17 +68,12 @@ func (s *BotStore) WriteSync(ops ...Op) error {
 
 // checkOps validates ops and returns badger's estimate of their size.
 func (s *BotStore) checkOps(ops []Op) (int, error) {
+	if err := CheckCall(Call{Ops: ops}); err != nil {
+		return 0, err
+	}
 	size := 0
 	for i := range ops {
-		op := &ops[i]
-		if err := checkKey(op.Key); err != nil {
-			return 0, err
-		}
-		if !op.Delete && len(op.Value) > MaxValueSize {
-			return 0, fmt.Errorf("%w: value of %q has %d bytes, limit %d",
-				ErrTooLarge, op.Key, len(op.Value), MaxValueSize)
-		}
-		size += entrySize(len(s.prefix)+len(op.Key), encodedSize(op))
+		size += entrySize(len(s.prefix)+len(ops[i].Key), encodedSize(&ops[i]))
 	}
 	maxEntries, maxBytes := s.db.w.maxEntries, s.db.w.maxBytes
 	if len(ops) > maxEntries || size > maxBytes {
