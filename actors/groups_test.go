@@ -74,12 +74,14 @@ func TestGroupJoinsKeepQueriesAnswered(t *testing.T) {
 	if testing.Short() {
 		t.Skip("5,000 joins")
 	}
-	// On this branch alone a join costs O(members): the group's turn copies
-	// (State.clone), converts (the members variable) and encodes its whole
-	// member list, and queries time out behind a burst of joins. Group
-	// membership as a set with O(1) joins is another branch's work (layout);
-	// remove this skip when merging it.
-	t.Skip("needs O(1) group joins (the layout branch); fails here with query timeouts")
+	// A join's lookup is O(1) (coordinators index the members), but its
+	// write is not: the group's state, members included, is encoded and
+	// written with every turn, so a 5,000-member group writes ~100 KB per
+	// join, and a burst of joins delays the group's queries past their
+	// timeout (about 200 joins/s into a 10,000-member group, see
+	// BenchmarkJoinLargeGroup). Members stored as keys of their own would
+	// make a join one small write; until then this test documents the goal.
+	t.Skip("joins still write the whole member list; see docs/decisions.md (group membership)")
 	s := startRealServer(t, actors.Options{}, map[string]map[string]string{"rooms": bigRoomBot})
 	defer s.stop()
 	s.say("rooms", "asker", "hi")
