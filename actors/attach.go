@@ -35,14 +35,9 @@ func (m *attachReq) call(history []botserver.Outgoing, err error) {
 // botserver.ErrUnknownBot, botserver.ErrBotFailed or botserver.ErrQuarantined at once, and then never
 // calls attach.
 func (r *Runtime) Attach(conv botserver.Conversation, attach func(history []botserver.Outgoing, err error)) error {
-	b := r.bot(conv.Bot)
-	switch {
-	case b == nil:
-		return fmt.Errorf("%w: %s", botserver.ErrUnknownBot, conv.Bot)
-	case b.failed.Load():
-		return fmt.Errorf("%w: %s", botserver.ErrBotFailed, conv.Bot)
-	case b.quarantined(conv.Address()):
-		return fmt.Errorf("%w: %s", botserver.ErrQuarantined, conv.Address())
+	b, err := r.reachable(conv)
+	if err != nil {
+		return err
 	}
 	b.route(conv.Address(), &attachReq{fn: attach})
 	return nil

@@ -299,19 +299,32 @@ func (r *Runtime) bot(id string) *botRT {
 	return r.bots[id]
 }
 
+// reachable returns the bot of conv, or ErrUnknownBot, ErrBotFailed or
+// ErrQuarantined (all botserver's) when conv cannot take input now.
+func (r *Runtime) reachable(conv botserver.Conversation) (*botRT, error) {
+	b := r.bot(conv.Bot)
+	switch {
+	case b == nil:
+		return nil, fmt.Errorf("%w: %s", botserver.ErrUnknownBot, conv.Bot)
+	case b.failed.Load():
+		return nil, fmt.Errorf("%w: %s", botserver.ErrBotFailed, conv.Bot)
+	case b.quarantined(conv.Address()):
+		return nil, fmt.Errorf("%w: %s", botserver.ErrQuarantined, conv.Address())
+	}
+	return b, nil
+}
+
 // Deliver hands a user's message or client event to its conversation.
 // It returns botserver.ErrUnknownBot, botserver.ErrBotFailed, botserver.ErrQuarantined, botserver.ErrUnavailable,
 // or botserver.ErrUnknownGroup when conv.Group names no group.
 func (r *Runtime) Deliver(conv botserver.Conversation, in botserver.Inbound) error {
-	b := r.bot(conv.Bot)
+	b, err := r.reachable(conv)
 	switch {
-	case b == nil:
-		return fmt.Errorf("%w: %s", botserver.ErrUnknownBot, conv.Bot)
-	case b.failed.Load():
-		return fmt.Errorf("%w: %s", botserver.ErrBotFailed, conv.Bot)
-	case b.quarantined(conv.Address()):
+	case errors.Is(err, botserver.ErrQuarantined):
 		r.metrics.refused(conv.Bot, RefusedQuarantined)
-		return fmt.Errorf("%w: %s", botserver.ErrQuarantined, conv.Address())
+		return err
+	case err != nil:
+		return err
 	case r.unavailable() != nil:
 		r.metrics.refused(conv.Bot, RefusedUnavailable)
 		return fmt.Errorf("%w: %v", botserver.ErrUnavailable, r.unavailable())
