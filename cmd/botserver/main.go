@@ -39,6 +39,7 @@ func commands() []command {
 		{"serve", "[-config FILE] [-check] [-log-format text|json] [-debug-addr ADDR]", "run the server with the bots of the config (default: every bot under scripts/examples)", runServe},
 		{"status", "[-addr URL] [-token T] [-json]", "show the bots of a running server: master, sessions, groups, platforms, chat URL", runStatus},
 		{"chat", "[-config FILE] [-data DIR] [-user NAME] BOT", "talk to a bot in the terminal (BOT: an id of the config, or a bot folder)", runChat},
+		{"new", "NAME", "create a bot folder NAME with a main.bot and a passing transcript", runNew},
 		{"check", "DIR...", "compile bot folders and print every error", runCheck},
 		{"test", "DIR...", "run the bots' *.transcript tests", runTest},
 		{"version", "", "print the version", runVersion},
