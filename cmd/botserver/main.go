@@ -41,7 +41,7 @@ func commands() []command {
 		{"chat", "[-config FILE] [-data DIR] [-user NAME] BOT", "talk to a bot in the terminal (BOT: an id of the config, or a bot folder)", runChat},
 		{"new", "NAME", "create a bot folder NAME with a main.bot and a passing transcript", runNew},
 		{"check", "DIR...", "compile bot folders and print every error", runCheck},
-		{"test", "DIR...", "run the bots' *.transcript tests", runTest},
+		{"test", "DIR|FILE... [-run REGEX]", "run the *.transcript tests of bot folders, or the transcript files named", runTest},
 		{"version", "", "print the version", runVersion},
 		{"help", "[COMMAND]", "show how to use botserver or one command", runHelp},
 	}
