@@ -38,6 +38,7 @@ func commands() []command {
 	return []command{
 		{"serve", "[-config FILE] [-check] [-log-format text|json] [-debug-addr ADDR]", "run the server with the bots of the config (default: every bot under scripts/examples)", runServe},
 		{"status", "[-addr URL] [-token T] [-json]", "show the bots of a running server: master, sessions, groups, platforms, chat URL", runStatus},
+		{"play", "[-addr URL] [-token T] [-timeout D] BOT SNIPPET", "run a snippet in a bot's master on a running server and print its reply as JSON", runPlay},
 		{"chat", "[-config FILE] [-data DIR] [-user NAME] BOT", "talk to a bot in the terminal (BOT: an id of the config, or a bot folder)", runChat},
 		{"new", "NAME", "create a bot folder NAME with a main.bot and a passing transcript", runNew},
 		{"check", "DIR...", "compile bot folders and print every error", runCheck},
