@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -65,7 +66,7 @@ func run(ctx context.Context, args []string, std stdio) int {
 	}
 	cmd, ok := lookup(args[0])
 	if !ok {
-		fmt.Fprintf(std.err, "botserver: unknown command %q\n\n", args[0])
+		fmt.Fprintf(std.err, "%s\n\n", unknownCommand("botserver", args[0]))
 		usage(std.err)
 		return 2
 	}
@@ -90,7 +91,7 @@ func runHelp(ctx context.Context, args []string, std stdio) int {
 	}
 	cmd, ok := lookup(args[0])
 	if !ok {
-		fmt.Fprintf(std.err, "botserver help: unknown command %q\n", args[0])
+		fmt.Fprintln(std.err, unknownCommand("botserver help", args[0]))
 		return 2
 	}
 	fmt.Fprintf(std.out, "usage: botserver %s %s\n\n%s\n", cmd.name, cmd.args, cmd.summary)
@@ -106,8 +107,10 @@ func newFlags(name string, std stdio) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(std.err)
 	fs.Usage = func() {
-		if fs.NFlag() == 0 {
-			fmt.Fprintln(std.err, "\nflags:")
+		defined := 0
+		fs.VisitAll(func(*flag.Flag) { defined++ })
+		if defined > 0 {
+			fmt.Fprintln(fs.Output(), "\nflags:")
 			fs.PrintDefaults()
 		}
 	}
@@ -116,12 +119,24 @@ func newFlags(name string, std stdio) *flag.FlagSet {
 
 // parseFlags parses args; ok is false with the exit code when the command
 // must stop (0 after -h).
+// A mistyped flag close to one of the command's gets "did you mean" in
+// place of the list of flags.
 func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	out := fs.Output()
+	var buf bytes.Buffer
+	fs.SetOutput(&buf)
 	err := fs.Parse(args)
+	fs.SetOutput(out)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
+		out.Write(buf.Bytes())
 		return 0, false
 	case err != nil:
+		if s := flagSuggestion(fs, err); s != "" {
+			fmt.Fprintf(out, "botserver %s: %v; %s\n", fs.Name(), err, s)
+		} else {
+			out.Write(buf.Bytes())
+		}
 		return 2, false
 	}
 	return 0, true

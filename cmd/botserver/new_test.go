@@ -23,7 +23,7 @@ func TestNewBotChecksAndTests(t *testing.T) {
 	if got := runOK("new", dir); !strings.HasPrefix(got, "created "+dir+": main.bot and hello.transcript\n") {
 		t.Errorf("new: %q", got)
 	}
-	if got, want := runOK("check", dir), dir+": ok: main.bot (12 lines, 3 dialogs/tasks); 1 transcript(s)\n"; got != want {
+	if got, want := runOK("check", dir), dir+": ok: main.bot (12 lines, 3 dialogs/tasks); 1 transcript\n"; got != want {
 		t.Errorf("check: %q, want %q", got, want)
 	}
 	if got, want := runOK("test", dir), "ok   "+dir+"/hello.transcript\n"; got != want {
