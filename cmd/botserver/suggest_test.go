@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -39,5 +41,20 @@ func TestDidYouMean(t *testing.T) {
 	var out bytes.Buffer
 	if run(context.Background(), []string{"help", "test"}, stdio{nil, &out, &out}); !strings.HasSuffix(out.String(), "\nflags:\n  -run string\n    \trun only the transcripts whose file name matches this regular expression\n") {
 		t.Errorf("help test:\n%s", out.String())
+	}
+}
+
+// TestServeCheckRefusesABadPort: serve -check refuses a listen address
+// serve could not listen on, naming the field.
+func TestServeCheckRefusesABadPort(t *testing.T) {
+	echo, _ := filepath.Abs("../../scripts/examples/echo")
+	for _, listen := range []string{"localhost:99999", "127.0.0.1:-1", "127.0.0.1:nope-port"} {
+		cfg := filepath.Join(t.TempDir(), "botserver.json")
+		os.WriteFile(cfg, []byte(`{"listen":"`+listen+`","bots":[{"id":"echo","scripts":"`+echo+`"}]}`), 0o644)
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{"serve", "-config", cfg, "-check"}, stdio{nil, &out, &errb})
+		if want := `listen: "` + listen + `" must have a port between 0 and 65535`; code != 1 || !strings.Contains(errb.String(), want) {
+			t.Errorf("%s: exit %d, stderr %q; want 1 and %q", listen, code, errb.String(), want)
+		}
 	}
 }
