@@ -155,8 +155,10 @@ func (c *Config) Validate() error {
 	bad := func(field string, value any, why string) {
 		errs = append(errs, fmt.Errorf("%s: %s %s", field, quote(value), why))
 	}
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("listen", c.Listen, "must be host:port")
+	} else if _, err := net.LookupPort("tcp", port); err != nil {
+		bad("listen", c.Listen, "must have a port between 0 and 65535")
 	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -83,7 +84,8 @@ func chat(ctx context.Context, src *bots.Source, dataDir, user string, std stdio
 		return fmt.Errorf("data dir %s: %w (is a server using it?)", dataDir, err)
 	}
 	defer db.Close()
-	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds(),
+	out := &lockedWriter{w: std.out}
+	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds(), Logger: slog.New(scriptErrors{out}),
 		ChatLink: coordinators.ChatLink("http://" + config.DefaultListen)}) // where `botserver serve` would serve it
 	if err != nil {
 		return err
@@ -92,8 +94,9 @@ func chat(ctx context.Context, src *bots.Source, dataDir, user string, std stdio
 	if err := rt.AddBot(ctx, src.ID, prog); err != nil {
 		return err
 	}
-	p := console.New(std.out)
+	p := console.New(out)
+	p.Prompt = "> "
 	rt.RegisterPlatform(console.Name, p)
-	fmt.Fprintf(std.out, "Talking to %s as %s. Type /quit to stop; a number picks a quick reply.\n", src.ID, user)
+	fmt.Fprintf(out, "Talking to %s as %s. Type /quit to stop, /restart to start again; a number picks a quick reply.\n", src.ID, user)
 	return p.Run(ctx, std.in, rt, botserver.Conversation{Bot: src.ID, Platform: console.Name, User: user})
 }

@@ -23,11 +23,11 @@ func TestChat(t *testing.T) {
 		return out.String()
 	}
 	got := chat("3\n1\nno\n", "../../scripts/examples/survey")
-	if !strings.Contains(got, "bot: Hi ann! Three quick questions.") || !strings.HasSuffix(got, "bot: Thanks! You like blue and cats.\n") {
+	if !strings.Contains(got, "bot: Hi ann! Three quick questions.") || !strings.HasSuffix(got, "> bot: Thanks! You like blue and cats.\n> \n") {
 		t.Errorf("first chat:\n%s", got)
 	}
 	got = chat("hello again\n", "../../scripts/examples/survey")
-	if want := "bot: The survey is done. Say 'survey' to take it again.\n"; !strings.HasSuffix(got, want) || strings.Contains(got, "Three quick") {
+	if want := "> bot: The survey is done. Say 'survey' to take it again.\n> \n"; !strings.HasSuffix(got, want) || strings.Contains(got, "Three quick") {
 		t.Errorf("second chat:\n%s\nwant it to resume and end with %q", got, want)
 	}
 }
@@ -54,11 +54,45 @@ func TestChatAndHelpRefusals(t *testing.T) {
 		}
 	}
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"chat", "-config", cfg, "echo"}, stdio{strings.NewReader("hi there\n"), &out, &errb}); code != 0 || !strings.HasSuffix(out.String(), "bot: hi there\n") {
+	if code := run(context.Background(), []string{"chat", "-config", cfg, "echo"}, stdio{strings.NewReader("hi there\n"), &out, &errb}); code != 0 || !strings.HasSuffix(out.String(), "> bot: hi there\n> \n") {
 		t.Errorf("chat with a bot of the config: exit %d:\n%s%s", code, out.String(), errb.String())
 	}
 	out.Reset()
 	if code := run(context.Background(), []string{"help", "chat"}, stdio{nil, &out, &out}); code != 0 || !strings.Contains(out.String(), "-data string") {
 		t.Errorf("help chat: exit %d:\n%s", code, out.String())
+	}
+}
+
+// TestChatRestartAndScriptError: the chat shows a prompt, /restart starts
+// the conversation again, and a run-time error is printed with its
+// file:line before the user is told the turn failed.
+func TestChatRestartAndScriptError(t *testing.T) {
+	bot := writeBot(t, map[string]string{"main.bot": `dialog main do
+  name = ask "Your name?"
+  say "Hi " + name
+end
+dialog trigger: "boom" do
+  n = [1]
+  say n[5]
+end
+dialog __unknown__ do
+  say "again?"
+end
+`})
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"chat", bot}, stdio{strings.NewReader("ann\nboom\n/restart\nbob\n"), &out, &errb}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	want := "Talking to " + chatID(bot) + " as me. Type /quit to stop, /restart to start again; a number picks a quick reply.\n" +
+		"bot: Your name?\n" +
+		"> bot: Hi ann\n" +
+		"> (script error: main.bot:7: index out of range: 5 (array length is 1))\n" +
+		"(error turn_failed: the bot could not handle this: its script failed)\n" +
+		"> (the conversation starts again)\n" +
+		"bot: Your name?\n" +
+		"> bot: Hi bob\n" +
+		"> \n"
+	if out.String() != want {
+		t.Errorf("chat:\n%s\nwant:\n%s", out.String(), want)
 	}
 }

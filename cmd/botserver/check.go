@@ -49,7 +49,7 @@ func checkDir(dir string, stdout, stderr io.Writer) bool {
 		for _, e := range list {
 			fmt.Fprintf(stderr, "%s\n", bots.Prefixed(dir, e))
 		}
-		fmt.Fprintf(stderr, "%s: %d error(s)\n", dir, len(list))
+		fmt.Fprintf(stderr, "%s: %s\n", dir, plural(len(list), "error", "errors"))
 		return false
 	}
 	fmt.Fprintln(stdout, summary(dir, bot))
@@ -60,8 +60,16 @@ func summary(dir string, bot *dsl.Bot) string {
 	var parts []string
 	for _, r := range []dsl.Role{dsl.RoleSession, dsl.RoleMaster, dsl.RoleGroup} {
 		if p := bot.Program(r); p != nil {
-			parts = append(parts, fmt.Sprintf("%s (%d lines, %d dialogs/tasks)", p.File, p.Lines(), len(p.Procs)))
+			parts = append(parts, fmt.Sprintf("%s (%s, %s)", p.File, plural(p.Lines(), "line", "lines"), plural(len(p.Procs), "dialog/task", "dialogs/tasks")))
 		}
 	}
-	return fmt.Sprintf("%s: ok: %s; %d transcript(s)", dir, strings.Join(parts, ", "), len(bot.Transcripts))
+	return fmt.Sprintf("%s: ok: %s; %s", dir, strings.Join(parts, ", "), plural(len(bot.Transcripts), "transcript", "transcripts"))
+}
+
+// plural is "1 line" or "2 lines".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

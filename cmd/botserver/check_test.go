@@ -38,12 +38,12 @@ func TestCheck(t *testing.T) {
 		stderrNone bool
 	}{
 		{name: "good bot", args: []string{"check", good}, code: 0,
-			stdout: good + ": ok: main.bot (3 lines, 1 dialogs/tasks); 1 transcript(s)\n", stderrNone: true},
+			stdout: good + ": ok: main.bot (3 lines, 1 dialog/task); 1 transcript\n", stderrNone: true},
 		{name: "every error of a bad bot", args: []string{"check", bad}, code: 1, stderrHas: []string{
 			filepath.Join(bad, "bot.json") + ": invalid: json: cannot unmarshal number",
 			filepath.Join(bad, "main.bot") + ":2:10: unknown dialog \"nope\" in invoke\n   2 |   invoke nope\n     |          ^",
 			filepath.Join(bad, "master.bot") + ":2:3: say is not allowed in master.bot",
-			bad + ": 3 error(s)",
+			bad + ": 3 errors",
 		}},
 		{name: "missing main.bot", args: []string{"check", empty}, code: 1,
 			stderrHas: []string{filepath.Join(empty, "main.bot") + ": missing: every bot needs a main.bot"}},

@@ -2,9 +2,11 @@
 //
 //	botserver serve [-config FILE]   run the server
 //	botserver status                 show the bots of a running server
+//	botserver play BOT SNIPPET       run a snippet in a bot's master (admin API)
 //	botserver chat BOT               talk to a bot in the terminal
+//	botserver new NAME               create a bot folder that check and test pass
 //	botserver check DIR...           compile bot folders and report every error
-//	botserver test DIR...            run the bots' transcript tests
+//	botserver test DIR|FILE...       run transcript tests (-run REGEX filters)
 //	botserver version                print the version
 //	botserver help [COMMAND]         show usage
 //
@@ -14,7 +16,7 @@
 // platforms (web, slack), starts the bots (bots) and serves HTTP (chat,
 // websockets, Slack, the admin API (admin), metrics (metrics), health).
 // The other commands reuse the same parts: chat runs one bot over the
-// console platform, status calls the admin API, test runs transcripts
+// console platform, status and play call the admin API, test runs transcripts
 // (platformtest).
 //
 //	m := &Main{Config: cfg, Logger: logger}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -38,9 +39,11 @@ func commands() []command {
 	return []command{
 		{"serve", "[-config FILE] [-check] [-log-format text|json] [-debug-addr ADDR]", "run the server with the bots of the config (default: every bot under scripts/examples)", runServe},
 		{"status", "[-addr URL] [-token T] [-json]", "show the bots of a running server: master, sessions, groups, platforms, chat URL", runStatus},
+		{"play", "[-addr URL] [-token T] [-timeout D] BOT SNIPPET", "run a snippet in a bot's master on a running server and print its reply as JSON", runPlay},
 		{"chat", "[-config FILE] [-data DIR] [-user NAME] BOT", "talk to a bot in the terminal (BOT: an id of the config, or a bot folder)", runChat},
+		{"new", "NAME", "create a bot folder NAME with a main.bot and a passing transcript", runNew},
 		{"check", "DIR...", "compile bot folders and print every error", runCheck},
-		{"test", "DIR...", "run the bots' *.transcript tests", runTest},
+		{"test", "DIR|FILE... [-run REGEX]", "run the *.transcript tests of bot folders, or the transcript files named", runTest},
 		{"version", "", "print the version", runVersion},
 		{"help", "[COMMAND]", "show how to use botserver or one command", runHelp},
 	}
@@ -63,7 +66,7 @@ func run(ctx context.Context, args []string, std stdio) int {
 	}
 	cmd, ok := lookup(args[0])
 	if !ok {
-		fmt.Fprintf(std.err, "botserver: unknown command %q\n\n", args[0])
+		fmt.Fprintf(std.err, "%s\n\n", unknownCommand("botserver", args[0]))
 		usage(std.err)
 		return 2
 	}
@@ -88,7 +91,7 @@ func runHelp(ctx context.Context, args []string, std stdio) int {
 	}
 	cmd, ok := lookup(args[0])
 	if !ok {
-		fmt.Fprintf(std.err, "botserver help: unknown command %q\n", args[0])
+		fmt.Fprintln(std.err, unknownCommand("botserver help", args[0]))
 		return 2
 	}
 	fmt.Fprintf(std.out, "usage: botserver %s %s\n\n%s\n", cmd.name, cmd.args, cmd.summary)
@@ -104,8 +107,10 @@ func newFlags(name string, std stdio) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(std.err)
 	fs.Usage = func() {
-		if fs.NFlag() == 0 {
-			fmt.Fprintln(std.err, "\nflags:")
+		defined := 0
+		fs.VisitAll(func(*flag.Flag) { defined++ })
+		if defined > 0 {
+			fmt.Fprintln(fs.Output(), "\nflags:")
 			fs.PrintDefaults()
 		}
 	}
@@ -114,12 +119,24 @@ func newFlags(name string, std stdio) *flag.FlagSet {
 
 // parseFlags parses args; ok is false with the exit code when the command
 // must stop (0 after -h).
+// A mistyped flag close to one of the command's gets "did you mean" in
+// place of the list of flags.
 func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	out := fs.Output()
+	var buf bytes.Buffer
+	fs.SetOutput(&buf)
 	err := fs.Parse(args)
+	fs.SetOutput(out)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
+		out.Write(buf.Bytes())
 		return 0, false
 	case err != nil:
+		if s := flagSuggestion(fs, err); s != "" {
+			fmt.Fprintf(out, "botserver %s: %v; %s\n", fs.Name(), err, s)
+		} else {
+			out.Write(buf.Bytes())
+		}
 		return 2, false
 	}
 	return 0, true

@@ -28,7 +28,7 @@ func runServe(ctx context.Context, args []string, std stdio) int {
 			fmt.Fprintf(std.err, "botserver serve: invalid config:\n%s\n", err)
 			return 1
 		}
-		fmt.Fprintf(std.out, "config ok: %d bots\n", len(m.Config.Bots))
+		fmt.Fprintf(std.out, "config ok: %s\n", plural(len(m.Config.Bots), "bot", "bots"))
 		return 0
 	}
 	if err := m.Run(ctx); err != nil {
@@ -93,7 +93,7 @@ func checkConfig(cfg config.Config) error {
 func newLogger(w io.Writer, format string) (*slog.Logger, error) {
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, nil)), nil
+		return slog.New(newMultiline(w, nil)), nil
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, nil)), nil
 	}

@@ -218,7 +218,8 @@ func TestServeCommandShutsDownOnSignal(t *testing.T) {
 	if !strings.Contains(errb.String(), `"msg":"shutting down"`) {
 		t.Errorf("no JSON shutdown line in the log:\n%s", errb.String())
 	}
-	if code := run(context.Background(), []string{"serve", "-config", cfg, "-check"}, stdio{nil, out, errb}); code != 0 {
-		t.Errorf("serve -check: exit %d", code)
+	out = &syncBuffer{}
+	if code := run(context.Background(), []string{"serve", "-config", cfg, "-check"}, stdio{nil, out, errb}); code != 0 || out.String() != "config ok: 1 bot\n" {
+		t.Errorf("serve -check: exit %d, %q", code, out.String())
 	}
 }

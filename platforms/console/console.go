@@ -33,6 +33,9 @@ type Platform struct {
 	mu      sync.Mutex
 	out     io.Writer
 	replies []string // the quick replies last shown, numbered from 1
+	// Prompt, if set, is printed before each line Run reads (set it
+	// before Run).
+	Prompt string
 }
 
 // New returns a console that writes to out.
@@ -65,11 +68,14 @@ func (p *Platform) Send(_ botserver.Conversation, out botserver.Outgoing) {
 		fmt.Fprintf(p.out, "bot: (event %s %s)\n", out.Name, payload)
 	case botserver.OutError:
 		fmt.Fprintf(p.out, "(error %s: %s)\n", out.Code, out.Text)
+	case botserver.OutRestart:
+		p.replies = nil
+		fmt.Fprintln(p.out, "(the conversation starts again)")
 	}
 }
 
 // Run reads lines from in and delivers them to conv until in ends, the
-// user types /quit, or ctx ends. It opens the conversation first (the
+// user types /quit, or ctx ends; /restart starts the conversation again. It opens the conversation first (the
 // bot greets), and waits for the bot to settle after every line.
 func (p *Platform) Run(ctx context.Context, in io.Reader, gw Gateway, conv botserver.Conversation) error {
 	if err := p.deliver(ctx, gw, conv, botserver.Inbound{Start: true, Name: conv.User}); err != nil {
@@ -77,7 +83,7 @@ func (p *Platform) Run(ctx context.Context, in io.Reader, gw Gateway, conv botse
 	}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() && ctx.Err() == nil {
+	for p.prompt() && sc.Scan() && ctx.Err() == nil {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" {
 			continue
@@ -86,6 +92,9 @@ func (p *Platform) Run(ctx context.Context, in io.Reader, gw Gateway, conv botse
 			return nil
 		}
 		msg, err := p.parse(line)
+		if line == "/restart" {
+			msg, err = botserver.Inbound{Restart: true}, nil
+		}
 		if err != nil {
 			p.print("console: %v\n", err)
 			continue
@@ -97,7 +106,18 @@ func (p *Platform) Run(ctx context.Context, in io.Reader, gw Gateway, conv botse
 			return err
 		}
 	}
+	if p.Prompt != "" {
+		p.print("\n") // the input ended after a prompt
+	}
 	return sc.Err()
+}
+
+// prompt prints the prompt, if any; it returns true.
+func (p *Platform) prompt() bool {
+	if p.Prompt != "" {
+		p.print("%s", p.Prompt)
+	}
+	return true
 }
 
 // parse turns a line into a message: a quick reply's number, an event, or
