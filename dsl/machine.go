@@ -23,6 +23,9 @@ type Limits struct {
 	MaxScheduled    int           // events an instance may have scheduled (emit ..., in:/at:) and not yet fired (default 1,000)
 }
 
+// DefaultLimits returns the limits a zero Limits stands for.
+func DefaultLimits() Limits { return Limits{}.withDefaults() }
+
 func (l Limits) withDefaults() Limits {
 	def := func(v *int, d int) {
 		if *v <= 0 {
