@@ -50,11 +50,15 @@ type Outgoing struct {
 	Text         string
 	Ask          bool
 	QuickReplies []string
-	URL          string
-	Seconds      float64
-	Name         string
-	Payload      any
-	Code         string // OutError: one of the Code* constants
+	// QuickReplyValues, when not nil, is parallel to QuickReplies: what
+	// picking each reply sends back instead of its label
+	// ([label: "Large", value: "L"] sends "L").
+	QuickReplyValues []string
+	URL              string
+	Seconds          float64
+	Name             string
+	Payload          any
+	Code             string // OutError: one of the Code* constants
 	// TS is when the turn that sent it ran (history frames keep it).
 	TS time.Time
 	// FromUser marks the user's own message (OutText) or client event

@@ -19,7 +19,7 @@ func (a *instance) dispatch(effects []dsl.Effect) {
 		e := &effects[i]
 		switch e.Kind {
 		case dsl.EffSay:
-			a.toClient(botserver.Outgoing{Kind: botserver.OutText, Text: e.Text, Ask: e.Ask, QuickReplies: e.QuickReplies, TS: e.At})
+			a.toClient(botserver.Outgoing{Kind: botserver.OutText, Text: e.Text, Ask: e.Ask, QuickReplies: e.QuickReplies, QuickReplyValues: e.QuickReplyValues, TS: e.At})
 		case dsl.EffShow:
 			a.toClient(botserver.Outgoing{Kind: botserver.OutImage, URL: e.URL, TS: e.At})
 		case dsl.EffTyping:

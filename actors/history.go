@@ -132,7 +132,7 @@ func userEntry(in dsl.Input, d *deliver) (botserver.Outgoing, bool) {
 func clientOutgoing(e *dsl.Effect) (botserver.Outgoing, bool) {
 	switch {
 	case e.Kind == dsl.EffSay:
-		return botserver.Outgoing{Kind: botserver.OutText, Text: e.Text, Ask: e.Ask, QuickReplies: e.QuickReplies}, true
+		return botserver.Outgoing{Kind: botserver.OutText, Text: e.Text, Ask: e.Ask, QuickReplies: e.QuickReplies, QuickReplyValues: e.QuickReplyValues}, true
 	case e.Kind == dsl.EffShow:
 		return botserver.Outgoing{Kind: botserver.OutImage, URL: e.URL}, true
 	case e.Kind == dsl.EffTyping:

@@ -406,6 +406,68 @@ end`}})
 	}
 }
 
+// TestScriptNameStays: a user.name a script assigns is never replaced by
+// the platform's name, even when the script assigned the platform's very
+// value, and across a restart of the server; docs/language.md's first
+// example, opened the way the web opens it.
+func TestScriptNameStays(t *testing.T) {
+	dir := t.TempDir()
+	bot := map[string]map[string]string{"h": {"main.bot": `
+dialog main do
+  ask "Hi! What is your name?"
+  user.name = capitalize(answer)
+  say "Nice to meet you, #{user.name}."
+end
+dialog trigger: "help" do
+  say "I only know how to greet you, #{user.name}."
+end
+`}, "k": {"main.bot": `
+dialog trigger: "keep" do
+  user.name = user.name
+  say "kept #{user.name}"
+end
+dialog trigger: "who" do
+  say user.name
+end`}}
+	s := startServer(t, dir, actors.Options{}, bot)
+	say := func(text, name string) string {
+		t.Helper()
+		s.deliver("h", "ann", botserver.Inbound{Text: text, Name: name})
+		return s.last("ann")
+	}
+	s.deliver("h", "ann", botserver.Inbound{Start: true, Name: "alice"})
+	if got := s.last("ann"); got != "Hi! What is your name?" {
+		t.Fatalf("opening: %q", got)
+	}
+	if got := say("ann", "alice"); got != "Nice to meet you, Ann." {
+		t.Fatalf("answer: %q", got)
+	}
+	if got := say("help", "alice"); got != "I only know how to greet you, Ann." {
+		t.Errorf("the next message with the platform's name: %q", got)
+	}
+	if got := say("help", "Alice Smith"); got != "I only know how to greet you, Ann." {
+		t.Errorf("a new platform name: %q", got)
+	}
+	s.stop()
+	s = startServer(t, dir, actors.Options{}, bot)
+	defer s.stop()
+	if got := say("help", "Alice S."); got != "I only know how to greet you, Ann." {
+		t.Errorf("after a restart: %q", got)
+	}
+	// a script that assigns the platform's very value makes it the script's
+	for _, step := range []struct{ text, name, want string }{
+		{"who", "dee", "dee"},
+		{"who", "Dee2", "Dee2"}, // still the platform's: replaced
+		{"keep", "Dee2", "kept Dee2"},
+		{"who", "Dee3", "Dee2"},
+	} {
+		s.deliver("k", "dee", botserver.Inbound{Text: step.text, Name: step.name})
+		if got := s.last("dee"); got != step.want {
+			t.Errorf("%s as %s: %q, want %q", step.text, step.name, got, step.want)
+		}
+	}
+}
+
 // TestAttachFailedBot: a bot over its restart intensity refuses Attach.
 func TestAttachQuarantined(t *testing.T) {
 	s := startServer(t, t.TempDir(), actors.Options{Restart: actors.RestartPolicy{Max: 1, Within: time.Minute}},

@@ -31,6 +31,7 @@ import (
 //	  string url = 8;
 //	  string name = 9;                   // an event's name
 //	  botserver.v1.Value payload = 10;   // an event's payload
+//	  repeated string quick_reply_values = 12; // parallel to quick_replies, when a reply sends a value
 //	}
 const (
 	fTurn protowire.Number = iota + 1
@@ -44,6 +45,7 @@ const (
 	fName
 	fPayload
 	fEntry
+	fQuickReplyValue
 )
 
 // errBadEntry is wrapped by decodeRecord's errors.
@@ -118,14 +120,7 @@ func encodeEntry(b []byte, out *botserver.Outgoing) []byte {
 	b = appendBool(b, fFromUser, out.FromUser)
 	b = appendString(b, fText, cut(out.Text, MaxHistoryText))
 	b = appendBool(b, fAsk, out.Ask)
-	room := MaxHistoryText
-	for _, q := range out.QuickReplies {
-		if room -= len(q); room < 0 {
-			break
-		}
-		b = protowire.AppendTag(b, fQuickReply, protowire.BytesType)
-		b = protowire.AppendString(b, q)
-	}
+	b = appendQuickReplies(b, out)
 	b = appendString(b, fURL, cut(out.URL, MaxHistoryText))
 	b = appendString(b, fName, cut(out.Name, MaxHistoryText))
 	if out.Payload != nil {
@@ -134,6 +129,28 @@ func encodeEntry(b []byte, out *botserver.Outgoing) []byte {
 				b = protowire.AppendTag(b, fPayload, protowire.BytesType)
 				b = protowire.AppendBytes(b, raw)
 			}
+		}
+	}
+	return b
+}
+
+// appendQuickReplies appends the labels of out's quick replies that fit in
+// MaxHistoryText, each with its value when they have values.
+func appendQuickReplies(b []byte, out *botserver.Outgoing) []byte {
+	room := MaxHistoryText
+	values := len(out.QuickReplyValues) == len(out.QuickReplies)
+	for i, q := range out.QuickReplies {
+		if values {
+			room -= len(out.QuickReplyValues[i])
+		}
+		if room -= len(q); room < 0 {
+			break
+		}
+		b = protowire.AppendTag(b, fQuickReply, protowire.BytesType)
+		b = protowire.AppendString(b, q)
+		if values {
+			b = protowire.AppendTag(b, fQuickReplyValue, protowire.BytesType)
+			b = protowire.AppendString(b, out.QuickReplyValues[i])
 		}
 	}
 	return b
@@ -211,6 +228,8 @@ func decodeField(out *botserver.Outgoing, num protowire.Number, typ protowire.Ty
 		out.Text = string(v)
 	case fQuickReply:
 		out.QuickReplies = append(out.QuickReplies, string(v))
+	case fQuickReplyValue:
+		out.QuickReplyValues = append(out.QuickReplyValues, string(v))
 	case fURL:
 		out.URL = string(v)
 	case fName:

@@ -12,6 +12,7 @@ func TestRecordRoundTrip(t *testing.T) {
 	ts := time.UnixMilli(1767268800123)
 	entries := []botserver.Outgoing{
 		{Kind: botserver.OutText, Text: "Pick one", Ask: true, QuickReplies: []string{"Red", "Blue"}, TS: ts},
+		{Kind: botserver.OutText, Text: "Size?", Ask: true, QuickReplies: []string{"Large", "Small"}, QuickReplyValues: []string{"L", ""}, TS: ts},
 		{Kind: botserver.OutText, Text: "hi", FromUser: true, TS: ts},
 		{Kind: botserver.OutImage, URL: "https://example.com/a.png", TS: ts},
 		{Kind: botserver.OutEvent, Name: "score", Payload: map[string]any{"n": 3, "f": 1.5, "l": []any{"a", nil, true}}, TS: ts},
@@ -42,6 +43,15 @@ func TestRecordBounds(t *testing.T) {
 	}
 	if len(back[0].QuickReplies) != 1 {
 		t.Errorf("%d quick replies kept, want the first (the second is over the bound)", len(back[0].QuickReplies))
+	}
+	valued := botserver.Outgoing{Kind: botserver.OutText, QuickReplies: []string{"a", "b"},
+		QuickReplyValues: []string{strings.Repeat("v", MaxHistoryText-2), "w"}}
+	back, err = decodeRecord(encodeRecord(1, []botserver.Outgoing{valued}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := back[0]; !reflect.DeepEqual(q.QuickReplies, []string{"a"}) || !reflect.DeepEqual(q.QuickReplyValues, valued.QuickReplyValues[:1]) {
+		t.Errorf("kept quick replies %q with %d values, want the first with its value (values count toward the bound)", q.QuickReplies, len(q.QuickReplyValues))
 	}
 	big := botserver.Outgoing{Kind: botserver.OutEvent, Name: "e", Payload: strings.Repeat("x", MaxHistoryText)}
 	if back, _ := decodeRecord(encodeRecord(1, []botserver.Outgoing{big})); back[0].Payload != nil || back[0].Name != "e" {

@@ -333,10 +333,10 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, d *deli
 	}
 	m := a.bot.machines.get(a.prog)
 	defer a.bot.machines.put(m) // after the effects are copied or dispatched
-	var profile string
+	var prof profile
 	var renamed bool
 	if rec != nil {
-		profile, renamed = takeProfile(env.User, name)
+		prof, renamed = takeProfile(env.User, name)
 	}
 	began := time.Now()
 	res := m.Turn(a.st, in, &env)
@@ -344,7 +344,8 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, d *deli
 		res.Changed = true // the membership is part of the turn's write
 	}
 	if rec != nil && (res.UserChanged || renamed) {
-		putProfile(env.User, profile)
+		prof.own = prof.own || res.UserNameSet
+		putProfile(env.User, prof)
 	}
 	k, err := a.keep(m, &res, &env, renamed)
 	if rec != nil {

@@ -25,11 +25,13 @@ var (
 // starts with it.
 const playSender = "play/"
 
-// play runs a snippet in a master; the turn stops at deadline.
+// play runs a snippet in a master; the turn stops at deadline, or when
+// stop is closed (Play returned: its caller went away or gave up).
 type play struct {
 	id       string
 	proc     *dsl.Proc
 	deadline time.Time
+	stop     <-chan struct{}
 }
 
 // playCancel stops the snippet run as id (its caller stopped waiting).
@@ -82,7 +84,9 @@ func (p *plays) finish(id string, res playResult) {
 // and returns what it replies (nil without a reply). A run-time error is
 // a *dsl.RuntimeError at the snippet's line:col. A snippet still running
 // (or waiting on a query or a pause) after timeout is stopped, its writes
-// of that turn undone, and Play returns ErrPlayTimeout. It also returns
+// of that turn undone, and Play returns ErrPlayTimeout; so is one whose
+// caller's ctx ends (Play returns ctx's error at once, and the turn stops
+// at its next check: the master is free for other inputs). It also returns
 // botserver.ErrUnknownBot, botserver.ErrBotFailed, botserver.ErrQuarantined, botserver.ErrUnavailable,
 // ErrNoMaster, or ctx's error.
 func (r *Runtime) Play(ctx context.Context, bot string, proc *dsl.Proc, timeout time.Duration) (any, error) {
@@ -101,7 +105,9 @@ func (r *Runtime) Play(ctx context.Context, bot string, proc *dsl.Proc, timeout 
 	}
 	id, ch := r.plays.add()
 	deadline := r.clock.Now().Add(timeout)
-	b.route(botserver.MasterAddr, &play{id: id, proc: proc, deadline: deadline})
+	stop := make(chan struct{})
+	defer close(stop) // a turn still running when Play returns has nobody to answer
+	b.route(botserver.MasterAddr, &play{id: id, proc: proc, deadline: deadline, stop: stop})
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	var err error
@@ -133,10 +139,11 @@ func (a *instance) playTurn(ctx actor.Context, p *play) {
 	env := a.env()
 	env.Limits.MaxTurnTime = left
 	env.Limits.MaxSteps = 1 << 40
+	env.Cancel = p.stop
 	in := dsl.Input{Kind: dsl.InPlay, Play: p.proc, Sender: playSender + p.id, QueryID: p.id}
 	if err := a.turnEnv(ctx, in, env, nil); err != nil {
 		var res playResult
-		if res.err = err; err.TimeLimit {
+		if res.err = err; err.TimeLimit || err.Canceled {
 			res.err = ErrPlayTimeout
 		}
 		a.rt().plays.finish(p.id, res)

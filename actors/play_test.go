@@ -77,3 +77,42 @@ func TestPlayTimeoutStopsTheSnippet(t *testing.T) {
 		t.Errorf("after the timeouts: %v, %v; want neither snippet's writes", dsl.Format(got), err)
 	}
 }
+
+// TestPlayCanceledStopsTheSnippet: a snippet whose caller's context ends
+// mid-run (an endless loop, with a timeout and a step budget it would not
+// reach for an hour) is stopped and its writes undone: Play returns the
+// context's error, and the master answers the next input.
+func TestPlayCanceledStopsTheSnippet(t *testing.T) {
+	s := startServer(t, t.TempDir(), actors.Options{Limits: actors.Limits{Script: dsl.Limits{MaxPlaySteps: 1 << 40}}},
+		map[string]map[string]string{"b": playBot})
+	defer s.stop()
+
+	loop := "n = 0\nL = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" + strings.Repeat("repeat a in L do\n", 12) + "n = n + 1\n" + strings.Repeat("end\n", 12)
+	proc, err := dsl.CompileSnippet(loop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.rt.Play(ctx, "b", proc, time.Hour)
+		done <- err
+	}()
+	// a play waits in the master's mailbox behind the loop: it is running
+	queued := make(chan error, 1)
+	go func() {
+		_, err := s.play("b", "reply 0", 30*time.Second) // a bound: it fails, not hangs, while the loop runs on
+		queued <- err
+	}()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled play: %v, want context.Canceled", err)
+	}
+	if err := <-queued; err != nil {
+		t.Fatalf("the play queued behind the canceled one: %v", err)
+	}
+	got, err := s.play("b", "reply n ?? \"unset\"", time.Minute)
+	if err != nil || dsl.Format(got) != "unset" {
+		t.Errorf("after the cancel: %v, %v; want the master free and the loop's writes undone", dsl.Format(got), err)
+	}
+}

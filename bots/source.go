@@ -63,7 +63,9 @@ func (s *Source) Compile() (*dsl.Bot, string, error) {
 	return prog, stamp, err
 }
 
-// fingerprint hashes the names, sizes and times of a folder's script files.
+// fingerprint hashes the names, sizes and times of a folder's script,
+// transcript and data files (NAME.json, NAME.yaml: dsl.IsDataFile) and
+// bot.json.
 func fingerprint(dir string) (string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -72,7 +74,7 @@ func fingerprint(dir string) (string, error) {
 	h := sha256.New()
 	for _, e := range entries {
 		n := e.Name()
-		if e.IsDir() || !(strings.HasSuffix(n, ".bot") || strings.HasSuffix(n, ".transcript") || n == "bot.json") {
+		if e.IsDir() || !(strings.HasSuffix(n, ".bot") || strings.HasSuffix(n, ".transcript") || n == "bot.json" || dsl.IsDataFile(n)) {
 			continue
 		}
 		info, err := e.Info()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"botserver/actors"
+	"botserver/dsl"
 	"botserver/persistence"
 	"botserver/platforms/web"
 )
@@ -24,6 +25,70 @@ type LimitsConfig struct {
 	InstanceFailures     int      `json:"instance_failures"`      // failures of one instance within failure_window before it is quarantined
 	FailureWindow        string   `json:"failure_window"`         // a duration, "10s"
 	TrustedProxies       []string `json:"trusted_proxies"`        // addresses or CIDRs whose X-Forwarded-For names the client
+	ScriptLimits
+}
+
+// ScriptLimits are the limits of the "limits" object that bound what one
+// turn of a script may do (dsl.Limits); 0 or a missing field takes the
+// default (dsl.DefaultLimits).
+type ScriptLimits struct {
+	TurnSteps       int `json:"turn_steps"`       // statements per turn (100,000)
+	PlaySteps       int `json:"play_steps"`       // statements of a play snippet's turn (10,000,000)
+	AllocBytes      int `json:"alloc_bytes"`      // memory one expression may allocate (16 MiB)
+	HeldBytes       int `json:"held_bytes"`       // memory dialogs waiting on invoke/perform may hold in one turn (16 MiB)
+	UndoRecords     int `json:"undo_records"`     // variable writes one turn may undo (100,000; at least 64)
+	LogBytes        int `json:"log_bytes"`        // a log line is cut to this (4 KiB)
+	ScheduledEvents int `json:"scheduled_events"` // events an instance may have scheduled and not yet fired (1,000)
+}
+
+// scriptLimitMax bounds every script limit: a config cannot lift them
+// out of reach (1 GiB of memory, a billion statements).
+const scriptLimitMax = 1 << 30
+
+// minUndoRecords is the least undo log a turn may have (dsl's index
+// threshold: below it the limit would be raised anyway).
+const minUndoRecords = 64
+
+// fields lists the script limits by config name, with their values and
+// defaults.
+func (s *ScriptLimits) fields() []scriptField {
+	d := dsl.DefaultLimits()
+	return []scriptField{
+		{"turn_steps", s.TurnSteps, d.MaxSteps, 1},
+		{"play_steps", s.PlaySteps, d.MaxPlaySteps, 1},
+		{"alloc_bytes", s.AllocBytes, d.MaxAllocBytes, 1 << 10},
+		{"held_bytes", s.HeldBytes, d.MaxHeldBytes, 1 << 10},
+		{"undo_records", s.UndoRecords, d.MaxUndo, minUndoRecords},
+		{"log_bytes", s.LogBytes, d.MaxLogBytes, 64},
+		{"scheduled_events", s.ScheduledEvents, d.MaxScheduled, 1},
+	}
+}
+
+type scriptField struct {
+	name          string
+	v, def, least int
+}
+
+func (s *ScriptLimits) validate(bad func(field string, value any, why string)) {
+	for _, f := range s.fields() {
+		if f.v != 0 && (f.v < f.least || f.v > scriptLimitMax) {
+			bad("limits."+f.name, f.v, fmt.Sprintf("must be between %d and %d (0: the default %d)", f.least, scriptLimitMax, f.def))
+		}
+	}
+}
+
+// dsl returns the script limits (validated; a value out of range takes
+// the default, Validate having refused the config naming the field).
+func (s *ScriptLimits) dsl() dsl.Limits {
+	v := func(f scriptField) int {
+		if f.v < f.least || f.v > scriptLimitMax {
+			return 0
+		}
+		return f.v
+	}
+	f := s.fields()
+	return dsl.Limits{MaxSteps: v(f[0]), MaxPlaySteps: v(f[1]), MaxAllocBytes: v(f[2]), MaxHeldBytes: v(f[3]),
+		MaxUndo: v(f[4]), MaxLogBytes: v(f[5]), MaxScheduled: v(f[6])}
 }
 
 // validate appends a problem per bad field.
@@ -47,6 +112,7 @@ func (l *LimitsConfig) validate(bad func(field string, value any, why string)) {
 			bad("limits."+f.name, f.v, "must be -1 (no limit), 0 (the default) or more")
 		}
 	}
+	l.ScriptLimits.validate(bad)
 	if d, err := l.window(); err != nil || d < 0 {
 		bad("limits.failure_window", l.FailureWindow, `must be a positive duration such as "10s"`)
 	}
@@ -81,7 +147,7 @@ func parsePrefix(s string) (netip.Prefix, error) {
 
 // runtime returns the runtime's limits and restart policy (validated).
 func (l *LimitsConfig) Runtime() (actors.Limits, actors.RestartPolicy) {
-	lim := actors.Limits{StateBytes: l.StateBytes, QueuedInputs: l.QueuedInputs, GroupMembers: l.GroupMembers}
+	lim := actors.Limits{StateBytes: l.StateBytes, QueuedInputs: l.QueuedInputs, GroupMembers: l.GroupMembers, Script: l.ScriptLimits.dsl()}
 	if lim.StateBytes < 0 || lim.StateBytes > persistence.MaxValueSize {
 		lim.StateBytes = 0 // the default: Validate refuses the config, naming the field
 	}

@@ -23,6 +23,9 @@ type Limits struct {
 	MaxScheduled    int           // events an instance may have scheduled (emit ..., in:/at:) and not yet fired (default 1,000)
 }
 
+// DefaultLimits returns the limits a zero Limits stands for.
+func DefaultLimits() Limits { return Limits{}.withDefaults() }
+
 func (l Limits) withDefaults() Limits {
 	def := func(v *int, d int) {
 		if *v <= 0 {
@@ -114,6 +117,7 @@ type Result struct {
 	ErrorHandled  bool          // Err is set and __error__ ran to its end
 	HandlerErr    *RuntimeError // __error__ failed too (its changes were rolled back)
 	UserChanged   bool          // Env.User was written
+	UserNameSet   bool          // user.name was assigned (even its own value): the name is the script's
 	Changed       bool          // the persisted state changed beyond the turn counter
 	Steps         int
 	QueryTimedOut bool // a query of this instance went unanswered (the turn's input)
@@ -136,6 +140,7 @@ type Machine struct {
 	steps    int
 	started  time.Time
 	userSet  bool
+	nameSet  bool // user.name was assigned
 	rootRan  bool
 	co       *Coroutine // the coroutine being run
 	rt       turnRT
@@ -245,6 +250,7 @@ func (m *Machine) finish(st *State, res Result) Result {
 	st.Turn++
 	st.Script = m.prog.Hash
 	res.Effects, res.UserChanged, res.Changed, res.Steps, res.QueryTimedOut = m.effects, m.userSet, changed, m.steps, m.timedOut
+	res.UserNameSet = m.nameSet
 	return res
 }
 
@@ -257,7 +263,7 @@ func (m *Machine) begin(st *State, caller *Env) {
 	m.st, m.env, m.vars = st, env, st.Vars
 	m.lim = env.Limits.withDefaults()
 	m.effects, m.undo = m.effects[:0], m.undo[:0]
-	m.steps, m.userSet, m.rootRan, m.touched, m.timedOut = 0, false, false, false, false
+	m.steps, m.userSet, m.nameSet, m.rootRan, m.touched, m.timedOut = 0, false, false, false, false, false
 	m.base = turnBase{cos: len(st.Cos), timers: len(st.Timers), inbox: len(st.Inbox), members: len(st.Members),
 		next: st.NextID, started: st.Started, group: st.Group}
 	m.started = m.stopwatch()
@@ -307,7 +313,7 @@ func (m *Machine) guarded(f func()) (err *RuntimeError) {
 func (m *Machine) rollback(st *State, snap *State) {
 	m.undoTo(0)
 	*st = *snap
-	m.userSet = false
+	m.userSet, m.nameSet = false, false
 }
 
 // undoTo reverts the map writes logged after mark.

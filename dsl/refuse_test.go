@@ -75,3 +75,35 @@ func TestErrorHandlerFailureReported(t *testing.T) {
 		t.Fatalf("err=%v handled=%v handlerErr=%v, want an unhandled error", res.Err, res.ErrorHandled, res.HandlerErr)
 	}
 }
+
+// TestUserNameSet: a turn that assigns user.name (even its own value)
+// says so; one that writes another user field, or whose write is rolled
+// back, does not.
+func TestUserNameSet(t *testing.T) {
+	prog, err := Compile("main.bot", `
+dialog trigger: "same" do
+  user.name = user.name
+end
+dialog trigger: "other" do
+  user.points = 1
+end
+dialog trigger: "fail" do
+  user.name = "x"
+  y = nothing.at.all * 2
+end
+`, RoleSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSim(t, prog, false)
+	s.env.User["name"] = "ann"
+	for _, c := range []struct {
+		msg         string
+		changed, ok bool
+	}{{"same", true, true}, {"other", true, false}, {"fail", false, false}} {
+		res := s.m.Turn(s.st, Message(c.msg), s.env)
+		if res.UserChanged != c.changed || res.UserNameSet != c.ok {
+			t.Errorf("%s: UserChanged=%v UserNameSet=%v, want %v and %v", c.msg, res.UserChanged, res.UserNameSet, c.changed, c.ok)
+		}
+	}
+}

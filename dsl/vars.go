@@ -11,7 +11,7 @@ func (m *Machine) assign(path []string, v any, at Pos) {
 	switch {
 	case root == "user":
 		container, root, rest = m.env.User, path[1], path[2:]
-		m.userSet = true
+		m.userSet, m.nameSet = true, m.nameSet || root == "name"
 	case len(root) > 1 && root[0] == '_':
 		container = m.locals(at)
 	}

@@ -49,6 +49,9 @@ func (p *Platform) Send(_ botserver.Conversation, out botserver.Outgoing) {
 	case botserver.OutText:
 		fmt.Fprintf(p.out, "bot: %s\n", out.Text)
 		p.replies = out.QuickReplies
+		if len(out.QuickReplyValues) == len(out.QuickReplies) {
+			p.replies = out.QuickReplyValues // a number sends the reply's value
+		}
 		if len(out.QuickReplies) > 0 {
 			var b strings.Builder
 			for i, q := range out.QuickReplies {

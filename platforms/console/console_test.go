@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"botserver"
 	"botserver/actors"
@@ -56,5 +57,33 @@ func TestUnknownBot(t *testing.T) {
 	err := p.Run(context.Background(), strings.NewReader("hi\n"), rt, botserver.Conversation{Bot: "ghost", Platform: console.Name, User: "ann"})
 	if err == nil || !strings.Contains(err.Error(), "unknown bot") {
 		t.Errorf("got %v, want unknown bot", err)
+	}
+}
+
+// TestQuickReplyValueInTheConsole: a number picks a quick reply and sends
+// its value when it has one.
+func TestQuickReplyValueInTheConsole(t *testing.T) {
+	rt, _ := testkit.StartRuntime(t, persistence.Options{InMemory: true}, actors.Options{})
+	bot, err := dsl.LoadBot(fstest.MapFS{"main.bot": {Data: []byte(`
+dialog main do
+  s = ask "Which size?", expecting: [[label: "Large", value: "L"], [label: "Small", value: "S"]]
+  say "size #{s} from #{message}"
+end`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.AddBot(context.Background(), "sizes", bot); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	p := console.New(&out)
+	rt.RegisterPlatform(console.Name, p)
+	conv := botserver.Conversation{Bot: "sizes", Platform: console.Name, User: "ann"}
+	if err := p.Run(context.Background(), strings.NewReader("2\n/quit\n"), rt, conv); err != nil {
+		t.Fatal(err)
+	}
+	want := "bot: Which size?\n    [1] Large  [2] Small\nbot: size S from S\n"
+	if out.String() != want {
+		t.Errorf("console output:\n%s\nwant:\n%s", out.String(), want)
 	}
 }

@@ -4,7 +4,10 @@
 //
 // It also runs transcript tests (botserver test, and go test for the
 // example bots): each transcript gets a fresh in-memory store, a runtime on a
-// fake clock, and lets the whole bot settle after every line. The binary
+// fake clock, and lets the whole bot settle after every line (`alice+`
+// opens alice's conversation without a message, as a web client does on
+// connect; `alice> hi` on one not yet opened opens it with that message;
+// every conversation of docs/language.md is run this way). The binary
 // links it (botserver test), so it does not import package testing: the
 // helpers that take a testing.TB are in internal/testkit.
 //

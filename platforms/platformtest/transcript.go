@@ -82,7 +82,7 @@ func RunTranscript(bot *dsl.Bot, file, text string) ([]Failure, error) {
 	return t.failures, nil
 }
 
-var linePattern = regexp.MustCompile(`^([A-Za-z0-9_]+)(@~[A-Za-z0-9_-]+)?(>|<~|<|!) ?(.*)$`)
+var linePattern = regexp.MustCompile(`^([A-Za-z0-9_]+)(@~[A-Za-z0-9_-]+)?(>|<~|<|!|\+$) ?(.*)$`)
 
 func (t *transcript) line(n int, line string) error {
 	trimmed := strings.TrimSpace(line)
@@ -98,11 +98,13 @@ func (t *transcript) line(n int, line string) error {
 	}
 	m := linePattern.FindStringSubmatch(line)
 	if m == nil {
-		return fmt.Errorf("cannot read %q (want user> text, user< text, user<~ regexp, user! event {json} or @wait 5m)", line)
+		return fmt.Errorf("cannot read %q (want user+, user> text, user< text, user<~ regexp, user! event {json} or @wait 5m)", line)
 	}
 	user, group, op, rest := m[1], strings.TrimPrefix(m[2], "@"), m[3], m[4]
 	conv := Conv(t.bot, user, group)
 	switch op {
+	case "+": // opened without a message, as a web client does on connect
+		return t.send(n, line, conv, botserver.Inbound{Start: true, Name: user})
 	case ">":
 		return t.send(n, line, conv, botserver.Inbound{Text: rest, Name: user})
 	case "!":

@@ -110,7 +110,7 @@ func messageOptions(o outgoing) []slack.MsgOption {
 		opts = append(opts, slack.MsgOptionText(m.URL, false),
 			slack.MsgOptionBlocks(slack.NewImageBlock(m.URL, "image", "", nil)))
 	case len(m.QuickReplies) > 0:
-		opts = append(opts, slack.MsgOptionText(m.Text, true), slack.MsgOptionBlocks(quickReplyBlocks(m.Text, m.QuickReplies)...))
+		opts = append(opts, slack.MsgOptionText(m.Text, true), slack.MsgOptionBlocks(quickReplyBlocks(m.Text, m.QuickReplies, m.QuickReplyValues)...))
 	default:
 		opts = append(opts, slack.MsgOptionText(m.Text, true))
 	}
@@ -130,8 +130,9 @@ const (
 )
 
 // quickReplyBlocks is the text as a section and the replies as buttons
-// whose value is the reply.
-func quickReplyBlocks(text string, replies []string) []slack.Block {
+// whose value is what the reply sends: its value when values are given
+// (parallel to replies), else its label.
+func quickReplyBlocks(text string, replies, values []string) []slack.Block {
 	var blocks []slack.Block
 	if text != "" {
 		blocks = append(blocks, slack.NewSectionBlock(
@@ -143,7 +144,11 @@ func quickReplyBlocks(text string, replies []string) []slack.Block {
 		for i := start; i < min(start+maxButtons, len(replies)); i++ {
 			label := slack.NewTextBlockObject(slack.PlainTextType, truncate(replies[i], maxButtonText), false, false)
 			id := quickReplyPrefix + strconv.Itoa(i)
-			buttons = append(buttons, slack.NewButtonBlockElement(id, truncate(replies[i], maxButtonValue), label))
+			value := replies[i]
+			if len(values) == len(replies) {
+				value = values[i]
+			}
+			buttons = append(buttons, slack.NewButtonBlockElement(id, truncate(value, maxButtonValue), label))
 		}
 		blocks = append(blocks, slack.NewActionBlock("botserver_qr_"+strconv.Itoa(start/maxButtons), buttons...))
 	}

@@ -106,6 +106,15 @@ func TestBlocks(t *testing.T) {
 			t.Errorf("button %d = %v, want a %s button", i, b, want)
 		}
 	}
+	e.p.Send(c, botserver.Outgoing{Kind: botserver.OutText, Text: "Size?", Ask: true, QuickReplies: []string{"Large", "Small"}, QuickReplyValues: []string{"L", "S"}})
+	waitFor(t, "three posts", func() bool { return len(e.slack.Posted()) == 3 })
+	sized := e.slack.Posted()[2].Blocks[1]["elements"].([]any)
+	for i, want := range [][2]string{{"Large", "L"}, {"Small", "S"}} {
+		b := sized[i].(map[string]any)
+		if b["value"] != want[1] || b["text"].(map[string]any)["text"] != want[0] {
+			t.Errorf("button %d = %v, want %s sending %s", i, b, want[0], want[1])
+		}
+	}
 	if len(img.Blocks) != 1 || img.Blocks[0]["type"] != "image" || img.Blocks[0]["image_url"] != "https://example.com/a.png" {
 		t.Errorf("image posted with blocks %v, want an image block", img.Blocks)
 	}

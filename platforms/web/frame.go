@@ -210,8 +210,12 @@ func marshalOutgoing(out *botserver.Outgoing, history bool) ([]byte, error) {
 		return json.Marshal(restartFrame{Type: "restart", TS: meta.TS})
 	}
 	f := messageFrame{Type: "message", Text: out.Text, Ask: out.Ask, frameMeta: meta}
-	for _, q := range out.QuickReplies {
-		f.QuickReplies = append(f.QuickReplies, quickReply{Title: q, Payload: q})
+	for i, q := range out.QuickReplies {
+		payload := q
+		if len(out.QuickReplyValues) == len(out.QuickReplies) {
+			payload = out.QuickReplyValues[i]
+		}
+		f.QuickReplies = append(f.QuickReplies, quickReply{Title: q, Payload: payload})
 	}
 	return json.Marshal(f)
 }

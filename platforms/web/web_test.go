@@ -25,6 +25,10 @@ dialog trigger: "color" do
   c = ask "Color?", expecting: ["Red", "Blue"]
   say "you chose #{c}"
 end
+dialog trigger: "size" do
+  s = ask "Which size?", expecting: [[label: "Large", value: "L"], [label: "Small", value: "S"]]
+  say "size #{s}"
+end
 dialog trigger: "pic" do
   show image "https://example.com/a.png"
 end
@@ -98,6 +102,39 @@ func TestFrames(t *testing.T) {
 	if got := c.text(); got != "Pick one" {
 		t.Errorf("after hello frames got %q, want them ignored", got)
 	}
+}
+
+// TestQuickReplyValues: a quick reply with a value is sent as
+// {title: label, payload: value}; the client sending the payload (a
+// click) answers the ask with the value, and the history keeps the value.
+func TestQuickReplyValues(t *testing.T) {
+	e := startEnv(t, web.Options{}, nil, map[string]map[string]string{"frames": framesBot})
+	c := e.dial("frames", nil)
+	c.expect("hi")
+	c.say("size")
+	f := c.read()
+	want := `[{"title":"Large","payload":"L"},{"title":"Small","payload":"S"}]`
+	if f.str("text") != "Which size?" || f["ask"] != true || !sameJSON(f["quick_replies"], want) {
+		t.Fatalf("ask with values gave %v, want quick replies %s", f, want)
+	}
+	c.say("S") // what a click on "Small" sends
+	c.expect("size S")
+	c.say("size")
+	c.read()
+	c.say("large") // typing the label works too
+	c.expect("size L")
+	c.ws.Close()
+	back := e.dial("frames", c.resume())
+	for range 20 { // the history has fewer frames
+		h := back.read()
+		if h.str("text") == "Which size?" {
+			if !sameJSON(h["quick_replies"], want) {
+				t.Errorf("the history's ask has quick replies %v, want %s", h["quick_replies"], want)
+			}
+			return
+		}
+	}
+	t.Error("the history has no ask")
 }
 
 func TestResumeIdentity(t *testing.T) {
