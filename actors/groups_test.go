@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"botserver/actors"
-	"botserver/coordinators"
 	"botserver/dsl"
+	"botserver/internal/testkit"
 	"botserver/persistence"
 	"botserver/platforms/platformtest"
 )
@@ -43,16 +43,15 @@ end`,
 // startRealServer is startServer on the wall clock: queries time out in
 // real time.
 func startRealServer(tb testing.TB, opts actors.Options, bots map[string]map[string]string) *server {
+	return startRealServerIn(tb, tb.TempDir(), opts, bots)
+}
+
+// startRealServerIn is startRealServer over the store in dir.
+func startRealServerIn(tb testing.TB, dir string, opts actors.Options, bots map[string]map[string]string) *server {
 	tb.Helper()
-	db, err := persistence.Open(persistence.Options{Dir: tb.TempDir()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := &server{tb: tb, db: db, p: platformtest.New()}
-	opts.Store, opts.Coordinators, opts.IdleAfter = db, coordinators.Kinds(), -1
-	if s.rt, err = actors.NewRuntime(opts); err != nil {
-		tb.Fatal(err)
-	}
+	s := &server{tb: tb, p: platformtest.New()}
+	opts.IdleAfter = -1
+	s.rt, s.db, s.close = testkit.OpenRuntime(tb, persistence.Options{Dir: dir}, opts)
 	s.rt.RegisterPlatform(platformtest.Name, s.p)
 	for id, files := range bots {
 		if err := s.rt.AddBot(context.Background(), id, compileBot(tb, files)); err != nil {
@@ -74,14 +73,15 @@ func TestGroupJoinsKeepQueriesAnswered(t *testing.T) {
 	if testing.Short() {
 		t.Skip("5,000 joins")
 	}
-	// A join's lookup is O(1) (coordinators index the members), but its
-	// write is not: the group's state, members included, is encoded and
-	// written with every turn, so a 5,000-member group writes ~100 KB per
-	// join, and a burst of joins delays the group's queries past their
-	// timeout (about 200 joins/s into a 10,000-member group, see
-	// BenchmarkJoinLargeGroup). Members stored as keys of their own would
-	// make a join one small write; until then this test documents the goal.
-	t.Skip("joins still write the whole member list; see docs/decisions.md (group membership)")
+	// A join writes one member key and the group's state without its
+	// members (BenchmarkJoinLargeGroup: ~2,100 joins/s into a
+	// 10,000-member group, ~190 under -race). Still, a query's reply is
+	// released only once the group's earlier writes are durable, behind
+	// the 5,000 new conversations' own writes: on a 2-core machine whose
+	// CPU is saturated by other work the test passed 2 runs of 7 (the
+	// wall clock decides), and under -race 5,000 joins need ~26 s, past
+	// settle's 20 s.
+	t.Skip("timing-bound on a loaded machine; see the comment above and docs/decisions.md (group membership)")
 	s := startRealServer(t, actors.Options{}, map[string]map[string]string{"rooms": bigRoomBot})
 	defer s.stop()
 	s.say("rooms", "asker", "hi")
@@ -138,6 +138,9 @@ func TestGroupMembersLimit(t *testing.T) {
 	if got := s.last("asker"); got != "count: 3" {
 		t.Errorf("the group says %q, want 3 members", got)
 	}
+	if keys := memberKeys(t, s); len(keys) != 3 {
+		t.Errorf("member keys %v, want the 3 members'", keys)
+	}
 	if n := s.rt.Metrics().Bot("rooms").RefusedBy[actors.RefusedGroupFull].Load(); n != 2 {
 		t.Errorf("refused joins counted %d, want 2", n)
 	}
@@ -155,11 +158,11 @@ func TestGroupMembersLimit(t *testing.T) {
 // group's link (its own turn, and the group's).
 func BenchmarkJoinLargeGroup(b *testing.B) {
 	const members = 10_000
-	db, err := persistence.Open(persistence.Options{Dir: b.TempDir()})
+	dir := b.TempDir()
+	db, err := persistence.Open(persistence.Options{Dir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
-	prog := compileBot(b, bigRoomBot)
 	st := dsl.NewState()
 	st.Started, st.Group = true, "~big"
 	for i := range members {
@@ -173,17 +176,12 @@ func BenchmarkJoinLargeGroup(b *testing.B) {
 	if err := store.WriteSync(persistence.Op{Key: persistence.StateKey("~big"), Value: raw, Version: 1}); err != nil {
 		b.Fatal(err)
 	}
-	s := &server{tb: b, db: db, p: platformtest.New()}
-	opts := actors.Options{Store: db, Coordinators: coordinators.Kinds(), IdleAfter: -1,
-		Limits: actors.Limits{GroupMembers: members + b.N + 1}}
-	if s.rt, err = actors.NewRuntime(opts); err != nil {
+	if err := db.Close(); err != nil {
 		b.Fatal(err)
 	}
+	s := startRealServerIn(b, dir, actors.Options{Limits: actors.Limits{GroupMembers: members + b.N + 1}},
+		map[string]map[string]string{"rooms": bigRoomBot})
 	defer s.stop()
-	s.rt.RegisterPlatform(platformtest.Name, s.p)
-	if err := s.rt.AddBot(context.Background(), "rooms", prog); err != nil {
-		b.Fatal(err)
-	}
 	b.ResetTimer()
 	began := time.Now()
 	for i := range b.N {
@@ -226,6 +224,9 @@ func TestGroupStateLimitRefusesTheJoin(t *testing.T) {
 	s.say("rooms", "asker", "count")
 	if got := s.last("asker"); got != fmt.Sprintf("count: %d", joined) {
 		t.Errorf("the group says %q, want %d members", got, joined)
+	}
+	if keys := memberKeys(t, s); len(keys) != joined {
+		t.Errorf("%d member keys, want %d: a refused join writes none", len(keys), joined)
 	}
 	if n := s.rt.Metrics().Restarts.Load(); n != 0 {
 		t.Errorf("%d actor failures, want none", n)

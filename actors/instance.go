@@ -29,10 +29,11 @@ type instance struct {
 	restart bool // an earlier incarnation of this address ran in this actor
 	// passivating: idle, and writing its wake-up time before it stops
 	passivating bool
-	asked       bool      // passivation asked of the directory
-	stopping    bool      // told to stop: it does once its outbox is empty
-	warned      uint8     // limits already logged (see warnOnce)
-	recv        *received // during a group's turn: what its coordinator's Receive changed
+	asked       bool       // passivation asked of the directory
+	stopping    bool       // told to stop: it does once its outbox is empty
+	warned      uint8      // limits already logged (see warnOnce)
+	recv        *received  // during a group's turn: what its coordinator's Receive changed
+	grp         *memberLog // groups: their members' keys
 	histSlot    uint8
 	conv        botserver.Conversation
 	st          *dsl.State
@@ -147,6 +148,7 @@ func (a *instance) load(ctx actor.Context) {
 		a.bot.log.Warn("no script for this address", "conv", a.addr, "want", a.kind.role().String())
 	} else {
 		a.st = a.readState(prog)
+		a.loadMembers(a.st)
 		a.prog = prog
 		a.openRole()
 		a.rearm()
@@ -411,15 +413,17 @@ func (a *instance) refreshProgram() {
 }
 
 // stateOps builds the writes of a turn: the state (encoded now when raw is
-// nil), the timer index changes and the user record.
+// nil), a group's new member keys, the timer index changes and the user
+// record.
 func (a *instance) stateOps(raw []byte, timers []persistence.Op, user *persistence.Op) []persistence.Op {
 	if raw == nil {
 		var err error
-		if raw, err = dsl.AppendState(make([]byte, 0, 256), a.st); err != nil {
+		if raw, err = a.encodeState(); err != nil {
 			panic(fmt.Errorf("cannot encode the state of %s: %w", a.addr, err))
 		}
 	}
 	ops := []persistence.Op{{Key: persistence.StateKey(a.addr), Value: raw, Version: a.st.Turn + 1}}
+	ops = a.memberOps(ops)
 	ops = append(ops, timers...)
 	if user != nil {
 		ops = append(ops, *user)

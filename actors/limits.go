@@ -17,7 +17,9 @@ type Limits struct {
 	// StateBytes is the largest encoded state of one instance, and of one
 	// user record (default DefaultStateBytes, at most the store's
 	// persistence.MaxValueSize). It is checked before the write: a turn
-	// that would pass it is undone, __error__ runs, the user is told.
+	// that would pass it is undone, __error__ runs, the user is told. A
+	// group's members count toward it as the state once encoded them,
+	// though they are stored as keys of their own.
 	StateBytes int
 	// QueuedInputs is how many inputs may wait in one instance for its
 	// busy dialog (in pause, type or query; default 64). Past it, messages

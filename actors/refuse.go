@@ -103,12 +103,16 @@ func (a *instance) keep(m *dsl.Machine, res *dsl.Result, env *dsl.Env, renamed b
 		if k.state, k.user, err = a.encodeTurn(res, env, renamed); err != nil {
 			return k, err
 		}
-		if len(k.state) <= limit && len(k.user) <= limit {
+		size := len(k.state)
+		if k.state != nil {
+			size += a.memberBytes() // a group's members count, though they have keys of their own
+		}
+		if size <= limit && len(k.user) <= limit {
 			return k, nil
 		}
 		if k.tooLarge {
 			return k, fmt.Errorf("the state of %s takes %d bytes (its user record %d) with its last turn undone, over the limit of %d",
-				a.addr, len(k.state), len(k.user), limit)
+				a.addr, size, len(k.user), limit)
 		}
 		k.tooLarge = true
 		a.rt().metrics.refused(a.bot.id, RefusedStateTooLarge)
@@ -125,7 +129,7 @@ func (a *instance) keep(m *dsl.Machine, res *dsl.Result, env *dsl.Env, renamed b
 // them.
 func (a *instance) encodeTurn(res *dsl.Result, env *dsl.Env, renamed bool) (state, user []byte, err error) {
 	if res.Changed {
-		if state, err = dsl.AppendState(make([]byte, 0, 256), a.st); err != nil {
+		if state, err = a.encodeState(); err != nil {
 			return nil, nil, fmt.Errorf("cannot encode the state of %s: %w", a.addr, err)
 		}
 	}

@@ -15,8 +15,9 @@ const JoinEvent = "join"
 
 // Group is a group coordinator, one per spawned group. A group's members
 // are a set: the state keeps them in join order (which an emit without to:
-// and the script's members list follow, and which is what is stored), and
-// the role indexes them, so a join costs one lookup rather than a scan.
+// and the script's members list follow; the runtime stores each as a key
+// of its own), and the role indexes them, so a join costs one lookup
+// rather than a scan.
 type Group struct{}
 
 // Open returns the role of group id over its state, indexing the members

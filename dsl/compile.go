@@ -71,6 +71,7 @@ func CompileWith(file, src string, role Role, opts Options) (*Program, error) {
 		c.body(p.Procs[i], d)
 	}
 	c.checkConstNames(ast.consts)
+	p.readsMembers = c.ec.members
 	if len(c.errs) > 0 {
 		sort.SliceStable(c.errs, func(i, j int) bool { return c.errs[i].Pos.Off < c.errs[j].Pos.Off })
 		return nil, c.errs

@@ -206,9 +206,10 @@ func placeholderIndex(name string) (int, bool) {
 
 // exprCompiler compiles the expressions of one file with one expr config.
 type exprCompiler struct {
-	cfg    *conf.Config
-	patch  *patcher
-	consts func(name string) (any, bool)
+	cfg     *conf.Config
+	patch   *patcher
+	consts  func(name string) (any, bool)
+	members bool // an expression names members
 }
 
 func newExprCompiler(funcs *builtinFuncs, consts func(string) (any, bool)) *exprCompiler {
@@ -242,6 +243,7 @@ func newExprCompiler(funcs *builtinFuncs, consts func(string) (any, bool)) *expr
 // compile compiles one expression, choosing a fast path for literals and
 // plain names.
 func (ec *exprCompiler) compile(src exprSrc) (*Expr, *Error) {
+	ec.members = ec.members || names(src.toks, "members")
 	if e := ec.fast(src); e != nil {
 		return e, nil
 	}
@@ -309,6 +311,22 @@ func cleanExprMessage(msg string) string {
 	r := strings.NewReplacer("__l.", "", "__v.", "", "__user", "user", "__event", "event", "__bot", "bot",
 		"__members", "members", "__group", "group", "__add", "+", "__str", "interpolation")
 	return r.Replace(msg)
+}
+
+// names reports whether toks (or the interpolations of their strings)
+// hold the name.
+func names(toks []token, name string) bool {
+	for _, t := range toks {
+		if t.kind == tIdent && t.text == name {
+			return true
+		}
+		for _, p := range t.parts {
+			if p.interp && names(p.toks, name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // fast compiles common shapes without expr: literals, names, dotted paths

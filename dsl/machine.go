@@ -280,8 +280,8 @@ func (m *Machine) begin(st *State, caller *Env) {
 	if st.Group != "" {
 		e["__group"] = st.Group
 	}
-	if m.prog.Role == RoleGroup {
-		e["__members"] = stringsToList(st.Members)
+	if m.prog.Role == RoleGroup && m.prog.readsMembers {
+		e["__members"] = st.membersList()
 	}
 }
 

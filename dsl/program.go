@@ -101,6 +101,9 @@ type Program struct {
 	hooks    map[string][]*Proc // before: hooks by dialog name
 	funcs    *builtinFuncs
 	names    map[string]string // variable names the program assigns, interned when decoding
+	// readsMembers: an expression names members (a group's turn builds the
+	// list only then: it costs O(members)).
+	readsMembers bool
 }
 
 // intern returns the program's copy of the name in b, without allocating

@@ -16,6 +16,23 @@ type State struct {
 	Inbox   []Input  // messages and dialog events waiting for a busy dialog
 	Members []string // groups: joined conversations
 	Group   string   // sessions: the group this conversation is in; groups: their own id
+
+	memberList []any // Members as the script's members list (see membersList)
+}
+
+// membersList returns Members as a list. It is extended, not rebuilt, as
+// members join, so a turn does not cost O(members); lists are values
+// (builtins copy them) and the one returned is clipped, so an append to it
+// copies rather than reaching the cache.
+func (st *State) membersList() []any {
+	if n := len(st.memberList); n > len(st.Members) || n > 0 && st.memberList[n-1] != st.Members[n-1] {
+		st.memberList = nil // a join was undone (and maybe another made): members are unique
+	}
+	for _, m := range st.Members[len(st.memberList):] {
+		st.memberList = append(st.memberList, m)
+	}
+	n := len(st.memberList)
+	return st.memberList[:n:n]
 }
 
 // NewState returns the state of an instance that has never run.
@@ -140,7 +157,9 @@ type Input struct {
 func Message(text string) Input { return Input{Kind: InMessage, Text: text} }
 
 // clone copies the structure of st that a turn changes in place. Maps are
-// shared: their changes are undone through the undo log.
+// shared: their changes are undone through the undo log. Members is shared
+// too: a turn does not change it (a group's coordinator appends to it
+// before the turn, so a restored snapshot keeps that join).
 func (st *State) clone() State {
 	c := *st
 	c.Cos = make([]*Coroutine, len(st.Cos))
@@ -156,6 +175,5 @@ func (st *State) clone() State {
 	}
 	c.Timers = append([]Timer(nil), st.Timers...)
 	c.Inbox = append([]Input(nil), st.Inbox...)
-	c.Members = append([]string(nil), st.Members...)
-	return c
+	return c // Members is shared: only a group's coordinator appends to it, outside turns
 }

@@ -12,3 +12,17 @@ func TestHistoryKey(t *testing.T) {
 		t.Errorf("HistoryPrefix = %q", p)
 	}
 }
+
+// TestMemberKey: a group's member keys are under its own prefix, which no
+// other group's prefix contains ("~a/b" is escaped).
+func TestMemberKey(t *testing.T) {
+	if got, want := MemberKey("~big", "web:u1@~big"), "m/~big/web:u1@~big"; got != want {
+		t.Errorf("MemberKey = %q, want %q", got, want)
+	}
+	if got, want := MemberPrefix("~a/b"), "m/~a%2Fb/"; got != want {
+		t.Errorf("MemberPrefix(~a/b) = %q, want %q", got, want)
+	}
+	if k := MemberKey("~a/b", "x"); k[:len(MemberPrefix("~a"))] == MemberPrefix("~a") {
+		t.Errorf("the key %q of group ~a/b is under the prefix of group ~a", k)
+	}
+}

@@ -2,6 +2,7 @@ package persistence
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 )
 
@@ -18,12 +19,14 @@ const (
 // Prefixes of the record kinds the runtime stores, relative to a bot. Scan
 // with one of them to list all records of that kind.
 const (
-	PrefixState = "s/"     // conversation, master and group state
-	PrefixUser  = "u/"     // user records shared by a user's conversations
-	PrefixGroup = "g/"     // the group registry
-	PrefixTimer = "t/"     // wake-up times of instances with timers, by owner
-	PrefixSlack = "slack/" // Slack installations: team → bot token
-	PrefixDedup = "dedup/" // platform event ids already handled
+	PrefixState = "s/" // conversation, master and group state
+	PrefixUser  = "u/" // user records shared by a user's conversations
+	PrefixGroup = "g/" // the group registry
+	// PrefixMember holds groups' members, a key each (see MemberKey).
+	PrefixMember = "m/"
+	PrefixTimer  = "t/"     // wake-up times of instances with timers, by owner
+	PrefixSlack  = "slack/" // Slack installations: team → bot token
+	PrefixDedup  = "dedup/" // platform event ids already handled
 	// PrefixQuarantine holds the instances stopped after repeated failures.
 	PrefixQuarantine = "q/"
 )
@@ -44,6 +47,15 @@ const (
 // StateKey returns the key of the state of the instance at addr (a
 // conversation address, "master", or a group id).
 func StateKey(addr string) string { return PrefixState + addr }
+
+// MemberPrefix returns the prefix of the member keys of group: scan it to
+// list the group's members. The group id is path-escaped, so no group's
+// prefix is a prefix of another's ("~a/b" is "~a%2Fb").
+func MemberPrefix(group string) string { return PrefixMember + url.PathEscape(group) + "/" }
+
+// MemberKey returns the key that records member (a conversation address)
+// in group; the runtime stores its join sequence number there.
+func MemberKey(group, member string) string { return MemberPrefix(group) + member }
 
 // UserKey returns the key of a user's record.
 func UserKey(userID string) string { return PrefixUser + userID }
