@@ -9,17 +9,23 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// commit writes calls as one transaction (one sync) and runs their done
-// callbacks. A call with a stale versioned op is left out with ErrStale.
+// commit writes calls as one transaction (one sync): it sequences them
+// (their sequenced callbacks run), commits, and runs their done callbacks.
+// A call with a stale versioned op is left out with ErrStale; once the log
+// is broken, every call is refused.
 func (w *writer) commit(calls []call) {
 	start := time.Now()
 	w.reserve(calls)
 	txn := w.bdb.NewTransaction(true)
 	defer txn.Discard()
 	applied := 0
+	broken := w.marks.brokenErr()
 	var err error
 	for i := range calls {
 		c := &calls[i]
+		if c.err = broken; c.err != nil {
+			continue
+		}
 		if c.err = w.check(txn, c); c.err != nil {
 			continue
 		}
@@ -28,16 +34,32 @@ func (w *writer) commit(calls []call) {
 		}
 		applied += len(c.ops)
 	}
-	if err == nil {
-		err = txn.Commit()
+	sequenced, released := err == nil, false
+	if sequenced {
+		released = w.sequence(calls, nil)
+		if w.beforeSync != nil {
+			err = w.beforeSync(applied)
+		}
+		if err == nil {
+			err = txn.Commit()
+		}
 	}
 	took := time.Since(start)
 	if err != nil {
 		w.versions.reset() // it may hold versions that never made it to disk
 		err = fmt.Errorf("persistence: cannot commit batch: %w", err)
 		w.log.Error("store write failed", "ops", applied, "err", err)
+		if !sequenced {
+			w.sequence(calls, err)
+		}
 	}
 	w.versions.trim()
+	switch {
+	case err != nil && released:
+		w.marks.breakLog(err)
+	case err == nil && broken == nil:
+		w.marks.advance(w.marks.sequenced.Load())
+	}
 	finish(calls, err)
 	if err == nil && applied > 0 && w.onCommit != nil {
 		w.onCommit(applied, took)

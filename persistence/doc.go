@@ -7,6 +7,9 @@
 // write with Write, which only queues: one writer goroutine per DB commits
 // everything queued as one transaction with one sync (group commit), then
 // calls each Write's done callback. Versioned ops fence stale instances.
+// WriteOrdered also reports when a write is sequenced (fenced and placed in
+// the store's one log, before its sync); Sequenced and WhenDurable let a
+// caller wait until the log is durable up to a position.
 //
 //	db, err := persistence.Open(persistence.Options{Dir: "./data"})
 //	bot, err := db.Bot("chatter")

@@ -37,6 +37,14 @@ type Options struct {
 	// durable, with the number of ops in it and the time from the start of
 	// building the batch to the end of its sync. It must not block.
 	OnCommit func(batchOps int, took time.Duration)
+	// BeforeSync, if set, is called by the writer goroutine for every batch
+	// after its writes are sequenced (their WriteOrdered callbacks have run)
+	// and before it is committed and synced, with the number of ops in it.
+	// While it runs, the batch is not durable and no later batch is built;
+	// if it returns an error, the batch fails with it as if its commit had.
+	// A test hook: it holds a sync to see what is released before it, or
+	// fails a commit.
+	BeforeSync func(batchOps int) error
 }
 
 func (o Options) withDefaults() (Options, error) {

@@ -56,16 +56,7 @@ func ProtoOp(key string, m proto.Message, version uint64) (Op, error) {
 // write behind it. Calls are committed in the order they were queued, so an
 // empty ops list is a barrier: its done runs once everything queued before
 // it is durable.
-func (s *BotStore) Write(ops []Op, done func(error)) {
-	size, err := s.checkOps(ops)
-	if err != nil {
-		if done != nil {
-			done(err)
-		}
-		return
-	}
-	s.db.w.enqueue(call{prefix: s.prefix, ops: ops, done: done, size: size})
-}
+func (s *BotStore) Write(ops []Op, done func(error)) { s.WriteOrdered(ops, nil, done) }
 
 // WriteSync is Write that waits until ops are durable and returns what Write
 // would pass to done. It must not be called from a done callback.

@@ -10,11 +10,12 @@ import (
 
 // call is one queued Write.
 type call struct {
-	prefix string
-	ops    []Op
-	done   func(error)
-	size   int   // badger's size estimate of the ops
-	err    error // the call's own result (ErrStale), set by the writer
+	prefix    string
+	ops       []Op
+	sequenced func(error) // see WriteOrdered
+	done      func(error)
+	size      int   // badger's size estimate of the ops
+	err       error // the call's own result (ErrStale), set by the writer
 }
 
 // writer is the only goroutine that writes to badger. It takes everything
@@ -25,6 +26,8 @@ type writer struct {
 	bdb        *badger.DB
 	log        *slog.Logger
 	onCommit   func(int, time.Duration)
+	beforeSync func(int) error
+	marks      logMarks
 	maxBatch   int
 	maxEntries int
 	maxBytes   int
@@ -46,13 +49,14 @@ type writer struct {
 
 func newWriter(bdb *badger.DB, opts Options) *writer {
 	w := &writer{
-		bdb:      bdb,
-		log:      opts.Logger,
-		onCommit: opts.OnCommit,
-		maxBatch: opts.MaxBatch,
-		wake:     make(chan struct{}, 1),
-		stopped:  make(chan struct{}),
-		versions: newVersionCache(),
+		bdb:        bdb,
+		log:        opts.Logger,
+		onCommit:   opts.OnCommit,
+		beforeSync: opts.BeforeSync,
+		maxBatch:   opts.MaxBatch,
+		wake:       make(chan struct{}, 1),
+		stopped:    make(chan struct{}),
+		versions:   newVersionCache(),
 	}
 	w.maxEntries, w.maxBytes = txnLimits()
 	return w
@@ -63,6 +67,9 @@ func (w *writer) enqueue(c call) {
 	w.mu.Lock()
 	if w.closing {
 		w.mu.Unlock()
+		if c.sequenced != nil {
+			c.sequenced(ErrClosed)
+		}
 		if c.done != nil {
 			c.done(ErrClosed)
 		}

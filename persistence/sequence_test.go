@@ -1,0 +1,251 @@
+package persistence
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// syncGate is a BeforeSync hook that a test closes to hold batches before
+// their commit and sync, and opens to let them go.
+type syncGate struct {
+	held chan struct{} // a token while closed
+}
+
+func newSyncGate() *syncGate { return &syncGate{held: make(chan struct{}, 1)} }
+
+func (g *syncGate) close() { g.held <- struct{}{} }
+func (g *syncGate) open()  { <-g.held }
+
+// hook waits while the gate is closed.
+func (g *syncGate) hook(int) error {
+	g.held <- struct{}{}
+	<-g.held
+	return nil
+}
+
+// results collects callback outcomes in the order they happen.
+type results chan string
+
+func (r results) note(what string) func(error) {
+	return func(err error) {
+		if err != nil {
+			what += ": " + err.Error()
+		}
+		r <- what
+	}
+}
+
+// next returns the next outcome, failing after a generous deadline.
+func (r results) next(t *testing.T) string {
+	t.Helper()
+	select {
+	case s := <-r:
+		return s
+	case <-time.After(10 * time.Second):
+		t.Fatal("no callback within 10s")
+		return ""
+	}
+}
+
+// none fails if an outcome is already there.
+func (r results) none(t *testing.T) {
+	t.Helper()
+	select {
+	case s := <-r:
+		t.Fatalf("unexpected callback %q", s)
+	default:
+	}
+}
+
+// TestSequencedBeforeDurable: a write is reported sequenced, with its log
+// position, while its batch's sync is held; it is durable, and its waiters
+// run, only once the sync is let go.
+func TestSequencedBeforeDurable(t *testing.T) {
+	gate := newSyncGate()
+	db := openDB(t, "", Options{BeforeSync: gate.hook})
+	s := mustBot(t, db, "b")
+	mustWrite(t, s, put("k", "a", 1))
+	base := s.Sequenced()
+	if !s.Durable(base) {
+		t.Fatalf("position %d is not durable after WriteSync", base)
+	}
+	res := make(results, 8)
+	gate.close()
+	s.WriteOrdered([]Op{put("k", "b", 2)}, res.note("sequenced"), res.note("durable"))
+	if got := res.next(t); got != "sequenced" {
+		t.Fatalf("first callback %q, want sequenced", got)
+	}
+	pos := s.Sequenced()
+	if pos != base+1 || s.Durable(pos) {
+		t.Fatalf("held batch: Sequenced() = %d (want %d), Durable = %v (want false)", pos, base+1, s.Durable(pos))
+	}
+	s.WhenDurable(pos, res.note("waiter"))
+	res.none(t)
+	wantValue(t, s, "k", []byte("a")) // not committed yet
+	gate.open()
+	if got := res.next(t) + "," + res.next(t); got != "waiter,durable" {
+		t.Errorf("after the sync: %q, want waiter,durable", got)
+	}
+	if !s.Durable(pos) {
+		t.Errorf("position %d not durable after its done", pos)
+	}
+	done := make(chan struct{})
+	s.WhenDurable(pos, func(error) { close(done) }) // runs at once
+	<-done
+	wantValue(t, s, "k", []byte("b"))
+}
+
+// TestRefusedWriteIsNotSequenced: a write refused by its fence gets the
+// error in both callbacks and takes no position in the log.
+func TestRefusedWriteIsNotSequenced(t *testing.T) {
+	db := openDB(t, "", Options{})
+	s := mustBot(t, db, "b")
+	mustWrite(t, s, put("k", "a", 5))
+	base := s.Sequenced()
+	res := make(results, 4)
+	s.WriteOrdered([]Op{put("k", "b", 5)}, res.note("sequenced"), res.note("durable"))
+	want := "sequenced: " + ErrStale.Error()
+	if got := res.next(t); got != want {
+		t.Errorf("sequenced callback %q, want %q", got, want)
+	}
+	if got := res.next(t); got != "durable: "+ErrStale.Error() {
+		t.Errorf("done callback %q", got)
+	}
+	if got := s.Sequenced(); got != base {
+		t.Errorf("Sequenced() = %d after a refused write, want %d", got, base)
+	}
+	s.WriteOrdered([]Op{{Key: ""}}, res.note("sequenced"), res.note("durable")) // refused before queueing
+	if got := res.next(t) + "|" + res.next(t); got != "sequenced: persistence: invalid key: empty key|durable: persistence: invalid key: empty key" {
+		t.Errorf("invalid key: %q", got)
+	}
+}
+
+// TestFailedCommitBreaksTheLog: when a batch fails to commit after its
+// writes were sequenced, every later write is refused with ErrLogBroken,
+// and so is every waiter of a position that will never be durable.
+func TestFailedCommitBreaksTheLog(t *testing.T) {
+	fail := errors.New("disk on fire")
+	db := openDB(t, "", Options{BeforeSync: func(int) error {
+		err := fail
+		fail = nil // only the first batch fails
+		return err
+	}})
+	s := mustBot(t, db, "b")
+	res := make(results, 8)
+	s.WriteOrdered([]Op{put("k", "a", 1)}, res.note("sequenced"), res.note("durable"))
+	if got := res.next(t); got != "sequenced" {
+		t.Fatalf("first callback %q", got)
+	}
+	if got, want := res.next(t), "durable: persistence: cannot commit batch: disk on fire"; got != want {
+		t.Fatalf("done of the failed batch: %q", got)
+	}
+	const broken = "persistence: log broken by a failed commit; reopen the store: persistence: cannot commit batch: disk on fire"
+	s.WhenDurable(s.Sequenced(), res.note("waiter"))
+	if got := res.next(t); got != "waiter: "+broken {
+		t.Errorf("waiter got %q", got)
+	}
+	s.WriteOrdered([]Op{put("j", "x", 1)}, res.note("sequenced"), res.note("durable"))
+	for _, stage := range []string{"sequenced", "durable"} {
+		if got := res.next(t); got != stage+": "+broken {
+			t.Errorf("later write: %q, want %s refused", got, stage)
+		}
+	}
+	if err := s.WriteSync(put("j", "x", 1)); !errors.Is(err, ErrLogBroken) {
+		t.Errorf("WriteSync after the failure: %v, want ErrLogBroken", err)
+	}
+	wantValue(t, s, "k", nil)
+	wantValue(t, s, "j", nil)
+}
+
+// prefixChildEnv makes the test binary a writer that chains writes through
+// sequencing until it is killed.
+const prefixChildEnv = "PERSISTENCE_PREFIX_CHILD_DIR"
+
+// TestCrashRecoversAPrefix: a child writes key n+1 only once key n is
+// sequenced (never waiting for a sync), from several goroutines that each
+// add their own chain, and is killed with SIGKILL. After recovery the keys
+// of every chain are a prefix of it: a write that survived implies that
+// every write sequenced before it did, which is what lets messages go out
+// at sequencing.
+func TestCrashRecoversAPrefix(t *testing.T) {
+	if dir := os.Getenv(prefixChildEnv); dir != "" {
+		prefixChild(dir)
+		return
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashRecoversAPrefix$")
+	cmd.Env = append(os.Environ(), prefixChildEnv+"="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(out)
+	for n := 0; n < 16 && lines.Scan(); n++ { // let it write for a while
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	s := mustBot(t, openDB(t, dir, Options{}), "prefix")
+	total := 0
+	for c := range prefixChains {
+		n := 0
+		for ; ; n++ {
+			if _, err := s.Get(chainKey(c, n)); err != nil {
+				break
+			}
+		}
+		if next, err := s.Count(fmt.Sprintf("c%d/", c)); err != nil || next != n {
+			t.Errorf("chain %d: keys 0..%d are there, but %d keys in all (%v): not a prefix", c, n-1, next, err)
+		}
+		total += n
+	}
+	if total == 0 {
+		t.Fatal("nothing recovered")
+	}
+	t.Logf("%d chained writes recovered, every chain a prefix", total)
+}
+
+const prefixChains = 8
+
+func chainKey(chain, n int) string { return fmt.Sprintf("c%d/%08d", chain, n) }
+
+// prefixChild runs prefixChains chains, each writing its next key from the
+// sequenced callback of the previous one, and prints a line every 200
+// writes of a chain so the parent knows it is under way.
+func prefixChild(dir string) {
+	db, err := Open(Options{Dir: dir})
+	if err != nil {
+		fmt.Println("open:", err)
+		os.Exit(1)
+	}
+	s, _ := db.Bot("prefix")
+	progress := make(chan int, 64)
+	var chain func(c, n int)
+	chain = func(c, n int) {
+		op := Op{Key: chainKey(c, n), Value: []byte(strconv.Itoa(n)), Version: 1}
+		s.WriteOrdered([]Op{op}, func(err error) {
+			if err == nil {
+				go chain(c, n+1) // a new write, queued after this one is sequenced
+			}
+		}, func(error) {
+			if n%200 == 0 {
+				progress <- n
+			}
+		})
+	}
+	for c := range prefixChains {
+		chain(c, 0)
+	}
+	for n := range progress {
+		fmt.Println(n)
+	}
+}
