@@ -33,7 +33,13 @@ func compileBot(tb testing.TB, files map[string]string) *dsl.Bot {
 // startServer opens dir and starts the bots (id → files).
 func startServer(tb testing.TB, dir string, opts actors.Options, bots map[string]map[string]string) *server {
 	tb.Helper()
-	db, err := persistence.Open(persistence.Options{Dir: dir})
+	return startServerStore(tb, persistence.Options{Dir: dir}, opts, bots)
+}
+
+// startServerStore is startServer with the store's options.
+func startServerStore(tb testing.TB, sopts persistence.Options, opts actors.Options, bots map[string]map[string]string) *server {
+	tb.Helper()
+	db, err := persistence.Open(sopts)
 	if err != nil {
 		tb.Fatal(err)
 	}

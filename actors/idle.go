@@ -46,7 +46,7 @@ func (s *sweeper) Stop() {
 // idleCheck passivates an idle instance, unless it is busy: the next sweep
 // asks again.
 func (a *instance) idleCheck(ctx actor.Context) {
-	if a.asked || a.stopping || a.passivating || len(a.outbox) > 0 {
+	if a.asked || a.stopping || a.passivating || !a.flushed() {
 		return
 	}
 	if a.st != nil {

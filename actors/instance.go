@@ -18,9 +18,10 @@ import (
 // Life cycle: Started loads the state (a restarted incarnation first waits
 // for the writes its predecessor queued, so it never reads an older state);
 // then inputs are handled, one turn each. A turn's state goes to the store
-// through group commit, and its effects (messages to users and to other
-// instances) are released only when that write is durable. A panic restarts
-// the instance from the committed state; the failing message is dropped.
+// through group commit; its messages to other instances are released when
+// that write is sequenced in the store's log, its messages to users when it
+// is durable (outbox.go). A panic restarts the instance from the committed
+// state; the failing message is dropped.
 type instance struct {
 	bot     *botRT
 	addr    string
@@ -29,20 +30,17 @@ type instance struct {
 	// passivating: idle, and writing its wake-up time before it stops
 	passivating bool
 	asked       bool // passivation asked of the directory
-	stopping    bool // told to stop: it does once its outbox is empty
+	stopping    bool // told to stop: it does once its outbox is flushed
 	conv        Conversation
 	st          *dsl.State
 	prog        *dsl.Program // what the state is bound to
 	user        *userRecord  // sessions: the user's record, while resident
 	wake        int64        // the wake-up time in the store (Unix ns; 0: none)
-	seq         uint64
+	seq         uint64       // writes queued by this incarnation
+	sequencedTo uint64       // its writes sequenced up to here (see outbox.go)
+	durableTo   uint64       // its writes durable up to here
 	outbox      []turnOut
-}
-
-// turnOut holds a turn's effects until its state is durable.
-type turnOut struct {
-	seq     uint64
-	effects []dsl.Effect
+	notices     int // committed messages still to come
 }
 
 func (a *instance) rt() *Runtime { return a.bot.rt }
@@ -59,11 +57,11 @@ func (a *instance) Receive(ctx actor.Context) {
 		a.rt().activity.Add(-1)
 	case *committed:
 		if msg.inst == a {
-			a.release(msg)
+			a.settled(msg)
 			switch {
-			case a.stopping && len(a.outbox) == 0:
+			case a.stopping && a.flushed():
 				ctx.Stop(ctx.Self())
-			case a.passivating && len(a.outbox) == 0:
+			case a.passivating && a.flushed():
 				a.passivate(ctx)
 			}
 		}
@@ -74,7 +72,7 @@ func (a *instance) Receive(ctx actor.Context) {
 		a.idleCheck(ctx)
 	case *stopNow:
 		a.stopping = true
-		if len(a.outbox) == 0 {
+		if a.flushed() {
 			ctx.Stop(ctx.Self())
 		}
 	case *actor.Restarting:
@@ -305,21 +303,11 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, name st
 	a.armTimers(res.Effects)
 	timers := a.wakeOps()
 	if !res.Changed && userOp == nil && len(timers) == 0 {
-		a.unwritten(res.Effects)
+		a.unwritten(ctx, res.Effects)
 		return res.Err
 	}
 	a.commit(ctx, a.stateOps(timers, userOp), res.Effects)
 	return res.Err
-}
-
-// unwritten releases the effects of a turn that changed nothing to write:
-// at once, or after the writes still pending (to keep their order).
-func (a *instance) unwritten(effects []dsl.Effect) {
-	if len(a.outbox) == 0 {
-		a.dispatch(effects)
-		return
-	}
-	a.outbox = append(a.outbox, turnOut{seq: a.seq, effects: append([]dsl.Effect(nil), effects...)})
 }
 
 // userWrite stores the turn's fields in the record, bumps its version and
@@ -368,34 +356,4 @@ func (a *instance) stateOps(timers []persistence.Op, user *persistence.Op) []per
 		ops = append(ops, *user)
 	}
 	return ops
-}
-
-// commit queues the writes of a turn; its effects wait for them.
-func (a *instance) commit(ctx actor.Context, ops []persistence.Op, effects []dsl.Effect) {
-	a.seq++
-	a.outbox = append(a.outbox, turnOut{seq: a.seq, effects: append([]dsl.Effect(nil), effects...)})
-	a.rt().activity.Add(1)
-	self, sys, seq := ctx.Self(), ctx.ActorSystem(), a.seq
-	a.bot.store.Write(ops, func(err error) { sys.Root.Send(self, &committed{inst: a, seq: seq, err: err}) })
-}
-
-// release sends the effects of every turn up to c.seq, in order.
-func (a *instance) release(c *committed) {
-	if c.err != nil {
-		a.bot.log.Error("state write failed; reloading", "conv", a.addr, "err", c.err)
-		panic(fmt.Errorf("state of %s not written: %w", a.addr, c.err))
-	}
-	n := 0
-	for _, t := range a.outbox {
-		if t.seq > c.seq {
-			break
-		}
-		a.dispatch(t.effects)
-		n++
-	}
-	if n == len(a.outbox) {
-		a.outbox = nil // an idle instance keeps no effects alive
-		return
-	}
-	a.outbox = append(a.outbox[:0], a.outbox[n:]...)
 }

@@ -1,0 +1,198 @@
+package actors
+
+import (
+	"fmt"
+	"strings"
+
+	"botserver/dsl"
+	"botserver/persistence"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// The outbox holds a turn's effects until they may go out (DESIGN.md,
+// "Durability: what waits for the disk"):
+//
+//   - internal effects (emit, query, reply, join, fan-out, spawn_group: a
+//     message to an instance of this bot, in the same store) go out as soon
+//     as the turn's write is sequenced: whatever the receiver writes because
+//     of them comes later in the store's log, and the log is recovered as a
+//     prefix, so a crash loses both or neither;
+//   - external effects (a message to the user, a play answer, a log line)
+//     go out only when every write sequenced before them is durable: for a
+//     turn that writes, when its own write is; for a turn without a write,
+//     when the log is durable up to where it was sequenced when the turn ran
+//     (its input may come from a write that is sequenced, not yet durable).
+//
+// Each kind keeps the order of the turns; a write refused by its fence
+// releases nothing (the instance reloads). A later turn's internal effects
+// may go out before an earlier turn's external ones: they go to other
+// recipients.
+
+// turnOut holds a turn's effects until they may go out.
+type turnOut struct {
+	seq      uint64       // the instance's write the turn waits for: its own, or the last one before it
+	need     uint64       // a turn without a write: the log position to be durable first (0: none)
+	effects  []dsl.Effect // internal ones first, then external ones
+	internal int          // how many effects are internal
+	sent     bool         // the internal effects are out
+}
+
+// committed tells an instance how the write of its turn seq fared:
+// sequenced, or durable; or, with seq 0, that the log is durable up to a
+// turn's need.
+type committed struct {
+	inst    *instance
+	seq     uint64
+	err     error
+	durable bool
+}
+
+// commit queues the writes of a turn; its effects wait for them.
+func (a *instance) commit(ctx actor.Context, ops []persistence.Op, effects []dsl.Effect) {
+	a.seq++
+	t := turnOut{seq: a.seq}
+	t.effects, t.internal = a.split(effects)
+	a.outbox = append(a.outbox, t)
+	self, sys, seq := ctx.Self(), ctx.ActorSystem(), a.seq
+	var sequenced func(error)
+	if t.internal > 0 { // only then is the early notice worth a message
+		a.expect()
+		sequenced = func(err error) { sys.Root.Send(self, &committed{inst: a, seq: seq, err: err}) }
+	}
+	a.expect()
+	a.bot.store.WriteOrdered(ops, sequenced, func(err error) {
+		sys.Root.Send(self, &committed{inst: a, seq: seq, err: err, durable: true})
+	})
+}
+
+// unwritten releases the effects of a turn that changed nothing to write,
+// behind the writes already sequenced: internal ones at once (or after
+// this instance's earlier turns), external ones when the log is durable up
+// to here.
+func (a *instance) unwritten(ctx actor.Context, effects []dsl.Effect) {
+	if len(effects) == 0 {
+		return
+	}
+	var need uint64
+	if a.anyExternal(effects) {
+		need = a.bot.store.Sequenced()
+	}
+	if len(a.outbox) == 0 && a.bot.store.Durable(need) {
+		a.dispatch(effects) // nothing to wait for
+		return
+	}
+	t := turnOut{seq: a.seq, need: need}
+	t.effects, t.internal = a.split(effects)
+	a.outbox = append(a.outbox, t)
+	if !a.bot.store.Durable(need) {
+		self, sys := ctx.Self(), ctx.ActorSystem()
+		a.expect()
+		a.bot.store.WhenDurable(need, func(err error) {
+			sys.Root.Send(self, &committed{inst: a, err: err}) // seq 0: no write of ours
+		})
+	}
+	a.release()
+}
+
+// anyExternal reports whether effects has an effect that is not internal.
+func (a *instance) anyExternal(effects []dsl.Effect) bool {
+	for i := range effects {
+		if a.external(&effects[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// split copies effects, internal ones first, each kind in its order, and
+// drops timer effects (armTimers has followed them).
+func (a *instance) split(effects []dsl.Effect) ([]dsl.Effect, int) {
+	if len(effects) == 0 {
+		return nil, 0
+	}
+	out := make([]dsl.Effect, 0, len(effects))
+	for i := range effects {
+		if a.internal(&effects[i]) {
+			out = append(out, effects[i])
+		}
+	}
+	n := len(out)
+	for i := range effects {
+		if e := &effects[i]; a.external(e) {
+			out = append(out, *e)
+		}
+	}
+	return out, n
+}
+
+// internal reports whether e is a message to an instance of this bot.
+func (a *instance) internal(e *dsl.Effect) bool {
+	switch e.Kind {
+	case dsl.EffQuery, dsl.EffSpawnGroup:
+		return true
+	case dsl.EffEmit: // without to:, a session's goes to its client
+		return e.Target != nil || a.kind != kindSession
+	case dsl.EffReply:
+		return !strings.HasPrefix(e.To, playSender)
+	}
+	return false
+}
+
+// external reports whether e leaves the store's world: a message to the
+// user or a play's caller, a log line (timer effects are neither kind).
+func (a *instance) external(e *dsl.Effect) bool {
+	return e.Kind != dsl.EffArmTimer && e.Kind != dsl.EffDisarmTimer && !a.internal(e)
+}
+
+// expect counts a committed message to come (also as runtime activity).
+func (a *instance) expect() {
+	a.notices++
+	a.rt().activity.Add(1)
+}
+
+// flushed reports whether every effect is out and no committed message is
+// still to come: only then may the instance stop.
+func (a *instance) flushed() bool { return len(a.outbox) == 0 && a.notices == 0 }
+
+// settled records how a write fared; a refused or failed one reloads the
+// instance (its effects never go out).
+func (a *instance) settled(c *committed) {
+	a.notices--
+	if c.err != nil {
+		a.bot.log.Error("state write failed; reloading", "conv", a.addr, "err", c.err)
+		panic(fmt.Errorf("state of %s not written: %w", a.addr, c.err))
+	}
+	a.sequencedTo = max(a.sequencedTo, c.seq) // durable implies sequenced
+	if c.durable {
+		a.durableTo = max(a.durableTo, c.seq)
+	}
+	a.release()
+}
+
+// release sends what may go out now, in order: internal effects of turns
+// whose write is sequenced, external effects of turns whose wait is over.
+func (a *instance) release() {
+	n := 0
+	for i := range a.outbox {
+		t := &a.outbox[i]
+		if t.seq > a.sequencedTo {
+			break
+		}
+		if !t.sent {
+			a.dispatch(t.effects[:t.internal])
+			t.sent = true
+		}
+		if n == i && t.seq <= a.durableTo && a.bot.store.Durable(t.need) {
+			a.dispatch(t.effects[t.internal:])
+			n++
+		}
+	}
+	if n == len(a.outbox) {
+		a.outbox = nil // an idle instance keeps no effects alive
+		return
+	}
+	if n > 0 {
+		a.outbox = append(a.outbox[:0], a.outbox[n:]...)
+	}
+}
