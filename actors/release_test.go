@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"botserver/actors"
+	"botserver/dsl"
 	"botserver/persistence"
 	"botserver/platforms/platformtest"
 )
@@ -186,5 +187,58 @@ end`}})
 		if got := s.p.Take(addr); len(got) != 1 || got[0].Kind != actors.OutEvent || got[0].Payload != "tea?" {
 			t.Errorf("%s got %+v after the sync, want the event post tea?", addr, got)
 		}
+	}
+}
+
+// TestRefusedWriteReleasesNothing: a turn whose write is refused by its
+// fence (a newer state exists) sends nothing, to the user or to another
+// instance: the master never counts its registration.
+func TestRefusedWriteReleasesNothing(t *testing.T) {
+	bots := map[string]map[string]string{"reg": {
+		"main.bot": `dialog main do
+  say "ready"
+end
+dialog trigger: "reg" do
+  n = query :master, "register"
+  say "registrations: #{n}"
+end`,
+		"master.bot": `dialog main do
+  count = 0
+end
+task event: "register" do
+  count = count + 1
+  reply count
+end`}}
+	s := startServer(t, t.TempDir(), actors.Options{}, bots)
+	defer s.stop()
+	s.say("reg", "alice", "hi")
+	s.say("reg", "alice", "reg")
+	if got := s.last("alice"); got != "registrations: 1" {
+		t.Fatalf("got %q", got)
+	}
+	store, err := s.db.Bot("reg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := store.Get(persistence.StateKey("test:alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := dsl.UnmarshalState(raw, compileBot(t, bots["reg"]).Session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Turn += 100 // a successor's state: alice's next write is stale
+	newer, _ := dsl.Marshal(st)
+	if err := store.WriteSync(persistence.Op{Key: persistence.StateKey("test:alice"), Value: newer, Version: st.Turn + 1}); err != nil {
+		t.Fatal(err)
+	}
+	s.say("reg", "alice", "reg") // refused: the actor reloads
+	if got := s.texts("alice"); len(got) != 0 {
+		t.Errorf("the refused turn said %q", got)
+	}
+	s.say("reg", "alice", "reg")
+	if got := s.last("alice"); got != "registrations: 2" {
+		t.Errorf("got %q, want registrations: 2 (the refused turn's query never reached the master)", got)
 	}
 }
