@@ -48,3 +48,5 @@ require (
 	go.opentelemetry.io/otel/trace v1.41.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 )
+
+replace github.com/dgraph-io/badger/v4 => ./third_party/badger
