@@ -162,7 +162,7 @@ end`}})
 	s.settle()
 	s.p.Take("test:ann@~room")
 	s.p.Take("test:bob@~room")
-	gate.close(1) // ann's write goes, the group's is held
+	gate.close(0)
 	sessions, groups := turns.session.Load(), turns.group.Load()
 	if err := s.rt.Deliver(platformtest.Conv("g", "ann", "~room"), actors.Inbound{Text: "tea?"}); err != nil {
 		t.Fatal(err)

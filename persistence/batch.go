@@ -9,10 +9,11 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// commit writes calls as one transaction (one sync): it sequences them
-// (their sequenced callbacks run), commits, and runs their done callbacks.
-// A call with a stale versioned op is left out with ErrStale; once the log
-// is broken, every call is refused.
+// commit writes calls as one transaction: it sequences them (their
+// sequenced callbacks run), commits them to badger's log without a sync,
+// and hands their done callbacks to the syncer. A call with a stale
+// versioned op is left out with ErrStale; once the log is broken, every
+// call is refused.
 func (w *writer) commit(calls []call) {
 	start := time.Now()
 	w.reserve(calls)
@@ -37,14 +38,8 @@ func (w *writer) commit(calls []call) {
 	sequenced, released := err == nil, false
 	if sequenced {
 		released = w.sequence(calls, nil)
-		if w.beforeSync != nil {
-			err = w.beforeSync(applied)
-		}
-		if err == nil {
-			err = txn.Commit()
-		}
+		err = txn.Commit()
 	}
-	took := time.Since(start)
 	if err != nil {
 		w.versions.reset() // it may hold versions that never made it to disk
 		err = fmt.Errorf("persistence: cannot commit batch: %w", err)
@@ -52,32 +47,39 @@ func (w *writer) commit(calls []call) {
 		if !sequenced {
 			w.sequence(calls, err)
 		}
+		if released {
+			w.marks.breakLog(err)
+		}
 	}
 	w.versions.trim()
-	switch {
-	case err != nil && released:
-		w.marks.breakLog(err)
-	case err == nil && broken == nil:
-		w.marks.advance(w.marks.sequenced.Load())
-	}
-	finish(calls, err)
-	if err == nil && applied > 0 && w.onCommit != nil {
-		w.onCommit(applied, took)
-	}
+	w.finish(calls, err, syncBatch{pos: w.marks.sequenced.Load(), ops: applied, start: start})
 }
 
-// finish runs the done callbacks of calls, in queue order, with each call's
-// own error or else the batch's.
-func finish(calls []call, batchErr error) {
+// finish runs the done callbacks of refused calls, in queue order, with
+// each call's own error or else the batch's, and hands those of accepted
+// calls to the syncer with their batch.
+func (w *writer) finish(calls []call, batchErr error, b syncBatch) {
+	w.dones = w.dones[:0]
+	accepted := false
 	for i := range calls {
 		c := &calls[i]
 		if c.err == nil {
 			c.err = batchErr
 		}
-		if c.done != nil {
+		switch {
+		case c.err == nil:
+			accepted = true
+			if c.done != nil {
+				w.dones = append(w.dones, c.done)
+			}
+		case c.done != nil:
 			c.done(c.err)
 		}
 	}
+	if accepted {
+		w.syncer.add(b, w.dones)
+	}
+	clear(w.dones)
 }
 
 // reserve sizes the scratch buffers for calls, so that appends in apply

@@ -5,8 +5,9 @@
 // Each bot gets a BotStore handle whose keys live under the bot's own prefix,
 // so it cannot touch another bot's keys. Actors read through their handle and
 // write with Write, which only queues: one writer goroutine per DB commits
-// everything queued as one transaction with one sync (group commit), then
-// calls each Write's done callback. Versioned ops fence stale instances.
+// everything queued as one transaction to badger's log, and a sync goroutine
+// makes what was committed durable with one sync (group commit), then calls
+// each Write's done callback. Versioned ops fence stale instances.
 // WriteOrdered also reports when a write is sequenced (fenced and placed in
 // the store's one log, before its sync); Sequenced and WhenDurable let a
 // caller wait until the log is durable up to a position.

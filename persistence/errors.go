@@ -17,12 +17,12 @@ var (
 	// ops carries a version that is not newer than the stored one: the writer
 	// is a replaced (stale) instance and none of the call's ops were applied.
 	ErrStale = errors.New("persistence: stale write refused")
-	// ErrLogBroken is passed to every write's callbacks once a batch failed
-	// to commit after its writes were sequenced (WriteOrdered): other
+	// ErrLogBroken is passed to every write's callbacks once a commit or a
+	// sync failed after writes were sequenced (WriteOrdered): other
 	// instances may already have acted on those writes, so no later write
 	// may go into the log. The store must be closed and reopened; recovery
 	// restores the log's durable prefix.
-	ErrLogBroken = errors.New("persistence: log broken by a failed commit; reopen the store")
+	ErrLogBroken = errors.New("persistence: log broken by a failed commit or sync; reopen the store")
 	// ErrStopScan may be returned by a Scan callback to end the scan early;
 	// Scan then returns nil.
 	ErrStopScan = errors.New("persistence: stop scan")

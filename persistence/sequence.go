@@ -9,10 +9,14 @@ import (
 // The store's log. The writer gives every call it accepts a position in one
 // log, in queue order, when it builds the call's batch: the call has passed
 // its fences and nothing queued after it can come before it. A batch is one
-// badger transaction, committed (and synced) before the next batch is built,
-// so the log is recovered after a crash as a prefix: a write that survives
-// implies that every write positioned before it survives (see
-// sequence_test.go and docs/decisions.md for badger's side of this).
+// badger transaction, committed to badger's write-ahead log before the next
+// batch is built; the syncer makes the log durable up to the last batch
+// committed before each sync. Badger writes its WAL in commit order, syncs
+// a WAL before it moves on to the next one (third_party/badger/PATCHES.md),
+// and replays each WAL up to its first torn or incomplete transaction, so
+// the log is recovered after a crash as a prefix: a write that survives
+// implies that every write positioned before it survives
+// (TestCrashRecoversAPrefix).
 //
 // That is what lets a sender release a message to another instance of the
 // same store as soon as its write is sequenced: whatever the receiver writes
@@ -80,8 +84,9 @@ func (m *logMarks) advance(pos uint64) {
 	}
 }
 
-// breakLog records that a batch failed after its calls were sequenced: from
-// now on every write is refused and every waiter gets the error.
+// breakLog records that a commit or a sync failed after calls were
+// sequenced: from now on every write is refused and every waiter gets the
+// error.
 func (m *logMarks) breakLog(cause error) {
 	m.mu.Lock()
 	m.broken = fmt.Errorf("%w: %w", ErrLogBroken, cause)
@@ -140,9 +145,11 @@ func (w *writer) sequence(calls []call, batchErr error) (released bool) {
 // prefix, so a write that survives a crash implies that ops did. done is
 // Write's. sequenced has done's constraints: it must not block.
 //
-// If the batch holding ops then fails to commit, done gets the error and
-// the log is broken (ErrLogBroken): something may already have acted on
-// ops, so the store refuses every later write until it is reopened.
+// If the batch holding ops then fails to commit, or the sync that should
+// make it durable fails, done gets the error and the log is broken
+// (ErrLogBroken): something may already have acted on ops, so the store
+// refuses every later write until it is reopened. Reads see ops once they
+// are sequenced and committed, before they are durable.
 func (s *BotStore) WriteOrdered(ops []Op, sequenced, done func(error)) {
 	size, err := s.checkOps(ops)
 	if err != nil {
@@ -167,6 +174,6 @@ func (s *BotStore) Durable(pos uint64) bool { return pos <= s.db.w.marks.durable
 
 // WhenDurable calls fn once every write up to log position pos (at most
 // Sequenced()) is durable: at once, on the caller's goroutine, if it is;
-// else on the writer goroutine, where fn must not block. fn gets an error
+// else on the store's sync goroutine, where fn must not block. fn gets an error
 // wrapping ErrLogBroken instead if the log breaks first.
 func (s *BotStore) WhenDurable(pos uint64, fn func(error)) { s.db.w.marks.whenDurable(pos, fn) }

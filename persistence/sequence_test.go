@@ -64,7 +64,7 @@ func (r results) none(t *testing.T) {
 }
 
 // TestSequencedBeforeDurable: a write is reported sequenced, with its log
-// position, while its batch's sync is held; it is durable, and its waiters
+// position, while the store's sync is held; it is durable, and its waiters
 // run, only once the sync is let go.
 func TestSequencedBeforeDurable(t *testing.T) {
 	gate := newSyncGate()
@@ -87,7 +87,7 @@ func TestSequencedBeforeDurable(t *testing.T) {
 	}
 	s.WhenDurable(pos, res.note("waiter"))
 	res.none(t)
-	wantValue(t, s, "k", []byte("a")) // not committed yet
+	wantValue(t, s, "k", []byte("b")) // reads see a sequenced write before it is durable
 	gate.open()
 	if got := res.next(t) + "," + res.next(t); got != "waiter,durable" {
 		t.Errorf("after the sync: %q, want waiter,durable", got)
@@ -126,10 +126,10 @@ func TestRefusedWriteIsNotSequenced(t *testing.T) {
 	}
 }
 
-// TestFailedCommitBreaksTheLog: when a batch fails to commit after its
-// writes were sequenced, every later write is refused with ErrLogBroken,
-// and so is every waiter of a position that will never be durable.
-func TestFailedCommitBreaksTheLog(t *testing.T) {
+// TestFailedSyncBreaksTheLog: when a sync fails after writes were
+// sequenced, every later write is refused with ErrLogBroken, and so is
+// every waiter of a position that will never be durable.
+func TestFailedSyncBreaksTheLog(t *testing.T) {
 	fail := errors.New("disk on fire")
 	db := openDB(t, "", Options{BeforeSync: func(int) error {
 		err := fail
@@ -142,10 +142,10 @@ func TestFailedCommitBreaksTheLog(t *testing.T) {
 	if got := res.next(t); got != "sequenced" {
 		t.Fatalf("first callback %q", got)
 	}
-	if got, want := res.next(t), "durable: persistence: cannot commit batch: disk on fire"; got != want {
-		t.Fatalf("done of the failed batch: %q", got)
+	if got, want := res.next(t), "durable: persistence: cannot sync: disk on fire"; got != want {
+		t.Fatalf("done of the write: %q", got)
 	}
-	const broken = "persistence: log broken by a failed commit; reopen the store: persistence: cannot commit batch: disk on fire"
+	const broken = "persistence: log broken by a failed commit or sync; reopen the store: persistence: cannot sync: disk on fire"
 	s.WhenDurable(s.Sequenced(), res.note("waiter"))
 	if got := res.next(t); got != "waiter: "+broken {
 		t.Errorf("waiter got %q", got)
@@ -159,7 +159,6 @@ func TestFailedCommitBreaksTheLog(t *testing.T) {
 	if err := s.WriteSync(put("j", "x", 1)); !errors.Is(err, ErrLogBroken) {
 		t.Errorf("WriteSync after the failure: %v, want ErrLogBroken", err)
 	}
-	wantValue(t, s, "k", nil)
 	wantValue(t, s, "j", nil)
 }
 

@@ -41,7 +41,7 @@ func ProtoOp(key string, m proto.Message, version uint64) (Op, error) {
 // Write queues ops to be committed atomically, all or none, and returns
 // immediately. The store owns ops and their Values until done is called:
 // do not modify them before. done (may be nil) is called exactly once,
-// normally on the writer goroutine after the batch containing ops is
+// normally on the store's sync goroutine once the batch containing ops is
 // durable, with:
 //
 //   - nil: every op is applied and synced to disk;
@@ -49,7 +49,10 @@ func ProtoOp(key string, m proto.Message, version uint64) (Op, error) {
 //     of this call was applied (ops of other calls are unaffected);
 //   - ErrInvalidKey, ErrTooLarge, ErrClosed: nothing was queued; done is
 //     then called before Write returns, on the caller's goroutine;
-//   - another error: badger failed to commit the batch; nothing was applied.
+//   - ErrLogBroken: an earlier commit or sync failed; nothing was applied;
+//   - another error: badger failed to commit the batch (nothing was
+//     applied), or the sync that should have made it durable failed (it
+//     may or may not survive a crash; the log is broken from then on).
 //
 // done must not block, must not call WriteSync or DB.Close, and should only
 // hand the result on (e.g. send a message to the actor): it delays every

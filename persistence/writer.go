@@ -19,15 +19,18 @@ type call struct {
 }
 
 // writer is the only goroutine that writes to badger. It takes everything
-// queued since its last batch (up to MaxBatch ops), commits it as one
-// transaction, which syncs once, and then runs the done callbacks. While a
-// batch syncs, new calls queue up and form the next batch: group commit.
+// queued since its last batch (up to MaxBatch ops), sequences it and
+// commits it as one transaction to badger's log; the syncer then makes it
+// durable and runs the done callbacks. While a batch commits, new calls
+// queue up and form the next batch; while a sync runs, batches gather for
+// the next one: group commit.
 type writer struct {
 	bdb        *badger.DB
 	log        *slog.Logger
 	onCommit   func(int, time.Duration)
 	beforeSync func(int) error
 	marks      logMarks
+	syncer     *syncer
 	maxBatch   int
 	maxEntries int
 	maxBytes   int
@@ -45,6 +48,7 @@ type writer struct {
 	keys     [][]byte        // full keys of the call being staged
 	versions versionCache    // stored versions of recently written keys
 	undo     []versionChange // cache changes of the call being staged
+	dones    []func(error)   // of the batch's accepted calls
 }
 
 func newWriter(bdb *badger.DB, opts Options) *writer {
@@ -59,6 +63,7 @@ func newWriter(bdb *badger.DB, opts Options) *writer {
 		versions:   newVersionCache(),
 	}
 	w.maxEntries, w.maxBytes = txnLimits()
+	w.syncer = newSyncer(bdb, w)
 	return w
 }
 
@@ -97,6 +102,8 @@ func (w *writer) stop() {
 
 func (w *writer) run() {
 	defer close(w.stopped)
+	go w.syncer.run()
+	defer w.syncer.stop()
 	for {
 		w.mu.Lock()
 		calls, closing := w.queue, w.closing
