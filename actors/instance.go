@@ -37,10 +37,8 @@ type instance struct {
 	user        *userRecord  // sessions: the user's record, while resident
 	wake        int64        // the wake-up time in the store (Unix ns; 0: none)
 	seq         uint64       // writes queued by this incarnation
-	sequencedTo uint64       // its writes sequenced up to here (see outbox.go)
-	durableTo   uint64       // its writes durable up to here
-	outbox      []turnOut
-	notices     int // committed messages still to come
+	outbox      []turnOut    // effects waiting for writes (outbox.go)
+	notices     int          // committed messages still to come
 }
 
 func (a *instance) rt() *Runtime { return a.bot.rt }
@@ -59,10 +57,14 @@ func (a *instance) Receive(ctx actor.Context) {
 		if msg.inst == a {
 			a.settled(msg)
 			switch {
-			case a.stopping && a.flushed():
-				ctx.Stop(ctx.Self())
-			case a.passivating && a.flushed():
-				a.passivate(ctx)
+			case a.stopping:
+				if a.flush(ctx) {
+					ctx.Stop(ctx.Self())
+				}
+			case a.passivating:
+				if a.flush(ctx) {
+					a.passivate(ctx)
+				}
 			}
 		}
 		a.rt().activity.Add(-1)
@@ -72,7 +74,7 @@ func (a *instance) Receive(ctx actor.Context) {
 		a.idleCheck(ctx)
 	case *stopNow:
 		a.stopping = true
-		if a.flushed() {
+		if a.flush(ctx) {
 			ctx.Stop(ctx.Self())
 		}
 	case *actor.Restarting:

@@ -31,39 +31,52 @@ import (
 
 // turnOut holds a turn's effects until they may go out.
 type turnOut struct {
-	seq      uint64       // the instance's write the turn waits for: its own, or the last one before it
-	need     uint64       // a turn without a write: the log position to be durable first (0: none)
+	seq      uint64       // the instance's write (its count); 0: the turn wrote nothing
+	pos      uint64       // the write's position in the store's log, once sequenced
+	durable  bool         // the write is durable (its done said so)
+	need     uint64       // a turn without a write: the log position to be durable first
 	effects  []dsl.Effect // internal ones first, then external ones
 	internal int          // how many effects are internal
 	sent     bool         // the internal effects are out
 }
 
 // committed tells an instance how the write of its turn seq fared:
-// sequenced, or durable; or, with seq 0, that the log is durable up to a
-// turn's need.
+// sequenced at pos, or durable; or, with seq 0, that the log is durable up
+// to where the instance waited for it.
 type committed struct {
 	inst    *instance
 	seq     uint64
+	pos     uint64
 	err     error
 	durable bool
 }
 
-// commit queues the writes of a turn; its effects wait for them.
+// commit queues the writes of a turn; its effects wait for them. The
+// write asks for one notice, two if its turn has both kinds of effects:
+// its sequencing (for internal effects, and for a refusal when it has no
+// external ones), and its durability (for external effects). A write
+// without external effects becomes durable unnoticed: its entry goes once
+// the log is durable up to its position, which release checks.
 func (a *instance) commit(ctx actor.Context, ops []persistence.Op, effects []dsl.Effect) {
 	a.seq++
 	t := turnOut{seq: a.seq}
 	t.effects, t.internal = a.split(effects)
 	a.outbox = append(a.outbox, t)
 	self, sys, seq := ctx.Self(), ctx.ActorSystem(), a.seq
-	var sequenced func(error)
-	if t.internal > 0 { // only then is the early notice worth a message
+	external := t.internal < len(t.effects)
+	var sequenced func(uint64, error)
+	var done func(error)
+	if t.internal > 0 || !external {
 		a.expect()
-		sequenced = func(err error) { sys.Root.Send(self, &committed{inst: a, seq: seq, err: err}) }
+		sequenced = func(pos uint64, err error) {
+			sys.Root.Send(self, &committed{inst: a, seq: seq, pos: pos, err: err})
+		}
 	}
-	a.expect()
-	a.bot.store.WriteOrdered(ops, sequenced, func(err error) {
-		sys.Root.Send(self, &committed{inst: a, seq: seq, err: err, durable: true})
-	})
+	if external {
+		a.expect()
+		done = func(err error) { sys.Root.Send(self, &committed{inst: a, seq: seq, err: err, durable: true}) }
+	}
+	a.bot.store.WriteOrdered(ops, sequenced, done)
 }
 
 // unwritten releases the effects of a turn that changed nothing to write,
@@ -82,17 +95,36 @@ func (a *instance) unwritten(ctx actor.Context, effects []dsl.Effect) {
 		a.dispatch(effects) // nothing to wait for
 		return
 	}
-	t := turnOut{seq: a.seq, need: need}
+	t := turnOut{need: need}
 	t.effects, t.internal = a.split(effects)
 	a.outbox = append(a.outbox, t)
 	if !a.bot.store.Durable(need) {
-		self, sys := ctx.Self(), ctx.ActorSystem()
-		a.expect()
-		a.bot.store.WhenDurable(need, func(err error) {
-			sys.Root.Send(self, &committed{inst: a, err: err}) // seq 0: no write of ours
-		})
+		a.awaitDurable(ctx, need)
 	}
 	a.release()
+}
+
+// awaitDurable has a committed message (seq 0) sent to the instance once
+// the log is durable up to pos.
+func (a *instance) awaitDurable(ctx actor.Context, pos uint64) {
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	a.expect()
+	a.bot.store.WhenDurable(pos, func(err error) { sys.Root.Send(self, &committed{inst: a, err: err}) })
+}
+
+// flush prepares a stop: it releases what it can, and if entries are left
+// that no notice will come for (writes that became durable unnoticed, or
+// will), it waits for the log to be durable up to here. It reports
+// whether the instance is flushed.
+func (a *instance) flush(ctx actor.Context) bool {
+	a.release()
+	if a.flushed() {
+		return true
+	}
+	if a.notices == 0 {
+		a.awaitDurable(ctx, a.bot.store.Sequenced())
+	}
+	return false
 }
 
 // anyExternal reports whether effects has an effect that is not internal.
@@ -163,9 +195,15 @@ func (a *instance) settled(c *committed) {
 		a.bot.log.Error("state write failed; reloading", "conv", a.addr, "err", c.err)
 		panic(fmt.Errorf("state of %s not written: %w", a.addr, c.err))
 	}
-	a.sequencedTo = max(a.sequencedTo, c.seq) // durable implies sequenced
-	if c.durable {
-		a.durableTo = max(a.durableTo, c.seq)
+	for i := range a.outbox {
+		if t := &a.outbox[i]; c.seq != 0 && t.seq == c.seq {
+			if c.durable {
+				t.durable = true
+			} else {
+				t.pos = c.pos
+			}
+			break
+		}
 	}
 	a.release()
 }
@@ -176,14 +214,17 @@ func (a *instance) release() {
 	n := 0
 	for i := range a.outbox {
 		t := &a.outbox[i]
-		if t.seq > a.sequencedTo {
-			break
+		if t.seq != 0 && t.pos == 0 && !t.durable {
+			break // not sequenced yet: what comes after waits
 		}
 		if !t.sent {
 			a.dispatch(t.effects[:t.internal])
 			t.sent = true
+			if t.internal == len(t.effects) {
+				t.effects, t.internal = nil, 0 // nothing left to keep alive
+			}
 		}
-		if n == i && t.seq <= a.durableTo && a.bot.store.Durable(t.need) {
+		if n == i && a.isDurable(t) {
 			a.dispatch(t.effects[t.internal:])
 			n++
 		}
@@ -195,4 +236,15 @@ func (a *instance) release() {
 	if n > 0 {
 		a.outbox = append(a.outbox[:0], a.outbox[n:]...)
 	}
+}
+
+// isDurable reports whether what t's external effects wait for is durable.
+func (a *instance) isDurable(t *turnOut) bool {
+	switch {
+	case t.seq == 0:
+		return a.bot.store.Durable(t.need)
+	case t.durable:
+		return true
+	}
+	return t.pos != 0 && a.bot.store.Durable(t.pos)
 }

@@ -32,7 +32,8 @@ type logMarks struct {
 
 	mu      sync.Mutex
 	waiters []durableWaiter
-	broken  error // set once a batch that released something failed
+	broken  error  // set once a batch that released something failed
+	onWait  func() // called when a waiter is added (wakes the syncer)
 }
 
 type durableWaiter struct {
@@ -60,6 +61,14 @@ func (m *logMarks) whenDurable(pos uint64, fn func(error)) {
 	}
 	m.waiters = append(m.waiters, durableWaiter{pos, fn})
 	m.mu.Unlock()
+	m.onWait()
+}
+
+// waiting reports whether a waiter waits for a position not yet durable.
+func (m *logMarks) waiting() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.waiters) > 0
 }
 
 // advance records that the log is durable up to pos and calls the waiters
@@ -124,23 +133,23 @@ func (w *writer) sequence(calls []call, batchErr error) (released bool) {
 		}
 		switch {
 		case c.err != nil:
-			c.sequenced(c.err)
+			c.sequenced(0, c.err)
 		case batchErr != nil:
-			c.sequenced(batchErr)
+			c.sequenced(0, batchErr)
 		default:
 			released = true
-			c.sequenced(nil)
+			c.sequenced(pos, nil)
 		}
 	}
 	return released
 }
 
 // WriteOrdered is Write with one more notification. sequenced (may be nil)
-// is called exactly once, on the writer goroutine: with nil as soon as ops
-// passed their fences and have their place in the store's log, before they
-// are synced; or with the error that refused them (ErrStale, ErrLogBroken,
-// or one of Write's errors before it returns), and then nothing of ops is
-// applied and done gets an error too. Every write queued after sequenced
+// is called exactly once, on the writer goroutine: with ops' position in
+// the store's log as soon as they passed their fences and have their place
+// in it, before they are synced; or with the error that refused them
+// (ErrStale, ErrLogBroken, or one of Write's errors before it returns), and
+// then nothing of ops is applied and done gets an error too. Every write queued after sequenced
 // ran, by anyone, comes later in the log, and the log is recovered as a
 // prefix, so a write that survives a crash implies that ops did. done is
 // Write's. sequenced has done's constraints: it must not block.
@@ -150,11 +159,11 @@ func (w *writer) sequence(calls []call, batchErr error) (released bool) {
 // (ErrLogBroken): something may already have acted on ops, so the store
 // refuses every later write until it is reopened. Reads see ops once they
 // are sequenced and committed, before they are durable.
-func (s *BotStore) WriteOrdered(ops []Op, sequenced, done func(error)) {
+func (s *BotStore) WriteOrdered(ops []Op, sequenced func(pos uint64, err error), done func(error)) {
 	size, err := s.checkOps(ops)
 	if err != nil {
 		if sequenced != nil {
-			sequenced(err)
+			sequenced(0, err)
 		}
 		if done != nil {
 			done(err)

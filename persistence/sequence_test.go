@@ -41,6 +41,16 @@ func (r results) note(what string) func(error) {
 	}
 }
 
+// seq is note for a sequenced callback; it records the position too.
+func (r results) seq(what string) func(uint64, error) {
+	return func(pos uint64, err error) {
+		if err == nil {
+			what += fmt.Sprintf(" at %d", pos)
+		}
+		r.note(what)(err)
+	}
+}
+
 // next returns the next outcome, failing after a generous deadline.
 func (r results) next(t *testing.T) string {
 	t.Helper()
@@ -77,17 +87,16 @@ func TestSequencedBeforeDurable(t *testing.T) {
 	}
 	res := make(results, 8)
 	gate.close()
-	s.WriteOrdered([]Op{put("k", "b", 2)}, res.note("sequenced"), res.note("durable"))
-	if got := res.next(t); got != "sequenced" {
-		t.Fatalf("first callback %q, want sequenced", got)
+	s.WriteOrdered([]Op{put("k", "b", 2)}, res.seq("sequenced"), res.note("durable"))
+	pos := base + 1
+	if got, want := res.next(t), fmt.Sprintf("sequenced at %d", pos); got != want {
+		t.Fatalf("first callback %q, want %q", got, want)
 	}
-	pos := s.Sequenced()
-	if pos != base+1 || s.Durable(pos) {
-		t.Fatalf("held batch: Sequenced() = %d (want %d), Durable = %v (want false)", pos, base+1, s.Durable(pos))
+	if s.Sequenced() != pos || s.Durable(pos) {
+		t.Fatalf("sync held: Sequenced() = %d (want %d), Durable = %v (want false)", s.Sequenced(), pos, s.Durable(pos))
 	}
 	s.WhenDurable(pos, res.note("waiter"))
 	res.none(t)
-	wantValue(t, s, "k", []byte("b")) // reads see a sequenced write before it is durable
 	gate.open()
 	if got := res.next(t) + "," + res.next(t); got != "waiter,durable" {
 		t.Errorf("after the sync: %q, want waiter,durable", got)
@@ -109,7 +118,7 @@ func TestRefusedWriteIsNotSequenced(t *testing.T) {
 	mustWrite(t, s, put("k", "a", 5))
 	base := s.Sequenced()
 	res := make(results, 4)
-	s.WriteOrdered([]Op{put("k", "b", 5)}, res.note("sequenced"), res.note("durable"))
+	s.WriteOrdered([]Op{put("k", "b", 5)}, res.seq("sequenced"), res.note("durable"))
 	want := "sequenced: " + ErrStale.Error()
 	if got := res.next(t); got != want {
 		t.Errorf("sequenced callback %q, want %q", got, want)
@@ -120,7 +129,7 @@ func TestRefusedWriteIsNotSequenced(t *testing.T) {
 	if got := s.Sequenced(); got != base {
 		t.Errorf("Sequenced() = %d after a refused write, want %d", got, base)
 	}
-	s.WriteOrdered([]Op{{Key: ""}}, res.note("sequenced"), res.note("durable")) // refused before queueing
+	s.WriteOrdered([]Op{{Key: ""}}, res.seq("sequenced"), res.note("durable")) // refused before queueing
 	if got := res.next(t) + "|" + res.next(t); got != "sequenced: persistence: invalid key: empty key|durable: persistence: invalid key: empty key" {
 		t.Errorf("invalid key: %q", got)
 	}
@@ -138,8 +147,8 @@ func TestFailedSyncBreaksTheLog(t *testing.T) {
 	}})
 	s := mustBot(t, db, "b")
 	res := make(results, 8)
-	s.WriteOrdered([]Op{put("k", "a", 1)}, res.note("sequenced"), res.note("durable"))
-	if got := res.next(t); got != "sequenced" {
+	s.WriteOrdered([]Op{put("k", "a", 1)}, res.seq("sequenced"), res.note("durable"))
+	if got := res.next(t); got != "sequenced at 1" {
 		t.Fatalf("first callback %q", got)
 	}
 	if got, want := res.next(t), "durable: persistence: cannot sync: disk on fire"; got != want {
@@ -150,7 +159,7 @@ func TestFailedSyncBreaksTheLog(t *testing.T) {
 	if got := res.next(t); got != "waiter: "+broken {
 		t.Errorf("waiter got %q", got)
 	}
-	s.WriteOrdered([]Op{put("j", "x", 1)}, res.note("sequenced"), res.note("durable"))
+	s.WriteOrdered([]Op{put("j", "x", 1)}, res.seq("sequenced"), res.note("durable"))
 	for _, stage := range []string{"sequenced", "durable"} {
 		if got := res.next(t); got != stage+": "+broken {
 			t.Errorf("later write: %q, want %s refused", got, stage)
@@ -231,7 +240,7 @@ func prefixChild(dir string) {
 	var chain func(c, n int)
 	chain = func(c, n int) {
 		op := Op{Key: chainKey(c, n), Value: []byte(strconv.Itoa(n)), Version: 1}
-		s.WriteOrdered([]Op{op}, func(err error) {
+		s.WriteOrdered([]Op{op}, func(_ uint64, err error) {
 			if err == nil {
 				go chain(c, n+1) // a new write, queued after this one is sequenced
 			}
@@ -246,5 +255,42 @@ func prefixChild(dir string) {
 	}
 	for n := range progress {
 		fmt.Println(n)
+	}
+}
+
+// TestSyncOnlyWhenWaitedFor: writes that nobody waits to be durable are
+// not synced on their own; the first wait syncs them.
+func TestSyncOnlyWhenWaitedFor(t *testing.T) {
+	syncs := make(chan int, 16)
+	db := openDB(t, "", Options{BeforeSync: func(ops int) error {
+		syncs <- ops
+		return nil
+	}})
+	s := mustBot(t, db, "b")
+	res := make(results, 16)
+	for i := range 5 {
+		s.WriteOrdered([]Op{put(fmt.Sprint("k", i), "v", 1)}, res.seq("sequenced"), nil)
+		if got, want := res.next(t), fmt.Sprintf("sequenced at %d", i+1); got != want {
+			t.Fatalf("write %d: %q, want %q", i, got, want)
+		}
+	}
+	select {
+	case n := <-syncs:
+		t.Fatalf("a sync of %d ops that nobody waited for", n)
+	default:
+	}
+	if s.Durable(5) {
+		t.Fatal("position 5 is durable without a sync")
+	}
+	s.WhenDurable(5, res.note("waiter"))
+	if got := res.next(t); got != "waiter" {
+		t.Fatalf("waiter: %q", got)
+	}
+	synced := 0 // one sync, or two if the last write reached the syncer after the wait
+	for len(syncs) > 0 {
+		synced += <-syncs
+	}
+	if synced != 5 {
+		t.Errorf("the syncs covered %d ops, want 5", synced)
 	}
 }

@@ -15,6 +15,11 @@ import (
 // before it began, so while a sync runs, the next batches commit and wait
 // for the next sync together: group commit of syncs, with the writer never
 // waiting for the disk.
+//
+// A sync runs only when someone waits for one: a pending batch has a done
+// callback, or WhenDurable has a waiter. Batches nobody waits for (writes
+// whose callers release nothing external on them) wait for the next sync
+// that someone needs, or for Close.
 type syncer struct {
 	bdb        *badger.DB
 	log        *slog.Logger
@@ -44,14 +49,26 @@ func newSyncer(bdb *badger.DB, w *writer) *syncer {
 		wake: make(chan struct{}, 1), stopped: make(chan struct{})}
 }
 
-// add queues a committed batch; its dones run once a sync covers it.
+// add queues a committed batch; its dones run once a sync covers it. A
+// batch nobody waits for joins the one before it if nobody waits for that
+// one either, so they take no more memory while no sync is needed.
 func (s *syncer) add(b syncBatch, dones []func(error)) {
 	s.mu.Lock()
 	b.dones = len(dones)
-	s.pending = append(s.pending, b)
+	if n := len(s.pending); n > 0 && b.dones == 0 && s.pending[n-1].dones == 0 {
+		last := &s.pending[n-1]
+		last.pos, last.ops = b.pos, last.ops+b.ops
+	} else {
+		s.pending = append(s.pending, b)
+	}
 	s.dones = append(s.dones, dones...)
 	s.dirty = s.dirty || b.ops > 0
 	s.mu.Unlock()
+	s.kick()
+}
+
+// kick wakes the sync goroutine.
+func (s *syncer) kick() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -76,17 +93,18 @@ func (s *syncer) run() {
 	var spareDones []func(error)
 	for {
 		s.mu.Lock()
-		batches, dones, dirty, closing := s.pending, s.dones, s.dirty, s.closing
-		s.pending, s.dones, s.dirty = spareBatches[:0], spareDones[:0], false
-		s.mu.Unlock()
-		if len(batches) == 0 {
-			spareBatches, spareDones = batches, dones
+		closing := s.closing
+		if len(s.pending) == 0 || !closing && len(s.dones) == 0 && !s.marks.waiting() {
+			s.mu.Unlock()
 			if closing {
 				return
 			}
 			<-s.wake
 			continue
 		}
+		batches, dones, dirty := s.pending, s.dones, s.dirty
+		s.pending, s.dones, s.dirty = spareBatches[:0], spareDones[:0], false
+		s.mu.Unlock()
 		s.sync(batches, dones, dirty)
 		clear(dones) // drop the callbacks
 		spareBatches, spareDones = batches[:0], dones[:0]

@@ -12,7 +12,7 @@ import (
 type call struct {
 	prefix    string
 	ops       []Op
-	sequenced func(error) // see WriteOrdered
+	sequenced func(uint64, error) // see WriteOrdered
 	done      func(error)
 	size      int   // badger's size estimate of the ops
 	err       error // the call's own result (ErrStale), set by the writer
@@ -64,6 +64,7 @@ func newWriter(bdb *badger.DB, opts Options) *writer {
 	}
 	w.maxEntries, w.maxBytes = txnLimits()
 	w.syncer = newSyncer(bdb, w)
+	w.marks.onWait = w.syncer.kick
 	return w
 }
 
@@ -73,7 +74,7 @@ func (w *writer) enqueue(c call) {
 	if w.closing {
 		w.mu.Unlock()
 		if c.sequenced != nil {
-			c.sequenced(ErrClosed)
+			c.sequenced(0, ErrClosed)
 		}
 		if c.done != nil {
 			c.done(ErrClosed)
