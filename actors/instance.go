@@ -38,6 +38,7 @@ type instance struct {
 	wake        int64        // the wake-up time in the store (Unix ns; 0: none)
 	seq         uint64       // writes queued by this incarnation
 	outbox      []turnOut    // effects waiting for writes (outbox.go)
+	written     uint64       // the log position of its last sequenced write
 	notices     int          // committed messages still to come
 }
 

@@ -55,8 +55,8 @@ type committed struct {
 // write asks for one notice, two if its turn has both kinds of effects:
 // its sequencing (for internal effects, and for a refusal when it has no
 // external ones), and its durability (for external effects). A write
-// without external effects becomes durable unnoticed: its entry goes once
-// the log is durable up to its position, which release checks.
+// without external effects becomes durable unnoticed: nothing waits for it
+// but a stop (flush).
 func (a *instance) commit(ctx actor.Context, ops []persistence.Op, effects []dsl.Effect) {
 	a.seq++
 	t := turnOut{seq: a.seq}
@@ -112,19 +112,24 @@ func (a *instance) awaitDurable(ctx actor.Context, pos uint64) {
 	a.bot.store.WhenDurable(pos, func(err error) { sys.Root.Send(self, &committed{inst: a, err: err}) })
 }
 
-// flush prepares a stop: it releases what it can, and if entries are left
-// that no notice will come for (writes that became durable unnoticed, or
-// will), it waits for the log to be durable up to here. It reports
-// whether the instance is flushed.
+// flush prepares a stop: if the instance's writes are sequenced and its
+// effects out but a write is not known to be durable (nothing waited for
+// it), it waits for the log to be durable up to it. It reports whether the
+// instance is flushed.
 func (a *instance) flush(ctx actor.Context) bool {
-	a.release()
 	if a.flushed() {
 		return true
 	}
-	if a.notices == 0 {
-		a.awaitDurable(ctx, a.bot.store.Sequenced())
+	if a.notices == 0 && len(a.outbox) == 0 {
+		a.awaitDurable(ctx, a.written)
 	}
 	return false
+}
+
+// flushed reports whether every effect is out, every write durable and no
+// committed message still to come: only then may the instance stop.
+func (a *instance) flushed() bool {
+	return len(a.outbox) == 0 && a.notices == 0 && a.bot.store.Durable(a.written)
 }
 
 // anyExternal reports whether effects has an effect that is not internal.
@@ -183,10 +188,6 @@ func (a *instance) expect() {
 	a.rt().activity.Add(1)
 }
 
-// flushed reports whether every effect is out and no committed message is
-// still to come: only then may the instance stop.
-func (a *instance) flushed() bool { return len(a.outbox) == 0 && a.notices == 0 }
-
 // settled records how a write fared; a refused or failed one reloads the
 // instance (its effects never go out).
 func (a *instance) settled(c *committed) {
@@ -201,6 +202,7 @@ func (a *instance) settled(c *committed) {
 				t.durable = true
 			} else {
 				t.pos = c.pos
+				a.written = max(a.written, c.pos)
 			}
 			break
 		}
@@ -224,7 +226,7 @@ func (a *instance) release() {
 				t.effects, t.internal = nil, 0 // nothing left to keep alive
 			}
 		}
-		if n == i && a.isDurable(t) {
+		if n == i && (t.internal == len(t.effects) || a.isDurable(t)) {
 			a.dispatch(t.effects[t.internal:])
 			n++
 		}
