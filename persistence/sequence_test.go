@@ -294,3 +294,55 @@ func TestSyncOnlyWhenWaitedFor(t *testing.T) {
 		t.Errorf("the syncs covered %d ops, want 5", synced)
 	}
 }
+
+// TestFencesSeeTheBatchInFlight: each write below is queued from the
+// sequenced callback of the one before, so it is checked while that one
+// may still be in flight (being committed by badger, unseen by reads): a
+// versioned write sees the version written just before it, also when that
+// was an unversioned write (or delete) that reset it to 0, of a key whose
+// stored version the writer had not cached (the store was reopened).
+func TestFencesSeeTheBatchInFlight(t *testing.T) {
+	const keys = 64
+	dir := t.TempDir()
+	db, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mustBot(t, db, "b")
+	for k := range keys {
+		mustWrite(t, s, put(fmt.Sprint("k", k), "old", 5))
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = mustBot(t, openDB(t, dir, Options{}), "b")
+	steps := []Op{put("", "a", 0), put("", "b", 1), {Delete: true}, put("", "c", 1), put("", "d", 2)}
+	errs := make(chan error, keys)
+	var chain func(k, step int)
+	chain = func(k, step int) {
+		op := steps[step]
+		op.Key = fmt.Sprint("k", k)
+		s.WriteOrdered([]Op{op}, func(_ uint64, err error) {
+			switch {
+			case err != nil:
+				errs <- fmt.Errorf("key %d step %d: %w", k, step, err)
+			case step+1 == len(steps):
+				errs <- nil
+			default:
+				chain(k, step+1)
+			}
+		}, nil)
+	}
+	for k := range keys {
+		chain(k, 0)
+	}
+	for range keys {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	mustWrite(t, s) // a barrier: everything is committed
+	for k := range keys {
+		wantValue(t, s, fmt.Sprint("k", k), []byte("d"))
+	}
+}
