@@ -57,3 +57,5 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 )
+
+replace github.com/dgraph-io/badger/v4 => ./third_party/badger

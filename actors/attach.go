@@ -43,14 +43,15 @@ func (r *Runtime) Attach(conv botserver.Conversation, attach func(history []bots
 	return nil
 }
 
-// attach answers m now if no turn of this instance waits for its write,
-// or once none does.
+// attach answers m now if no external effect of this instance (a frame to
+// the client, a history record) waits for its write to be durable, or once
+// none does.
 func (a *instance) attach(m *attachReq) {
 	if a.kind != kindSession {
 		m.call(nil, fmt.Errorf("%w: %s is not a conversation", botserver.ErrBotFailed, a.addr))
 		return
 	}
-	if len(a.outbox) > 0 {
+	if a.pendingExternal() {
 		a.bot.attaching.wait(a.addr, m)
 		return
 	}
@@ -69,7 +70,7 @@ func (a *instance) history() []botserver.Outgoing {
 // attachWaiting answers the attach requests that wait for this instance's
 // writes, once none is in flight (after a release, or at start).
 func (a *instance) attachWaiting() {
-	if len(a.outbox) > 0 || !a.bot.attaching.any() {
+	if a.pendingExternal() || !a.bot.attaching.any() {
 		return
 	}
 	waiting := a.bot.attaching.take(a.addr)

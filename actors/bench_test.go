@@ -357,3 +357,51 @@ func BenchmarkQueryLoop(b *testing.B) {
 	p.run(b, "ping", convs, msgs)
 	b.ReportMetric(float64(msgs*perMsg)/b.Elapsed().Seconds(), "queries/s")
 }
+
+// BenchmarkQueryLatency: one conversation's query round trips to the
+// master, one at a time (50 per user message, as in BenchmarkQueryLoop):
+// the time a round trip takes when nothing else runs. Each takes a
+// persisted conversation turn; the query goes out when that turn's write
+// is sequenced, without waiting for its sync.
+func BenchmarkQueryLatency(b *testing.B) {
+	_, p, stop := benchRuntime(b, map[string]map[string]string{"ping": pingLoopBot})
+	defer stop()
+	const perMsg = 50
+	p.text = "hi"
+	p.run(b, "ping", 1, 1)
+	b.ResetTimer()
+	p.text = "go"
+	msgs := max(b.N/perMsg, 1)
+	p.run(b, "ping", 1, msgs)
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(msgs*perMsg), "µs/query")
+}
+
+// BenchmarkBareRequestLatency is the baseline for BenchmarkQueryLatency:
+// one bare actor's requests to a responder actor, one at a time.
+func BenchmarkBareRequestLatency(b *testing.B) {
+	sys := actor.NewActorSystem(quietLogs())
+	defer sys.Shutdown()
+	server := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		if m, ok := ctx.Message().(*ping); ok {
+			ctx.Send(m.from, &pong{})
+		}
+	}))
+	left := b.N
+	done := make(chan struct{})
+	client := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		switch ctx.Message().(type) {
+		case string:
+			ctx.Send(server, &ping{from: ctx.Self()})
+		case *pong:
+			if left--; left == 0 {
+				close(done)
+				return
+			}
+			ctx.Send(server, &ping{from: ctx.Self()})
+		}
+	}))
+	b.ResetTimer()
+	sys.Root.Send(client, "go")
+	<-done
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1000/float64(b.N), "µs/request")
+}

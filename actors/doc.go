@@ -15,8 +15,9 @@
 // demand, passivate idle ones without losing messages, and apply the
 // restart policy. An instance loads its state when it starts, handles one input per
 // turn, writes the state through the store's group commit, and releases the
-// turn's effects (messages to users, events to other instances) only when
-// that write is durable. Timers live in the Timekeeper, persisted in the
+// turn's events to other instances once that write is sequenced in the
+// store's log, its messages to users once the log is durable up to it
+// (outbox.go). Timers live in the Timekeeper, persisted in the
 // store's timer index, so they fire for passivated instances and after a
 // restart. A conversation's recent client frames are its history, written
 // with its turns (history.go); Attach hands them to a joining client.

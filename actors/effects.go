@@ -153,7 +153,7 @@ func (a *instance) rewriteWake() []persistence.Op {
 // instance's own timers are armed by now; the index gets its real time.
 func (a *instance) woken(ctx actor.Context) {
 	if ops := a.rewriteWake(); len(ops) > 0 { // the stored time has passed
-		a.commit(ctx, ops, nil)
+		a.commit(ctx, ops, nil, false)
 	}
 }
 

@@ -36,13 +36,19 @@ func compileBot(tb testing.TB, files map[string]string) *dsl.Bot {
 // startServer opens dir and starts the bots (id → files).
 func startServer(tb testing.TB, dir string, opts actors.Options, bots map[string]map[string]string) *server {
 	tb.Helper()
+	return startServerStore(tb, persistence.Options{Dir: dir}, opts, bots)
+}
+
+// startServerStore is startServer with the store's options.
+func startServerStore(tb testing.TB, sopts persistence.Options, opts actors.Options, bots map[string]map[string]string) *server {
+	tb.Helper()
 	s := &server{tb: tb, p: platformtest.New(), clock: actors.NewFakeClock(platformtest.Start)}
 	opts.Clock = s.clock
 	if opts.IdleAfter == 0 {
 		opts.IdleAfter = -1
 	}
 	s.idle = opts.IdleAfter
-	s.rt, s.db, s.close = testkit.OpenRuntime(tb, persistence.Options{Dir: dir}, opts)
+	s.rt, s.db, s.close = testkit.OpenRuntime(tb, sopts, opts)
 	s.rt.RegisterPlatform(platformtest.Name, s.p)
 	for id, files := range bots {
 		if err := s.rt.AddBot(context.Background(), id, compileBot(tb, files)); err != nil {

@@ -44,7 +44,7 @@ func (s *sweeper) Stop() {
 // idleCheck passivates an idle instance, unless it is busy: the next sweep
 // asks again.
 func (a *instance) idleCheck(ctx actor.Context) {
-	if a.asked || a.stopping || a.passivating || len(a.outbox) > 0 {
+	if a.asked || a.stopping || a.passivating || !a.flush(ctx) {
 		return
 	}
 	if a.st != nil {

@@ -19,9 +19,10 @@ import (
 // Life cycle: Started loads the state (a restarted incarnation first waits
 // for the writes its predecessor queued, so it never reads an older state);
 // then inputs are handled, one turn each. A turn's state goes to the store
-// through group commit, and its effects (messages to users and to other
-// instances) are released only when that write is durable. A panic restarts
-// the instance from the committed state; the failing message is dropped.
+// through group commit; its messages to other instances are released when
+// that write is sequenced in the store's log, its messages to users when it
+// is durable (outbox.go). A panic restarts the instance from the committed
+// state; the failing message is dropped.
 type instance struct {
 	bot     *botRT
 	addr    string
@@ -30,7 +31,7 @@ type instance struct {
 	// passivating: idle, and writing its wake-up time before it stops
 	passivating bool
 	asked       bool       // passivation asked of the directory
-	stopping    bool       // told to stop: it does once its outbox is empty
+	stopping    bool       // told to stop: it does once its outbox is flushed
 	warned      uint8      // limits already logged (see warnOnce)
 	recv        *received  // during a group's turn: what its coordinator's Receive changed
 	grp         *memberLog // groups: their members' keys
@@ -41,14 +42,10 @@ type instance struct {
 	prog        *dsl.Program // what the state is bound to
 	user        *userRecord  // sessions: the user's record, while resident
 	wake        int64        // the wake-up time in the store (Unix ns; 0: none)
-	seq         uint64
-	outbox      []turnOut
-}
-
-// turnOut holds a turn's effects until its state is durable.
-type turnOut struct {
-	seq     uint64
-	effects []dsl.Effect
+	seq         uint64       // writes queued by this incarnation
+	outbox      []turnOut    // effects waiting for writes (outbox.go)
+	written     uint64       // the log position of its last sequenced write
+	notices     int          // committed messages still to come
 }
 
 func (a *instance) rt() *Runtime { return a.bot.rt }
@@ -65,13 +62,17 @@ func (a *instance) Receive(ctx actor.Context) {
 		a.rt().activity.Add(-1)
 	case *committed:
 		if msg.inst == a {
-			a.release(msg)
+			a.settled(msg)
 			a.attachWaiting()
 			switch {
-			case a.stopping && len(a.outbox) == 0:
-				ctx.Stop(ctx.Self())
-			case a.passivating && len(a.outbox) == 0:
-				a.passivate(ctx)
+			case a.stopping:
+				if a.flush(ctx) {
+					ctx.Stop(ctx.Self())
+				}
+			case a.passivating:
+				if a.flush(ctx) {
+					a.passivate(ctx)
+				}
 			}
 		}
 		a.rt().activity.Add(-1)
@@ -84,7 +85,7 @@ func (a *instance) Receive(ctx actor.Context) {
 		a.idleCheck(ctx)
 	case *stopNow:
 		a.stopping = true
-		if len(a.outbox) == 0 {
+		if a.flush(ctx) {
 			ctx.Stop(ctx.Self())
 		}
 	case *actor.Restarting:
@@ -106,7 +107,7 @@ func (a *instance) Receive(ctx actor.Context) {
 func (a *instance) passivate(ctx actor.Context) {
 	if ops := a.fixWake(); len(ops) > 0 {
 		a.passivating = true
-		a.commit(ctx, ops, nil)
+		a.commit(ctx, ops, nil, false)
 		return
 	}
 	a.passivating = false
@@ -304,7 +305,7 @@ func (a *instance) joinOnce(ctx actor.Context) {
 	}
 	a.st.Group = a.conv.Group
 	join := dsl.Effect{Kind: dsl.EffEmit, Name: "join", Target: a.conv.Group}
-	a.commit(ctx, a.stateOps(nil, a.wakeOps(), nil), []dsl.Effect{join})
+	a.commit(ctx, a.stateOps(nil, a.wakeOps(), nil), []dsl.Effect{join}, false)
 }
 
 // turn runs one input and commits its state.
@@ -365,21 +366,11 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, d *deli
 	timers := a.wakeOps()
 	hist, effects := a.record(in, d, res.Effects, env.Now)
 	if !res.Changed && userOp == nil && len(timers) == 0 && len(hist) == 0 {
-		a.unwritten(effects)
+		a.unwritten(ctx, effects)
 		return res.Err
 	}
-	a.commit(ctx, append(a.stateOps(k.state, timers, userOp), hist...), effects)
+	a.commit(ctx, append(a.stateOps(k.state, timers, userOp), hist...), effects, len(hist) > 0)
 	return res.Err
-}
-
-// unwritten releases the effects of a turn that changed nothing to write:
-// at once, or after the writes still pending (to keep their order).
-func (a *instance) unwritten(effects []dsl.Effect) {
-	if len(a.outbox) == 0 {
-		a.dispatch(effects)
-		return
-	}
-	a.outbox = append(a.outbox, turnOut{seq: a.seq, effects: append([]dsl.Effect(nil), effects...)})
 }
 
 // userWrite stores the turn's encoded fields in the record, bumps its
@@ -429,34 +420,4 @@ func (a *instance) stateOps(raw []byte, timers []persistence.Op, user *persisten
 		ops = append(ops, *user)
 	}
 	return ops
-}
-
-// commit queues the writes of a turn; its effects wait for them.
-func (a *instance) commit(ctx actor.Context, ops []persistence.Op, effects []dsl.Effect) {
-	a.seq++
-	a.outbox = append(a.outbox, turnOut{seq: a.seq, effects: append([]dsl.Effect(nil), effects...)})
-	a.rt().activity.Add(1)
-	self, sys, seq := ctx.Self(), ctx.ActorSystem(), a.seq
-	a.bot.store.Write(ops, func(err error) { sys.Root.Send(self, &committed{inst: a, seq: seq, err: err}) })
-}
-
-// release sends the effects of every turn up to c.seq, in order.
-func (a *instance) release(c *committed) {
-	if c.err != nil {
-		a.bot.log.Error("state write failed; reloading", "conv", a.addr, "err", c.err)
-		panic(fmt.Errorf("state of %s not written: %w", a.addr, c.err))
-	}
-	n := 0
-	for _, t := range a.outbox {
-		if t.seq > c.seq {
-			break
-		}
-		a.dispatch(t.effects)
-		n++
-	}
-	if n == len(a.outbox) {
-		a.outbox = nil // an idle instance keeps no effects alive
-		return
-	}
-	a.outbox = append(a.outbox[:0], a.outbox[n:]...)
 }

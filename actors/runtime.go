@@ -375,16 +375,24 @@ func (r *Runtime) GroupExists(bot, id string) bool {
 }
 
 // Settle waits until no message or write is in flight anywhere in the
-// runtime, or ctx ends.
+// runtime and every write is durable, or ctx ends.
 func (r *Runtime) Settle(ctx context.Context) error {
-	for r.activity.Load() != 0 {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("runtime did not settle (%d in flight): %w", r.activity.Load(), ctx.Err())
-		case <-time.After(50 * time.Microsecond):
+	for {
+		for r.activity.Load() != 0 {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("runtime did not settle (%d in flight): %w", r.activity.Load(), ctx.Err())
+			case <-time.After(50 * time.Microsecond):
+			}
+		}
+		// Writes that release nothing external are not waited for by their
+		// instances: a barrier waits until they are durable (its error
+		// means a broken log, which has no writes left to wait for).
+		_ = r.opts.Store.Meta().WriteSync()
+		if r.activity.Load() == 0 {
+			return nil
 		}
 	}
-	return nil
 }
 
 // Close stops every actor once nothing is in flight, or when ctx ends

@@ -86,12 +86,5 @@ type spawnGroup struct {
 // passivate is an idle instance asking its directory to stop it.
 type passivate struct{}
 
-// committed tells an instance that the write of its turn seq is durable.
-type committed struct {
-	inst *instance
-	seq  uint64
-	err  error
-}
-
 // timerFired is a durable timer falling due.
 type timerFired struct{ id uint64 }

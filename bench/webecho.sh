@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Measures the echo example bot through the whole stack (websocket → actor
-# → dsl → store → websocket) against the bare gorilla echo server, in the
-# same run, alternating: ROUNDS × (bare, botserver), CLIENTS × MESSAGES each.
+# → dsl → store → websocket) against two baselines, in the same run,
+# alternating: ROUNDS × (bare echo, durable echo, botserver), CLIENTS ×
+# MESSAGES each. The bare echo writes every message straight back; the
+# durable echo (bench/echo -durable) first appends it to a file and waits
+# for a group-committed fdatasync that covers it, the least a server can do
+# before it answers that a message is on disk. Each round ends with
+# botserver's ratios to both.
 # Run from the repository root: bench/webecho.sh
 # DATA_DIR puts botserver's data dir elsewhere (default: a fresh one under
 # $TMPDIR), e.g. DATA_DIR=/dev/shm/botserver-bench to see what the disk's
-# syncs cost; it must not exist yet.
+# syncs cost; it must not exist yet. The durable echo's file goes beside it.
 set -euo pipefail
 ROUNDS=${ROUNDS:-3} CLIENTS=${CLIENTS:-100} MESSAGES=${MESSAGES:-500}
 tmp=$(mktemp -d)
@@ -15,18 +20,36 @@ if [[ -e $data ]]; then
 	rm -rf "$tmp"
 	exit 2
 fi
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp" "$data"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp" "$data" "$data.echo.log"' EXIT
 go build -o "$tmp/botserver" ./cmd/botserver
 go build -o "$tmp/echo" ./bench/echo
 go build -o "$tmp/loadgen" ./bench/loadgen
 BOTSERVER_DATA_DIR="$data" BOTSERVER_LISTEN=127.0.0.1:18080 "$tmp/botserver" serve >"$tmp/serve.log" 2>&1 &
 "$tmp/echo" -listen 127.0.0.1:18090 >"$tmp/echo.log" 2>&1 &
+"$tmp/echo" -listen 127.0.0.1:18091 -durable "$data.echo.log" >"$tmp/durable.log" 2>&1 &
 for _ in $(seq 100); do
-	curl -sf http://127.0.0.1:18080/readyz >/dev/null 2>&1 && grep -q listening "$tmp/echo.log" && break
+	curl -sf http://127.0.0.1:18080/readyz >/dev/null 2>&1 && grep -q listening "$tmp/echo.log" &&
+		grep -q listening "$tmp/durable.log" && break
 	sleep 0.1
 done
+
+# measure NAME PORT: one load run; prints a line and sets rate and p99 (ns).
+measure() {
+	local out p50
+	out=$("$tmp/loadgen" -json -url "ws://127.0.0.1:$2/ws/echo" -clients "$CLIENTS" -messages "$MESSAGES" -warmup 20)
+	field() { awk -v f="\"$1\"" -F': *' '$1 ~ f {gsub(/[ ,]/, "", $2); print $2}' <<<"$out"; }
+	rate=$(field msgs_per_sec) p50=$(field p50_ns) p99=$(field p99_ns)
+	awk -v n="$1" -v r="$rate" -v a="$p50" -v b="$p99" \
+		'BEGIN {printf "  %-14s %7.0f msgs/s, p50 %.2f ms, p99 %.2f ms\n", n ":", r, a / 1e6, b / 1e6}'
+}
+
 for r in $(seq "$ROUNDS"); do
 	echo "round $r"
-	echo -n "  bare echo:  "; "$tmp/loadgen" -url ws://127.0.0.1:18090/ws/echo -clients "$CLIENTS" -messages "$MESSAGES" -warmup 20
-	echo -n "  botserver:  "; "$tmp/loadgen" -url ws://127.0.0.1:18080/ws/echo -clients "$CLIENTS" -messages "$MESSAGES" -warmup 20
+	measure "bare echo" 18090
+	bare_rate=$rate bare_p99=$p99
+	measure "durable echo" 18091
+	dur_rate=$rate dur_p99=$p99
+	measure "botserver" 18080
+	awk -v r="$rate" -v p="$p99" -v dr="$dur_rate" -v dp="$dur_p99" -v br="$bare_rate" -v bp="$bare_p99" \
+		'BEGIN {printf "  botserver / durable echo: %.2fx throughput, %.2fx p99; / bare echo: %.2fx, %.2fx p99\n", r / dr, p / dp, r / br, p / bp}'
 done

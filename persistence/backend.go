@@ -132,8 +132,8 @@ type Fence struct {
 //     error Sequenced had, or the commit's. This is the point to release
 //     external effects (a websocket frame, a Slack post).
 //
-// On the badger store the writer currently runs both at durability; the
-// writer change that runs Sequenced at sequencing plugs in under this API.
+// On the badger store, Sequenced runs on the writer goroutine before the
+// call's batch is committed and synced, Durable on the sync goroutine.
 type Callbacks struct {
 	Sequenced func(err error)
 	Durable   func(err error)

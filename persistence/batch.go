@@ -9,75 +9,6 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// commit writes calls as one transaction (one sync) and runs their done
-// callbacks. A call with a stale versioned op is left out with ErrStale.
-func (w *writer) commit(calls []call) {
-	inBadger := true
-	defer w.recoverCommit(calls, &inBadger)
-	start := time.Now()
-	w.reserve(calls)
-	txn := w.bdb.NewTransaction(true)
-	defer txn.Discard()
-	applied := 0
-	var err error
-	for i := range calls {
-		c := &calls[i]
-		if c.err = w.check(txn, c); c.err != nil {
-			continue
-		}
-		if err = w.apply(txn, c); err != nil {
-			break
-		}
-		applied += len(c.ops)
-	}
-	if err == nil {
-		err = txn.Commit()
-	}
-	took := time.Since(start)
-	if err != nil {
-		w.versions.reset() // it may hold versions that never made it to disk
-		err = fmt.Errorf("persistence: cannot commit batch: %w", w.space.noSpace(err))
-		w.log.Error("store write failed", "ops", applied, "err", err)
-	}
-	w.versions.trim()
-	inBadger = false
-	finish(calls, err)
-	if err == nil && applied > 0 && w.onCommit != nil {
-		w.onCommit(applied, took)
-	}
-}
-
-// finish runs the done callbacks of calls, in queue order, with each call's
-// own error or else the batch's.
-func finish(calls []call, batchErr error) {
-	for i := range calls {
-		c := &calls[i]
-		if c.err == nil {
-			c.err = batchErr
-		}
-		if c.done != nil {
-			c.done(c.err)
-		}
-	}
-}
-
-// reserve sizes the scratch buffers for calls, so that appends in apply
-// never move them while the transaction holds pointers into them.
-func (w *writer) reserve(calls []call) {
-	ops, bytes := 0, 0
-	for i := range calls {
-		ops += len(calls[i].ops)
-		bytes += calls[i].size
-	}
-	if cap(w.buf) < bytes {
-		w.buf = make([]byte, 0, bytes)
-	}
-	if cap(w.entries) < ops {
-		w.entries = make([]badger.Entry, 0, ops)
-	}
-	w.buf, w.entries = w.buf[:0], w.entries[:0]
-}
-
 // check builds c's full keys into w.keys and fails with ErrStale, leaving
 // the version cache as it was, if any versioned op is not newer than the
 // stored version (or one staged earlier in this batch or call).
@@ -119,6 +50,9 @@ func (w *writer) check(txn *badger.Txn, c *call) error {
 func (w *writer) apply(txn *badger.Txn, c *call) error {
 	for i := range c.ops {
 		op, key := &c.ops[i], w.keys[i]
+		if op.Version == 0 {
+			w.zeroed(key)
+		}
 		if op.Delete && op.Version == 0 {
 			if err := txn.Delete(key); err != nil {
 				return err
@@ -146,10 +80,15 @@ func (w *writer) apply(txn *badger.Txn, c *call) error {
 }
 
 // lookup returns the cache index of key's stored version, reading it from
-// txn (which also sees this batch's pending writes) on a cache miss.
+// txn (which also sees this batch's pending writes) on a cache miss. txn
+// does not see the batch badger is committing: the keys it writes are in
+// the cache (versioned ones) or in its zeroed set (unversioned ones).
 func (w *writer) lookup(txn *badger.Txn, key []byte) (int, error) {
 	if idx, ok := w.versions.index[string(key)]; ok {
 		return idx, nil
+	}
+	if _, ok := w.zeroedPrev[string(key)]; ok {
+		return w.versions.add(string(key), 0), nil
 	}
 	var version uint64
 	item, err := txn.Get(key)
@@ -169,6 +108,14 @@ func (w *writer) lookup(txn *badger.Txn, key []byte) (int, error) {
 		}
 	}
 	return w.versions.add(string(key), version), nil
+}
+
+// zeroed records an unversioned write of key (its version becomes 0) that
+// the version cache does not hold, for the batch after this one.
+func (w *writer) zeroed(key []byte) {
+	if _, ok := w.versions.index[string(key)]; !ok {
+		w.zeroedCur[string(key)] = struct{}{}
+	}
 }
 
 // set changes a cached version, remembering the old one for rollback.
@@ -217,8 +164,4 @@ func (c *versionCache) reset() {
 	c.vals = c.vals[:0]
 }
 
-func (c *versionCache) trim() {
-	if len(c.vals) > maxCachedVersions {
-		c.reset()
-	}
-}
+func (c *versionCache) full() bool { return len(c.vals) > maxCachedVersions }

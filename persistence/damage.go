@@ -282,19 +282,14 @@ func (s *BotStore) guardWrite() error {
 	return s.db.writable()
 }
 
-// recoverCommit, deferred by the writer's commit, turns a panic inside
-// badger (before the done callbacks run) into a failed batch: nothing of it
-// was applied.
-func (w *writer) recoverCommit(calls []call, inBadger *bool) {
-	if !*inBadger {
-		return // a done callback's panic is the caller's
-	}
+// recoverBadger, deferred by the writer around badger calls that stage a
+// call (reading stored versions, adding entries), turns a panic inside
+// badger (say a damaged block read through mmap) into err.
+func (w *writer) recoverBadger(err *error) {
 	r := recover()
 	if r == nil {
 		return
 	}
-	w.versions.reset()
-	err := fmt.Errorf("persistence: cannot commit batch: panic: %.300v", r)
-	w.log.Error("store write failed", "ops", len(calls), "err", err)
-	finish(calls, err)
+	*err = fmt.Errorf("persistence: cannot commit batch: panic: %.300v", r)
+	w.log.Error("store write failed", "err", *err)
 }

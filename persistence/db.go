@@ -71,8 +71,7 @@ func Open(opts Options) (*DB, error) {
 	db.damage = newDamage(damaged, bdb.Tables())
 	db.logDamage()
 	db.space = newSpace(opts)
-	db.w = newWriter(bdb, opts)
-	db.w.space = db.space
+	db.w = newWriter(bdb, opts, db.space)
 	go db.w.run()
 	return db, nil
 }

@@ -7,6 +7,13 @@
 // Open refuses a data dir that is not a complete botserver store, serves
 // keys of damaged table blocks as *CorruptError and refuses writes with
 // ErrNoSpace before the disk is full (datadir.go, damage.go, space.go).
+// One writer goroutine per DB checks each call's fence, CAS and versions,
+// gives it its place in the store's one log (Callbacks.Sequenced runs then)
+// and commits everything queued as one transaction to badger's log while
+// the batch before it commits (pipeline.go); a sync goroutine makes what
+// was committed durable with one sync (group commit) and runs Durable
+// (syncer.go, sequence.go). Sequenced and WhenDurable let a caller wait
+// until the log is durable up to a position.
 //
 //	db, err := persistence.Open(persistence.Options{Dir: "./data"})
 //	k, err := db.Keys("chatter")

@@ -32,6 +32,12 @@ var (
 	// (the connection died during COMMIT) when the backend could not find
 	// out afterwards whether it was applied. Load the key to find out.
 	ErrUnknownOutcome = errors.New("persistence: commit outcome unknown")
+	// ErrLogBroken is passed to every write's callbacks once a commit or a
+	// sync failed after writes were sequenced (WriteOrdered): other
+	// instances may already have acted on those writes, so no later write
+	// may go into the log. The store must be closed and reopened; recovery
+	// restores the log's durable prefix.
+	ErrLogBroken = errors.New("persistence: log broken by a failed commit or sync; reopen the store")
 	// ErrStopScan may be returned by a Scan callback to end the scan early;
 	// Scan then returns nil.
 	ErrStopScan = errors.New("persistence: stop scan")

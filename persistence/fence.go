@@ -143,9 +143,20 @@ func (s *BotStore) Load(key string) (Loaded, error) {
 	return x.loaded, nil
 }
 
-// Commit implements Keyspace.
+// Commit implements Keyspace. Sequenced runs on the writer goroutine once
+// the call passed its checks and has its place in the log, before its sync;
+// Durable on the sync goroutine once it is durable (or with its error).
 func (s *BotStore) Commit(c Call, cb Callbacks) {
-	done := cb.done()
+	var sequenced func(uint64, error)
+	if cb.Sequenced != nil {
+		sequenced = func(_ uint64, err error) { cb.Sequenced(err) }
+	}
+	s.enqueue(c, sequenced, cb.Durable)
+}
+
+// enqueue checks c and queues it for the writer, or runs the callbacks with
+// the error that refused it.
+func (s *BotStore) enqueue(c Call, sequenced func(uint64, error), done func(error)) {
 	size, err := s.checkOps(c.Ops)
 	if err == nil && c.Fence.Key != "" {
 		err = CheckKey(c.Fence.Key)
@@ -156,6 +167,9 @@ func (s *BotStore) Commit(c Call, cb Callbacks) {
 		}
 	}
 	if err != nil {
+		if sequenced != nil {
+			sequenced(0, err)
+		}
 		if done != nil {
 			done(err)
 		}
@@ -166,7 +180,7 @@ func (s *BotStore) Commit(c Call, cb Callbacks) {
 		x = &callX{fenceKey: epochKey(s.fullKey(c.Fence.Key)), epoch: c.Fence.Epoch}
 		size += entrySize(len(x.fenceKey), 0)
 	}
-	s.db.w.enqueue(call{prefix: s.prefix, ops: c.Ops, done: done, size: size, x: x})
+	s.db.w.enqueue(call{prefix: s.prefix, ops: c.Ops, sequenced: sequenced, done: done, size: size, x: x})
 }
 
 // CommitSync implements Keyspace.
@@ -174,19 +188,4 @@ func (s *BotStore) CommitSync(c Call) error {
 	ch := make(chan error, 1)
 	s.Commit(c, Callbacks{Durable: func(err error) { ch <- err }})
 	return <-ch
-}
-
-// done returns the one callback the badger writer runs, which runs
-// Sequenced and then Durable; nil when neither is set.
-func (cb Callbacks) done() func(error) {
-	switch {
-	case cb.Sequenced == nil:
-		return cb.Durable
-	case cb.Durable == nil:
-		return cb.Sequenced
-	}
-	return func(err error) {
-		cb.Sequenced(err)
-		cb.Durable(err)
-	}
 }

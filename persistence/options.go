@@ -37,8 +37,8 @@ type Options struct {
 	// Logger receives badger's warnings and errors and the store's own
 	// messages. Nil discards them.
 	Logger *slog.Logger
-	// OnCommit, if set, is called by the writer goroutine after each batch is
-	// durable, with the number of ops in it and the time from the start of
+	// OnCommit, if set, is called by the store's sync goroutine after each
+	// batch is durable, with the number of ops in it and the time from the start of
 	// building the batch to the end of its sync. It must not block.
 	OnCommit func(batchOps int, took time.Duration)
 	// OnCorrupt, if set, is called for every read that finds a corrupt
@@ -69,6 +69,14 @@ type Options struct {
 	// FreeSpace returns the bytes free in dir's file system. Nil means
 	// statfs; tests inject faults with it.
 	FreeSpace func(dir string) (uint64, error)
+
+	// BeforeSync, if set, is called before every sync of the store, with
+	// the number of ops the sync covers (their writes are sequenced and
+	// committed to the log). While it runs, they are not durable, and later
+	// writes are still sequenced; if it returns an error, the sync fails
+	// with it. A test hook: it holds a sync to see what is released before
+	// it, or fails one.
+	BeforeSync func(syncOps int) error
 
 	// memTableSize overrides memTableSize (tests that need many tables).
 	memTableSize int64
@@ -105,17 +113,17 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// badgerOptions sizes badger for a single small server. Durability: with
-// SyncWrites badger msyncs the memtable WAL (and the value log) at the end
-// of every write request, i.e. once per transaction; the writer commits one
-// transaction per batch, so that is exactly one sync per batch. This is
-// safer than SyncWrites=false plus DB.Sync, which syncs only the *current*
-// memtable WAL and value log file: entries written just before a memtable or
-// value log rotation would stay unsynced until flushed.
+// badgerOptions sizes badger for a single small server. Durability: the
+// writer commits without a sync (SyncWrites off) and the syncer calls
+// DB.Sync, which msyncs the active memtable's WAL (and the value log, if
+// anything was written to it: our values never are). The badger we build
+// with (third_party/badger, see its PATCHES.md) syncs a memtable's WAL when
+// the memtable fills up, before the next one takes writes, so a Sync covers
+// every entry committed before it, and recovery always restores a prefix.
 func (o Options) badgerOptions() badger.Options {
 	bo := badger.DefaultOptions(o.Dir).
 		WithInMemory(o.InMemory).
-		WithSyncWrites(!o.InMemory).
+		WithSyncWrites(false).
 		WithLogger(badgerLogger{o.Logger}).
 		WithMetricsEnabled(false).  // expvar globals; we report our own metrics
 		WithDetectConflicts(false). // one writer: no conflicts to detect

@@ -36,7 +36,7 @@ type Op struct {
 // Write queues ops to be committed atomically, all or none, and returns
 // immediately. The store owns ops and their Values until done is called:
 // do not modify them before. done (may be nil) is called exactly once,
-// normally on the writer goroutine after the batch containing ops is
+// normally on the store's sync goroutine once the batch containing ops is
 // durable, with:
 //
 //   - nil: every op is applied and synced to disk;
@@ -45,18 +45,22 @@ type Op struct {
 //   - ErrInvalidKey, ErrTooLarge, ErrDamaged, ErrNoSpace (the data dir is
 //     low on space, see DB.Space), ErrClosed: nothing was queued; done is
 //     then called before Write returns, on the caller's goroutine;
+//   - ErrFenced, ErrConflict: see Keyspace.Commit (Write calls are
+//     unfenced, but a CAS op can conflict);
 //   - ErrNoSpace from the writer: badger failed to write for lack of
 //     space; nothing was applied;
-//   - another error: badger failed to commit the batch; nothing was applied.
+//   - ErrLogBroken: an earlier commit or sync failed after writes were
+//     sequenced and released (WriteOrdered); nothing was applied;
+//   - another error: badger failed to commit the batch (nothing was
+//     applied), or the sync that should have made it durable failed (it
+//     may or may not survive a crash; the log is broken from then on).
 //
 // done must not block, must not call WriteSync or DB.Close, and should only
 // hand the result on (e.g. send a message to the actor): it delays every
 // write behind it. Calls are committed in the order they were queued, so an
 // empty ops list is a barrier: its done runs once everything queued before
 // it is durable.
-func (s *BotStore) Write(ops []Op, done func(error)) {
-	s.Commit(Call{Ops: ops}, Callbacks{Durable: done})
-}
+func (s *BotStore) Write(ops []Op, done func(error)) { s.WriteOrdered(ops, nil, done) }
 
 // WriteSync is Write that waits until ops are durable and returns what Write
 // would pass to done. It must not be called from a done callback.

@@ -20,10 +20,12 @@ var upgrader = websocket.Upgrader{
 // Handler returns the echo handler. It serves GET /ws/{anything}; every
 // other path is 404.
 func Handler() http.Handler {
-	return http.HandlerFunc(serve)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serve(w, r, nil) })
 }
 
-func serve(w http.ResponseWriter, r *http.Request) {
+// serve echoes the frames of one connection; with a log, each frame is
+// appended to it first and written back once it is synced.
+func serve(w http.ResponseWriter, r *http.Request, log *Log) {
 	if !strings.HasPrefix(r.URL.Path, "/ws/") || len(r.URL.Path) == len("/ws/") {
 		http.NotFound(w, r)
 		return
@@ -47,6 +49,9 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		}
 		if typ != websocket.TextMessage {
 			continue
+		}
+		if log != nil && log.Append(data) != nil {
+			return
 		}
 		if err := conn.WriteMessage(websocket.TextMessage, data); err != nil {
 			return
