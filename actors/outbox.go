@@ -29,21 +29,25 @@ import (
 // may go out before an earlier turn's external ones: they go to other
 // recipients.
 
-// turnOut holds a turn's effects until they may go out.
+// turnOut holds a turn's effects until they may go out. It is 48 bytes:
+// outboxes come and go with every turn, beside long-lived objects.
 type turnOut struct {
-	seq      uint64       // the instance's write (its count); 0: the turn wrote nothing
-	pos      uint64       // the write's position in the store's log, once sequenced
-	durable  bool         // the write is durable (its done said so)
-	need     uint64       // a turn without a write: the log position to be durable first
+	seq uint64 // the instance's write (its count); 0: the turn wrote nothing
+	// pos is, for a write, its position in the store's log once sequenced;
+	// for a turn without a write, the position the log must be durable up
+	// to before its external effects go out (0: none).
+	pos      uint64
 	effects  []dsl.Effect // internal ones first, then external ones
-	internal int          // how many effects are internal
+	internal int32        // how many effects are internal
+	askSeq   bool         // its write asked to be told when it is sequenced
+	durable  bool         // its write is durable (its done said so)
 	sent     bool         // the internal effects are out
 	hist     bool         // the write holds history records: an external effect
 }
 
 // hasExternal reports whether t waits for durability: it has external
 // effects, or its write holds history records (a resumed client sees them).
-func (t *turnOut) hasExternal() bool { return t.hist || t.internal < len(t.effects) }
+func (t *turnOut) hasExternal() bool { return t.hist || int(t.internal) < len(t.effects) }
 
 // pendingExternal reports whether an external effect (or a history record)
 // of this instance still waits for its write to be durable.
@@ -56,16 +60,22 @@ func (a *instance) pendingExternal() bool {
 	return false
 }
 
-// committed tells an instance how the write of its turn seq fared:
-// sequenced at pos, or durable; or, with seq 0, that the log is durable up
-// to where the instance waited for it.
+// committed tells an instance how one of its writes fared, or that the log
+// is durable up to where it waited: its note is the kind in the top two
+// bits and, below, the write's position (sequenced) or count (durable).
+// It is 32 bytes, for the same reason as turnOut.
 type committed struct {
-	inst    *instance
-	seq     uint64
-	pos     uint64
-	err     error
-	durable bool
+	inst *instance
+	err  error
+	note uint64
 }
+
+const (
+	noteSequenced uint64 = iota << 62
+	noteDurable
+	noteLog
+	noteValue = 1<<62 - 1
+)
 
 // commit queues the writes of a turn; its effects wait for them. The
 // write asks for one notice, two if its turn has both kinds of effects:
@@ -78,20 +88,21 @@ func (a *instance) commit(ctx actor.Context, ops []persistence.Op, effects []dsl
 	a.seq++
 	t := turnOut{seq: a.seq, hist: hist}
 	t.effects, t.internal = a.split(effects)
+	external := t.hasExternal()
+	t.askSeq = t.internal > 0 || !external
 	a.outbox = append(a.outbox, t)
 	self, sys, seq := ctx.Self(), ctx.ActorSystem(), a.seq
-	external := t.hasExternal()
 	var sequenced func(uint64, error)
 	var done func(error)
-	if t.internal > 0 || !external {
+	if t.askSeq {
 		a.expect()
 		sequenced = func(pos uint64, err error) {
-			sys.Root.Send(self, &committed{inst: a, seq: seq, pos: pos, err: err})
+			sys.Root.Send(self, &committed{inst: a, err: err, note: noteSequenced | pos})
 		}
 	}
 	if external {
 		a.expect()
-		done = func(err error) { sys.Root.Send(self, &committed{inst: a, seq: seq, err: err, durable: true}) }
+		done = func(err error) { sys.Root.Send(self, &committed{inst: a, err: err, note: noteDurable | seq}) }
 	}
 	a.bot.store.WriteOrdered(ops, sequenced, done)
 }
@@ -112,7 +123,7 @@ func (a *instance) unwritten(ctx actor.Context, effects []dsl.Effect) {
 		a.dispatch(effects) // nothing to wait for
 		return
 	}
-	t := turnOut{need: need}
+	t := turnOut{pos: need}
 	t.effects, t.internal = a.split(effects)
 	a.outbox = append(a.outbox, t)
 	if !a.bot.store.Durable(need) {
@@ -126,7 +137,7 @@ func (a *instance) unwritten(ctx actor.Context, effects []dsl.Effect) {
 func (a *instance) awaitDurable(ctx actor.Context, pos uint64) {
 	self, sys := ctx.Self(), ctx.ActorSystem()
 	a.expect()
-	a.bot.store.WhenDurable(pos, func(err error) { sys.Root.Send(self, &committed{inst: a, err: err}) })
+	a.bot.store.WhenDurable(pos, func(err error) { sys.Root.Send(self, &committed{inst: a, err: err, note: noteLog}) })
 }
 
 // flush prepares a stop: if the instance's writes are sequenced and its
@@ -161,7 +172,7 @@ func (a *instance) anyExternal(effects []dsl.Effect) bool {
 
 // split copies effects, internal ones first, each kind in its order, and
 // drops timer effects (armTimers has followed them).
-func (a *instance) split(effects []dsl.Effect) ([]dsl.Effect, int) {
+func (a *instance) split(effects []dsl.Effect) ([]dsl.Effect, int32) {
 	if len(effects) == 0 {
 		return nil, 0
 	}
@@ -177,7 +188,7 @@ func (a *instance) split(effects []dsl.Effect) ([]dsl.Effect, int) {
 			out = append(out, *e)
 		}
 	}
-	return out, n
+	return out, int32(n)
 }
 
 // internal reports whether e is a message to an instance of this bot.
@@ -213,16 +224,19 @@ func (a *instance) settled(c *committed) {
 		a.bot.log.Error("state write failed; reloading", "conv", a.addr, "err", c.err)
 		panic(fmt.Errorf("state of %s not written: %w", a.addr, c.err))
 	}
+	kind, value := c.note&^noteValue, c.note&noteValue
 	for i := range a.outbox {
-		if t := &a.outbox[i]; c.seq != 0 && t.seq == c.seq {
-			if c.durable {
-				t.durable = true
-			} else {
-				t.pos = c.pos
-				a.written = max(a.written, c.pos)
-			}
-			break
+		t := &a.outbox[i]
+		switch {
+		case kind == noteSequenced && t.askSeq && t.pos == 0: // notices come in write order
+			t.pos = value
+			a.written = max(a.written, value)
+		case kind == noteDurable && t.seq == value:
+			t.durable = true
+		default:
+			continue
 		}
+		break
 	}
 	a.release()
 }
@@ -261,7 +275,7 @@ func (a *instance) release() {
 func (a *instance) isDurable(t *turnOut) bool {
 	switch {
 	case t.seq == 0:
-		return a.bot.store.Durable(t.need)
+		return a.bot.store.Durable(t.pos)
 	case t.durable:
 		return true
 	}

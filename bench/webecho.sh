@@ -11,6 +11,8 @@
 # DATA_DIR puts botserver's data dir elsewhere (default: a fresh one under
 # $TMPDIR), e.g. DATA_DIR=/dev/shm/botserver-bench to see what the disk's
 # syncs cost; it must not exist yet. The durable echo's file goes beside it.
+# Each line also gives the server's CPU time per message (user + system,
+# from /proc/PID/stat) and the machine's load average before the run.
 set -euo pipefail
 ROUNDS=${ROUNDS:-3} CLIENTS=${CLIENTS:-100} MESSAGES=${MESSAGES:-500}
 tmp=$(mktemp -d)
@@ -25,22 +27,32 @@ go build -o "$tmp/botserver" ./cmd/botserver
 go build -o "$tmp/echo" ./bench/echo
 go build -o "$tmp/loadgen" ./bench/loadgen
 BOTSERVER_DATA_DIR="$data" BOTSERVER_LISTEN=127.0.0.1:18080 "$tmp/botserver" serve >"$tmp/serve.log" 2>&1 &
+pid_18080=$!
 "$tmp/echo" -listen 127.0.0.1:18090 >"$tmp/echo.log" 2>&1 &
+pid_18090=$!
 "$tmp/echo" -listen 127.0.0.1:18091 -durable "$data.echo.log" >"$tmp/durable.log" 2>&1 &
+pid_18091=$!
+hz=$(getconf CLK_TCK)
 for _ in $(seq 100); do
 	curl -sf http://127.0.0.1:18080/readyz >/dev/null 2>&1 && grep -q listening "$tmp/echo.log" &&
 		grep -q listening "$tmp/durable.log" && break
 	sleep 0.1
 done
 
+# cpu PID: the process's CPU time so far, in clock ticks.
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
 # measure NAME PORT: one load run; prints a line and sets rate and p99 (ns).
 measure() {
-	local out p50
+	local out p50 pid="pid_$2" load ticks
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	ticks=$(cpu "${!pid}")
 	out=$("$tmp/loadgen" -json -url "ws://127.0.0.1:$2/ws/echo" -clients "$CLIENTS" -messages "$MESSAGES" -warmup 20)
+	ticks=$(($(cpu "${!pid}") - ticks))
 	field() { awk -v f="\"$1\"" -F': *' '$1 ~ f {gsub(/[ ,]/, "", $2); print $2}' <<<"$out"; }
 	rate=$(field msgs_per_sec) p50=$(field p50_ns) p99=$(field p99_ns)
-	awk -v n="$1" -v r="$rate" -v a="$p50" -v b="$p99" \
-		'BEGIN {printf "  %-14s %7.0f msgs/s, p50 %.2f ms, p99 %.2f ms\n", n ":", r, a / 1e6, b / 1e6}'
+	awk -v n="$1" -v r="$rate" -v a="$p50" -v b="$p99" -v t="$ticks" -v hz="$hz" -v m=$((CLIENTS * (MESSAGES + 20))) -v l="$load" \
+		'BEGIN {printf "  %-14s %7.0f msgs/s, p50 %.2f ms, p99 %.2f ms, %.1f µs CPU/msg (load %s)\n", n ":", r, a / 1e6, b / 1e6, t / hz * 1e6 / m, l}'
 }
 
 for r in $(seq "$ROUNDS"); do

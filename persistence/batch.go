@@ -81,14 +81,11 @@ func (w *writer) apply(txn *badger.Txn, c *call) error {
 
 // lookup returns the cache index of key's stored version, reading it from
 // txn (which also sees this batch's pending writes) on a cache miss. txn
-// does not see the batch badger is committing: the keys it writes are in
-// the cache (versioned ones) or in its zeroed set (unversioned ones).
+// does not see the batch badger is committing: every key that one writes
+// is in the cache.
 func (w *writer) lookup(txn *badger.Txn, key []byte) (int, error) {
 	if idx, ok := w.versions.index[string(key)]; ok {
 		return idx, nil
-	}
-	if _, ok := w.zeroedPrev[string(key)]; ok {
-		return w.versions.add(string(key), 0), nil
 	}
 	var version uint64
 	item, err := txn.Get(key)
@@ -110,11 +107,12 @@ func (w *writer) lookup(txn *badger.Txn, key []byte) (int, error) {
 	return w.versions.add(string(key), version), nil
 }
 
-// zeroed records an unversioned write of key (its version becomes 0) that
-// the version cache does not hold, for the batch after this one.
+// zeroed caches the version 0 of a key an accepted call writes without a
+// version (check has already set it if the key was cached), so that fence
+// checks see it while its batch is in flight.
 func (w *writer) zeroed(key []byte) {
 	if _, ok := w.versions.index[string(key)]; !ok {
-		w.zeroedCur[string(key)] = struct{}{}
+		w.versions.add(string(key), 0)
 	}
 }
 

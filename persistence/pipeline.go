@@ -17,10 +17,10 @@ import (
 //
 // The transaction of the open batch is made just before the batch before
 // it is submitted, so badger need not wait for that commit, and it does
-// not see it: what the batch in flight writes is in the version cache
-// (versioned keys) or in its zeroed set (unversioned ones), which the
-// fence checks consult first. The cache is emptied only when no batch is
-// in flight, with a fresh transaction.
+// not see it: every key the batch in flight writes is in the version cache
+// (unversioned ones with version 0), which the fence checks consult first.
+// The cache is emptied only when no batch is in flight, with a fresh
+// transaction.
 
 // scratch holds the keys, values and entries of one batch, which badger
 // reads until its commit is done.
@@ -192,8 +192,6 @@ func (w *writer) submit() {
 	next := w.bdb.NewTransaction(true) // nothing in flight: no wait
 	f.mem = scratch{buf: w.buf, entries: w.entries}
 	w.buf, w.entries = w.spareMem.buf, w.spareMem.entries
-	w.zeroedPrev, w.zeroedCur = w.zeroedCur, w.zeroedPrev
-	clear(w.zeroedCur)
 	w.txn.CommitWith(func(err error) { f.result <- err })
 	w.txn, w.flight = next, f
 }
@@ -251,8 +249,6 @@ func (w *writer) refuse(calls []call, err error) {
 func (w *writer) freshTxn() {
 	w.txn.Discard()
 	w.txn = w.bdb.NewTransaction(true)
-	clear(w.zeroedPrev)
-	clear(w.zeroedCur)
 }
 
 // reserve makes room in the scratch buffers for calls, so that appends in

@@ -44,18 +44,16 @@ type writer struct {
 	stopped chan struct{} // closed when run returns
 
 	// Owned by the run goroutine.
-	spare      []call              // the previous queue, reused
-	txn        *badger.Txn         // of the open batch (pipeline.go)
-	open       openBatch           // the batch being staged
-	flight     *flight             // the batch badger is committing, if any
-	buf        []byte              // keys and values of the batch being built
-	entries    []badger.Entry      // entries of the batch being built
-	spareMem   scratch             // buffers of the last batch committed, reused
-	keys       [][]byte            // full keys of the call being staged
-	versions   versionCache        // stored versions of recently written keys
-	undo       []versionChange     // cache changes of the call being staged
-	zeroedCur  map[string]struct{} // keys of unversioned writes in the batch being built, not in versions
-	zeroedPrev map[string]struct{} // the same of the batch in flight
+	spare    []call          // the previous queue, reused
+	txn      *badger.Txn     // of the open batch (pipeline.go)
+	open     openBatch       // the batch being staged
+	flight   *flight         // the batch badger is committing, if any
+	buf      []byte          // keys and values of the batch being built
+	entries  []badger.Entry  // entries of the batch being built
+	spareMem scratch         // buffers of the last batch committed, reused
+	keys     [][]byte        // full keys of the call being staged
+	versions versionCache    // stored versions of recently written keys
+	undo     []versionChange // cache changes of the call being staged
 }
 
 func newWriter(bdb *badger.DB, opts Options, sp *space) *writer {
@@ -69,8 +67,6 @@ func newWriter(bdb *badger.DB, opts Options, sp *space) *writer {
 		wake:       make(chan struct{}, 1),
 		stopped:    make(chan struct{}),
 		versions:   newVersionCache(),
-		zeroedCur:  map[string]struct{}{},
-		zeroedPrev: map[string]struct{}{},
 	}
 	w.maxEntries, w.maxBytes = txnLimits(opts.memTableSize)
 	w.syncer = newSyncer(bdb, w)
