@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,6 +87,32 @@ func chatFrame(t *testing.T, tab context.Context) *cdp.Node {
 	return nodes[0]
 }
 
+// pollFrame polls cond inside the chat's iframe until it is truthy and
+// stores its value in res. While the frame navigates (a reload, or an
+// error page replacing a refused one) Chromium can drop the frame's
+// execution context under a poll; the poll then starts again on the
+// frame's new document, until a deadline.
+func pollFrame(t *testing.T, tab context.Context, cond string, res any) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second) // a bound for a loaded machine, not a timing assertion
+	for {
+		frame := chatFrame(t, tab)
+		ctx, cancel := context.WithTimeout(tab, 15*time.Second)
+		err := chromedp.Run(ctx, chromedp.Poll(cond, res, chromedp.WithPollingInFrame(frame), chromedp.WithPollingInterval(10*time.Millisecond)))
+		cancel()
+		switch {
+		case err == nil:
+			return
+		case time.Now().After(deadline):
+			t.Fatalf("browser: %v", err)
+		case strings.Contains(err.Error(), "executionContextId"), strings.Contains(err.Error(), "context"):
+			continue // the frame's document changed under the poll
+		default:
+			t.Fatalf("browser: %v", err)
+		}
+	}
+}
+
 // inFrame polls a condition inside the chat's iframe.
 func inFrame(frame *cdp.Node, cond string) chromedp.Action {
 	return chromedp.Poll(cond, nil, chromedp.WithPollingInFrame(frame), chromedp.WithPollingInterval(10*time.Millisecond))
@@ -152,11 +179,10 @@ func TestBrowserWidget(t *testing.T) {
 	sameLines(t, "events on the embedding page", got, `seen={"what":"the sun lamp"}`)
 
 	run(t, tab, chromedp.Reload())
-	frame = chatFrame(t, tab)
 	var lines []string
-	run(t, tab, chromedp.Poll(`(() => {
+	pollFrame(t, tab, `(() => {
 		const l = [...document.querySelectorAll('#log .msg')].map(m => (m.classList.contains('user') ? 'user: ' : 'bot: ') + m.textContent);
-		return l.length >= 7 ? l : false; })()`, &lines, chromedp.WithPollingInFrame(frame), chromedp.WithPollingInterval(10*time.Millisecond)))
+		return l.length >= 7 ? l : false; })()`, &lines)
 	sameLines(t, "the chat after a reload", lines, "bot: Hi! I'm Acme's assistant.", "bot: How can I help?", "user: Track my order",
 		"bot: Sure, what is your order number?", "user: A-1042", "bot: Order A-1042 left our warehouse yesterday and arrives on Thursday.",
 		"bot: You clicked the sun lamp.")
@@ -174,10 +200,8 @@ func TestBrowserWidgetRefused(t *testing.T) {
 	e := startEnv(t, web.Options{}, nil, map[string]map[string]string{"help": helpBot})
 	site := shop(t, e.srv.URL, "help")
 	run(t, tab, chromedp.Navigate(site), waitJS(`!!document.querySelector("#botserver-widget")`), clickLauncher())
-	frame := chatFrame(t, tab)
 	var where string
-	run(t, tab, chromedp.Poll(`document.readyState === "complete" && location.href !== "about:blank" && location.href`, &where,
-		chromedp.WithPollingInFrame(frame), chromedp.WithPollingInterval(10*time.Millisecond)))
+	pollFrame(t, tab, `document.readyState === "complete" && location.href !== "about:blank" && location.href`, &where)
 	if where != "chrome-error://chromewebdata/" {
 		t.Errorf("the frame shows %q, want Chromium's error page (framing refused)", where)
 	}
