@@ -15,7 +15,11 @@ func BenchmarkWriteGroupCommit(b *testing.B) {
 	for _, actors := range []int{64, 512} {
 		b.Run(fmt.Sprintf("actors=%d", actors), func(b *testing.B) {
 			var stats batchStats
-			db := openDB(b, "", Options{OnCommit: stats.observe})
+			var syncs atomic.Int64
+			db := openDB(b, "", Options{OnCommit: stats.observe, BeforeSync: func(int) error {
+				syncs.Add(1)
+				return nil
+			}})
 			s := mustBot(b, db, "bench")
 			value := make([]byte, 200)
 			var next atomic.Int64
@@ -34,6 +38,9 @@ func BenchmarkWriteGroupCommit(b *testing.B) {
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "ops/s")
 			if n := stats.batches.Load(); n > 0 {
 				b.ReportMetric(float64(stats.ops.Load())/float64(n), "ops/batch")
+			}
+			if n := syncs.Load(); n > 0 {
+				b.ReportMetric(float64(stats.ops.Load())/float64(n), "ops/sync")
 			}
 		})
 	}

@@ -7,11 +7,11 @@ import (
 )
 
 // The store's log. The writer gives every call it accepts a position in one
-// log, in queue order, when it builds the call's batch: the call has passed
-// its fences and nothing queued after it can come before it. A batch is one
-// badger transaction, committed to badger's write-ahead log before the next
-// batch is built; the syncer makes the log durable up to the last batch
-// committed before each sync. Badger writes its WAL in commit order, syncs
+// log, in queue order, when it stages the call in a batch: the call has
+// passed its fences and nothing queued after it can come before it. A
+// batch is one badger transaction, submitted once the batch before it is
+// committed to badger's write-ahead log (pipeline.go); the syncer makes the
+// log durable up to the last batch committed before each sync. Badger writes its WAL in commit order, syncs
 // a WAL before it moves on to the next one (third_party/badger/PATCHES.md),
 // and replays each WAL up to its first torn or incomplete transaction, so
 // the log is recovered after a crash as a prefix: a write that survives
