@@ -29,6 +29,7 @@ type loopPlatform struct {
 	left   atomic.Int64 // messages still to send
 	asks   atomic.Int64 // questions received
 	target int64
+	base   int // the first conversation's user number
 	done   chan struct{}
 	once   sync.Once
 }
@@ -54,7 +55,7 @@ func (p *loopPlatform) run(tb testing.TB, bot string, convs, total int) {
 	p.done = make(chan struct{})
 	p.once = sync.Once{}
 	for i := 0; i < convs; i++ {
-		p.rt.Deliver(botserver.Conversation{Bot: bot, Platform: "test", User: fmt.Sprint(i)}, botserver.Inbound{Text: p.text})
+		p.rt.Deliver(botserver.Conversation{Bot: bot, Platform: "test", User: fmt.Sprint(p.base + i)}, botserver.Inbound{Text: p.text})
 	}
 	select {
 	case <-p.done:
@@ -91,6 +92,24 @@ func BenchmarkPersistedTurns(b *testing.B) {
 	p.text = "hello"
 	p.run(b, "echo", convs, max(b.N, convs))
 	b.ReportMetric(float64(max(b.N, convs))/b.Elapsed().Seconds(), "turns/s")
+}
+
+// BenchmarkActivation: conversations started from nothing, 1,000 at a
+// time: each first message activates an instance (its Load claims the
+// key and finds no state), runs main and persists the first turn before
+// the question is released. It prices what an activation waits for in
+// the store, which BenchmarkPersistedTurns (resident conversations)
+// does not see.
+func BenchmarkActivation(b *testing.B) {
+	_, p, stop := benchRuntime(b, map[string]map[string]string{"echo": echoBot})
+	defer stop()
+	p.text = "hi"
+	b.ResetTimer()
+	for p.base = 0; p.base < b.N; p.base += 1000 {
+		n := min(1000, b.N-p.base)
+		p.run(b, "echo", n, n)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "activations/s")
 }
 
 // BenchmarkBareActorMessages is the baseline for BenchmarkPersistedTurns:
