@@ -36,6 +36,7 @@ type Slack struct {
 	openFail int                  // how many opens to refuse with invalid_auth
 	acks     []string             // envelope ids acknowledged over Socket Mode
 	conns    int                  // websocket connections accepted
+	open     int                  // websocket connections not yet closed
 
 	socket chan string // frames for the Socket Mode connection; "close" drops it
 }
@@ -204,7 +205,13 @@ func (f *Slack) serveSocket(w http.ResponseWriter, r *http.Request) {
 	defer ws.Close()
 	f.mu.Lock()
 	f.conns++
+	f.open++
 	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.open--
+		f.mu.Unlock()
+	}()
 	ws.WriteJSON(map[string]any{"type": "hello", "num_connections": 1})
 	closed := make(chan struct{})
 	go f.readAcks(ws, closed)
@@ -250,6 +257,14 @@ func (f *Slack) Connections() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.conns
+}
+
+// OpenSockets returns how many Socket Mode websockets are open: accepted
+// and not yet closed by either side.
+func (f *Slack) OpenSockets() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.open
 }
 
 // RateLimit answers the next n posts to channel with 429 (Retry-After: 1).

@@ -3,7 +3,6 @@ package slack_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -19,30 +18,6 @@ import (
 	"botserver/persistence"
 	"botserver/platforms/slack"
 )
-
-// botStore adapts a persistence bot handle to slack.Store (cmd/botserver
-// wires the same adapter).
-type botStore struct{ s *persistence.BotStore }
-
-func (b botStore) Get(key string) ([]byte, bool, error) {
-	v, err := b.s.Get(key)
-	if errors.Is(err, persistence.ErrNotFound) {
-		return nil, false, nil
-	}
-	return v, err == nil, err
-}
-
-func (b botStore) Put(key string, value []byte, ttl time.Duration) error {
-	return b.s.WriteSync(persistence.Op{Key: key, Value: value, TTL: ttl})
-}
-
-func (b botStore) Delete(key string) error {
-	return b.s.WriteSync(persistence.Op{Key: key, Delete: true})
-}
-
-func (b botStore) Scan(prefix string, fn func(key string, value []byte) error) error {
-	return b.s.Scan(prefix, fn)
-}
 
 // gateway is a fake runtime: it records deliveries and, for user
 // messages, answers "echo: <text>" through the platform.
@@ -203,7 +178,7 @@ func (e *env) store(bot string) slack.Store {
 	if err != nil {
 		e.tb.Fatal(err)
 	}
-	return botStore{s}
+	return persistence.KV{Keys: s}
 }
 
 // restart shuts the platform down, closes and reopens the store, and

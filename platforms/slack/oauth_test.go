@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"botserver/internal/testkit"
+	"botserver/persistence"
 	"botserver/platforms/slack"
 )
 
@@ -210,7 +211,7 @@ func TestUninstall(t *testing.T) {
 
 func TestAddBotValidation(t *testing.T) {
 	p := slack.New(slack.Options{Gateway: newGateway("b1")})
-	store := botStore{}
+	store := persistence.KV{}
 	tests := []struct {
 		name  string
 		cfg   slack.BotConfig

@@ -33,7 +33,7 @@ func TestSurveyOverSlack(t *testing.T) {
 	p := slack.New(slack.Options{Gateway: rt, Logger: testLogger()})
 	rt.RegisterPlatform(slack.Name, p)
 	store, _ := db.Bot("survey")
-	if err := p.AddBot("survey", slack.BotConfig{SigningSecret: secret, BotToken: "xoxb-t1", APIURL: fake.APIURL()}, botStore{store}); err != nil {
+	if err := p.AddBot("survey", slack.BotConfig{SigningSecret: secret, BotToken: "xoxb-t1", APIURL: fake.APIURL()}, persistence.KV{Keys: store}); err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
