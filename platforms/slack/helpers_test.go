@@ -301,22 +301,6 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 	testkit.WaitFor(tb, 5*time.Second, cond, what)
 }
 
-// callback is an event_callback envelope around inner.
-func callback(eventID, teamID string, inner map[string]any) []byte {
-	b, _ := json.Marshal(map[string]any{
-		"token": "legacy", "team_id": teamID, "api_app_id": "A1", "type": "event_callback",
-		"event_id": eventID, "event_time": 1700000000, "event": inner,
-		"authorizations": []map[string]any{{"team_id": teamID, "user_id": "UB" + teamID[1:], "is_bot": true}},
-	})
-	return b
-}
-
-// dm is a user's direct message to the bot.
-func dm(eventID, teamID, channel, user, text string) []byte {
-	return callback(eventID, teamID, map[string]any{"type": "message", "channel": channel, "user": user,
-		"text": text, "ts": "1700000000.000100", "channel_type": "im", "event_ts": "1700000000.000100"})
-}
-
 // clickBody is an interaction payload: user clicked the quick reply value.
 func clickBody(teamID, channel, user, value string) []byte {
 	payload, _ := json.Marshal(map[string]any{

@@ -43,7 +43,7 @@ func TestSurveyOverSlack(t *testing.T) {
 	e := &env{tb: t, srv: srv, clock: &clock{t: time.Now()}}
 	defer p.Shutdown(t.Context())
 
-	body := dm("Ev1", "T1", "D1", "U1", "hello")
+	body := testkit.SlackDM("Ev1", "T1", "D1", "U1", "hello")
 	if code := e.do("/slack/survey/events", body, testkit.SlackSignature(secret, e.clock.Now(), body)); code != 200 {
 		t.Fatalf("DM: status %d", code)
 	}

@@ -3,20 +3,13 @@ package slack_test
 import (
 	"botserver"
 	"context"
-	"encoding/json"
 	"net/url"
 	"slices"
 	"testing"
 
+	"botserver/internal/testkit"
 	"botserver/platforms/slack"
 )
-
-// envelopeFrame is a Socket Mode frame carrying payload.
-func envelopeFrame(id, kind string, payload []byte) string {
-	b, _ := json.Marshal(map[string]any{"envelope_id": id, "type": kind, "payload": json.RawMessage(payload),
-		"accepts_response_payload": false, "retry_attempt": 0})
-	return string(b)
-}
 
 // TestSocketMode: with an app token the same events arrive over Socket
 // Mode, through the bot's Receiver, and are acknowledged; a refused
@@ -42,18 +35,18 @@ func TestSocketMode(t *testing.T) {
 	ended := runReceiver(t, rec)
 	waitFor(t, "a connection on the second run", func() bool { return e.slack.Connections() == 1 && e.p.Stats().SocketRuns == 2 })
 
-	e.slack.Send(envelopeFrame("env1", "events_api", dm("Ev1", "T1", "D1", "U1", "over socket")))
+	e.slack.Send(testkit.SocketFrame("env1", "events_api", testkit.SlackDM("Ev1", "T1", "D1", "U1", "over socket")))
 	waitFor(t, "the echo", func() bool { return len(e.slack.PostsTo("D1")) == 1 })
 	if p := e.slack.PostsTo("D1")[0]; p.Text != "echo: over socket" || p.Token != "xoxb-t1" {
 		t.Errorf("posted %+v, want the echo with the bot token", p)
 	}
 
 	e.slack.Send("close")
-	e.slack.Send(envelopeFrame("env2", "events_api", dm("Ev1", "T1", "D1", "U1", "over socket"))) // a retry
-	e.slack.Send(envelopeFrame("env3", "events_api", dm("Ev3", "T1", "D1", "U1", "after reconnect")))
+	e.slack.Send(testkit.SocketFrame("env2", "events_api", testkit.SlackDM("Ev1", "T1", "D1", "U1", "over socket"))) // a retry
+	e.slack.Send(testkit.SocketFrame("env3", "events_api", testkit.SlackDM("Ev3", "T1", "D1", "U1", "after reconnect")))
 	payload, _ := url.ParseQuery(string(clickBody("T1", "D1", "U1", "Blue")))
-	e.slack.Send(envelopeFrame("env4", "interactive", []byte(payload.Get("payload"))))
-	e.slack.Send(envelopeFrame("env5", "events_api", callback("Ev5", "T1", map[string]any{"type": "brand_new_thing", "user": "U1", "channel": "D1"})))
+	e.slack.Send(testkit.SocketFrame("env4", "interactive", []byte(payload.Get("payload"))))
+	e.slack.Send(testkit.SocketFrame("env5", "events_api", testkit.SlackCallback("Ev5", "T1", map[string]any{"type": "brand_new_thing", "user": "U1", "channel": "D1"})))
 	waitFor(t, "every ack", func() bool { return len(e.slack.Acked()) == 5 })
 	waitFor(t, "the deliveries", func() bool { return len(e.gw.deliveries()) == 4 })
 	if e.slack.Connections() != 2 {
