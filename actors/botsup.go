@@ -4,17 +4,28 @@ import "github.com/asynkron/protoactor-go/actor"
 
 // botSupervisor is the root of one bot's subtree: a directory each for its
 // sessions, its master and its groups, side by side, so that a crashing
-// master never takes groups or sessions with it.
+// master never takes groups or sessions with it, and the bot's platform
+// receivers (receiver.go).
 type botSupervisor struct {
-	bot   *botRT
-	ready chan struct{}
+	bot       *botRT
+	ready     chan struct{}
+	receivers map[string]*receiverPause // by the receiver actor's pid id
 }
 
-// Receive starts the directories.
+// Receive starts the directories, and receivers when asked.
 func (s *botSupervisor) Receive(ctx actor.Context) {
-	if _, ok := ctx.Message().(*actor.Started); !ok {
-		return
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		s.start(ctx)
+	case *addReceiver:
+		s.spawnReceiver(ctx, msg)
+	case *actor.Terminated:
+		delete(s.receivers, msg.Who.Id)
 	}
+}
+
+// start spawns the directories.
+func (s *botSupervisor) start(ctx actor.Context) {
 	for _, k := range []addrKind{kindSession, kindMaster, kindGroup} {
 		k := k
 		props := actor.PropsFromProducer(func() actor.Actor { return newDirectory(s.bot, k) }, actor.WithDispatcher(s.bot.rt.dispatch))
@@ -34,7 +45,11 @@ func (s *botSupervisor) Receive(ctx actor.Context) {
 // their own (see directory.HandleFailure: an instance that keeps failing
 // is quarantined); a directory that keeps failing means the bot cannot
 // run its scripts at all: the bot is marked failed and its actors stopped.
+// A failed receiver is restarted after its pause, whatever its count.
 func (s *botSupervisor) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, reason any, _ any) {
+	if s.restartReceiver(sup, child, reason) {
+		return
+	}
 	b, policy := s.bot, s.bot.rt.opts.Restart
 	b.log.Error("bot directory failed", "dir", child.Id, "reason", reason)
 	rs.Fail()

@@ -6,7 +6,9 @@
 // Tree: BotFactory → Superintendent (validates the configuration and only
 // then starts) → the Endpoint service and the factory supervisor → one bot
 // supervisor per bot → a directory each for sessions, the master and
-// groups → instances. botserver serve starts exactly this tree: its config
+// groups → instances, and the bot's platform receivers (AddReceiver: a
+// Slack Socket Mode connection, restarted after a pause when it fails,
+// never failing the bot). botserver serve starts exactly this tree: its config
 // check is Options.Validate, its HTTP listener Options.Endpoint, restarted
 // by the superintendent when it fails; AddBot and RemoveBot add and remove
 // bot supervisors at run time. Messages reach an instance by its address ("web:u1",

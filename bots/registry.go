@@ -76,7 +76,7 @@ func (r *Registry) Add(ctx context.Context, src *Source, prog *dsl.Bot, stamp st
 	if err := r.rt.AddBot(ctx, src.ID, prog); err != nil {
 		return err
 	}
-	if err := r.recordBot(src); err != nil {
+	if err := r.recordBot(ctx, src); err != nil {
 		if rerr := r.rt.RemoveBot(ctx, src.ID); rerr != nil {
 			r.log.Error("cannot remove a bot that failed to start", "bot", src.ID, "err", rerr)
 		}
@@ -90,8 +90,8 @@ func (r *Registry) Add(ctx context.Context, src *Source, prog *dsl.Bot, stamp st
 
 // recordBot connects a started bot to Slack and, if it was created over
 // the admin API, records it so that it runs again after a restart.
-func (r *Registry) recordBot(src *Source) error {
-	if err := r.addSlack(src.ID, src.Slack); err != nil {
+func (r *Registry) recordBot(ctx context.Context, src *Source) error {
+	if err := r.addSlack(ctx, src.ID, src.Slack); err != nil {
 		return err
 	}
 	if !src.Created {

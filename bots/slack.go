@@ -1,40 +1,18 @@
 package bots
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"botserver/config"
 	"botserver/persistence"
 	"botserver/platforms/slack"
 )
 
-// slackStore is a bot's store as the Slack platform uses it.
-type slackStore struct{ s *persistence.BotStore }
-
-func (b slackStore) Get(key string) ([]byte, bool, error) {
-	v, err := b.s.Get(key)
-	if errors.Is(err, persistence.ErrNotFound) {
-		return nil, false, nil
-	}
-	return v, err == nil, err
-}
-
-func (b slackStore) Put(key string, value []byte, ttl time.Duration) error {
-	return b.s.WriteSync(persistence.Op{Key: key, Value: value, TTL: ttl})
-}
-
-func (b slackStore) Delete(key string) error {
-	return b.s.WriteSync(persistence.Op{Key: key, Delete: true})
-}
-
-func (b slackStore) Scan(prefix string, fn func(key string, value []byte) error) error {
-	return b.s.Scan(prefix, fn)
-}
-
-// addSlack gives bot id its Slack app, if it has one.
-func (r *Registry) addSlack(id string, cfg *config.SlackConfig) error {
+// addSlack gives bot id its Slack app, if it has one, and runs its Socket
+// Mode connection (if it has an app token) under the bot's supervisor.
+func (r *Registry) addSlack(ctx context.Context, id string, cfg *config.SlackConfig) error {
 	if cfg == nil {
 		return nil
 	}
@@ -42,7 +20,16 @@ func (r *Registry) addSlack(id string, cfg *config.SlackConfig) error {
 	if err != nil {
 		return err
 	}
-	return r.slack.AddBot(id, cfg.Platform(), slackStore{store})
+	if err := r.slack.AddBot(id, cfg.Platform(), persistence.KV{Keys: store}); err != nil {
+		return err
+	}
+	if rec, ok := r.slack.Receiver(id); ok {
+		if err := r.rt.AddReceiver(ctx, id, slack.Name, rec); err != nil {
+			r.slack.RemoveBot(id)
+			return err
+		}
+	}
+	return nil
 }
 
 // SlackReachable reports whether bot has a Slack app or installations.

@@ -1,9 +1,10 @@
 package dsl
 
 import (
+	"botserver/internal/testkit/guide"
 	"encoding/json"
-	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,111 +12,31 @@ import (
 	"time"
 )
 
-// docBlock is a fenced code block of docs/language.md.
-type docBlock struct {
-	info, body string
-	line       int
-}
-
-func docBlocks(t *testing.T, path string) []docBlock {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []docBlock
-	var cur *docBlock
-	for i, line := range strings.Split(string(raw), "\n") {
-		switch {
-		case cur == nil && strings.HasPrefix(line, "```"):
-			cur = &docBlock{info: strings.TrimSpace(line[3:]), line: i + 1}
-		case cur != nil && strings.TrimSpace(line) == "```":
-			out = append(out, *cur)
-			cur = nil
-		case cur != nil:
-			cur.body += line + "\n"
-		}
-	}
-	return out
-}
-
-var transcriptLine = regexp.MustCompile(`^([a-z]+)(@~[\w-]+)?(<~ |< |> |! |\+$)|^@wait |^# `)
-
-func isTranscript(b docBlock) bool {
-	if b.info != "" || strings.TrimSpace(b.body) == "" {
-		return false
-	}
-	for _, l := range strings.Split(strings.TrimRight(b.body, "\n"), "\n") {
-		if !transcriptLine.MatchString(l) {
-			return false
-		}
-	}
-	return true
-}
-
 // TestDocsExamples runs every conversation of docs/language.md that one
 // user has with main.bot (with its data files) against the script shown
 // before it, the way `botserver test` runs a transcript: pauses and query
 // timeouts fire at once, @wait moves the clock. Examples with a master,
 // groups or several users need the runtime and are left to its tests.
 func TestDocsExamples(t *testing.T) {
-	var pending []docBlock
+	convs, err := guide.Conversations("../docs/language.md")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ran, skipped := 0, 0
-	for _, b := range docBlocks(t, "../docs/language.md") {
-		if !isTranscript(b) {
-			if b.info == "ruby" || strings.HasPrefix(b.info, "json ") || strings.HasPrefix(b.info, "yaml ") {
-				pending = append(pending, b)
-			}
-			continue
-		}
-		scripts := pending
-		pending = nil
-		files, ok := docFiles(scripts)
-		if !ok || !singleUser(b.body) {
+	for _, c := range convs {
+		if !slices.Equal(c.Scripts(), []string{"main.bot"}) || c.InGroup() || len(c.Users()) != 1 {
 			skipped++
 			continue
 		}
 		ran++
-		t.Run("line"+strconv.Itoa(b.line), func(t *testing.T) {
-			runDocTranscript(t, files, b)
+		t.Run("line"+strconv.Itoa(c.Line), func(t *testing.T) {
+			runDocTranscript(t, c)
 		})
 	}
 	t.Logf("%d examples run, %d left to the runtime's tests", ran, skipped)
 	if ran < 10 {
 		t.Errorf("only %d examples ran: has the guide's layout changed?", ran)
 	}
-}
-
-// docFiles are the bot files of the code blocks before a transcript: ruby
-// blocks are main.bot (ok is false when one is another script, or there is
-// none), json and yaml blocks are named by their info string.
-func docFiles(blocks []docBlock) (map[string]string, bool) {
-	files := map[string]string{}
-	for _, b := range blocks {
-		if b.info != "ruby" {
-			files[strings.Fields(b.info)[1]] = b.body
-			continue
-		}
-		first := strings.SplitN(b.body, "\n", 2)[0]
-		if strings.HasPrefix(first, "# ") && strings.HasSuffix(first, ".bot") && first != "# main.bot" {
-			return nil, false
-		}
-		files["main.bot"] = b.body
-	}
-	_, ok := files["main.bot"]
-	return files, ok
-}
-
-func singleUser(transcript string) bool {
-	users := map[string]bool{}
-	for _, l := range strings.Split(transcript, "\n") {
-		if m := transcriptLine.FindStringSubmatch(l); m != nil && m[1] != "" {
-			if m[2] != "" {
-				return false
-			}
-			users[m[1]] = true
-		}
-	}
-	return len(users) == 1
 }
 
 // docSim runs one conversation of the guide.
@@ -188,27 +109,27 @@ func (d *docSim) expect(at int, want string, regexp bool) {
 
 func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
 
-func runDocTranscript(t *testing.T, files map[string]string, b docBlock) {
-	data, hash, err := ParseData(files)
+func runDocTranscript(t *testing.T, c guide.Conversation) {
+	data, hash, err := ParseData(c.Files)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog, err := CompileWith("main.bot", files["main.bot"], RoleSession, Options{Data: data, DataHash: hash})
+	prog, err := CompileWith("main.bot", c.Files["main.bot"], RoleSession, Options{Data: data, DataHash: hash})
 	if err != nil {
-		t.Fatalf("the script before line %d does not compile:\n%v", b.line, err)
+		t.Fatalf("the script before line %d does not compile:\n%v", c.Line, err)
 	}
 	d := &docSim{t: t, s: newSim(t, prog, false)}
-	for i, l := range strings.Split(strings.TrimRight(b.body, "\n"), "\n") {
-		d.line(b.line+1+i, l)
+	for i, l := range c.Lines() {
+		d.line(c.Line+1+i, l)
 	}
 	if len(d.queue) > 0 {
-		t.Fatalf("transcript at docs/language.md:%d: unexpected messages at the end: %q", b.line, d.queue)
+		t.Fatalf("transcript at docs/language.md:%d: unexpected messages at the end: %q", c.Line, d.queue)
 	}
 }
 
 // line runs one transcript line.
 func (d *docSim) line(at int, l string) {
-	m := transcriptLine.FindStringSubmatch(l)
+	m := guide.TranscriptLine.FindStringSubmatch(l)
 	switch {
 	case strings.HasPrefix(l, "# "):
 	case strings.HasPrefix(l, "@wait "):

@@ -36,6 +36,7 @@ type Slack struct {
 	openFail int                  // how many opens to refuse with invalid_auth
 	acks     []string             // envelope ids acknowledged over Socket Mode
 	conns    int                  // websocket connections accepted
+	open     int                  // websocket connections not yet closed
 
 	socket chan string // frames for the Socket Mode connection; "close" drops it
 }
@@ -204,7 +205,13 @@ func (f *Slack) serveSocket(w http.ResponseWriter, r *http.Request) {
 	defer ws.Close()
 	f.mu.Lock()
 	f.conns++
+	f.open++
 	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.open--
+		f.mu.Unlock()
+	}()
 	ws.WriteJSON(map[string]any{"type": "hello", "num_connections": 1})
 	closed := make(chan struct{})
 	go f.readAcks(ws, closed)
@@ -252,6 +259,14 @@ func (f *Slack) Connections() int {
 	return f.conns
 }
 
+// OpenSockets returns how many Socket Mode websockets are open: accepted
+// and not yet closed by either side.
+func (f *Slack) OpenSockets() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.open
+}
+
 // RateLimit answers the next n posts to channel with 429 (Retry-After: 1).
 func (f *Slack) RateLimit(channel string, n int) {
 	f.mu.Lock()
@@ -286,4 +301,29 @@ func SlackSignature(secret string, ts time.Time, body []byte) http.Header {
 	m.Write([]byte("v0:" + s + ":"))
 	m.Write(body)
 	return http.Header{"X-Slack-Request-Timestamp": {s}, "X-Slack-Signature": {"v0=" + hex.EncodeToString(m.Sum(nil))}}
+}
+
+// SlackCallback is an Events API event_callback of team carrying the
+// event inner, as Slack sends it over HTTP or inside a Socket Mode frame.
+func SlackCallback(eventID, teamID string, inner map[string]any) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"token": "legacy", "team_id": teamID, "api_app_id": "A1", "type": "event_callback",
+		"event_id": eventID, "event_time": 1700000000, "event": inner,
+		"authorizations": []map[string]any{{"team_id": teamID, "user_id": "UB" + teamID[1:], "is_bot": true}},
+	})
+	return b
+}
+
+// SlackDM is the event_callback of a user's direct message to the bot.
+func SlackDM(eventID, teamID, channel, user, text string) []byte {
+	return SlackCallback(eventID, teamID, map[string]any{"type": "message", "channel": channel, "user": user,
+		"text": text, "ts": "1700000000.000100", "channel_type": "im", "event_ts": "1700000000.000100"})
+}
+
+// SocketFrame is a Socket Mode frame (for Send) carrying payload: kind is
+// "events_api" or "interactive".
+func SocketFrame(envelopeID, kind string, payload []byte) string {
+	b, _ := json.Marshal(map[string]any{"envelope_id": envelopeID, "type": kind, "payload": json.RawMessage(payload),
+		"accepts_response_payload": false, "retry_attempt": 0})
+	return string(b)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,13 +43,20 @@ func DialChat(tb testing.TB, d *websocket.Dialer, u string) *WSClient {
 	if err != nil {
 		tb.Fatalf("dial %s: %v (%v)", u, err, resp)
 	}
-	c := &WSClient{tb: tb, WS: ws}
-	tb.Cleanup(func() { ws.Close() })
+	c := NewWSClient(tb, ws)
 	c.Welcome = c.Read()
 	if c.Welcome.Str("type") != "welcome" {
 		tb.Fatalf("first frame %v, want a welcome", c.Welcome)
 	}
 	return c
+}
+
+// NewWSClient is a client over a connection the test dialled itself (with
+// headers of its own, say); it reads nothing (Welcome is nil until the
+// test sets it). The connection is closed when the test ends.
+func NewWSClient(tb testing.TB, ws *websocket.Conn) *WSClient {
+	tb.Cleanup(func() { ws.Close() })
+	return &WSClient{tb: tb, WS: ws}
 }
 
 // Resume returns the query that resumes c's identity (user and token).
@@ -90,6 +98,58 @@ func (c *WSClient) Expect(texts ...string) {
 	for _, want := range texts {
 		if got := c.Text(); got != want {
 			c.tb.Fatalf("got message %q, want %q", got, want)
+		}
+	}
+}
+
+// Line renders a frame the way tests write what they expect: "bot: hi",
+// "user: hi", "bot: Size? (ask) [S|M]" (an ask with its quick replies),
+// "bot image URL", "bot event NAME PAYLOAD", or the type (and code) of
+// other frames ("restart", "error bad_frame"); a history frame begins with
+// "[h] ".
+func Line(f Frame) string {
+	who := "bot"
+	if f.Str("from") == "user" {
+		who = "user"
+	}
+	var s string
+	switch f.Str("type") {
+	case "message":
+		s = who + ": " + f.Str("text")
+		if f["ask"] == true {
+			s += " (ask)"
+		}
+		if qr, ok := f["quick_replies"].([]any); ok {
+			var titles []string
+			for _, q := range qr {
+				title, _ := q.(map[string]any)["title"].(string)
+				titles = append(titles, title)
+			}
+			s += " [" + strings.Join(titles, "|") + "]"
+		}
+	case "image":
+		s = who + " image " + f.Str("url")
+	case "event":
+		payload, _ := json.Marshal(f["payload"])
+		s = who + " event " + f.Str("name") + " " + string(payload)
+	default:
+		s = f.Str("type")
+		if f.Str("code") != "" {
+			s += " " + f.Str("code")
+		}
+	}
+	if f["history"] == true {
+		s = "[h] " + s
+	}
+	return s
+}
+
+// ExpectLines reads one frame per line and checks how it renders (Line).
+func (c *WSClient) ExpectLines(lines ...string) {
+	c.tb.Helper()
+	for _, want := range lines {
+		if got := Line(c.Read()); got != want {
+			c.tb.Fatalf("got %q, want %q", got, want)
 		}
 	}
 }

@@ -11,11 +11,14 @@
 // (slack_message_changed, slack_message_deleted, slack_channel_join),
 // slack_bot_message, slack_channel_message (no mention), slack_block_actions
 // (other buttons), slack_<type> otherwise (slack_member_joined_channel).
-// The bot's own messages are never inputs.
+// The bot's own messages are never inputs. A bot's Socket Mode connection
+// is a botserver.Receiver (Receiver) that the runtime runs under the bot's
+// supervisor.
 //
 //	p := slack.New(slack.Options{Gateway: rt, Logger: log, PublicURL: url})
 //	rt.RegisterPlatform(slack.Name, p)
 //	p.AddBot("chatter", slack.BotConfig{SigningSecret: s, ClientID: id, ClientSecret: cs}, store)
 //	p.Register(mux)
-//	defer p.Shutdown(ctx) // stops Socket Mode, posts what is queued
+//	if r, ok := p.Receiver("chatter"); ok { rt.AddReceiver(ctx, "chatter", slack.Name, r) }
+//	defer p.Shutdown(ctx) // ends Socket Mode, posts what is queued
 package slack

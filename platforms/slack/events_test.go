@@ -37,7 +37,7 @@ func TestURLVerification(t *testing.T) {
 func TestSignatures(t *testing.T) {
 	e := newEnv(t, slack.BotConfig{})
 	e.slack.AddTeam(testkit.SlackTeam{ID: "T9", Name: "X", Token: "xoxb-x"})
-	ev := dm("Ev1", "T1", "D1", "U1", "hi")
+	ev := testkit.SlackDM("Ev1", "T1", "D1", "U1", "hi")
 	click := clickBody("T1", "D1", "U1", "Red")
 	now := e.clock.Now()
 	tests := []struct {
@@ -77,7 +77,7 @@ func TestSignatures(t *testing.T) {
 // clock is more than five minutes later.
 func TestStaleByClock(t *testing.T) {
 	e := newEnv(t, slack.BotConfig{})
-	body := dm("Ev1", "T1", "D1", "U1", "hi")
+	body := testkit.SlackDM("Ev1", "T1", "D1", "U1", "hi")
 	h := testkit.SlackSignature(secret, e.clock.Now(), body)
 	e.clock.Add(5*time.Minute + time.Second)
 	if got := e.do("/slack/b1/events", body, h); got != 401 {
@@ -128,13 +128,13 @@ func TestDedup(t *testing.T) {
 	if e.install("T1") != 200 {
 		t.Fatal("install failed")
 	}
-	body := dm("EvOnce", "T1", "D1", "U1", "hello")
+	body := testkit.SlackDM("EvOnce", "T1", "D1", "U1", "hello")
 	e.event(body)
 	e.event(body) // Slack's retry
 	waitFor(t, "the echo", func() bool { return len(e.slack.PostsTo("D1")) == 1 })
 	e.restart(oauthCfg)
 	e.event(body) // a retry reaching the restarted server
-	e.event(dm("EvNext", "T1", "D1", "U1", "next"))
+	e.event(testkit.SlackDM("EvNext", "T1", "D1", "U1", "next"))
 	waitFor(t, "the next echo", func() bool { return len(e.slack.PostsTo("D1")) == 2 })
 	if got := e.gw.deliveries(); len(got) != 2 || got[0].In.Text != "hello" || got[1].In.Text != "next" {
 		t.Errorf("deliveries %+v, want hello and next once each", got)
@@ -151,7 +151,7 @@ func TestDedup(t *testing.T) {
 // processed once.
 func TestConcurrentRetries(t *testing.T) {
 	e := newEnv(t, slack.BotConfig{})
-	body := dm("EvSame", "T1", "D1", "U1", "hello")
+	body := testkit.SlackDM("EvSame", "T1", "D1", "U1", "hello")
 	done := make(chan error)
 	for range 8 {
 		go func() { // no t.Fatal here: the errors go to the test's goroutine
@@ -218,7 +218,7 @@ func TestClassify(t *testing.T) {
 		}
 		for i, tt := range tests {
 			id := "Ev" + string(rune('a'+i))
-			e.event(callback(id, "T1", tt.inner))
+			e.event(testkit.SlackCallback(id, "T1", tt.inner))
 		}
 		wantN := 0 // events are handled on one lane per conversation, in parallel: count them in
 		for _, tt := range tests {
@@ -256,11 +256,11 @@ func TestClassify(t *testing.T) {
 func TestThreads(t *testing.T) {
 	e := newEnv(t, oauthCfg)
 	e.install("T1")
-	inThread := callback("Ev1", "T1", map[string]any{"type": "app_mention", "channel": "C1", "user": "U1",
+	inThread := testkit.SlackCallback("Ev1", "T1", map[string]any{"type": "app_mention", "channel": "C1", "user": "U1",
 		"text": "<@UB1> in thread", "ts": "5.000200", "thread_ts": "5.000100"})
 	e.event(inThread)
 	waitFor(t, "the threaded echo", func() bool { return len(e.slack.PostsTo("C1")) == 1 })
-	e.event(callback("Ev2", "T1", map[string]any{"type": "app_mention", "channel": "C1", "user": "U1", "text": "<@UB1> top", "ts": "6.0"}))
+	e.event(testkit.SlackCallback("Ev2", "T1", map[string]any{"type": "app_mention", "channel": "C1", "user": "U1", "text": "<@UB1> top", "ts": "6.0"}))
 	waitFor(t, "the top-level echo", func() bool { return len(e.slack.PostsTo("C1")) == 2 })
 	got := e.slack.PostsTo("C1")
 	if got[0].Thread != "5.000100" || got[0].Text != "echo: in thread" {

@@ -3,7 +3,6 @@ package slack_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -19,30 +18,6 @@ import (
 	"botserver/persistence"
 	"botserver/platforms/slack"
 )
-
-// botStore adapts a persistence bot handle to slack.Store (cmd/botserver
-// wires the same adapter).
-type botStore struct{ s *persistence.BotStore }
-
-func (b botStore) Get(key string) ([]byte, bool, error) {
-	v, err := b.s.Get(key)
-	if errors.Is(err, persistence.ErrNotFound) {
-		return nil, false, nil
-	}
-	return v, err == nil, err
-}
-
-func (b botStore) Put(key string, value []byte, ttl time.Duration) error {
-	return b.s.WriteSync(persistence.Op{Key: key, Value: value, TTL: ttl})
-}
-
-func (b botStore) Delete(key string) error {
-	return b.s.WriteSync(persistence.Op{Key: key, Delete: true})
-}
-
-func (b botStore) Scan(prefix string, fn func(key string, value []byte) error) error {
-	return b.s.Scan(prefix, fn)
-}
 
 // gateway is a fake runtime: it records deliveries and, for user
 // messages, answers "echo: <text>" through the platform.
@@ -203,7 +178,7 @@ func (e *env) store(bot string) slack.Store {
 	if err != nil {
 		e.tb.Fatal(err)
 	}
-	return botStore{s}
+	return persistence.KV{Keys: s}
 }
 
 // restart shuts the platform down, closes and reopens the store, and
@@ -324,22 +299,6 @@ func (e *env) installState() string {
 func waitFor(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
 	testkit.WaitFor(tb, 5*time.Second, cond, what)
-}
-
-// callback is an event_callback envelope around inner.
-func callback(eventID, teamID string, inner map[string]any) []byte {
-	b, _ := json.Marshal(map[string]any{
-		"token": "legacy", "team_id": teamID, "api_app_id": "A1", "type": "event_callback",
-		"event_id": eventID, "event_time": 1700000000, "event": inner,
-		"authorizations": []map[string]any{{"team_id": teamID, "user_id": "UB" + teamID[1:], "is_bot": true}},
-	})
-	return b
-}
-
-// dm is a user's direct message to the bot.
-func dm(eventID, teamID, channel, user, text string) []byte {
-	return callback(eventID, teamID, map[string]any{"type": "message", "channel": channel, "user": user,
-		"text": text, "ts": "1700000000.000100", "channel_type": "im", "event_ts": "1700000000.000100"})
 }
 
 // clickBody is an interaction payload: user clicked the quick reply value.

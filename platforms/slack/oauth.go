@@ -173,7 +173,7 @@ func (p *Platform) resolveConfigToken(b *bot) {
 		if !sleep(b.ctx, wait) {
 			return
 		}
-		wait = min(2*wait, socketBackoffMx)
+		wait = min(2*wait, maxRetryWait)
 	}
 }
 

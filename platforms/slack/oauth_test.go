@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"botserver/internal/testkit"
+	"botserver/persistence"
 	"botserver/platforms/slack"
 )
 
@@ -51,8 +52,8 @@ func TestTwoWorkspaces(t *testing.T) {
 		t.Errorf("stored installations %v, want T1 and T2 with team name, token, bot user and scopes", stored)
 	}
 
-	e.event(dm("Ev1", "T1", "D1", "U1", "from acme"))
-	e.event(dm("Ev2", "T2", "D2", "U2", "from globex"))
+	e.event(testkit.SlackDM("Ev1", "T1", "D1", "U1", "from acme"))
+	e.event(testkit.SlackDM("Ev2", "T2", "D2", "U2", "from globex"))
 	waitFor(t, "both echoes", func() bool { return len(e.slack.Posted()) == 2 })
 	want := map[string]testkit.SlackPost{"D1": {Token: "xoxb-t1", Text: "echo: from acme"}, "D2": {Token: "xoxb-t2", Text: "echo: from globex"}}
 	for _, p := range e.slack.Posted() {
@@ -133,13 +134,13 @@ func TestInstallState(t *testing.T) {
 func TestConfigToken(t *testing.T) {
 	e := newEnv(t, slack.BotConfig{BotToken: "xoxb-t2"})
 	waitFor(t, "auth.test", func() bool { return e.p.Installations("b1") == 1 })
-	e.event(dm("Ev1", "T2", "D2", "U2", "hi"))
+	e.event(testkit.SlackDM("Ev1", "T2", "D2", "U2", "hi"))
 	waitFor(t, "the echo", func() bool { return len(e.slack.Posted()) == 1 })
 	if p := e.slack.Posted()[0]; p.Token != "xoxb-t2" || p.Channel != "D2" {
 		t.Errorf("posted %+v, want with the configured token to D2", p)
 	}
-	e.event(callback("Ev2", "T2", map[string]any{"type": "message", "user": "UB2", "text": "my own", "channel": "D2", "channel_type": "im"}))
-	e.event(dm("Ev3", "T2", "D2", "U2", "again"))
+	e.event(testkit.SlackCallback("Ev2", "T2", map[string]any{"type": "message", "user": "UB2", "text": "my own", "channel": "D2", "channel_type": "im"}))
+	e.event(testkit.SlackDM("Ev3", "T2", "D2", "U2", "again"))
 	waitFor(t, "the second echo", func() bool { return len(e.slack.Posted()) == 2 })
 	if n := len(e.gw.deliveries()); n != 2 {
 		t.Errorf("%d deliveries, want 2 (the bot's own message, known from auth.test, is no input)", n)
@@ -171,7 +172,7 @@ func TestConnect(t *testing.T) {
 	if n := e.p.Installations("b1"); n != 2 {
 		t.Errorf("%d installations, want 2", n)
 	}
-	e.event(dm("Ev1", "T1", "D1", "U1", "hi"))
+	e.event(testkit.SlackDM("Ev1", "T1", "D1", "U1", "hi"))
 	waitFor(t, "the echo", func() bool { return len(e.slack.Posted()) == 1 })
 	if p := e.slack.Posted()[0]; p.Token != "xoxb-t1" {
 		t.Errorf("posted with %s, want the connected token", p.Token)
@@ -190,13 +191,13 @@ func TestUninstall(t *testing.T) {
 		e := newEnv(t, oauthCfg)
 		e.install("T1")
 		e.install("T2")
-		e.event(callback("EvU", "T1", ev))
+		e.event(testkit.SlackCallback("EvU", "T1", ev))
 		waitFor(t, "the uninstall", func() bool { return e.p.Installations("b1") == 1 })
 		if _, found, _ := e.store("b1").Get("slack/T1"); found {
 			t.Errorf("%s: slack/T1 still stored", ev["type"])
 		}
-		e.event(dm("Ev1", "T1", "D1", "U1", "still there?"))
-		e.event(dm("Ev2", "T2", "D2", "U2", "hi"))
+		e.event(testkit.SlackDM("Ev1", "T1", "D1", "U1", "still there?"))
+		e.event(testkit.SlackDM("Ev2", "T2", "D2", "U2", "hi"))
 		waitFor(t, "T2's echo", func() bool { return len(e.slack.Posted()) == 1 })
 		waitFor(t, "T1's echo dropped", func() bool { return e.p.Stats().Dropped == 1 })
 		if p := e.slack.Posted()[0]; p.Token != "xoxb-t2" {
@@ -210,7 +211,7 @@ func TestUninstall(t *testing.T) {
 
 func TestAddBotValidation(t *testing.T) {
 	p := slack.New(slack.Options{Gateway: newGateway("b1")})
-	store := botStore{}
+	store := persistence.KV{}
 	tests := []struct {
 		name  string
 		cfg   slack.BotConfig
@@ -238,7 +239,7 @@ func TestRemoveBot(t *testing.T) {
 	e := newEnv(t, oauthCfg)
 	e.install("T1")
 	e.p.RemoveBot("b1")
-	body := dm("Ev1", "T1", "D1", "U1", "hi")
+	body := testkit.SlackDM("Ev1", "T1", "D1", "U1", "hi")
 	if code := e.do("/slack/b1/events", body, testkit.SlackSignature(secret, e.clock.Now(), body)); code != 404 {
 		t.Errorf("events of a removed bot: %d, want 404", code)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"botserver/internal/testkit"
 	"botserver/platforms/slack"
 )
 
@@ -23,7 +24,7 @@ func TestRefusedMessagesAreAnswered(t *testing.T) {
 		e.gw.mu.Lock()
 		e.gw.refuse = tc.err
 		e.gw.mu.Unlock()
-		e.event(dm(fmt.Sprintf("Ev%d", i), "T1", "D1", "U1", "hello"))
+		e.event(testkit.SlackDM(fmt.Sprintf("Ev%d", i), "T1", "D1", "U1", "hello"))
 		waitFor(t, "the answer", func() bool { return len(e.slack.PostsTo("D1")) == i+1 })
 		if got := e.slack.PostsTo("D1")[i].Text; got != tc.want {
 			t.Errorf("posted %q, want %q", got, tc.want)

@@ -33,7 +33,7 @@ func TestSurveyOverSlack(t *testing.T) {
 	p := slack.New(slack.Options{Gateway: rt, Logger: testLogger()})
 	rt.RegisterPlatform(slack.Name, p)
 	store, _ := db.Bot("survey")
-	if err := p.AddBot("survey", slack.BotConfig{SigningSecret: secret, BotToken: "xoxb-t1", APIURL: fake.APIURL()}, botStore{store}); err != nil {
+	if err := p.AddBot("survey", slack.BotConfig{SigningSecret: secret, BotToken: "xoxb-t1", APIURL: fake.APIURL()}, persistence.KV{Keys: store}); err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
@@ -43,7 +43,7 @@ func TestSurveyOverSlack(t *testing.T) {
 	e := &env{tb: t, srv: srv, clock: &clock{t: time.Now()}}
 	defer p.Shutdown(t.Context())
 
-	body := dm("Ev1", "T1", "D1", "U1", "hello")
+	body := testkit.SlackDM("Ev1", "T1", "D1", "U1", "hello")
 	if code := e.do("/slack/survey/events", body, testkit.SlackSignature(secret, e.clock.Now(), body)); code != 200 {
 		t.Fatalf("DM: status %d", code)
 	}

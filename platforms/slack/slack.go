@@ -91,15 +91,15 @@ type Options struct {
 
 // Limits and timings.
 const (
-	maxBody         = 1 << 20          // largest request body accepted
-	maxSkew         = 5 * time.Minute  // oldest (or newest) signed request
-	stateTTL        = 10 * time.Minute // an install link's life
-	dedupTTL        = time.Hour        // how long an event id is remembered
-	maxQueue        = 1000             // messages waiting per conversation
-	maxThreads      = 100_000          // conversations whose thread is remembered
-	maxRetryAfter   = time.Minute      // longest 429 wait honoured
-	maxRateRetries  = 5                // 429s in a row before a message is dropped
-	socketBackoffMx = 5 * time.Minute  // longest wait between Socket Mode restarts
+	maxBody        = 1 << 20          // largest request body accepted
+	maxSkew        = 5 * time.Minute  // oldest (or newest) signed request
+	stateTTL       = 10 * time.Minute // an install link's life
+	dedupTTL       = time.Hour        // how long an event id is remembered
+	maxQueue       = 1000             // messages waiting per conversation
+	maxThreads     = 100_000          // conversations whose thread is remembered
+	maxRetryAfter  = time.Minute      // longest 429 wait honoured
+	maxRateRetries = 5                // 429s in a row before a message is dropped
+	maxRetryWait   = 5 * time.Minute  // longest wait between bot_token checks
 )
 
 // Platform is the Slack platform. Create it with New.
@@ -120,7 +120,7 @@ type Platform struct {
 	in      *lanes[func()]   // inbound, per conversation
 	out     *lanes[outgoing] // outbound, per conversation
 	stats   counters
-	backoff time.Duration // first Socket Mode restart delay
+	backoff time.Duration // first wait before retrying bot_token's auth.test
 }
 
 // New returns a platform; register it with the runtime under Name, its
@@ -155,9 +155,10 @@ func (p *Platform) Register(mux *http.ServeMux) {
 }
 
 // AddBot configures bot id's Slack app: it checks cfg, loads the stored
-// installations, resolves BotToken's workspace in the background and
-// starts Socket Mode when cfg has an AppToken. A bot added again is
-// reconfigured (its Socket Mode restarted).
+// installations and resolves BotToken's workspace in the background. With
+// an AppToken, the bot's Socket Mode connection is Receiver(id), for the
+// runtime to run. A bot added again is reconfigured (a running Socket Mode
+// connection reconnects with the new app token).
 func (p *Platform) AddBot(id string, cfg BotConfig, store Store) error {
 	cfg, err := p.check(id, cfg, store)
 	if err != nil {
@@ -252,18 +253,16 @@ func (p *Platform) check(id string, cfg BotConfig, store Store) (BotConfig, erro
 	return cfg, nil
 }
 
-// start runs the bot's background work: resolving BotToken, Socket Mode.
+// start runs the bot's background work: resolving BotToken. (Its Socket
+// Mode connection is the runtime's to run: see Receiver.)
 func (p *Platform) start(b *bot) {
 	if b.cfg.BotToken != "" {
 		p.wg.Go(func() { p.resolveConfigToken(b) })
 	}
-	if b.cfg.AppToken != "" {
-		p.wg.Go(func() { p.superviseSocket(b) })
-	}
 }
 
-// RemoveBot stops bot id's Socket Mode and forgets it; its messages still
-// queued are dropped. Stored installations stay.
+// RemoveBot forgets bot id and ends its Socket Mode connection; its
+// messages still queued are dropped. Stored installations stay.
 func (p *Platform) RemoveBot(id string) {
 	p.mu.Lock()
 	b := p.bots[id]
@@ -288,7 +287,7 @@ func (p *Platform) Installations(bot string) int {
 	return 0
 }
 
-// Shutdown stops Socket Mode, finishes the events being handled and posts
+// Shutdown ends the Socket Mode connections, finishes the events being handled and posts
 // the messages still queued. When ctx ends first it abandons them (waits
 // for rate limits and calls in flight are cancelled) and returns ctx's
 // error. Send drops messages after Shutdown.

@@ -3,41 +3,73 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
+
+	"botserver"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 )
 
-// superviseSocket keeps the bot's Socket Mode connection up until the bot
-// stops. slack-go's client reconnects by itself; when it gives up (Slack
-// refuses the app token, or a panic), the run is restarted after a backoff
-// that doubles up to socketBackoffMx and starts over after a run that
-// lasted a minute.
-func (p *Platform) superviseSocket(b *bot) {
-	wait := p.backoff
-	for {
-		started := time.Now()
-		err := p.runSocket(b)
-		if b.ctx.Err() != nil {
-			return
-		}
-		if time.Since(started) > time.Minute {
-			wait = p.backoff
-		}
-		b.log.Warn("Socket Mode stopped; restarting", "err", err, "slack_error", errorCode(err), "in", wait)
-		if !sleep(b.ctx, wait) {
-			return
-		}
-		wait = min(2*wait, socketBackoffMx)
+// Receiver returns bot id's Socket Mode connection, for the runtime to run
+// under the bot's supervisor (actors.Runtime.AddReceiver), which restarts
+// it when it fails. ok is false when the bot has no app token (or no Slack
+// app here).
+func (p *Platform) Receiver(id string) (r botserver.Receiver, ok bool) {
+	if b := p.bot(id); b == nil || b.cfg.AppToken == "" {
+		return nil, false
 	}
+	return socketReceiver{p: p, id: id}, true
 }
 
-// runSocket runs one Socket Mode client until it fails or the bot stops.
-func (p *Platform) runSocket(b *bot) (err error) {
+// socketReceiver is a bot's Socket Mode connection.
+type socketReceiver struct {
+	p  *Platform
+	id string
+}
+
+// Run keeps a Socket Mode client of the bot's current app token up until
+// ctx ends, the bot is removed or the platform shuts down (it then returns
+// nil); a bot added again is reconnected with its new token. It returns the
+// client's error when the client gives up (Slack refuses the app token, or
+// a panic). slack-go's client reconnects by itself before that.
+func (s socketReceiver) Run(ctx context.Context) error {
+	if !s.p.track() {
+		return nil
+	}
+	defer s.p.wg.Done()
+	var last *bot
+	for ctx.Err() == nil {
+		b := s.p.bot(s.id)
+		if b == nil || b == last || b.cfg.AppToken == "" || s.p.isClosing() {
+			return nil
+		}
+		last = b
+		if err := s.p.runSocket(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// track counts a Socket Mode run for Shutdown to wait for; it reports false
+// once the platform is shutting down.
+func (p *Platform) track() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closing {
+		return false
+	}
+	p.wg.Add(1)
+	return true
+}
+
+// runSocket runs one Socket Mode client until it fails (its error), or
+// outer ends or the bot stops (nil).
+func (p *Platform) runSocket(outer context.Context, b *bot) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)
@@ -47,19 +79,29 @@ func (p *Platform) runSocket(b *bot) (err error) {
 	api := slack.New("", slack.OptionAppLevelToken(b.cfg.AppToken),
 		slack.OptionAPIURL(b.cfg.APIURL), slack.OptionHTTPClient(p.opts.HTTPClient))
 	sm := socketmode.New(api, socketmode.OptionLog(debugLog{b.log}))
-	ctx, cancel := context.WithCancel(b.ctx)
+	ctx, cancel := context.WithCancel(outer)
 	defer cancel()
+	defer context.AfterFunc(b.ctx, cancel)()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		defer cancel() // a panic here restarts the run too
+		defer cancel() // when the handler gives up, the run ends too
 		p.consumeSocket(ctx, b, sm)
 	}()
 	err = sm.RunContext(ctx)
 	cancel()
 	<-done
+	switch {
+	case outer.Err() != nil || b.ctx.Err() != nil:
+		return nil
+	case err == nil || errors.Is(err, context.Canceled):
+		return errSocketHandler
+	}
 	return err
 }
+
+// errSocketHandler: the Socket Mode event handler stopped (a panic).
+var errSocketHandler = errors.New("slack: the Socket Mode event handler stopped")
 
 // consumeSocket handles the client's events until ctx ends.
 func (p *Platform) consumeSocket(ctx context.Context, b *bot, sm *socketmode.Client) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"botserver/actors"
+	"botserver/internal/testkit"
 	"botserver/platforms/web"
 
 	"github.com/gorilla/websocket"
@@ -24,21 +25,21 @@ import (
 func TestHistoryOnResume(t *testing.T) {
 	e := startEnv(t, web.Options{}, []string{"survey"}, nil)
 	a := e.dial("survey", nil)
-	greeting := a.read()
-	a.expectLines("bot: Which colour do you like best? (ask) [Red|Green|Blue]")
-	a.say("Green")
-	a.expectLines("bot: Cats or dogs? (ask) [Cats|Dogs|Neither]")
+	greeting := a.Read()
+	a.ExpectLines("bot: Which colour do you like best? (ask) [Red|Green|Blue]")
+	a.Say("Green")
+	a.ExpectLines("bot: Cats or dogs? (ask) [Cats|Dogs|Neither]")
 
-	b := e.dial("survey", a.resume())
-	first := b.read()
-	if line(first) != "[h] bot: Hi there! Three quick questions." || first["ts"] != greeting["ts"] {
+	b := e.dial("survey", a.Resume())
+	first := b.Read()
+	if testkit.Line(first) != "[h] bot: Hi there! Three quick questions." || first["ts"] != greeting["ts"] {
 		t.Errorf("first history frame %v, want the greeting with its ts %v", first, greeting["ts"])
 	}
-	b.expectLines("[h] bot: Which colour do you like best? (ask) [Red|Green|Blue]", "[h] user: Green",
+	b.ExpectLines("[h] bot: Which colour do you like best? (ask) [Red|Green|Blue]", "[h] user: Green",
 		"[h] bot: Cats or dogs? (ask) [Cats|Dogs|Neither]")
-	b.say("Dogs") // answers the pending question: it is not asked again
-	b.expectLines("bot: Anything else you want to tell us? (ask)")
-	a.expectLines("user: Dogs", "bot: Anything else you want to tell us? (ask)")
+	b.Say("Dogs") // answers the pending question: it is not asked again
+	b.ExpectLines("bot: Anything else you want to tell us? (ask)")
+	a.ExpectLines("user: Dogs", "bot: Anything else you want to tell us? (ask)")
 }
 
 // TestEveryFrameHasTS: every server frame carries ts, Unix milliseconds.
@@ -46,16 +47,16 @@ func TestEveryFrameHasTS(t *testing.T) {
 	e := startEnv(t, web.Options{}, []string{"echo"}, nil)
 	before := time.Now().UnixMilli()
 	c := e.dial("echo", url.Values{"g": {"~nope"}})
-	frames := []frame{c.welcome, c.read(), c.read()}
-	c.send(frame{"type": "nope"})
-	frames = append(frames, c.read())
+	frames := []testkit.Frame{c.Welcome, c.Read(), c.Read()}
+	c.Send(testkit.Frame{"type": "nope"})
+	frames = append(frames, c.Read())
 	for _, f := range frames {
 		ts, ok := f["ts"].(float64)
 		if !ok || int64(ts) < before || int64(ts) > time.Now().UnixMilli() {
 			t.Errorf("frame %v: ts %v, want the time it was sent", f, f["ts"])
 		}
 	}
-	if got := []string{line(frames[1]), line(frames[2]), line(frames[3])}; strings.Join(got, "|") !=
+	if got := []string{testkit.Line(frames[1]), testkit.Line(frames[2]), testkit.Line(frames[3])}; strings.Join(got, "|") !=
 		"error no_such_group|bot: Say something and I will say it back.|error bad_frame" {
 		t.Errorf("frames %q", got)
 	}
@@ -66,25 +67,25 @@ func TestEveryFrameHasTS(t *testing.T) {
 func TestHistoryExactlyOnce(t *testing.T) {
 	e := startEnv(t, web.Options{}, []string{"echo"}, nil)
 	a := e.dial("echo", nil)
-	a.expect("Say something and I will say it back.")
+	a.Expect("Say something and I will say it back.")
 	const n = 120
 	go func() {
 		for i := range n {
-			if err := a.ws.WriteJSON(frame{"type": "message", "text": fmt.Sprint(i)}); err != nil {
+			if err := a.WS.WriteJSON(testkit.Frame{"type": "message", "text": fmt.Sprint(i)}); err != nil {
 				return
 			}
 		}
 	}()
 	for j := range 6 {
-		b := e.dial("echo", a.resume())
+		b := e.dial("echo", a.Resume())
 		next := -1 // the echo expected next; -1 until the first one
 		for next != n {
-			f := b.read()
-			if f.str("from") == "user" || f.str("text") == "Say something and I will say it back." {
+			f := b.Read()
+			if f.Str("from") == "user" || f.Str("text") == "Say something and I will say it back." {
 				continue
 			}
 			var i int
-			if _, err := fmt.Sscan(f.str("text"), &i); err != nil {
+			if _, err := fmt.Sscan(f.Str("text"), &i); err != nil {
 				t.Fatalf("frame %v", f)
 			}
 			if next >= 0 && i != next {
@@ -92,7 +93,7 @@ func TestHistoryExactlyOnce(t *testing.T) {
 			}
 			next = i + 1
 		}
-		b.ws.Close()
+		b.WS.Close()
 	}
 }
 
@@ -107,15 +108,15 @@ dialog __unknown__ do
   say "#{user.name ?? "stranger"}: #{message}"
 end`}})
 	a := e.dial("p", nil)
-	a.expect("hello stranger")
-	a.send(frame{"type": "profile", "name": "  Ann  "})
-	a.say("hi")
-	a.expect("Ann: hi")
+	a.Expect("hello stranger")
+	a.Send(testkit.Frame{"type": "profile", "name": "  Ann  "})
+	a.Say("hi")
+	a.Expect("Ann: hi")
 	b := e.dial("p", url.Values{"name": {"Bob"}})
-	if b.welcome.str("name") != "Bob" {
-		t.Errorf("welcome %v, want the name", b.welcome)
+	if b.Welcome.Str("name") != "Bob" {
+		t.Errorf("welcome %v, want the name", b.Welcome)
 	}
-	b.expect("hello Bob")
+	b.Expect("hello Bob")
 	bad := []struct{ frame, want string }{
 		{`{"type":"profile"}`, `bad frame: a profile needs "name"`},
 		{`{"type":"profile","name":" "}`, "bad frame: a name must not be empty"},
@@ -124,18 +125,18 @@ end`}})
 		{`{"type":"profile","name":7}`, `bad frame: not a JSON object: "name" must not be a number`},
 	}
 	for _, tc := range bad {
-		a.ws.WriteMessage(websocket.TextMessage, []byte(tc.frame))
-		if f := a.read(); f.str("code") != "bad_frame" || f.str("message") != tc.want {
+		a.WS.WriteMessage(websocket.TextMessage, []byte(tc.frame))
+		if f := a.Read(); f.Str("code") != "bad_frame" || f.Str("message") != tc.want {
 			t.Errorf("%s: got %v, want %q", tc.frame, f, tc.want)
 		}
 	}
-	a.say("still")
-	a.expect("Ann: still")
+	a.Say("still")
+	a.Expect("Ann: still")
 	c := e.dial("p", url.Values{"name": {""}})
-	if f := c.read(); f.str("code") != "bad_frame" || f.str("message") != "name: a name must not be empty" {
+	if f := c.Read(); f.Str("code") != "bad_frame" || f.Str("message") != "name: a name must not be empty" {
 		t.Errorf("?name= empty: got %v", f)
 	}
-	c.expect("hello stranger")
+	c.Expect("hello stranger")
 }
 
 // TestRestartFrame: a restart frame starts the conversation afresh for
@@ -151,19 +152,19 @@ dialog __unknown__ do
   say "n=#{n}"
 end`}})
 	a := e.dial("r", nil)
-	a.expect("fresh start")
-	a.say("x")
-	a.expect("n=1")
-	b := e.dial("r", a.resume())
-	b.expectLines("[h] bot: fresh start", "[h] user: x", "[h] bot: n=1")
-	a.send(frame{"type": "restart"})
-	for _, c := range []*client{a, b} {
-		c.expectLines("restart", "bot: fresh start")
+	a.Expect("fresh start")
+	a.Say("x")
+	a.Expect("n=1")
+	b := e.dial("r", a.Resume())
+	b.ExpectLines("[h] bot: fresh start", "[h] user: x", "[h] bot: n=1")
+	a.Send(testkit.Frame{"type": "restart"})
+	for _, c := range []*testkit.WSClient{a, b} {
+		c.ExpectLines("restart", "bot: fresh start")
 	}
-	a.say("y")
-	a.expect("n=1")
-	c := e.dial("r", a.resume())
-	c.expectLines("[h] bot: fresh start", "[h] user: y", "[h] bot: n=1")
+	a.Say("y")
+	a.Expect("n=1")
+	c := e.dial("r", a.Resume())
+	c.ExpectLines("[h] bot: fresh start", "[h] user: y", "[h] bot: n=1")
 }
 
 // TestWelcomeTitle: the welcome names the bot: its configured name, else
@@ -177,7 +178,7 @@ end`}})
 		t.Fatal(err)
 	}
 	for bot, want := range map[string]string{"survey": "Survey", "echo": "Parrot", "plain": "plain"} {
-		if got := e.dial(bot, nil).welcome.str("title"); got != want {
+		if got := e.dial(bot, nil).Welcome.Str("title"); got != want {
 			t.Errorf("%s: title %q, want %q", bot, got, want)
 		}
 	}
@@ -303,11 +304,11 @@ func TestNotAttached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &client{tb: t, ws: ws}
-	if f := c.read(); f.str("type") != "welcome" {
+	c := testkit.NewWSClient(t, ws)
+	if f := c.Read(); f.Str("type") != "welcome" {
 		t.Fatalf("first frame %v", f)
 	}
-	if code := c.closeCode(); code != websocket.CloseTryAgainLater {
+	if code := c.CloseCode(); code != websocket.CloseTryAgainLater {
 		t.Errorf("close code %d, want 1013", code)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"botserver/actors"
 	"botserver/coordinators"
 	"botserver/dsl"
+	"botserver/internal/testkit"
 	"botserver/persistence"
 	"botserver/platforms/web"
 
@@ -106,160 +107,15 @@ func (e *env) wsURL(bot string, q url.Values) string {
 	return u
 }
 
-// client is a test's websocket client.
-type client struct {
-	tb      testing.TB
-	ws      *websocket.Conn
-	welcome frame
-}
-
-type frame map[string]any
-
-func (f frame) str(k string) string { s, _ := f[k].(string); return s }
-
 // dial connects and reads the welcome frame.
-func (e *env) dial(bot string, q url.Values) *client {
+func (e *env) dial(bot string, q url.Values) *testkit.WSClient {
 	e.tb.Helper()
 	return e.dialWith(websocket.DefaultDialer, bot, q)
 }
 
-func (e *env) dialWith(d *websocket.Dialer, bot string, q url.Values) *client {
+func (e *env) dialWith(d *websocket.Dialer, bot string, q url.Values) *testkit.WSClient {
 	e.tb.Helper()
-	ws, resp, err := d.Dial(e.wsURL(bot, q), nil)
-	if err != nil {
-		e.tb.Fatalf("dial %s: %v (%v)", bot, err, resp)
-	}
-	c := &client{tb: e.tb, ws: ws}
-	e.tb.Cleanup(func() { ws.Close() })
-	c.welcome = c.read()
-	if c.welcome.str("type") != "welcome" {
-		e.tb.Fatalf("first frame %v, want a welcome", c.welcome)
-	}
-	return c
-}
-
-// resume returns the query that resumes c's identity.
-func (c *client) resume() url.Values {
-	return url.Values{"user": {c.welcome.str("user")}, "token": {c.welcome.str("token")}}
-}
-
-func (c *client) read() frame {
-	c.tb.Helper()
-	c.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	kind, data, err := c.ws.ReadMessage()
-	if err != nil {
-		c.tb.Fatalf("read: %v", err)
-	}
-	if kind != websocket.TextMessage {
-		c.tb.Fatalf("frame of kind %d, want text", kind)
-	}
-	var f frame
-	if err := json.Unmarshal(data, &f); err != nil {
-		c.tb.Fatalf("frame %q: %v", data, err)
-	}
-	return f
-}
-
-// text reads the next frame, which must be a message, and returns its text.
-func (c *client) text() string {
-	c.tb.Helper()
-	f := c.read()
-	if f.str("type") != "message" {
-		c.tb.Fatalf("got %v, want a message", f)
-	}
-	return f.str("text")
-}
-
-func (c *client) expect(texts ...string) {
-	c.tb.Helper()
-	for _, want := range texts {
-		if got := c.text(); got != want {
-			c.tb.Fatalf("got message %q, want %q", got, want)
-		}
-	}
-}
-
-// line renders a frame as the tests write it: "bot: hi", "user: hi",
-// "bot image URL", "bot event NAME PAYLOAD", "restart"; history frames
-// begin with "[h] ".
-func line(f frame) string {
-	who := "bot"
-	if f.str("from") == "user" {
-		who = "user"
-	}
-	var s string
-	switch f.str("type") {
-	case "message":
-		s = who + ": " + f.str("text")
-		if f["ask"] == true {
-			s += " (ask)"
-		}
-		if qr, ok := f["quick_replies"].([]any); ok {
-			var titles []string
-			for _, q := range qr {
-				titles = append(titles, q.(map[string]any)["title"].(string))
-			}
-			s += " [" + strings.Join(titles, "|") + "]"
-		}
-	case "image":
-		s = who + " image " + f.str("url")
-	case "event":
-		payload, _ := json.Marshal(f["payload"])
-		s = who + " event " + f.str("name") + " " + string(payload)
-	default:
-		s = f.str("type")
-		if f.str("code") != "" {
-			s += " " + f.str("code")
-		}
-	}
-	if f["history"] == true {
-		s = "[h] " + s
-	}
-	return s
-}
-
-// expectLines reads one frame per line and checks how it renders.
-func (c *client) expectLines(lines ...string) {
-	c.tb.Helper()
-	for _, want := range lines {
-		if got := line(c.read()); got != want {
-			c.tb.Fatalf("got %q, want %q", got, want)
-		}
-	}
-}
-
-func (c *client) send(v any) {
-	c.tb.Helper()
-	if err := c.ws.WriteJSON(v); err != nil {
-		c.tb.Fatalf("send: %v", err)
-	}
-}
-
-func (c *client) say(text string) { c.send(frame{"type": "message", "text": text}) }
-
-// closeCode reads until the connection ends and returns its close code.
-func (c *client) closeCode() int {
-	c.tb.Helper()
-	c.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	for {
-		_, _, err := c.ws.ReadMessage()
-		if err == nil {
-			continue
-		}
-		var ce *websocket.CloseError
-		if ok := asCloseError(err, &ce); ok {
-			return ce.Code
-		}
-		c.tb.Fatalf("connection ended with %v, want a close frame", err)
-	}
-}
-
-func asCloseError(err error, ce **websocket.CloseError) bool {
-	e, ok := err.(*websocket.CloseError)
-	if ok {
-		*ce = e
-	}
-	return ok
+	return testkit.DialChat(e.tb, d, e.wsURL(bot, q))
 }
 
 // smallWindowDialer dials with a tiny TCP receive buffer, so a client that

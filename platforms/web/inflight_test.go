@@ -68,10 +68,10 @@ func TestFloodingClientWaits(t *testing.T) {
 	g := &holdingGateway{}
 	e := startEnv(t, web.Options{Gateway: g, MaxInFlight: 4}, []string{"echo"}, nil)
 	c := e.dial("echo", nil)
-	c.expect("Say something and I will say it back.") // the Start holds one token
+	c.Expect("Say something and I will say it back.") // the Start holds one token
 	const n = 20
 	for i := range n {
-		c.say(fmt.Sprint("m", i))
+		c.Say(fmt.Sprint("m", i))
 	}
 	for next, released := 0, 0; next < n; {
 		// Wait until the turn of every delivered message has run: the
@@ -82,7 +82,7 @@ func TestFloodingClientWaits(t *testing.T) {
 		}, "the delivered messages' turns")
 		d, _ := g.state()
 		for ; next < d-1; next++ { // the Start is not a text
-			c.expect(fmt.Sprint("m", next))
+			c.Expect(fmt.Sprint("m", next))
 		}
 		g.release()
 		released = d
@@ -106,9 +106,9 @@ func TestStuckConversationCloses1013(t *testing.T) {
 		[]string{"echo"}, nil)
 	c := e.dial("echo", nil)
 	for i := range 5 {
-		c.say(fmt.Sprint("m", i)) // none is ever released
+		c.Say(fmt.Sprint("m", i)) // none is ever released
 	}
-	if got := c.closeCode(); got != websocket.CloseTryAgainLater {
+	if got := c.CloseCode(); got != websocket.CloseTryAgainLater {
 		t.Errorf("close code %d, want 1013", got)
 	}
 }

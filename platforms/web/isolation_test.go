@@ -64,13 +64,13 @@ end
 `}
 
 // collect reads c's frames in the background until the connection ends.
-func collect(c *client) <-chan frame {
-	ch := make(chan frame, 4096)
+func collect(c *testkit.WSClient) <-chan testkit.Frame {
+	ch := make(chan testkit.Frame, 4096)
 	go func() {
 		defer close(ch)
 		for {
-			var f frame
-			if err := c.ws.ReadJSON(&f); err != nil {
+			var f testkit.Frame
+			if err := c.WS.ReadJSON(&f); err != nil {
 				return
 			}
 			ch <- f
@@ -95,7 +95,7 @@ func TestFloodDoesNotDisableTheBot(t *testing.T) {
 	frames := collect(flooder)
 	big := strings.Repeat("x", 4<<10)
 	for range 400 {
-		if err := flooder.ws.WriteJSON(frame{"type": "message", "text": big}); err != nil {
+		if err := flooder.WS.WriteJSON(testkit.Frame{"type": "message", "text": big}); err != nil {
 			t.Fatalf("flood: %v", err)
 		}
 	}
@@ -105,9 +105,9 @@ func TestFloodDoesNotDisableTheBot(t *testing.T) {
 	settle(t, e.rt)
 
 	other := e.dial("typer", nil)
-	other.expect("hello")
-	other.say("ping")
-	if f := other.read(); f.str("type") != "message" || f.str("text") != "pong" {
+	other.Expect("hello")
+	other.Say("ping")
+	if f := other.Read(); f.Str("type") != "message" || f.Str("text") != "pong" {
 		t.Fatalf("another user got %v, want pong", f)
 	}
 	if st := e.rt.Status()[0]; st.Failed || st.Quarantined != 0 {
@@ -119,8 +119,8 @@ func TestFloodDoesNotDisableTheBot(t *testing.T) {
 	refused := 0
 	for len(frames) > 0 {
 		f := <-frames
-		if f.str("type") == "error" {
-			if f.str("code") != "queue_full" {
+		if f.Str("type") == "error" {
+			if f.Str("code") != "queue_full" {
 				t.Fatalf("flooder got %v, want only queue_full errors", f)
 			}
 			refused++
@@ -140,20 +140,20 @@ func TestFloodDoesNotDisableTheBot(t *testing.T) {
 func TestHoardedStateRefusedBeforeTheWrite(t *testing.T) {
 	e := startEnvRT(t, actors.Options{}, web.Options{}, nil, map[string]map[string]string{"hoarder": hoarderBot})
 	hoarder := e.dial("hoarder", nil)
-	hoarder.expect("hello")
+	hoarder.Expect("hello")
 	big := strings.Repeat("y", 4<<10)
 	kept := 0
 	for kept < 20 {
-		hoarder.say(big)
-		f := hoarder.read()
-		if f.str("type") == "error" {
+		hoarder.Say(big)
+		f := hoarder.Read()
+		if f.Str("type") == "error" {
 			want := "the conversation's state would take more than 1044480 bytes, its limit; the last turn was undone"
-			if f.str("code") != "state_too_large" || f.str("message") != want {
+			if f.Str("code") != "state_too_large" || f.Str("message") != want {
 				t.Fatalf("got %v, want state_too_large: %q", f, want)
 			}
 			break
 		}
-		if f.str("text") != "kept" {
+		if f.Str("text") != "kept" {
 			t.Fatalf("got %v, want kept", f)
 		}
 		kept++
@@ -161,12 +161,12 @@ func TestHoardedStateRefusedBeforeTheWrite(t *testing.T) {
 	if kept < 5 || kept >= 8 {
 		t.Fatalf("%d messages were kept before the refusal, want 5 to 7", kept)
 	}
-	hoarder.say("ping")
-	hoarder.expect("pong")
+	hoarder.Say("ping")
+	hoarder.Expect("pong")
 	other := e.dial("hoarder", nil)
-	other.expect("hello")
-	other.say("ping")
-	other.expect("pong")
+	other.Expect("hello")
+	other.Say("ping")
+	other.Expect("pong")
 	if st := e.rt.Status()[0]; st.Failed || st.Quarantined != 0 {
 		t.Fatalf("status %+v: want the bot up and nothing quarantined", st)
 	}
@@ -202,7 +202,7 @@ func (f *fakeNow) advance(d time.Duration) {
 // dialAs connects through a trusted proxy (the test, on loopback) on
 // behalf of client address from; it returns the HTTP status of a refused
 // upgrade (0 when connected).
-func (e *env) dialAs(from string, q url.Values) (*client, int) {
+func (e *env) dialAs(from string, q url.Values) (*testkit.WSClient, int) {
 	e.tb.Helper()
 	ws, resp, err := websocket.DefaultDialer.Dial(e.wsURL("echo", q), http.Header{"X-Forwarded-For": {from}})
 	if err != nil {
@@ -214,9 +214,8 @@ func (e *env) dialAs(from string, q url.Values) (*client, int) {
 		}
 		return nil, resp.StatusCode
 	}
-	c := &client{tb: e.tb, ws: ws}
-	e.tb.Cleanup(func() { ws.Close() })
-	c.welcome = c.read()
+	c := testkit.NewWSClient(e.tb, ws)
+	c.Welcome = c.Read()
 	return c, 0
 }
 
@@ -233,7 +232,7 @@ func TestIdentitiesPerAddress(t *testing.T) {
 	if _, status := e.dialAs("203.0.113.7", nil); status != http.StatusTooManyRequests {
 		t.Fatalf("third new identity: status %d, want 429", status)
 	}
-	if c, status := e.dialAs("203.0.113.7", first.resume()); status != 0 || c.welcome.str("user") != first.welcome.str("user") {
+	if c, status := e.dialAs("203.0.113.7", first.Resume()); status != 0 || c.Welcome.Str("user") != first.Welcome.Str("user") {
 		t.Errorf("resuming an identity: status %d, want it served", status)
 	}
 	if _, status := e.dialAs("203.0.113.8", nil); status != 0 {
@@ -255,11 +254,11 @@ func TestConnectionsPerAddress(t *testing.T) {
 	e := startEnv(t, web.Options{ConnectionsPerMinute: 3, TrustedProxies: loopback, Now: clock.now}, []string{"echo"}, nil)
 	first, _ := e.dialAs("198.51.100.1", nil)
 	for range 2 {
-		if _, status := e.dialAs("198.51.100.1", first.resume()); status != 0 {
+		if _, status := e.dialAs("198.51.100.1", first.Resume()); status != 0 {
 			t.Fatalf("status %d, want served", status)
 		}
 	}
-	if _, status := e.dialAs("198.51.100.1", first.resume()); status != http.StatusTooManyRequests {
+	if _, status := e.dialAs("198.51.100.1", first.Resume()); status != http.StatusTooManyRequests {
 		t.Fatalf("fourth connection: status %d, want 429", status)
 	}
 	if n := e.web.Stats().ConnectionsRefused.Load(); n != 1 {
@@ -297,7 +296,7 @@ end
 				t.Fatal("100 bursts of 10 unread 256 KB messages did not drop the client")
 			}
 			in := e.rt.Metrics().In("burst", web.Name)
-			if err := slow.ws.WriteJSON(frame{"type": "message", "text": "burst"}); err != nil {
+			if err := slow.WS.WriteJSON(testkit.Frame{"type": "message", "text": "burst"}); err != nil {
 				break // dropped while we wrote
 			}
 			waitUntil(t, "the burst to arrive", func() bool {
@@ -340,34 +339,34 @@ func TestQuarantinedConversationOverWebsocket(t *testing.T) {
 	e := startEnvRT(t, actors.Options{Restart: actors.RestartPolicy{Max: 2, Within: time.Minute}}, web.Options{}, nil,
 		map[string]map[string]string{"typer": typerBot})
 	bad := e.dial("typer", nil)
-	bad.expect("hello")
+	bad.Expect("hello")
 	for range 3 {
-		if err := e.rt.Crash("typer", bad.welcome.str("user")); err != nil {
+		if err := e.rt.Crash("typer", bad.Welcome.Str("user")); err != nil {
 			t.Fatal(err)
 		}
 		settle(t, e.rt)
 	}
 	wantMsg := "this conversation was stopped after repeated failures; it answers again once an operator releases it"
-	if f := bad.read(); f.str("type") != "error" || f.str("code") != "conversation_quarantined" || f.str("message") != wantMsg {
+	if f := bad.Read(); f.Str("type") != "error" || f.Str("code") != "conversation_quarantined" || f.Str("message") != wantMsg {
 		t.Fatalf("got %v, want conversation_quarantined", f)
 	}
-	bad.say("ping")
-	if f := bad.read(); f.str("code") != "conversation_quarantined" {
+	bad.Say("ping")
+	if f := bad.Read(); f.Str("code") != "conversation_quarantined" {
 		t.Fatalf("a message to the quarantined conversation got %v", f)
 	}
-	again := e.dial("typer", bad.resume())
-	if f := again.read(); f.str("code") != "conversation_quarantined" {
+	again := e.dial("typer", bad.Resume())
+	if f := again.Read(); f.Str("code") != "conversation_quarantined" {
 		t.Fatalf("reconnecting got %v", f)
 	}
 	other := e.dial("typer", nil)
-	other.expect("hello")
-	other.say("ping")
-	other.expect("pong")
-	if err := e.rt.Release("typer", bad.welcome.str("user")); err != nil {
+	other.Expect("hello")
+	other.Say("ping")
+	other.Expect("pong")
+	if err := e.rt.Release("typer", bad.Welcome.Str("user")); err != nil {
 		t.Fatal(err)
 	}
-	bad.say("ping")
-	bad.expect("pong")
+	bad.Say("ping")
+	bad.Expect("pong")
 }
 
 var roomsBot = map[string]string{
@@ -397,14 +396,14 @@ end`,
 func TestGroupFullOverWebsocket(t *testing.T) {
 	e := startEnvRT(t, actors.Options{Limits: actors.Limits{GroupMembers: 2}}, web.Options{}, nil, map[string]map[string]string{"rooms": roomsBot})
 	owner := e.dial("rooms", nil)
-	owner.expect("hello")
-	owner.say("open")
-	owner.expect("opened")
+	owner.Expect("hello")
+	owner.Say("open")
+	owner.Expect("opened")
 	link := url.Values{"g": {"~room"}}
 	for i := range 3 {
 		c := e.dial("rooms", link)
 		if i < 2 {
-			c.expect("in ~room")
+			c.Expect("in ~room")
 			settle(t, e.rt)
 			continue
 		}
@@ -412,16 +411,16 @@ func TestGroupFullOverWebsocket(t *testing.T) {
 		want := []string{"error group_full: the group ~room is full (2 members); you did not join it", "message : in ~room"}
 		var got []string
 		for range 2 {
-			f := c.read()
-			got = append(got, f.str("type")+" "+f.str("code")+": "+f.str("message")+f.str("text"))
+			f := c.Read()
+			got = append(got, f.Str("type")+" "+f.Str("code")+": "+f.Str("message")+f.Str("text"))
 		}
 		slices.Sort(got)
 		if !slices.Equal(got, want) {
 			t.Fatalf("third joiner got %q, want %q", got, want)
 		}
 	}
-	owner.say("count")
-	owner.expect("members: 2")
+	owner.Say("count")
+	owner.Expect("members: 2")
 }
 
 // TestUnavailableOverWebsocket: while the store cannot take writes, a
@@ -438,10 +437,10 @@ func TestUnavailableOverWebsocket(t *testing.T) {
 	e := startEnvRT(t, actors.Options{Unavailable: unavailable}, web.Options{}, nil, map[string]map[string]string{"typer": typerBot})
 	c := e.dial("typer", nil)
 	want := "the server cannot take messages right now; please try again later"
-	if f := c.read(); f.str("code") != "server_unavailable" || f.str("message") != want {
+	if f := c.Read(); f.Str("code") != "server_unavailable" || f.Str("message") != want {
 		t.Fatalf("got %v, want server_unavailable", f)
 	}
 	outage.Store(false)
-	c.say("ping")
-	c.expect("hello") // the conversation starts with its first message
+	c.Say("ping")
+	c.Expect("hello") // the conversation starts with its first message
 }

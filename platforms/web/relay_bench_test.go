@@ -27,15 +27,15 @@ func BenchmarkGroupRelay(b *testing.B) {
 	const members = 100
 	e := startEnv(b, web.Options{}, []string{"rooms"}, nil)
 	opener := e.dial("rooms", nil)
-	opener.text()
-	opener.say("open bench")
-	opener.text()
+	opener.Text()
+	opener.Say("open bench")
+	opener.Text()
 	r := &relay{done: make(chan struct{})}
 	conns := make([]*websocket.Conn, members)
 	for i := range conns {
 		c := e.dial("rooms", url.Values{"g": {"~bench"}})
-		conns[i] = c.ws
-		go r.read(c.ws)
+		conns[i] = c.WS
+		go r.read(c.WS)
 	}
 	r.wait(b, "every member to see the room full")
 	b.ResetTimer()

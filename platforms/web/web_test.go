@@ -50,56 +50,56 @@ end
 func TestWelcomeAndEcho(t *testing.T) {
 	e := startEnv(t, web.Options{}, []string{"echo"}, nil)
 	c := e.dial("echo", nil)
-	w := c.welcome
-	if !strings.HasPrefix(w.str("user"), "web:") || len(w.str("user")) < 4+32 || w.str("token") == "" || w.str("bot") != "echo" {
+	w := c.Welcome
+	if !strings.HasPrefix(w.Str("user"), "web:") || len(w.Str("user")) < 4+32 || w.Str("token") == "" || w.Str("bot") != "echo" {
 		t.Fatalf("welcome %v: want a web: user id of 128 bits, a token and the bot", w)
 	}
 	if _, ok := w["group"]; ok {
 		t.Errorf("welcome %v has a group outside a group conversation", w)
 	}
-	f := c.read()
-	if f.str("type") != "message" || f.str("text") != "Say something and I will say it back." {
+	f := c.Read()
+	if f.Str("type") != "message" || f.Str("text") != "Say something and I will say it back." {
 		t.Fatalf("greeting %v, want the echo bot's", f)
 	}
-	c.send(map[string]any{"type": "message", "text": "hello there", "user": "web:someone-else"})
-	c.expect("hello there")
+	c.Send(map[string]any{"type": "message", "text": "hello there", "user": "web:someone-else"})
+	c.Expect("hello there")
 }
 
 func TestFrames(t *testing.T) {
 	e := startEnv(t, web.Options{}, nil, map[string]map[string]string{"frames": framesBot})
 	c := e.dial("frames", nil)
-	c.expect("hi")
-	c.say("menu")
-	f := c.read()
-	if got := f["quick_replies"]; f.str("text") != "Pick one" || !sameJSON(got, `[{"title":"Tea","payload":"Tea"},{"title":"Coffee","payload":"Coffee"}]`) {
+	c.Expect("hi")
+	c.Say("menu")
+	f := c.Read()
+	if got := f["quick_replies"]; f.Str("text") != "Pick one" || !sameJSON(got, `[{"title":"Tea","payload":"Tea"},{"title":"Coffee","payload":"Coffee"}]`) {
 		t.Errorf("say with quick replies gave %v", f)
 	}
-	c.say("color")
-	f = c.read()
+	c.Say("color")
+	f = c.Read()
 	if f["ask"] != true || !sameJSON(f["quick_replies"], `[{"title":"Red","payload":"Red"},{"title":"Blue","payload":"Blue"}]`) {
 		t.Errorf("ask expecting gave %v", f)
 	}
-	c.say("blue")
-	c.expect("you chose Blue")
-	c.say("pic")
-	if f = c.read(); f.str("type") != "image" || f.str("url") != "https://example.com/a.png" {
+	c.Say("blue")
+	c.Expect("you chose Blue")
+	c.Say("pic")
+	if f = c.Read(); f.Str("type") != "image" || f.Str("url") != "https://example.com/a.png" {
 		t.Errorf("show image gave %v", f)
 	}
-	c.say("wait")
-	if f = c.read(); f.str("type") != "typing" || f["seconds"] != 0.02 {
+	c.Say("wait")
+	if f = c.Read(); f.Str("type") != "typing" || f["seconds"] != 0.02 {
 		t.Errorf("type gave %v", f)
 	}
-	c.expect("done")
-	c.say("score")
-	if f = c.read(); f.str("type") != "event" || f.str("name") != "score" || !sameJSON(f["payload"], `{"points":3}`) {
+	c.Expect("done")
+	c.Say("score")
+	if f = c.Read(); f.Str("type") != "event" || f.Str("name") != "score" || !sameJSON(f["payload"], `{"points":3}`) {
 		t.Errorf("emit gave %v", f)
 	}
-	c.send(frame{"type": "event", "name": "clicked", "payload": frame{"x": 42}})
-	c.expect("clicked 42")
-	c.send(frame{"type": "hello"})
-	c.send(frame{"type": "welcome_back"})
-	c.say("menu")
-	if got := c.text(); got != "Pick one" {
+	c.Send(testkit.Frame{"type": "event", "name": "clicked", "payload": testkit.Frame{"x": 42}})
+	c.Expect("clicked 42")
+	c.Send(testkit.Frame{"type": "hello"})
+	c.Send(testkit.Frame{"type": "welcome_back"})
+	c.Say("menu")
+	if got := c.Text(); got != "Pick one" {
 		t.Errorf("after hello frames got %q, want them ignored", got)
 	}
 }
@@ -110,24 +110,24 @@ func TestFrames(t *testing.T) {
 func TestQuickReplyValues(t *testing.T) {
 	e := startEnv(t, web.Options{}, nil, map[string]map[string]string{"frames": framesBot})
 	c := e.dial("frames", nil)
-	c.expect("hi")
-	c.say("size")
-	f := c.read()
+	c.Expect("hi")
+	c.Say("size")
+	f := c.Read()
 	want := `[{"title":"Large","payload":"L"},{"title":"Small","payload":"S"}]`
-	if f.str("text") != "Which size?" || f["ask"] != true || !sameJSON(f["quick_replies"], want) {
+	if f.Str("text") != "Which size?" || f["ask"] != true || !sameJSON(f["quick_replies"], want) {
 		t.Fatalf("ask with values gave %v, want quick replies %s", f, want)
 	}
-	c.say("S") // what a click on "Small" sends
-	c.expect("size S")
-	c.say("size")
-	c.read()
-	c.say("large") // typing the label works too
-	c.expect("size L")
-	c.ws.Close()
-	back := e.dial("frames", c.resume())
+	c.Say("S") // what a click on "Small" sends
+	c.Expect("size S")
+	c.Say("size")
+	c.Read()
+	c.Say("large") // typing the label works too
+	c.Expect("size L")
+	c.WS.Close()
+	back := e.dial("frames", c.Resume())
 	for range 20 { // the history has fewer frames
-		h := back.read()
-		if h.str("text") == "Which size?" {
+		h := back.Read()
+		if h.Str("text") == "Which size?" {
 			if !sameJSON(h["quick_replies"], want) {
 				t.Errorf("the history's ask has quick replies %v, want %s", h["quick_replies"], want)
 			}
@@ -140,37 +140,37 @@ func TestQuickReplyValues(t *testing.T) {
 func TestResumeIdentity(t *testing.T) {
 	e := startEnv(t, web.Options{}, []string{"echo", "survey"}, nil)
 	a := e.dial("echo", nil)
-	a.expect("Say something and I will say it back.")
-	a.say("one")
-	a.expect("one")
-	a.ws.Close()
+	a.Expect("Say something and I will say it back.")
+	a.Say("one")
+	a.Expect("one")
+	a.WS.Close()
 
-	b := e.dial("echo", a.resume())
-	if b.welcome.str("user") != a.welcome.str("user") || b.welcome.str("token") != a.welcome.str("token") {
-		t.Fatalf("resumed as %v, want %v", b.welcome, a.welcome)
+	b := e.dial("echo", a.Resume())
+	if b.Welcome.Str("user") != a.Welcome.Str("user") || b.Welcome.Str("token") != a.Welcome.Str("token") {
+		t.Fatalf("resumed as %v, want %v", b.Welcome, a.Welcome)
 	}
-	b.expectLines("[h] bot: Say something and I will say it back.", "[h] user: one", "[h] bot: one")
-	b.say("two") // no second greeting comes first
-	b.expect("two")
+	b.ExpectLines("[h] bot: Say something and I will say it back.", "[h] user: one", "[h] bot: one")
+	b.Say("two") // no second greeting comes first
+	b.Expect("two")
 
 	bad := []struct {
 		name string
 		q    url.Values
 		bot  string
 	}{
-		{"wrong token", url.Values{"user": {a.welcome.str("user")}, "token": {"AAAA"}}, "echo"},
-		{"token of another user", url.Values{"user": {"web:0123"}, "token": {a.welcome.str("token")}}, "echo"},
-		{"token for another bot", a.resume(), "survey"},
-		{"user without token", url.Values{"user": {a.welcome.str("user")}}, "echo"},
+		{"wrong token", url.Values{"user": {a.Welcome.Str("user")}, "token": {"AAAA"}}, "echo"},
+		{"token of another user", url.Values{"user": {"web:0123"}, "token": {a.Welcome.Str("token")}}, "echo"},
+		{"token for another bot", a.Resume(), "survey"},
+		{"user without token", url.Values{"user": {a.Welcome.Str("user")}}, "echo"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			c := e.dial(tc.bot, tc.q)
-			if c.welcome.str("user") == a.welcome.str("user") {
-				t.Fatalf("%s resumed %s", tc.name, a.welcome.str("user"))
+			if c.Welcome.Str("user") == a.Welcome.Str("user") {
+				t.Fatalf("%s resumed %s", tc.name, a.Welcome.Str("user"))
 			}
 			if tc.bot == "echo" {
-				c.expect("Say something and I will say it back.") // a new conversation
+				c.Expect("Say something and I will say it back.") // a new conversation
 			}
 		})
 	}
@@ -179,18 +179,18 @@ func TestResumeIdentity(t *testing.T) {
 func TestSeveralConnectionsOfOneConversation(t *testing.T) {
 	e := startEnv(t, web.Options{}, []string{"echo"}, nil)
 	a := e.dial("echo", nil)
-	a.expect("Say something and I will say it back.")
-	b := e.dial("echo", a.resume())
-	b.expectLines("[h] bot: Say something and I will say it back.")
-	b.say("from b")
-	a.expectLines("user: from b", "bot: from b") // the user's message, then the answer
-	b.expectLines("bot: from b")                 // not its own message again
+	a.Expect("Say something and I will say it back.")
+	b := e.dial("echo", a.Resume())
+	b.ExpectLines("[h] bot: Say something and I will say it back.")
+	b.Say("from b")
+	a.ExpectLines("user: from b", "bot: from b") // the user's message, then the answer
+	b.ExpectLines("bot: from b")                 // not its own message again
 }
 
 func TestBadFrames(t *testing.T) {
 	e := startEnv(t, web.Options{}, []string{"echo"}, nil)
 	c := e.dial("echo", nil)
-	c.expect("Say something and I will say it back.")
+	c.Expect("Say something and I will say it back.")
 	cases := []struct {
 		name, data, want string
 	}{
@@ -204,21 +204,21 @@ func TestBadFrames(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := c.ws.WriteMessage(websocket.TextMessage, []byte(tc.data)); err != nil {
+			if err := c.WS.WriteMessage(websocket.TextMessage, []byte(tc.data)); err != nil {
 				t.Fatal(err)
 			}
-			f := c.read()
-			if f.str("type") != "error" || f.str("code") != "bad_frame" || !strings.HasPrefix(f.str("message"), tc.want) {
+			f := c.Read()
+			if f.Str("type") != "error" || f.Str("code") != "bad_frame" || !strings.HasPrefix(f.Str("message"), tc.want) {
 				t.Errorf("got %v, want bad_frame %q", f, tc.want)
 			}
 		})
 	}
-	c.ws.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3})
-	if f := c.read(); f.str("code") != "bad_frame" || !strings.Contains(f.str("message"), "binary") {
+	c.WS.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3})
+	if f := c.Read(); f.Str("code") != "bad_frame" || !strings.Contains(f.Str("message"), "binary") {
 		t.Errorf("binary frame got %v", f)
 	}
-	c.say("still here")
-	c.expect("still here")
+	c.Say("still here")
+	c.Expect("still here")
 	if n := e.web.Stats().BadFrames.Load(); n != int64(len(cases)+1) {
 		t.Errorf("%d bad frames counted, want %d", n, len(cases)+1)
 	}
@@ -227,16 +227,16 @@ func TestBadFrames(t *testing.T) {
 func TestOversizedFrameCloses1009(t *testing.T) {
 	e := startEnv(t, web.Options{}, []string{"echo"}, nil)
 	c := e.dial("echo", nil)
-	c.expect("Say something and I will say it back.")
-	c.say(strings.Repeat("x", 64<<10))
-	if code := c.closeCode(); code != websocket.CloseMessageTooBig {
+	c.Expect("Say something and I will say it back.")
+	c.Say(strings.Repeat("x", 64<<10))
+	if code := c.CloseCode(); code != websocket.CloseMessageTooBig {
 		t.Errorf("close code %d, want 1009", code)
 	}
 	// A frame just under the limit is a message (the bot cuts it to 4 KiB).
 	d := e.dial("echo", nil)
-	d.expect("Say something and I will say it back.")
-	d.say(strings.Repeat("y", 64<<10-40))
-	if got := d.text(); got != strings.Repeat("y", 4096) {
+	d.Expect("Say something and I will say it back.")
+	d.Say(strings.Repeat("y", 64<<10-40))
+	if got := d.Text(); got != strings.Repeat("y", 4096) {
 		t.Errorf("a large message came back with %d bytes, want 4096", len(got))
 	}
 }
@@ -257,22 +257,22 @@ func TestUnknownGroup(t *testing.T) {
 	e := startEnv(t, web.Options{}, []string{"rooms"}, nil)
 	for _, g := range []string{"~nope", "lobby"} {
 		c := e.dial("rooms", url.Values{"g": {g}})
-		if _, ok := c.welcome["group"]; ok {
-			t.Errorf("g=%s: welcome %v names a group", g, c.welcome)
+		if _, ok := c.Welcome["group"]; ok {
+			t.Errorf("g=%s: welcome %v names a group", g, c.Welcome)
 		}
-		if f := c.read(); f.str("type") != "error" || f.str("code") != "no_such_group" {
+		if f := c.Read(); f.Str("type") != "error" || f.Str("code") != "no_such_group" {
 			t.Errorf("g=%s: got %v, want no_such_group", g, f)
 		}
-		c.expect("Say 'open NAME' for a room, 'new room' for a secret one, or 'room with NAME'.")
+		c.Expect("Say 'open NAME' for a room, 'new room' for a secret one, or 'room with NAME'.")
 	}
 }
 
 func TestGroupJoinLink(t *testing.T) {
 	e := startEnv(t, web.Options{}, []string{"rooms"}, nil)
 	a := e.dial("rooms", nil)
-	a.expect("Say 'open NAME' for a room, 'new room' for a secret one, or 'room with NAME'.")
-	a.say("new room")
-	text := a.text()
+	a.Expect("Say 'open NAME' for a room, 'new room' for a secret one, or 'room with NAME'.")
+	a.Say("new room")
+	text := a.Text()
 	link := text[strings.Index(text, "http"):]
 	u, err := url.Parse(link)
 	if err != nil || u.Path != "/chat/rooms" || !strings.HasPrefix(u.Query().Get("g"), "~") {
@@ -282,35 +282,35 @@ func TestGroupJoinLink(t *testing.T) {
 	if r, err := http.Get(link); err != nil || r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("GET %s: %v %v", link, r, err)
 	}
-	ag := e.dial("rooms", url.Values{"g": {g}, "user": a.resume()["user"], "token": a.resume()["token"]})
-	if ag.welcome.str("group") != g || ag.welcome.str("user") != a.welcome.str("user") {
-		t.Fatalf("welcome %v, want group %s as the same user", ag.welcome, g)
+	ag := e.dial("rooms", url.Values{"g": {g}, "user": a.Resume()["user"], "token": a.Resume()["token"]})
+	if ag.Welcome.Str("group") != g || ag.Welcome.Str("user") != a.Welcome.Str("user") {
+		t.Fatalf("welcome %v, want group %s as the same user", ag.Welcome, g)
 	}
-	ag.expect("You are in "+g+". Everything you say goes to the room.", "room: 1 in the room now")
+	ag.Expect("You are in "+g+". Everything you say goes to the room.", "room: 1 in the room now")
 	b := e.dial("rooms", url.Values{"g": {g}})
-	b.expect("You are in "+g+". Everything you say goes to the room.", "room: 2 in the room now")
-	ag.expect("room: 2 in the room now")
-	b.say("hello from b")
-	ag.expect("someone: hello from b") // web users have no name
-	ag.say("hello from a")
-	b.expect("someone: hello from a")
+	b.Expect("You are in "+g+". Everything you say goes to the room.", "room: 2 in the room now")
+	ag.Expect("room: 2 in the room now")
+	b.Say("hello from b")
+	ag.Expect("someone: hello from b") // web users have no name
+	ag.Say("hello from a")
+	b.Expect("someone: hello from a")
 }
 
 func TestSlowClientDropped(t *testing.T) {
 	e := startEnv(t, web.Options{SendBuffer: 4}, []string{"echo"}, map[string]map[string]string{"frames": framesBot})
 	slow := e.dialWith(smallWindowDialer(), "frames", nil)
 	other := e.dial("echo", nil)
-	other.expect("Say something and I will say it back.")
+	other.Expect("Say something and I will say it back.")
 	// The slow client asks for 16 KB messages and never reads them.
 	for i := 0; e.web.Stats().Dropped.Load() == 0; i++ {
 		if i == 2000 {
 			t.Fatal("2,000 unread 16 KB messages did not drop the client")
 		}
-		if err := slow.ws.WriteJSON(frame{"type": "message", "text": "flood"}); err != nil {
+		if err := slow.WS.WriteJSON(testkit.Frame{"type": "message", "text": "flood"}); err != nil {
 			break // dropped while we wrote
 		}
-		other.say("ping")
-		other.expect("ping") // never slowed
+		other.Say("ping")
+		other.Expect("ping") // never slowed
 	}
 	testkit.WaitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 1 }, "the slow client to be closed")
 }
@@ -324,11 +324,11 @@ func TestDeadPeerCleanedUp(t *testing.T) {
 	testkit.WaitFor(t, 10*time.Second, func() bool { return runtime.NumGoroutine() <= before }, "its goroutines to end")
 
 	live := e.dial("echo", nil) // a client that reads answers pings and stays
-	live.expect("Say something and I will say it back.")
+	live.Expect("Say something and I will say it back.")
 	deadline := time.Now().Add(300 * time.Millisecond)
 	for time.Now().Before(deadline) {
-		live.ws.SetReadDeadline(deadline)
-		if _, _, err := live.ws.ReadMessage(); err != nil {
+		live.WS.SetReadDeadline(deadline)
+		if _, _, err := live.WS.ReadMessage(); err != nil {
 			if ne, ok := err.(interface{ Timeout() bool }); !ok || !ne.Timeout() {
 				t.Fatalf("a live client was dropped: %v", err)
 			}
@@ -342,9 +342,9 @@ func TestDeadPeerCleanedUp(t *testing.T) {
 func TestShutdownCloses1001(t *testing.T) {
 	e := startEnv(t, web.Options{}, []string{"echo"}, nil)
 	c := e.dial("echo", nil)
-	c.expect("Say something and I will say it back.")
+	c.Expect("Say something and I will say it back.")
 	done := make(chan int)
-	go func() { done <- c.closeCode() }()
+	go func() { done <- c.CloseCode() }()
 	if err := e.web.Shutdown(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -378,17 +378,17 @@ func TestChatPageHeaders(t *testing.T) {
 func TestConnectionsLeaveNothingBehind(t *testing.T) {
 	e := startEnv(t, web.Options{}, []string{"echo"}, nil)
 	warm := e.dial("echo", nil) // the runtime's own goroutines exist before counting
-	warm.expect("Say something and I will say it back.")
-	warm.ws.Close()
+	warm.Expect("Say something and I will say it back.")
+	warm.WS.Close()
 	testkit.WaitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "the first client to go")
 	before := runtime.NumGoroutine()
-	var clients []*client
+	var clients []*testkit.WSClient
 	for i := 0; i < 300; i++ {
 		clients = append(clients, e.dial("echo", nil))
 	}
 	for _, c := range clients {
-		c.expect("Say something and I will say it back.")
-		c.ws.Close()
+		c.Expect("Say something and I will say it back.")
+		c.WS.Close()
 	}
 	testkit.WaitFor(t, 10*time.Second, func() bool { return e.web.Stats().Connections.Load() == 0 }, "every connection to be dropped")
 	testkit.WaitFor(t, 10*time.Second, func() bool { return runtime.NumGoroutine() <= before }, "the goroutines to end")
