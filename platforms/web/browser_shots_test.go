@@ -54,12 +54,11 @@ func TestScreenshots(t *testing.T) {
 
 		tab = tabs()
 		run(t, tab, size.vp, chromedp.Navigate(site), waitJS(`!!document.querySelector("#botserver-widget")`), clickLauncher())
-		frame := chatFrame(t, tab)
-		run(t, tab,
-			frameClicks(frame, "Track my order"),
-			frameSays(frame, "Sure, what is your order number?"),
-			frameTypes(frame, "A-1042"),
-			frameSays(frame, "Order A-1042 left our warehouse yesterday and arrives on Thursday."))
+		inFrame(t, tab,
+			frameClicks("Track my order"),
+			frameSays("Sure, what is your order number?"),
+			frameTypes("A-1042"),
+			frameSays("Order A-1042 left our warehouse yesterday and arrives on Thursday."))
 		shot(tab, "widget-"+size.name+".png")
 	}
 	groupShot(t, tabs, e, shot)

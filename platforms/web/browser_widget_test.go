@@ -113,32 +113,36 @@ func pollFrame(t *testing.T, tab context.Context, cond string, res any) {
 	}
 }
 
-// inFrame polls a condition inside the chat's iframe.
-func inFrame(frame *cdp.Node, cond string) chromedp.Action {
-	return chromedp.Poll(cond, nil, chromedp.WithPollingInFrame(frame), chromedp.WithPollingInterval(10*time.Millisecond))
+// inFrame polls each condition in turn inside the chat's iframe (see
+// pollFrame: a poll whose frame document went away starts again).
+func inFrame(t *testing.T, tab context.Context, conds ...string) {
+	t.Helper()
+	for _, c := range conds {
+		pollFrame(t, tab, c, nil)
+	}
 }
 
 // frameSays waits until the iframe's last bot bubble is want.
-func frameSays(frame *cdp.Node, want string) chromedp.Action {
-	return inFrame(frame, `(() => { const m = document.querySelectorAll('#log .msg.bot'); return m.length > 0 && m[m.length-1].textContent === `+jsString(want)+`; })()`)
+func frameSays(want string) string {
+	return `(() => { const m = document.querySelectorAll('#log .msg.bot'); return m.length > 0 && m[m.length-1].textContent === ` + jsString(want) + `; })()`
 }
 
 // frameTypes sends text through the iframe's composer once it is open.
-func frameTypes(frame *cdp.Node, text string) chromedp.Action {
-	return inFrame(frame, `(() => {
+func frameTypes(text string) string {
+	return `(() => {
 		if (document.querySelector('#status').dataset.state !== 'open') return false;
-		document.querySelector('#text').value = `+jsString(text)+`;
+		document.querySelector('#text').value = ` + jsString(text) + `;
 		document.querySelector('#send').click();
-		return true; })()`)
+		return true; })()`
 }
 
 // frameClicks clicks a quick reply in the iframe once it is there.
-func frameClicks(frame *cdp.Node, payload string) chromedp.Action {
-	return inFrame(frame, `(() => {
-		const b = document.querySelector("button.quick-reply[data-payload=" + JSON.stringify(`+jsString(payload)+`) + "]");
+func frameClicks(payload string) string {
+	return `(() => {
+		const b = document.querySelector("button.quick-reply[data-payload=" + JSON.stringify(` + jsString(payload) + `) + "]");
 		if (!b || document.querySelector('#status').dataset.state !== 'open') return false;
 		b.click();
-		return true; })()`)
+		return true; })()`
 }
 
 func clickLauncher() chromedp.Action {
@@ -163,17 +167,15 @@ func TestBrowserWidget(t *testing.T) {
 		t.Fatal("the chat is loaded before the bubble is clicked")
 	}
 	run(t, tab, clickLauncher())
-	frame := chatFrame(t, tab)
-	run(t, tab,
-		frameSays(frame, "How can I help?"),
-		frameClicks(frame, "Track my order"),
-		frameSays(frame, "Sure, what is your order number?"),
-		frameTypes(frame, "A-1042"),
-		frameSays(frame, "Order A-1042 left our warehouse yesterday and arrives on Thursday."),
-		chromedp.Evaluate(`window.botserver.emit("clicked", {what: "the sun lamp"}); true`, nil),
-		frameSays(frame, "You clicked the sun lamp."),
-		waitJS(`window.got.length === 1`),
-	)
+	inFrame(t, tab,
+		frameSays("How can I help?"),
+		frameClicks("Track my order"),
+		frameSays("Sure, what is your order number?"),
+		frameTypes("A-1042"),
+		frameSays("Order A-1042 left our warehouse yesterday and arrives on Thursday."))
+	run(t, tab, chromedp.Evaluate(`window.botserver.emit("clicked", {what: "the sun lamp"}); true`, nil))
+	inFrame(t, tab, frameSays("You clicked the sun lamp."))
+	run(t, tab, waitJS(`window.got.length === 1`))
 	var got []string
 	run(t, tab, chromedp.Evaluate(`window.got`, &got))
 	sameLines(t, "events on the embedding page", got, `seen={"what":"the sun lamp"}`)
