@@ -45,3 +45,26 @@ func TestSummarizeState(t *testing.T) {
 		t.Errorf("truncated state: %v", err)
 	}
 }
+
+// FuzzSummarizeState: any bytes give a summary or an error, never a
+// panic; a state's own bytes always give a summary.
+func FuzzSummarizeState(f *testing.F) {
+	prog, err := Compile("main.bot", "dialog main do\n  n = ask \"Name?\"\n  say n\nend\n", RoleSession)
+	if err != nil {
+		f.Fatal(err)
+	}
+	s := newSim(f, prog, false)
+	s.m.Turn(s.st, Message("hi"), s.env)
+	raw, err := Marshal(s.st)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(raw)
+	f.Add([]byte{0x22, 0x02, 0x22, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sum, err := SummarizeState(b)
+		if err != nil && sum != (StateSummary{}) {
+			t.Errorf("an error with a summary: %+v", sum)
+		}
+	})
+}
