@@ -148,10 +148,7 @@ func (a *instance) report(res *dsl.Result, tooLarge bool) {
 	if res.Err == nil {
 		return
 	}
-	a.bot.log.Warn("script error", "conv", a.addr, "err", res.Err.Error())
-	if res.HandlerErr != nil {
-		a.bot.log.Warn("script error in __error__", "conv", a.addr, "err", res.HandlerErr.Error())
-	}
+	logScriptErrors(a.bot.log, a.addr, res)
 	switch {
 	case res.ErrorHandled:
 	case tooLarge:

@@ -1,7 +1,8 @@
 // Package admin is the admin API: JSON-RPC 2.0 over a websocket at
 // /admin/rpc (docs/protocol.md), with the methods status, play,
-// create_bot, connect_bot and reload over the runtime (actors) and the bot
-// registry (bots), and a Client for it (botserver status). A request
+// create_bot, connect_bot, reload, conversations, history, quarantined and
+// release over the runtime (actors) and the bot registry (bots), and a
+// Client for it (botserver status, play). A request
 // without the admin token, or from another machine when none is
 // configured, is refused before the upgrade.
 //

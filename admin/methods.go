@@ -20,14 +20,15 @@ import (
 // rpcMethods are the admin API's methods (docs/protocol.md).
 func (s *Server) rpcMethods() map[string]rpcMethod {
 	return map[string]rpcMethod{
-		"status":      s.rpcStatus,
-		"play":        s.rpcPlay,
-		"create_bot":  s.rpcCreateBot,
-		"connect_bot": s.rpcConnectBot,
-		"reload":      s.rpcReload,
-		"history":     s.rpcHistory,
-		"quarantined": s.rpcQuarantined,
-		"release":     s.rpcRelease,
+		"status":        s.rpcStatus,
+		"play":          s.rpcPlay,
+		"create_bot":    s.rpcCreateBot,
+		"connect_bot":   s.rpcConnectBot,
+		"reload":        s.rpcReload,
+		"history":       s.rpcHistory,
+		"conversations": s.rpcConversations,
+		"quarantined":   s.rpcQuarantined,
+		"release":       s.rpcRelease,
 	}
 }
 

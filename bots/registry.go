@@ -14,6 +14,7 @@ import (
 	"botserver/dsl"
 	"botserver/persistence"
 	"botserver/platforms/slack"
+	"botserver/platforms/web"
 )
 
 // ErrNoBot is an operation on a bot the registry does not run.
@@ -24,8 +25,11 @@ type Options struct {
 	Runtime *actors.Runtime
 	// Store is the server's store: created bots are recorded in its meta
 	// area, and each bot's Slack installations in the bot's keys.
-	Store  *persistence.DB
-	Slack  *slack.Platform
+	Store *persistence.DB
+	Slack *slack.Platform
+	// Web, if set, gets each bot's web chat settings (its name and allowed
+	// origins) while the bot runs.
+	Web    *web.Platform
 	Logger *slog.Logger
 }
 
@@ -37,6 +41,7 @@ type Registry struct {
 	rt    *actors.Runtime
 	db    *persistence.DB
 	slack *slack.Platform
+	web   *web.Platform
 	log   *slog.Logger
 
 	mu       sync.Mutex
@@ -50,7 +55,7 @@ func New(opts Options) *Registry {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Registry{rt: opts.Runtime, db: opts.Store, slack: opts.Slack, log: log, sources: map[string]*Source{}}
+	return &Registry{rt: opts.Runtime, db: opts.Store, slack: opts.Slack, web: opts.Web, log: log, sources: map[string]*Source{}}
 }
 
 // createdKey is the meta-area key of a bot made with create_bot.
@@ -77,6 +82,7 @@ func (r *Registry) Add(ctx context.Context, src *Source, prog *dsl.Bot, stamp st
 		return err
 	}
 	if err := r.recordBot(ctx, src); err != nil {
+		r.setWeb(src.ID, nil)
 		if rerr := r.rt.RemoveBot(ctx, src.ID); rerr != nil {
 			r.log.Error("cannot remove a bot that failed to start", "bot", src.ID, "err", rerr)
 		}
@@ -88,10 +94,15 @@ func (r *Registry) Add(ctx context.Context, src *Source, prog *dsl.Bot, stamp st
 	return nil
 }
 
-// recordBot connects a started bot to Slack and, if it was created over
-// the admin API, records it so that it runs again after a restart.
+// recordBot connects a started bot to Slack and the web chat and, if it
+// was created over the admin API, records it so that it runs again after
+// a restart.
 func (r *Registry) recordBot(ctx context.Context, src *Source) error {
 	if err := r.addSlack(ctx, src.ID, src.Slack); err != nil {
+		return err
+	}
+	if err := r.setWeb(src.ID, src); err != nil {
+		r.slack.RemoveBot(src.ID)
 		return err
 	}
 	if !src.Created {
@@ -100,6 +111,7 @@ func (r *Registry) recordBot(ctx context.Context, src *Source) error {
 	raw, _ := json.Marshal(src)
 	if err := r.db.Meta().WriteSync(persistence.Op{Key: createdKey(src.ID), Value: raw}); err != nil {
 		r.slack.RemoveBot(src.ID)
+		r.setWeb(src.ID, nil)
 		return fmt.Errorf("cannot record bot %q: %w", src.ID, err)
 	}
 	return nil
@@ -238,4 +250,24 @@ func (r *Registry) changed() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// setWeb gives the web chat bot id's settings (name and allowed origins)
+// from src, or clears them (src nil). Origins were checked with the
+// config; one refused here fails the bot's start.
+func (r *Registry) setWeb(id string, src *Source) error {
+	if r.web == nil {
+		return nil
+	}
+	var s web.BotSettings
+	if src != nil {
+		s.Name = src.Name
+		if src.Web != nil {
+			s.AllowedOrigins = src.Web.AllowedOrigins
+		}
+	}
+	if err := r.web.SetBot(id, s); err != nil {
+		return fmt.Errorf("bot %q: web.allowed_origins: %w", id, err)
+	}
+	return nil
 }

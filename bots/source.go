@@ -23,6 +23,7 @@ type Source struct {
 	Dir     string              `json:"scripts_dir,omitempty"`
 	Files   map[string]string   `json:"scripts,omitempty"`
 	Slack   *config.SlackConfig `json:"slack,omitempty"`
+	Web     *config.WebConfig   `json:"web,omitempty"`
 	Created bool                `json:"-"` // by create_bot: kept in the store's meta area
 	stamp   string              // the folder's fingerprint when it was last compiled
 	failed  string              // the fingerprint of a version that did not compile
@@ -101,7 +102,7 @@ func Compile(cfg []config.BotConfig) ([]Compiled, error) {
 	var out []Compiled
 	var errs []error
 	for i, b := range cfg {
-		src := &Source{ID: b.ID, Name: b.Name, Dir: b.Scripts, Slack: b.Slack}
+		src := &Source{ID: b.ID, Name: b.Name, Dir: b.Scripts, Slack: b.Slack, Web: b.Web}
 		prog, stamp, err := src.Compile()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("bots[%d].scripts: %q does not compile:\n%s", i, b.Scripts, indent(err.Error())))

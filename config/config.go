@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"botserver"
+	"botserver/platforms/web"
 )
 
 // Config is botserver.json (docs/operations.md).
@@ -31,6 +32,16 @@ type BotConfig struct {
 	Name    string       `json:"name,omitempty"`
 	Scripts string       `json:"scripts"`
 	Slack   *SlackConfig `json:"slack,omitempty"`
+	Web     *WebConfig   `json:"web,omitempty"`
+}
+
+// WebConfig is a bot's web chat settings (docs/operations.md).
+type WebConfig struct {
+	// AllowedOrigins are the other sites that may embed the bot (the
+	// widget, or their own page on its websocket): exact origins
+	// ("https://shop.example.com") or "*" for any. Default: none, only the
+	// server's own origin.
+	AllowedOrigins []string `json:"allowed_origins,omitempty"`
 }
 
 // SlackConfig is a bot's Slack app.
@@ -187,6 +198,11 @@ func (c *Config) Validate() error {
 			errs = append(errs, ValidateSlack(field+".slack", s)...)
 			if u, err := url.Parse(s.APIURL); s.APIURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https")) {
 				bad(field+".slack.api_url", s.APIURL, "must be an http:// or https:// URL")
+			}
+		}
+		if b.Web != nil {
+			if err := web.CheckOrigins(b.Web.AllowedOrigins); err != nil {
+				errs = append(errs, fmt.Errorf("%s.web.allowed_origins: %w", field, err))
 			}
 		}
 	}

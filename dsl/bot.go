@@ -100,6 +100,20 @@ func (b *Bot) slot(r Role) **Program {
 // Program returns the program of a role, or nil.
 func (b *Bot) Program(r Role) *Program { return *b.slot(r) }
 
+// Source is the source of the bot's script file (main.bot, master.bot or
+// group.bot), "" for another name: what RuntimeError.Display shows a line
+// of.
+func (b *Bot) Source(file string) string {
+	for _, rf := range roleFiles {
+		if rf.name == file {
+			if p := b.Program(rf.role); p != nil {
+				return p.Source
+			}
+		}
+	}
+	return ""
+}
+
 func (b *Bot) meta(src string) error {
 	var m struct {
 		Title       string `json:"title"`

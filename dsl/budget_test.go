@@ -3,6 +3,7 @@ package dsl
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -97,9 +98,11 @@ func TestBudgetRefusesBeforeAllocating(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.stmt, func(t *testing.T) {
 			res := runStatement(t, tt.stmt, Limits{MaxAllocBytes: 1 << 20})
-			want := "main.bot:2: " + tt.want
-			if res.Err == nil || res.Err.Error() != want {
-				t.Fatalf("got %v, want %s", res.Err, want)
+			// The column is the failing call's or operator's (golden tests
+			// pin columns); here the line and the exact message.
+			if res.Err == nil || res.Err.Pos.Line != 2 || res.Err.Pos.Col < 7 ||
+				res.Err.Error() != fmt.Sprintf("main.bot:2:%d: %s", res.Err.Pos.Col, tt.want) {
+				t.Fatalf("got %v, want main.bot:2:COL: %s", res.Err, tt.want)
 			}
 			if len(res.Effects) != 0 {
 				t.Errorf("the failed turn sent %d effects", len(res.Effects))
@@ -124,7 +127,7 @@ func TestBudgetAllowsOrdinaryWork(t *testing.T) {
 		t.Errorf("got %s, want 10008990", got)
 	}
 	res = runStatement(t, `x = repeat("a", 2000)`, Limits{MaxAllocBytes: 1000})
-	want := "main.bot:2: repeat: memory budget exceeded: it needs at least 2000 more bytes, over the 1000 one expression may allocate"
+	want := "main.bot:2:7: repeat: memory budget exceeded: it needs at least 2000 more bytes, over the 1000 one expression may allocate"
 	if res.Err == nil || res.Err.Error() != want {
 		t.Errorf("got %v, want %s", res.Err, want)
 	}
@@ -141,7 +144,7 @@ func TestPredicateLoopsCheckTheTimeLimit(t *testing.T) {
 	s := newSim(t, prog, false)
 	s.env.Limits = Limits{MaxTurnTime: time.Nanosecond}
 	res := s.m.Turn(s.st, Message("hi"), s.env)
-	if res.Err == nil || !res.Err.TimeLimit || res.Err.Error() != "main.bot:3: turn took longer than 1ns (an endless loop?)" {
+	if res.Err == nil || !res.Err.TimeLimit || res.Err.Error() != "main.bot:3:7: turn took longer than 1ns (an endless loop?)" {
 		t.Fatalf("got %+v, want the time limit at line 3", res.Err)
 	}
 	if res.Steps != 2 || s.m.iters < 1024 || s.m.iters > 2048 {
@@ -203,12 +206,12 @@ func TestOutOfMemoryStatementsInAChild(t *testing.T) {
 		t.Fatalf("child failed: %v\n%s", err, out)
 	}
 	for _, want := range []string{
-		"session: main.bot:3: replace: memory budget exceeded: it needs at least 999998000001 more bytes",
-		"session: main.bot:3: repeat: memory budget exceeded: it needs at least 999999000000 more bytes",
-		"session: main.bot:3: regex_replace: memory budget exceeded: it needs at least 999999000000 more bytes",
-		"session: main.bot:3: memory budget exceeded: one expression may make at most 1000000 list and map items",
-		"play: snippet:2: replace: memory budget exceeded: it needs at least 999998000001 more bytes",
-		"play: snippet:2: repeat: memory budget exceeded: it needs at least 999999000000 more bytes",
+		"session: main.bot:3:5: replace: memory budget exceeded: it needs at least 999998000001 more bytes",
+		"session: main.bot:3:5: repeat: memory budget exceeded: it needs at least 999999000000 more bytes",
+		"session: main.bot:3:5: regex_replace: memory budget exceeded: it needs at least 999999000000 more bytes",
+		"session: main.bot:3:15: memory budget exceeded: one expression may make at most 1000000 list and map items",
+		"play: snippet:2:5: replace: memory budget exceeded: it needs at least 999998000001 more bytes",
+		"play: snippet:2:5: repeat: memory budget exceeded: it needs at least 999999000000 more bytes",
 		"--- PASS: TestKillerChild",
 	} {
 		if !strings.Contains(string(out), want) {
@@ -251,11 +254,11 @@ func TestKillerChild(t *testing.T) {
 func TestHeldBytes(t *testing.T) {
 	tests := []struct{ src, want string }{
 		{"dialog main do\n  invoke d\nend\ndialog d do\n  _x = repeat(\"a\", 999999)\n  invoke d\nend\n",
-			"main.bot:6: dialogs and tasks waiting on invoke or perform hold more than 16777216 bytes of variables (an endless invoke?)"},
+			"main.bot:6:3: dialogs and tasks waiting on invoke or perform hold more than 16777216 bytes of variables (an endless invoke?)"},
 		{"dialog main do\n  perform t\nend\ntask t do\n  _x = repeat(\"a\", 999999)\n  perform t\nend\n",
-			"main.bot:6: dialogs and tasks waiting on invoke or perform hold more than 16777216 bytes of variables (an endless invoke?)"},
+			"main.bot:6:3: dialogs and tasks waiting on invoke or perform hold more than 16777216 bytes of variables (an endless invoke?)"},
 		{"dialog main do\n  invoke d\nend\ndialog d do\n  repeat i in map(1..200000, it) do\n    invoke d\n  end\nend\n",
-			"main.bot:6: dialogs and tasks waiting on invoke or perform hold more than 16777216 bytes of variables (an endless invoke?)"},
+			"main.bot:6:5: dialogs and tasks waiting on invoke or perform hold more than 16777216 bytes of variables (an endless invoke?)"},
 	}
 	for _, tt := range tests {
 		prog, err := Compile("main.bot", tt.src, RoleSession)

@@ -86,9 +86,30 @@ type RuntimeError struct {
 	Canceled  bool // Env.Cancel was closed
 }
 
+// Error is "file:line:col: message" (the text __error__ gets in
+// event.payload), or "file: message" for a failure not at a statement.
 func (e *RuntimeError) Error() string {
-	if e.Pos.Line == 0 { // not at a statement (a limit on the whole state)
+	switch {
+	case e.Pos.Line == 0: // not at a statement (a limit on the whole state)
 		return e.Pos.File + ": " + e.Msg
+	case e.Pos.Col == 0:
+		return e.Pos.File + ":" + fmt.Sprint(e.Pos.Line) + ": " + e.Msg
 	}
-	return e.Pos.File + ":" + fmt.Sprint(e.Pos.Line) + ": " + e.Msg
+	return e.Pos.String() + ": " + e.Msg
+}
+
+// Display is Error followed, as for check errors, by the failing line of
+// src (the source of e.Pos.File) and a caret under the column:
+//
+//	main.bot:7:9: index out of range: 5 (array length is 1)
+//	   7 |   say n[5]
+//	     |         ^
+func (e *RuntimeError) Display(src string) string {
+	if e.Pos.Col == 0 {
+		return e.Error()
+	}
+	if s := snippet(src, e.Pos); s != "" {
+		return e.Error() + "\n" + s
+	}
+	return e.Error()
 }

@@ -169,7 +169,7 @@ func TestScheduledLimit(t *testing.T) {
 	s := newSim(t, prog, false)
 	s.env.Limits = Limits{MaxScheduled: 3}
 	res := s.m.Turn(s.st, Message("hi"), s.env)
-	want := "main.bot:3: too many scheduled events: 3 are waiting (cancel some first)"
+	want := "main.bot:3:5: too many scheduled events: 3 are waiting (cancel some first)"
 	if res.Err == nil || res.Err.Error() != want {
 		t.Fatalf("got %v, want %s", res.Err, want)
 	}

@@ -132,6 +132,7 @@ type Machine struct {
 	env      *Env // points at envVal during a turn
 	envVal   Env
 	lim      Limits
+	byUser   bool           // the turn handles a message, an event or a start: it sets State.Active
 	vars     map[string]any // the state's variables
 	envMap   map[string]any // what expressions read: __v (vars) and the runtime's names
 	effects  []Effect
@@ -211,6 +212,7 @@ func (m *Machine) abort(p Pos, format string, args ...any) {
 // Result.Err says what failed.
 func (m *Machine) Turn(st *State, in Input, env *Env) Result {
 	m.begin(st, env)
+	m.byUser = in.Kind == InMessage || in.Kind == InEvent || in.Kind == InStart
 	if in.Kind == InPlay {
 		m.lim.MaxSteps = min(m.lim.MaxSteps, m.lim.MaxPlaySteps)
 	}
@@ -247,6 +249,9 @@ func (m *Machine) fail(st *State, err *RuntimeError) Result {
 // finish counts the turn and completes its result.
 func (m *Machine) finish(st *State, res Result) Result {
 	changed := m.changed() || st.Script != m.prog.Hash
+	if now := m.env.Now; m.byUser && changed && !now.IsZero() {
+		st.Active = now.UnixNano()
+	}
 	st.Turn++
 	st.Script = m.prog.Hash
 	res.Effects, res.UserChanged, res.Changed, res.Steps, res.QueryTimedOut = m.effects, m.userSet, changed, m.steps, m.timedOut

@@ -124,7 +124,7 @@ func TestPlayStepLimit(t *testing.T) {
 	s := playSim(t)
 	s.env.Limits = Limits{MaxSteps: 1 << 40, MaxPlaySteps: 5000, MaxTurnTime: time.Minute}
 	res := s.play("n = 0\nrepeat i in 1..100000 do\n  n = n + 1\nend", "p6")
-	want := "snippet:2: step budget exhausted: more than 5000 statements in one turn (an endless loop?)"
+	want := "snippet:2:1: step budget exhausted: more than 5000 statements in one turn (an endless loop?)"
 	if res.Err == nil || res.Err.Error() != want {
 		t.Fatalf("got %v, want %s", res.Err, want)
 	}
@@ -162,7 +162,7 @@ func TestPlayUndoLog(t *testing.T) {
 	}
 	s.env.Limits = Limits{MaxUndo: 100, MaxTurnTime: time.Minute}
 	res = s.play(b.String(), "p9")
-	want := "snippet:101: too many variables written in one turn: more than 100 (the undo log is full)"
+	want := "snippet:101:1: too many variables written in one turn: more than 100 (the undo log is full)"
 	if res.Err == nil || res.Err.Error() != want {
 		t.Fatalf("got %v, want %s", res.Err, want)
 	}
@@ -209,7 +209,7 @@ func TestPlayCanceled(t *testing.T) {
 	s.env.Cancel = cancel
 	s.env.Limits = Limits{MaxSteps: 1 << 40, MaxTurnTime: time.Minute}
 	res := s.play("n = 0\nrepeat i in 1..100000 do\n  n = n + 1\nend", "p10")
-	want := "snippet:3: stopped: nobody waits for this turn any more"
+	want := "snippet:3:3: stopped: nobody waits for this turn any more"
 	if res.Err == nil || !res.Err.Canceled || res.Err.Error() != want {
 		t.Fatalf("got %+v, want %s", res.Err, want)
 	}

@@ -16,6 +16,11 @@ type State struct {
 	Inbox   []Input  // messages and dialog events waiting for a busy dialog
 	Members []string // groups: joined conversations
 	Group   string   // sessions: the group this conversation is in; groups: their own id
+	// Active is when (Unix nanoseconds of Env.Now) the instance last
+	// handled a message, an event or its start that changed the state (a
+	// message always does: it sets message). Timers, query replies and
+	// plays leave it alone.
+	Active int64
 
 	memberList []any // Members as the script's members list (see membersList)
 }

@@ -158,7 +158,8 @@ func AppendState(b []byte, st *State) ([]byte, error) {
 		b = protowire.AppendTag(b, 9, protowire.BytesType)
 		b = protowire.AppendString(b, m)
 	}
-	return appendString(b, 10, st.Group), nil
+	b = appendString(b, 10, st.Group)
+	return appendUint(b, 12, uint64(st.Active)), nil
 }
 
 func appendCo(b []byte, co *Coroutine) ([]byte, error) {

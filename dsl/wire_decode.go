@@ -97,6 +97,8 @@ func UnmarshalState(b []byte, prog *Program) (*State, error) {
 			st.Members = append(st.Members, f.str())
 		case 10:
 			st.Group = f.str()
+		case 12:
+			st.Active = int64(f.n)
 		}
 		return nil
 	})

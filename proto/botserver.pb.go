@@ -528,6 +528,7 @@ type InstanceState struct {
 	Members       []string               `protobuf:"bytes,9,rep,name=members,proto3" json:"members,omitempty"`                                                                                                       // groups: addresses of the joined conversations
 	Group         string                 `protobuf:"bytes,10,opt,name=group,proto3" json:"group,omitempty"`                                                                                                          // sessions: the group this conversation belongs to
 	UserChanges   map[string]*Value      `protobuf:"bytes,11,rep,name=user_changes,json=userChanges,proto3" json:"user_changes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // user.* writes of the last turn not yet merged
+	LastActive    int64                  `protobuf:"varint,12,opt,name=last_active,json=lastActive,proto3" json:"last_active,omitempty"`                                                                             // Unix nanoseconds of the last turn that wrote the state (dsl.State.Active)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -637,6 +638,13 @@ func (x *InstanceState) GetUserChanges() map[string]*Value {
 		return x.UserChanges
 	}
 	return nil
+}
+
+func (x *InstanceState) GetLastActive() int64 {
+	if x != nil {
+		return x.LastActive
+	}
+	return 0
 }
 
 // Coroutine is one line of execution. The coroutine with main = true holds
@@ -1265,7 +1273,7 @@ const file_botserver_proto_rawDesc = "" +
 	"\x06fields\x18\x01 \x03(\v2$.botserver.v1.UserRecord.FieldsEntryR\x06fields\x1aN\n" +
 	"\vFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12)\n" +
-	"\x05value\x18\x02 \x01(\v2\x13.botserver.v1.ValueR\x05value:\x028\x01\"\xde\x04\n" +
+	"\x05value\x18\x02 \x01(\v2\x13.botserver.v1.ValueR\x05value:\x028\x01\"\xff\x04\n" +
 	"\rInstanceState\x12\x12\n" +
 	"\x04turn\x18\x01 \x01(\x04R\x04turn\x12\x16\n" +
 	"\x06script\x18\x02 \x01(\tR\x06script\x129\n" +
@@ -1280,7 +1288,9 @@ const file_botserver_proto_rawDesc = "" +
 	"\amembers\x18\t \x03(\tR\amembers\x12\x14\n" +
 	"\x05group\x18\n" +
 	" \x01(\tR\x05group\x12O\n" +
-	"\fuser_changes\x18\v \x03(\v2,.botserver.v1.InstanceState.UserChangesEntryR\vuserChanges\x1aL\n" +
+	"\fuser_changes\x18\v \x03(\v2,.botserver.v1.InstanceState.UserChangesEntryR\vuserChanges\x12\x1f\n" +
+	"\vlast_active\x18\f \x01(\x03R\n" +
+	"lastActive\x1aL\n" +
 	"\tVarsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12)\n" +
 	"\x05value\x18\x02 \x01(\v2\x13.botserver.v1.ValueR\x05value:\x028\x01\x1aS\n" +

@@ -85,7 +85,7 @@ func chat(ctx context.Context, src *bots.Source, dataDir, user string, std stdio
 	}
 	defer db.Close()
 	out := &lockedWriter{w: std.out}
-	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds(), Logger: slog.New(scriptErrors{out}),
+	rt, err := actors.NewRuntime(actors.Options{Store: db, Coordinators: coordinators.Kinds(), Logger: slog.New(scriptErrors{out, prog}),
 		ChatLink: coordinators.ChatLink("http://" + config.DefaultListen)}) // where `botserver serve` would serve it
 	if err != nil {
 		return err

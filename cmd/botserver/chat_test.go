@@ -65,7 +65,8 @@ func TestChatAndHelpRefusals(t *testing.T) {
 
 // TestChatRestartAndScriptError: the chat shows a prompt, /restart starts
 // the conversation again, and a run-time error is printed with its
-// file:line before the user is told the turn failed.
+// file:line:col and the script's line with a caret before the user is
+// told the turn failed.
 func TestChatRestartAndScriptError(t *testing.T) {
 	bot := writeBot(t, map[string]string{"main.bot": `dialog main do
   name = ask "Your name?"
@@ -86,7 +87,9 @@ end
 	want := "Talking to " + chatID(bot) + " as me. Type /quit to stop, /restart to start again; a number picks a quick reply.\n" +
 		"bot: Your name?\n" +
 		"> bot: Hi ann\n" +
-		"> (script error: main.bot:7: index out of range: 5 (array length is 1))\n" +
+		"> (script error: main.bot:7:8: index out of range: 5 (array length is 1))\n" +
+		"   7 |   say n[5]\n" +
+		"     |        ^\n" +
 		"(error turn_failed: the bot could not handle this: its script failed)\n" +
 		"> (the conversation starts again)\n" +
 		"bot: Your name?\n" +

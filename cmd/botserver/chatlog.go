@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+
+	"botserver/actors"
+	"botserver/dsl"
 )
 
 // lockedWriter serialises the writes of the console and of the chat's
@@ -23,23 +26,32 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // scriptErrors is a slog handler that prints the script errors of a
-// chat's turns (file:line and the message) where the author looks, in the
-// terminal; other records are dropped.
-type scriptErrors struct{ out io.Writer }
+// chat's turns where the author looks, in the terminal: file:line:col and
+// the message, then the script's line with a caret under the column. Other
+// records are dropped.
+type scriptErrors struct {
+	out io.Writer
+	bot *dsl.Bot // the scripts, for their lines
+}
 
 func (h scriptErrors) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
 
 func (h scriptErrors) Handle(_ context.Context, r slog.Record) error {
-	if !strings.HasPrefix(r.Message, "script error") {
+	e, ok := actors.ScriptErrorOf(r)
+	if !ok {
 		return nil
 	}
-	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "err" {
-			fmt.Fprintf(h.out, "(%s: %s)\n", r.Message, a.Value.String())
-		}
-		return true
-	})
-	return nil
+	what := "script error"
+	if e.InHandler {
+		what = "script error in __error__"
+	}
+	// "(script error: main.bot:7:9: message)", then the line and caret.
+	head, caret, _ := strings.Cut(e.Err.Display(h.bot.Source(e.Err.Pos.File)), "\n")
+	if caret != "" {
+		caret += "\n"
+	}
+	_, err := fmt.Fprintf(h.out, "(%s: %s)\n%s", what, head, caret)
+	return err
 }
 
 func (h scriptErrors) WithAttrs([]slog.Attr) slog.Handler { return h }

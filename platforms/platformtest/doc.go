@@ -7,7 +7,9 @@
 // fake clock, and lets the whole bot settle after every line (`alice+`
 // opens alice's conversation without a message, as a web client does on
 // connect; `alice> hi` on one not yet opened opens it with that message;
-// every conversation of docs/language.md is run this way). The binary
+// every conversation of docs/language.md is run this way). A line whose
+// turn hits a run-time error that __error__ does not handle fails, with
+// the script's file:line:col and a caret. The binary
 // links it (botserver test), so it does not import package testing: the
 // helpers that take a testing.TB are in internal/testkit.
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"regexp"
 	"strings"
@@ -22,9 +23,18 @@ type Failure struct {
 	Line int
 	Text string // the line
 	Msg  string // what went wrong: expected vs got
+	// Script: the line's turn hit a run-time error that __error__ did not
+	// handle; Msg is the error with its script line and caret.
+	Script bool
 }
 
+// String is "file:line: the line" and what went wrong below it, or for a
+// run-time error "file:line: script error at main.bot:3:7: message" with
+// the script's line and a caret below.
 func (f Failure) String() string {
+	if f.Script {
+		return fmt.Sprintf("%s:%d: script error at %s", f.File, f.Line, indent(f.Msg))
+	}
 	return fmt.Sprintf("%s:%d: %s\n    %s", f.File, f.Line, f.Text, f.Msg)
 }
 
@@ -44,6 +54,8 @@ type transcript struct {
 	p        *Platform
 	queues   map[string][]botserver.Outgoing
 	failures []Failure
+	src      *dsl.Bot      // the scripts, for the lines of run-time errors
+	errs     *scriptErrors // the runtime's unhandled run-time errors
 }
 
 // RunTranscript runs a transcript against bot with a fresh in-memory store
@@ -55,11 +67,12 @@ func RunTranscript(bot *dsl.Bot, file, text string) ([]Failure, error) {
 		return nil, err
 	}
 	defer db.Close()
-	t := &transcript{file: file, bot: "bot", clock: actors.NewFakeClock(Start), p: New(), queues: map[string][]botserver.Outgoing{}}
+	t := &transcript{file: file, bot: "bot", clock: actors.NewFakeClock(Start), p: New(), queues: map[string][]botserver.Outgoing{},
+		src: bot, errs: &scriptErrors{}}
 	rng := rand.New(rand.NewPCG(7, 11))
 	t.rt, err = actors.NewRuntime(actors.Options{
 		Store: db, Clock: t.clock, IdleAfter: -1, Rand: rng.Uint64, Coordinators: coordinators.Kinds(),
-		ChatLink: coordinators.ChatLink("http://127.0.0.1:8080"),
+		ChatLink: coordinators.ChatLink("http://127.0.0.1:8080"), Logger: slog.New(t.errs),
 	})
 	if err != nil {
 		return nil, err
@@ -74,7 +87,9 @@ func RunTranscript(bot *dsl.Bot, file, text string) ([]Failure, error) {
 		return nil, err
 	}
 	for i, line := range strings.Split(text, "\n") {
-		if err := t.line(i+1, strings.TrimRight(line, "\r")); err != nil {
+		err := t.line(i+1, strings.TrimRight(line, "\r"))
+		t.scriptFailures(i+1, line)
+		if err != nil {
 			return t.failures, fmt.Errorf("%s:%d: %w", file, i+1, err)
 		}
 	}
