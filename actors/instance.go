@@ -304,22 +304,28 @@ func (a *instance) deliver(ctx actor.Context, d *deliver) {
 	if d.create != nil {
 		return
 	}
+	a.coordinated(ctx, d.in)
+}
+
+// coordinated runs an input of a master or group once its coordinator has
+// taken it; a join the group has no handler for runs no turn (joins.go).
+func (a *instance) coordinated(ctx actor.Context, in dsl.Input) {
 	a.refreshProgram()
-	quiet := a.quietJoin(d.in)
+	quiet := a.quietJoin(in)
 	if !quiet {
 		a.writeJoins(ctx) // before a turn that might fail
 	}
-	a.recv = &received{members: a.st.Members, in: d.in}
+	a.recv = &received{members: a.st.Members, in: in}
 	defer func() { a.recv = nil }()
-	if err := a.role.Receive(d.in, &a.rt().opts.Limits); err != nil {
-		a.refuseJoin(d.in, err)
+	if err := a.role.Receive(in, &a.rt().opts.Limits); err != nil {
+		a.refuseJoin(in, err)
 		return
 	}
 	if quiet {
 		a.pendJoin(ctx)
 		return
 	}
-	a.turn(ctx, d.in)
+	a.turn(ctx, in)
 }
 
 // joinOnce makes a new conversation opened through a group link a member:
