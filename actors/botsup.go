@@ -28,7 +28,7 @@ func (s *botSupervisor) Receive(ctx actor.Context) {
 func (s *botSupervisor) start(ctx actor.Context) {
 	for _, k := range []addrKind{kindSession, kindMaster, kindGroup} {
 		k := k
-		props := actor.PropsFromProducer(func() actor.Actor { return newDirectory(s.bot, k) }, actor.WithDispatcher(s.bot.rt.dispatch))
+		props := actor.PropsFromProducer(func() actor.Actor { return newDirectory(s.bot, k) }, actor.WithDispatcher(s.bot.rt.dispatcherFor(k)))
 		pid, err := ctx.SpawnNamed(props, k.String()+"s")
 		if err != nil {
 			panic(err)

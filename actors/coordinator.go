@@ -28,6 +28,11 @@ type Role interface {
 	// lim.GroupMembers returns one wrapping ErrGroupFull): its turn does
 	// not run and the state is unchanged.
 	Receive(in dsl.Input, lim *Limits) error
+	// Undo takes back what Receive added for in: the runtime refused the
+	// input after Receive accepted it (the turn would take the state past
+	// Limits.StateBytes) and restored the state's members. It is called
+	// only when Receive changed the membership.
+	Undo(in dsl.Input)
 	// Audience returns who an emit without to: reaches, in order.
 	Audience() []string
 }

@@ -27,7 +27,7 @@ type directory struct {
 }
 
 func newDirectory(bot *botRT, kind addrKind) actor.Actor {
-	props := actor.PropsFromProducer(func() actor.Actor { return &instance{bot: bot} }, actor.WithDispatcher(bot.rt.dispatch))
+	props := actor.PropsFromProducer(func() actor.Actor { return &instance{bot: bot} }, actor.WithDispatcher(bot.rt.dispatcherFor(kind)))
 	return &directory{bot: bot, kind: kind, props: props, byPID: map[string]string{}}
 }
 

@@ -96,3 +96,14 @@ func (d *poolDispatcher) close() {
 }
 
 func dispatchTarget() int { return runtime.GOMAXPROCS(0) + 1 }
+
+// dispatcherFor returns the pool that runs the actors of kind k: masters
+// and groups (and their directories) have a pool of their own, so that a
+// storm of new conversations, each queued for the shared workers, does not
+// make every conversation's group or master wait behind it.
+func (r *Runtime) dispatcherFor(k addrKind) *poolDispatcher {
+	if k == kindSession {
+		return r.dispatch
+	}
+	return r.coord
+}

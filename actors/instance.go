@@ -76,6 +76,12 @@ func (a *instance) Receive(ctx actor.Context) {
 			}
 		}
 		a.rt().activity.Add(-1)
+	case *writeJoins:
+		if msg.inst == a {
+			a.grp.queued = false
+			a.writeJoins(ctx)
+		}
+		a.rt().activity.Add(-1)
 	case *attachReq:
 		a.attach(msg)
 		a.rt().activity.Add(-1)
@@ -96,6 +102,7 @@ func (a *instance) Receive(ctx actor.Context) {
 		a.stop()
 	case *actor.Stopping:
 		a.attachFail()
+		a.unqueueJoins()
 		a.stop()
 	}
 }
@@ -244,8 +251,17 @@ func (a *instance) rearm() {
 
 // handle turns a message into a turn.
 func (a *instance) handle(ctx actor.Context, msg any) {
-	if a.prog == nil || a.deferTurn(msg) {
+	if a.prog == nil {
+		if a.bot.quarantined(a.addr) { // restarted into quarantine (start)
+			a.bot.refuseJoin(a.addr, msg)
+		}
 		return
+	}
+	if a.deferTurn(msg) {
+		return
+	}
+	if _, ok := msg.(*deliver); !ok {
+		a.writeJoins(ctx) // before a turn that might fail
 	}
 	switch m := msg.(type) {
 	case *timerFired:
@@ -288,13 +304,28 @@ func (a *instance) deliver(ctx actor.Context, d *deliver) {
 	if d.create != nil {
 		return
 	}
-	a.recv = &received{members: a.st.Members, in: d.in}
+	a.coordinated(ctx, d.in)
+}
+
+// coordinated runs an input of a master or group once its coordinator has
+// taken it; a join the group has no handler for runs no turn (joins.go).
+func (a *instance) coordinated(ctx actor.Context, in dsl.Input) {
+	a.refreshProgram()
+	quiet := a.quietJoin(in)
+	if !quiet {
+		a.writeJoins(ctx) // before a turn that might fail
+	}
+	a.recv = &received{members: a.st.Members, in: in}
 	defer func() { a.recv = nil }()
-	if err := a.role.Receive(d.in, &a.rt().opts.Limits); err != nil {
-		a.refuseJoin(d.in, err)
+	if err := a.role.Receive(in, &a.rt().opts.Limits); err != nil {
+		a.refuseJoin(in, err)
 		return
 	}
-	a.turn(ctx, d.in)
+	if quiet {
+		a.pendJoin(ctx)
+		return
+	}
+	a.turn(ctx, in)
 }
 
 // joinOnce makes a new conversation opened through a group link a member:
@@ -304,7 +335,7 @@ func (a *instance) joinOnce(ctx actor.Context) {
 		return
 	}
 	a.st.Group = a.conv.Group
-	join := dsl.Effect{Kind: dsl.EffEmit, Name: "join", Target: a.conv.Group}
+	join := dsl.Effect{Kind: dsl.EffEmit, Name: joinEvent, Target: a.conv.Group}
 	a.commit(ctx, a.stateOps(nil, a.wakeOps(), nil), []dsl.Effect{join}, false)
 }
 

@@ -8,8 +8,6 @@ import (
 
 	"botserver/dsl"
 	"botserver/persistence"
-
-	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // A group's members are stored as keys of their own
@@ -22,9 +20,12 @@ import (
 
 // memberLog is what a group instance knows of its members' keys.
 type memberLog struct {
-	stored int // st.Members[:stored] have their keys written (or queued)
-	sized  int // st.Members[:sized] are counted in bytes
-	bytes  int // their size as the state record encoded them
+	stored   int  // st.Members[:stored] have their keys written (or queued)
+	sized    int  // st.Members[:sized] are counted in bytes
+	bytes    int  // their size as the state record encoded them
+	stateLen int  // the state record's size when last encoded (-1: not yet)
+	pending  int  // members added without a turn, not written yet (joins.go)
+	queued   bool // a writeJoins message is on its way
 }
 
 // loadMembers rebuilds st.Members, in join order, from the group's member
@@ -34,7 +35,7 @@ func (a *instance) loadMembers(st *dsl.State) {
 	if a.kind != kindGroup {
 		return
 	}
-	a.grp = &memberLog{}
+	a.grp = &memberLog{stateLen: -1}
 	if len(st.Members) > 0 {
 		return
 	}
@@ -93,11 +94,11 @@ func (a *instance) memberBytes() int {
 	if g == nil {
 		return 0
 	}
-	if len(a.st.Members) < g.sized { // a refused join was undone
+	if len(a.st.Members) < g.sized { // members went without undoJoin (a reload)
 		g.sized, g.bytes = 0, 0
 	}
 	for _, m := range a.st.Members[g.sized:] {
-		g.bytes += protowire.SizeTag(9) + protowire.SizeBytes(len(m))
+		g.bytes += memberSize(m)
 	}
 	g.sized = len(a.st.Members)
 	return g.bytes
@@ -112,5 +113,7 @@ func (a *instance) encodeState() ([]byte, error) {
 	members := a.st.Members
 	a.st.Members = nil
 	defer func() { a.st.Members = members }()
-	return dsl.AppendState(make([]byte, 0, 256), a.st)
+	raw, err := dsl.AppendState(make([]byte, 0, 256), a.st)
+	a.grp.stateLen = len(raw)
+	return raw, err
 }

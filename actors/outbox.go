@@ -145,6 +145,7 @@ func (a *instance) awaitDurable(ctx actor.Context, pos uint64) {
 // it), it waits for the log to be durable up to it. It reports whether the
 // instance is flushed.
 func (a *instance) flush(ctx actor.Context) bool {
+	a.writeJoins(ctx)
 	if a.flushed() {
 		return true
 	}

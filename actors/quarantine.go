@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"botserver/dsl"
 	"botserver/persistence"
 	pb "botserver/proto"
 
@@ -57,6 +58,9 @@ func (d *directory) quarantine(addr string, failures int, reason any) {
 		e.buffer = nil
 	}
 	s.mu.Unlock()
+	for _, m := range dropped {
+		b.refuseJoin(addr, m)
+	}
 	b.dropAll(dropped...)
 	b.rt.metrics.quarantined(b.id)
 	b.log.Error("instance quarantined after repeated failures (the admin API's release restarts it)", "conv", addr, "failures", failures, "err", q.Error)
@@ -68,6 +72,20 @@ func (d *directory) quarantine(addr string, failures int, reason any) {
 		b.rt.activity.Add(-1)
 	})
 	b.notify(addr, botserver.CodeQuarantined, "this conversation was stopped after repeated failures; it answers again once an operator releases it")
+}
+
+// refuseJoin tells the conversation whose join msg is, sent to the
+// quarantined group at addr and dropped, that it did not join (other
+// messages to a quarantined instance are dropped without a word: a query
+// times out).
+func (b *botRT) refuseJoin(addr string, msg any) {
+	d, ok := msg.(*deliver)
+	if !ok || kindOf(addr) != kindGroup || d.in.Kind != dsl.InEvent || d.in.Event.Name != joinEvent || d.in.Event.Sender == "" {
+		return
+	}
+	b.rt.metrics.refused(b.id, RefusedQuarantined)
+	b.notify(d.in.Event.Sender, botserver.CodeGroupUnavailable,
+		fmt.Sprintf("the group %s was stopped after repeated failures; you did not join it", addr))
 }
 
 // release is Runtime.Release's message to the directory of addr.

@@ -119,7 +119,7 @@ func (a *instance) keep(m *dsl.Machine, res *dsl.Result, env *dsl.Env, renamed b
 		*res = m.Refuse(a.st, &dsl.RuntimeError{Pos: dsl.Pos{File: a.prog.File},
 			Msg: fmt.Sprintf("state too large: over the limit of %d bytes", limit)})
 		if a.recv.changed(a.st) { // the join goes too: the turn's snapshot was taken after it
-			a.st.Members = a.recv.members
+			a.undoJoin()
 			a.refuseJoin(a.recv.in, errGroupTooLarge)
 		}
 	}

@@ -116,7 +116,8 @@ func (b *botRT) route(addr string, msg any) {
 		return
 	case e.dead:
 		s.mu.Unlock()
-		b.dropAll(msg) // this instance has failed
+		b.refuseJoin(addr, msg)
+		b.dropAll(msg) // this instance is quarantined
 		return
 	case e.pid == nil || e.stopping:
 		e.push(msg, false)

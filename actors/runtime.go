@@ -69,6 +69,7 @@ type Runtime struct {
 	factory  atomic.Pointer[actor.PID] // the factory supervisor
 	root     *actor.PID                // the bot factory
 	dispatch *poolDispatcher
+	coord    *poolDispatcher // masters and groups, and their directories
 	plays    plays
 
 	mu        sync.RWMutex
@@ -128,6 +129,7 @@ func New(opts Options) (*Runtime, error) {
 	}))
 	r.timers = NewTimekeeper(opts.Clock, r.fire)
 	r.dispatch = newPoolDispatcher(4*runtime.GOMAXPROCS(0), 300)
+	r.coord = newPoolDispatcher(2*runtime.GOMAXPROCS(0), 300)
 	return r, nil
 }
 
@@ -157,6 +159,7 @@ func (r *Runtime) shutdown() {
 	}
 	r.system.Shutdown()
 	r.dispatch.close()
+	r.coord.close()
 }
 
 func cryptoRand() uint64 {

@@ -120,3 +120,32 @@ func TestGroupFull(t *testing.T) {
 		t.Errorf("members = %v, want %v", st.Members, want)
 	}
 }
+
+// TestGroupUndo: a join the runtime refuses after Receive accepted it
+// (its turn would pass the state limit) is forgotten by the set too: the
+// same conversation joins later, and a member already there stays one.
+func TestGroupUndo(t *testing.T) {
+	st := dsl.NewState()
+	g := Group{}.Open(st, "~room")
+	lim := &actors.Limits{GroupMembers: 10}
+	for _, m := range []string{"web:a", "web:b"} {
+		if err := g.Receive(join(m), lim); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := st.Members
+	if err := g.Receive(join("web:c"), lim); err != nil {
+		t.Fatal(err)
+	}
+	st.Members = before // what the runtime does when it refuses the turn
+	g.Undo(join("web:c"))
+	if err := g.Receive(join("web:c"), lim); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Receive(join("web:a"), lim); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"web:a", "web:b", "web:c"}; !reflect.DeepEqual(st.Members, want) {
+		t.Errorf("members = %v, want %v: the refused join was still in the set", st.Members, want)
+	}
+}

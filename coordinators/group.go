@@ -64,6 +64,15 @@ func (g *group) Receive(in dsl.Input, lim *actors.Limits) error {
 	return nil
 }
 
+// Undo forgets the member that Receive added for in (a join the runtime
+// refused afterwards): the set keeps no member the state does not hold, so
+// the same conversation may join later.
+func (g *group) Undo(in dsl.Input) {
+	if in.Kind == dsl.InEvent && in.Event.Name == JoinEvent {
+		delete(g.members, in.Event.Sender)
+	}
+}
+
 // Audience is the members: an emit without to: reaches every one of them.
 func (g *group) Audience() []string { return g.st.Members }
 

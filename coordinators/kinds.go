@@ -29,6 +29,7 @@ type master struct{}
 
 func (master) Create(map[string]any)                   {}
 func (master) Receive(dsl.Input, *actors.Limits) error { return nil }
+func (master) Undo(dsl.Input)                          {}
 func (master) Audience() []string                      { return nil }
 
 // ChatLink returns chat_link's host function for a server whose public URL

@@ -1,0 +1,114 @@
+package actors
+
+import (
+	"botserver/dsl"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Joins without a turn. A join (or any event) that the group's program has
+// no handler for changes nothing but the membership, so it runs no turn:
+// the coordinator adds the member at once, and its key is written with
+// those of the joins after it, in one write, when the group gets to a
+// writeJoins message it sends itself behind the messages already waiting.
+// A burst of joins thus costs the group a set insertion each and a write
+// per burst instead of a turn, a write and a write notice each, and an
+// input queued behind the burst waits for one write, not for hundreds.
+//
+// Nothing is lost or reordered by waiting: any other input first writes
+// the pending joins (so a failing turn cannot take them with it), a stop
+// or passivation writes them (flush), and the members are in memory, so
+// an input behind them sees them. A join is taken this way only while the
+// state has room for it under Limits.StateBytes; otherwise it runs its
+// turn as before, which refuses it (and runs __error__).
+
+// maxPendingJoins bounds the joins one write takes: a longer burst writes
+// every maxPendingJoins joins.
+const maxPendingJoins = 512
+
+// joinEvent is the event a conversation opened through a group link sends
+// its group (coordinators.JoinEvent).
+const joinEvent = "join"
+
+// writeJoins is a group's message to itself: write the pending joins.
+type writeJoins struct{ inst *instance }
+
+// quietJoin reports whether in may be taken without a turn: the group's
+// program has no handler for it, and if it is a join, the state has room
+// for its member.
+func (a *instance) quietJoin(in dsl.Input) bool {
+	if a.grp == nil || in.Kind != dsl.InEvent || a.prog.HandlesEvent(in.Event.Name) {
+		return false
+	}
+	if in.Event.Name != joinEvent {
+		return true
+	}
+	if a.grp.stateLen < 0 {
+		if _, err := a.encodeState(); err != nil {
+			return false // its turn reports it
+		}
+	}
+	return a.grp.stateLen+a.memberBytes()+memberSize(in.Event.Sender) <= a.rt().opts.Limits.StateBytes
+}
+
+// pendJoin records that the coordinator added a member without a turn;
+// the member's key is written by the next writeJoins (or sooner).
+func (a *instance) pendJoin(ctx actor.Context) {
+	g := a.grp
+	if !a.recv.changed(a.st) {
+		return // already a member
+	}
+	g.pending++
+	if g.pending >= maxPendingJoins {
+		a.writeJoins(ctx)
+		return
+	}
+	if !g.queued {
+		g.queued = true
+		a.rt().activity.Add(1) // Settle waits for the write
+		ctx.Send(ctx.Self(), &writeJoins{inst: a})
+	}
+}
+
+// writeJoins writes the members added without a turn, with the group's
+// state (whose version fences the write: the state's turn count moves on
+// as if a turn had run).
+func (a *instance) writeJoins(ctx actor.Context) {
+	g := a.grp
+	if g == nil || g.pending == 0 {
+		return
+	}
+	g.pending = 0
+	a.st.Turn++
+	a.commit(ctx, a.stateOps(nil, a.wakeOps(), nil), nil, false)
+}
+
+// undoJoin takes back the member the coordinator's Receive added for the
+// input of this turn: from the state, from the bytes counted for the
+// state limit, and from the coordinator's set.
+func (a *instance) undoJoin() {
+	r, g := a.recv, a.grp
+	if g != nil && g.sized > len(r.members) {
+		for _, m := range a.st.Members[len(r.members):g.sized] {
+			g.bytes -= memberSize(m)
+		}
+		g.sized = len(r.members)
+	}
+	a.st.Members = r.members
+	a.role.Undo(r.in)
+}
+
+// memberSize is the size of one member in the state record as it used to
+// hold them.
+func memberSize(m string) int { return protowire.SizeTag(9) + protowire.SizeBytes(len(m)) }
+
+// unqueueJoins counts a writeJoins message out when the group stops before
+// it arrives (a stopped actor's mail is dropped); its joins are written by
+// then (flush).
+func (a *instance) unqueueJoins() {
+	if a.grp != nil && a.grp.queued {
+		a.grp.queued = false
+		a.rt().activity.Add(-1)
+	}
+}

@@ -1,0 +1,129 @@
+package actors_test
+
+import (
+	"botserver"
+	"strconv"
+	"testing"
+	"time"
+
+	"botserver/actors"
+)
+
+// TestQuarantinedGroupRefusesJoins: a join to a quarantined group is
+// refused with group_unavailable (counted), not dropped in silence; the
+// members stay; after a release, joins are taken again.
+func TestQuarantinedGroupRefusesJoins(t *testing.T) {
+	opts := actors.Options{Restart: actors.RestartPolicy{Max: 2, Within: time.Minute}}
+	s := startServer(t, t.TempDir(), opts, map[string]map[string]string{"rooms": bigRoomBot})
+	defer s.stop()
+	s.say("rooms", "asker", "hi")
+	s.say("rooms", "asker", "open")
+	join := func(i int) []string {
+		t.Helper()
+		if err := s.rt.Deliver(joinConv(i), botserver.Inbound{Start: true}); err != nil {
+			t.Fatal(err)
+		}
+		s.settle()
+		return s.notices("u" + strconv.Itoa(i) + "@~big")
+	}
+	if got := join(0); len(got) != 0 {
+		t.Fatalf("u0 was told %q", got)
+	}
+	s.crash("rooms", "~big", 3)
+	if q, _ := s.rt.Quarantined("rooms"); len(q) != 1 || q[0].Addr != "~big" {
+		t.Fatalf("quarantined %v, want ~big", q)
+	}
+	want := "group_unavailable: the group ~big was stopped after repeated failures; you did not join it"
+	if got := join(1); len(got) != 1 || got[0] != want {
+		t.Errorf("u1 was told %q, want %q", got, want)
+	}
+	if n := s.rt.Metrics().Bot("rooms").RefusedBy[actors.RefusedQuarantined].Load(); n != 1 {
+		t.Errorf("refused joins counted %d, want 1", n)
+	}
+	if err := s.rt.Release("rooms", "~big"); err != nil {
+		t.Fatal(err)
+	}
+	s.settle()
+	if got := join(2); len(got) != 0 {
+		t.Errorf("after the release u2 was told %q", got)
+	}
+	s.texts("asker")
+	s.say("rooms", "asker", "count")
+	if got := s.last("asker"); got != "count: 2" {
+		t.Errorf("the group says %q, want 2 members (u0, u2)", got)
+	}
+	if keys := memberKeys(t, s); len(keys) != 2 || keys["test:u1@~big"] != 0 {
+		t.Errorf("member keys %v, want u0's and u2's", keys)
+	}
+}
+
+// paddedRoomBot: the group's state holds a pad the asker fills and
+// empties; a member can join again (a join it sends itself).
+var paddedRoomBot = map[string]string{
+	"main.bot": bigRoomBot["main.bot"] + `
+dialog trigger: "pad" do
+  emit "pad", to: "~big"
+end
+dialog trigger: "unpad" do
+  emit "unpad", to: "~big"
+end
+dialog trigger: "rejoin" do
+  emit "join", to: "~big"
+end`,
+	"group.bot": bigRoomBot["group.bot"] + `
+task event: "pad" do
+  pad = repeat("x", 150)
+end
+task event: "unpad" do
+  pad = ""
+end`,
+}
+
+// TestRefusedJoinIsNotRecorded: a join refused for the group's size (its
+// state at Limits.StateBytes) is recorded nowhere: not in the count, not
+// in the member keys, not in the coordinator's set; so once the group has
+// room again (its pad emptied), the same conversation joins.
+func TestRefusedJoinIsNotRecorded(t *testing.T) {
+	s := startServer(t, t.TempDir(), actors.Options{Limits: actors.Limits{StateBytes: 320}},
+		map[string]map[string]string{"rooms": paddedRoomBot})
+	defer s.stop()
+	s.say("rooms", "asker", "hi")
+	s.say("rooms", "asker", "open")
+	s.say("rooms", "asker", "pad")
+	refused := -1
+	for i := 0; i < 30 && refused < 0; i++ {
+		if err := s.rt.Deliver(joinConv(i), botserver.Inbound{Start: true}); err != nil {
+			t.Fatal(err)
+		}
+		s.settle()
+		if got := s.notices("u" + strconv.Itoa(i) + "@~big"); len(got) > 0 {
+			refused = i
+		}
+	}
+	if refused < 1 {
+		t.Fatalf("refused join %d, want the limit to stop a join after some", refused)
+	}
+	count := func() string {
+		s.texts("asker")
+		s.say("rooms", "asker", "count")
+		return s.last("asker")
+	}
+	if got, want := count(), "count: "+strconv.Itoa(refused); got != want {
+		t.Errorf("after the refusal the group says %q, want %q", got, want)
+	}
+	if keys := memberKeys(t, s); len(keys) != refused {
+		t.Errorf("%d member keys, want %d", len(keys), refused)
+	}
+	s.say("rooms", "asker", "unpad")
+	u := "u" + strconv.Itoa(refused) + "@~big"
+	s.say("rooms", u, "rejoin")
+	if got := s.notices(u); len(got) != 0 {
+		t.Errorf("%s joining again was told %q", u, got)
+	}
+	if got, want := count(), "count: "+strconv.Itoa(refused+1); got != want {
+		t.Errorf("after %s joined again the group says %q, want %q", u, got, want)
+	}
+	if keys := memberKeys(t, s); len(keys) != refused+1 || keys["test:"+u] != uint64(refused) {
+		t.Errorf("member keys %v, want %d with %s's", keys, refused+1, u)
+	}
+}
