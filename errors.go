@@ -26,8 +26,8 @@ const (
 	CodeGroupFull     = "group_full"               // actors.Limits.GroupMembers
 	CodeTurnFailed    = "turn_failed"              // a run-time error __error__ did not handle
 	CodeQuarantined   = "conversation_quarantined" // the conversation failed too often
-	// CodeGroupUnavailable: a join to a group that is quarantined was
-	// refused (the group failed too often).
+	// CodeGroupUnavailable: a join or a message to a group that is
+	// quarantined was refused (the group failed too often).
 	CodeGroupUnavailable = "group_unavailable"
 	CodeUnavailable      = "server_unavailable" // the store cannot take writes (actors.Options.Unavailable)
 )

@@ -10,11 +10,12 @@ import (
 )
 
 // TestQuarantinedGroupRefusesJoins: a join to a quarantined group is
-// refused with group_unavailable (counted), not dropped in silence; the
-// members stay; after a release, joins are taken again.
+// refused with group_unavailable (counted), not dropped in silence, and so
+// is a conversation's emit to it; the members stay; after a release,
+// joins are taken again.
 func TestQuarantinedGroupRefusesJoins(t *testing.T) {
 	opts := actors.Options{Restart: actors.RestartPolicy{Max: 2, Within: time.Minute}}
-	s := startServer(t, t.TempDir(), opts, map[string]map[string]string{"rooms": bigRoomBot})
+	s := startServer(t, t.TempDir(), opts, map[string]map[string]string{"rooms": paddedRoomBot})
 	defer s.stop()
 	s.say("rooms", "asker", "hi")
 	s.say("rooms", "asker", "open")
@@ -37,8 +38,14 @@ func TestQuarantinedGroupRefusesJoins(t *testing.T) {
 	if got := join(1); len(got) != 1 || got[0] != want {
 		t.Errorf("u1 was told %q, want %q", got, want)
 	}
-	if n := s.rt.Metrics().Bot("rooms").RefusedBy[actors.RefusedQuarantined].Load(); n != 1 {
-		t.Errorf("refused joins counted %d, want 1", n)
+	s.texts("asker")
+	s.say("rooms", "asker", "pad")
+	want = "group_unavailable: the group ~big was stopped after repeated failures; your message did not reach it"
+	if got := s.notices("asker"); len(got) != 1 || got[0] != want {
+		t.Errorf("the asker's emit was answered %q, want %q", got, want)
+	}
+	if n := s.rt.Metrics().Bot("rooms").RefusedBy[actors.RefusedQuarantined].Load(); n != 2 {
+		t.Errorf("refused inputs counted %d, want 2 (a join, an emit)", n)
 	}
 	if err := s.rt.Release("rooms", "~big"); err != nil {
 		t.Fatal(err)

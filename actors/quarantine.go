@@ -74,18 +74,23 @@ func (d *directory) quarantine(addr string, failures int, reason any) {
 	b.notify(addr, botserver.CodeQuarantined, "this conversation was stopped after repeated failures; it answers again once an operator releases it")
 }
 
-// refuseJoin tells the conversation whose join msg is, sent to the
-// quarantined group at addr and dropped, that it did not join (other
-// messages to a quarantined instance are dropped without a word: a query
-// times out).
+// refuseJoin tells the conversation that sent msg, an event (a join, or
+// an emit such as a line for the room) to the quarantined group at addr,
+// that it was dropped: it did not join, or its message did not arrive.
+// Other messages to a quarantined instance are dropped without a word (a
+// query's asker times out; a timer waits for the release).
 func (b *botRT) refuseJoin(addr string, msg any) {
 	d, ok := msg.(*deliver)
-	if !ok || kindOf(addr) != kindGroup || d.in.Kind != dsl.InEvent || d.in.Event.Name != joinEvent || d.in.Event.Sender == "" {
+	if !ok || kindOf(addr) != kindGroup || d.in.Kind != dsl.InEvent || d.in.Event.Sender == "" || kindOf(d.in.Event.Sender) != kindSession {
 		return
 	}
 	b.rt.metrics.refused(b.id, RefusedQuarantined)
+	what := "your message did not reach it"
+	if d.in.Event.Name == joinEvent {
+		what = "you did not join it"
+	}
 	b.notify(d.in.Event.Sender, botserver.CodeGroupUnavailable,
-		fmt.Sprintf("the group %s was stopped after repeated failures; you did not join it", addr))
+		fmt.Sprintf("the group %s was stopped after repeated failures; %s", addr, what))
 }
 
 // release is Runtime.Release's message to the directory of addr.
