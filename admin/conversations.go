@@ -71,11 +71,3 @@ func (s *Server) rpcConversations(_ context.Context, params json.RawMessage) (an
 	}
 	return out, nil
 }
-
-// Conversations calls the conversations method: a page of bot's
-// conversations (limit 0: 50) after the cursor after ("" for the first).
-func (c *Client) Conversations(bot string, limit int, after string) (Conversations, error) {
-	var out Conversations
-	err := c.Call("conversations", conversationsParams{Bot: bot, Limit: limit, After: after}, &out)
-	return out, err
-}

@@ -80,7 +80,7 @@ func TestAdminConversations(t *testing.T) {
 	}
 	defer api.Close()
 
-	first, err := api.Conversations("people", 2, "")
+	first, err := conversations(api, "people", 2, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestAdminConversations(t *testing.T) {
 	if mustJSON(first.Conversations) != mustJSON(want) || first.Next == "" {
 		t.Fatalf("first page: %s next %q, want %s and a next", mustJSON(first.Conversations), first.Next, mustJSON(want))
 	}
-	second, err := api.Conversations("people", 2, first.Next)
+	second, err := conversations(api, "people", 2, first.Next)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,4 +131,12 @@ func TestAdminConversations(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// conversations calls the conversations method: a page of bot's
+// conversations (limit 0: 50) after the cursor after ("" for the first).
+func conversations(c *admin.Client, bot string, limit int, after string) (admin.Conversations, error) {
+	var out admin.Conversations
+	err := c.Call("conversations", map[string]any{"bot": bot, "limit": limit, "after": after}, &out)
+	return out, err
 }
