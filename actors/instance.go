@@ -44,7 +44,10 @@ type instance struct {
 	wake        int64        // the wake-up time in the store (Unix ns; 0: none)
 	seq         uint64       // writes queued by this incarnation
 	outbox      []turnOut    // effects waiting for writes (outbox.go)
-	written     uint64       // the log position of its last sequenced write
+	durableTo   uint64       // its writes up to this count are durable
+	epoch       uint64       // the epoch its Load claimed: fences its writes
+	cur         any          // the input being handled (kept for a replay)
+	loadErr     error        // the state could not be loaded: inputs fail with it
 	notices     int          // committed messages still to come
 }
 
@@ -57,7 +60,9 @@ func (a *instance) Receive(ctx actor.Context) {
 		a.start(ctx)
 	case *deliver, *timerFired, *play, *playCancel:
 		a.passivating = false
+		a.cur = msg
 		a.handle(ctx, msg)
+		a.cur = nil
 		doneWith(msg)
 		a.rt().activity.Add(-1)
 	case *committed:
@@ -81,6 +86,8 @@ func (a *instance) Receive(ctx actor.Context) {
 		a.rt().activity.Add(-1)
 	case *crash:
 		panic("crash requested")
+	case *loadFailed:
+		panic(a.loadErr)
 	case *idleCheck:
 		a.idleCheck(ctx)
 	case *stopNow:
@@ -128,10 +135,34 @@ func (a *instance) start(ctx actor.Context) {
 	}
 	if a.bot.quarantined(a.addr) { // restarted into quarantine: what is in the mailbox is dropped
 		a.stopping = true
+		a.replay(ctx)
 		ctx.Send(ctx.Self(), &stopNow{})
 		return
 	}
 	a.load(ctx)
+	a.replay(ctx)
+}
+
+// replay runs again, first and in order, the inputs whose writes a
+// previous incarnation saw refused (see stashReplay); they were marked done
+// when first handled, and the stash counts as one activity until here. An
+// incarnation that cannot load (or is quarantined) drops them, as it would
+// drop new inputs.
+func (a *instance) replay(ctx actor.Context) {
+	msgs, ok := a.bot.replay.LoadAndDelete(a.addr)
+	if !ok {
+		return
+	}
+	defer a.rt().activity.Add(-1)
+	if a.loadErr != nil || a.stopping {
+		a.bot.log.Error("inputs to run again dropped", "conv", a.addr, "inputs", len(msgs.([]any)), "err", a.loadErr)
+		return
+	}
+	for _, msg := range msgs.([]any) {
+		a.cur = msg
+		a.handle(ctx, msg)
+		a.cur = nil
+	}
 }
 
 func (a *instance) stop() {
@@ -147,8 +178,11 @@ func (a *instance) load(ctx actor.Context) {
 	prog := a.bot.programFor(a.kind)
 	if prog == nil {
 		a.bot.log.Warn("no script for this address", "conv", a.addr, "want", a.kind.role().String())
+	} else if a.st, a.loadErr = a.readState(prog); a.loadErr != nil {
+		if a.kind == kindMaster { // no input may come to retry it
+			ctx.Send(ctx.Self(), &loadFailed{})
+		}
 	} else {
-		a.st = a.readState(prog)
 		a.loadMembers(a.st)
 		a.prog = prog
 		a.openRole()
@@ -173,22 +207,32 @@ func (a *instance) openRole() {
 	}
 }
 
-func (a *instance) readState(prog *dsl.Program) *dsl.State {
-	raw, err := a.bot.store.Get(persistence.StateKey(a.addr))
-	if errors.Is(err, persistence.ErrNotFound) {
+// readState loads the state and claims its epoch; a missing or corrupt
+// state starts afresh. Any other error leaves the instance without an
+// epoch: it cannot write, so every input fails with the error and restarts
+// it (a store outage does not count toward its quarantine).
+func (a *instance) readState(prog *dsl.Program) (*dsl.State, error) {
+	got, err := a.bot.store.Load(persistence.StateKey(a.addr))
+	var ce *persistence.CorruptError
+	if err != nil && !errors.As(err, &ce) {
+		a.bot.log.Error("cannot load state", "conv", a.addr, "err", err)
+		return nil, fmt.Errorf("cannot load the state of %s: %w", a.addr, err)
+	}
+	a.epoch = got.Epoch
+	if err == nil && !got.Found {
 		a.bot.log.Info("new "+a.kind.String(), "conv", a.addr)
-		return dsl.NewState()
+		return dsl.NewState(), nil
 	}
 	var st *dsl.State
 	if err == nil {
-		st, err = dsl.UnmarshalState(raw, prog)
+		st, err = dsl.UnmarshalState(got.Value, prog)
 	}
 	if err != nil {
 		a.bot.log.Error("cannot load state; starting afresh", "conv", a.addr, "err", err)
 		a.rt().metrics.corrupt()
-		return dsl.NewState()
+		return dsl.NewState(), nil
 	}
-	return st
+	return st, nil
 }
 
 func (a *instance) loadUser() ([]byte, uint64) {
@@ -244,6 +288,9 @@ func (a *instance) rearm() {
 
 // handle turns a message into a turn.
 func (a *instance) handle(ctx actor.Context, msg any) {
+	if a.loadErr != nil {
+		panic(a.loadErr) // the input is dropped; the next incarnation loads again
+	}
 	if a.prog == nil || a.deferTurn(msg) {
 		return
 	}
@@ -331,7 +378,8 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, d *deli
 	rec := a.user
 	var userOp *persistence.Op
 	if rec != nil {
-		rec.mu.Lock()
+		rec.mu.Lock() // until the turn's write is queued: CAS order is version order
+		defer rec.mu.Unlock()
 		env.User = a.userFields(rec)
 	}
 	m := a.bot.machines.get(a.prog)
@@ -351,11 +399,8 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, d *deli
 		putProfile(env.User, prof)
 	}
 	k, err := a.keep(m, &res, &env, renamed)
-	if rec != nil {
-		if k.user != nil {
-			userOp = a.userWrite(rec, k.user)
-		}
-		rec.mu.Unlock()
+	if rec != nil && k.user != nil {
+		userOp = a.userWrite(rec, k.user)
 	}
 	if err != nil {
 		panic(err) // the instance restarts from its committed state
@@ -378,7 +423,7 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, d *deli
 func (a *instance) userWrite(rec *userRecord, raw []byte) *persistence.Op {
 	rec.raw = raw
 	rec.version++
-	return &persistence.Op{Key: persistence.UserKey(a.conv.UserID()), Value: raw, Version: rec.version}
+	return &persistence.Op{Key: persistence.UserKey(a.conv.UserID()), Value: raw, Version: rec.version, CAS: true, Expect: rec.version - 1}
 }
 
 // refreshProgram moves a running instance to a reloaded program, keeping its

@@ -11,7 +11,7 @@ import (
 )
 
 // slackStore is a bot's store as the Slack platform uses it.
-type slackStore struct{ s *persistence.BotStore }
+type slackStore struct{ s persistence.Keyspace }
 
 func (b slackStore) Get(key string) ([]byte, bool, error) {
 	v, err := b.s.Get(key)
@@ -38,7 +38,7 @@ func (r *Registry) addSlack(id string, cfg *config.SlackConfig) error {
 	if cfg == nil {
 		return nil
 	}
-	store, err := r.db.Bot(id)
+	store, err := r.db.Keys(id)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 // Package testkit holds the helpers tests share and the binary never
 // links: a runtime over a real store for one test (StartRuntime,
-// OpenRuntime), polling with a deadline instead of sleeping (WaitFor), a
+// OpenRuntime, or OpenRuntimeOn for any backend), polling with a deadline instead of sleeping (WaitFor), a
 // fake Slack Web API on 127.0.0.1 (Slack, SlackSignature) and a web chat
 // websocket client (WSClient).
 //
