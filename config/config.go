@@ -17,10 +17,10 @@ import (
 
 // Config is botserver.json (docs/operations.md).
 type Config struct {
-	Listen     string       `json:"listen"`
-	PublicURL  string       `json:"public_url"`
+	Listen    string `json:"listen"`
+	PublicURL string `json:"public_url"`
 	// Store is where state is kept: a data dir (badger) or a postgres://
-	// URL (store.go). DataDir is the older spelling of a data dir.
+	// URL (store.go); DataDir is the older spelling of a data dir.
 	Store      string       `json:"store"`
 	DataDir    string       `json:"data_dir"`
 	AdminToken string       `json:"admin_token"`
@@ -174,6 +174,7 @@ func (c *Config) Validate() error {
 			bad("public_url", c.PublicURL, "must be an http:// or https:// URL")
 		}
 	}
+	c.storeDefaults() // a Config built in code may not have had ApplyEnv
 	c.validateStore(bad)
 	c.Limits.validate(bad)
 	if len(c.Bots) == 0 {

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 )
@@ -78,4 +80,15 @@ func (c *Config) validateStore(bad func(field string, value any, why string)) {
 	case strings.Contains(c.Store, "://"):
 		bad("store", c.Store, "must be a data dir or a postgres:// URL")
 	}
+}
+
+// ValidateStore checks only the store fields (the server opens the store
+// before it validates the rest), after applying their defaults.
+func (c *Config) ValidateStore() error {
+	var errs []error
+	c.storeDefaults()
+	c.validateStore(func(field string, value any, why string) {
+		errs = append(errs, fmt.Errorf("%s: %s %s", field, quote(value), why))
+	})
+	return errors.Join(errs...)
 }

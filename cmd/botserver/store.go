@@ -25,6 +25,9 @@ const storeTimeout = 30 * time.Second
 // openStore opens the configured store, with the metrics that observe its
 // writes.
 func (m *Main) openStore() (err error) {
+	if err := m.Config.ValidateStore(); err != nil {
+		return err
+	}
 	if u, ok := m.Config.PostgresURL(); ok {
 		return m.openPostgres(u)
 	}
