@@ -13,7 +13,7 @@ import (
 // by that epoch. From then on the resident instance's writes are fenced.
 func activateElsewhere(t *testing.T, s *server, bot, addr string, n int) {
 	t.Helper()
-	store, err := s.db.Keys(bot)
+	store, err := s.store.Keys(bot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,8 +40,10 @@ func activateElsewhere(t *testing.T, s *server, bot, addr string, n int) {
 // instance reloads the newer state and runs the same input again on it:
 // the user gets one answer, computed on the newer state, and nothing is
 // counted toward a quarantine.
-func TestFencedWriteRerunsInput(t *testing.T) {
-	s := startServer(t, t.TempDir(), actors.Options{Restart: actors.RestartPolicy{Max: 0}},
+func TestFencedWriteRerunsInput(t *testing.T) { onBothBackends(t, fencedWriteReruns) }
+
+func fencedWriteReruns(t *testing.T, store persistence.Backend) {
+	s := startServerOn(t, store, actors.Options{Restart: actors.RestartPolicy{Max: 0}},
 		map[string]map[string]string{"counter": counterBot})
 	defer s.stop()
 	s.say("counter", "alice", "hi")
@@ -70,8 +72,10 @@ func TestFencedWriteRerunsInput(t *testing.T) {
 // compare-and-swap; when another writer changed it since it was read,
 // the turn's write is refused (ErrConflict), the record is read again and
 // the input runs again: the other writer's fields are kept.
-func TestUserConflictRerunsInput(t *testing.T) {
-	s := startServer(t, t.TempDir(), actors.Options{Restart: actors.RestartPolicy{Max: 0}},
+func TestUserConflictRerunsInput(t *testing.T) { onBothBackends(t, userConflictReruns) }
+
+func userConflictReruns(t *testing.T, store persistence.Backend) {
+	s := startServerOn(t, store, actors.Options{Restart: actors.RestartPolicy{Max: 0}},
 		map[string]map[string]string{"u": {"main.bot": "dialog main do\n  n = 0\n  say \"ready\"\nend\n" +
 			"dialog trigger: \"visit\" do\n  n = n + 1\n  user.note = \"v#{n}\"\n  say \"v#{n}\"\nend\n"}})
 	defer s.stop()
@@ -80,8 +84,8 @@ func TestUserConflictRerunsInput(t *testing.T) {
 	if got := s.last("alice"); got != "v1" {
 		t.Fatalf("got %q", got)
 	}
-	store, _ := s.db.Keys("u")
-	raw, version, err := store.GetVersioned(persistence.UserKey("test:alice"))
+	keys, _ := s.store.Keys("u")
+	raw, version, err := keys.GetVersioned(persistence.UserKey("test:alice"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +95,7 @@ func TestUserConflictRerunsInput(t *testing.T) {
 	}
 	fields["other"] = "elsewhere"
 	raw, _ = dsl.MarshalUser(fields)
-	if err := store.WriteSync(persistence.Op{Key: persistence.UserKey("test:alice"), Value: raw, CAS: true, Expect: version, Version: version + 1}); err != nil {
+	if err := keys.WriteSync(persistence.Op{Key: persistence.UserKey("test:alice"), Value: raw, CAS: true, Expect: version, Version: version + 1}); err != nil {
 		t.Fatal(err)
 	}
 	s.say("u", "alice", "visit") // conflicts, reloads the record, runs again
@@ -101,7 +105,7 @@ func TestUserConflictRerunsInput(t *testing.T) {
 	if st := s.rt.Status()[0]; st.Quarantined != 0 {
 		t.Errorf("quarantined %d, want 0", st.Quarantined)
 	}
-	raw, _ = store.Get(persistence.UserKey("test:alice"))
+	raw, _ = keys.Get(persistence.UserKey("test:alice"))
 	if fields, _ = dsl.UnmarshalUser(raw); fields["note"] != "v2" || fields["other"] != "elsewhere" {
 		t.Errorf("stored user record %v, want note v2 and other kept", fields)
 	}
