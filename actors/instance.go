@@ -46,9 +46,11 @@ type instance struct {
 	outbox      []turnOut    // effects waiting for writes (outbox.go)
 	durableTo   uint64       // its writes up to this count are durable
 	epoch       uint64       // the epoch its Load claimed: fences its writes
-	cur         any          // the input being handled (kept for a replay)
-	loadErr     error        // the state could not be loaded: inputs fail with it
-	notices     int          // committed messages still to come
+	// loadedVersion is the version of the state Load found (replay.go)
+	loadedVersion uint64
+	cur           any   // the input being handled (kept for a replay)
+	loadErr       error // the state could not be loaded: inputs fail with it
+	notices       int   // committed messages still to come
 }
 
 func (a *instance) rt() *Runtime { return a.bot.rt }
@@ -143,28 +145,6 @@ func (a *instance) start(ctx actor.Context) {
 	a.replay(ctx)
 }
 
-// replay runs again, first and in order, the inputs whose writes a
-// previous incarnation saw refused (see stashReplay); they were marked done
-// when first handled, and the stash counts as one activity until here. An
-// incarnation that cannot load (or is quarantined) drops them, as it would
-// drop new inputs.
-func (a *instance) replay(ctx actor.Context) {
-	msgs, ok := a.bot.replay.LoadAndDelete(a.addr)
-	if !ok {
-		return
-	}
-	defer a.rt().activity.Add(-1)
-	if a.loadErr != nil || a.stopping {
-		a.bot.log.Error("inputs to run again dropped", "conv", a.addr, "inputs", len(msgs.([]any)), "err", a.loadErr)
-		return
-	}
-	for _, msg := range msgs.([]any) {
-		a.cur = msg
-		a.handle(ctx, msg)
-		a.cur = nil
-	}
-}
-
 func (a *instance) stop() {
 	if a.user != nil {
 		a.bot.users.release(a.conv.UserID(), a.user)
@@ -218,7 +198,7 @@ func (a *instance) readState(prog *dsl.Program) (*dsl.State, error) {
 		a.bot.log.Error("cannot load state", "conv", a.addr, "err", err)
 		return nil, fmt.Errorf("cannot load the state of %s: %w", a.addr, err)
 	}
-	a.epoch = got.Epoch
+	a.epoch, a.loadedVersion = got.Epoch, got.Version
 	if err == nil && !got.Found {
 		a.bot.log.Info("new "+a.kind.String(), "conv", a.addr)
 		return dsl.NewState(), nil

@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -40,6 +39,7 @@ type turnOut struct {
 	// its external effects wait for; 0: neither (internal effects only).
 	seq      uint64
 	in       any          // the message the turn ran (re-run when refused)
+	ver      uint64       // the version of the state its write carries (0: none)
 	effects  []dsl.Effect // internal ones first, then external ones
 	internal int32        // how many effects are internal
 	write    bool         // seq is a write (not a barrier)
@@ -95,7 +95,7 @@ func (a *instance) noticeCB(ctx actor.Context, kind, seq uint64) func(error) {
 // the write holds history records, which count as an external effect.
 func (a *instance) commit(ctx actor.Context, ops []persistence.Op, effects []dsl.Effect, hist bool) {
 	a.seq++
-	t := turnOut{seq: a.seq, in: a.cur, write: true, hist: hist}
+	t := turnOut{seq: a.seq, in: a.cur, write: true, hist: hist, ver: a.stateVersion(ops)}
 	t.effects, t.internal = a.split(effects)
 	external := t.hasExternal()
 	t.askSeq = t.internal > 0 || !external
@@ -251,38 +251,6 @@ func (a *instance) settled(c *committed) {
 		break
 	}
 	a.release()
-}
-
-// rerun reports whether a refused write's inputs run again: the store
-// refused it for a newer activation or a changed shared record, or could
-// not say whether it was applied (the reload finds out).
-func rerun(err error) bool {
-	return errors.Is(err, persistence.ErrFenced) || errors.Is(err, persistence.ErrConflict) ||
-		errors.Is(err, persistence.ErrUnknownOutcome)
-}
-
-// stashReplay keeps the inputs of the turns whose effects are not out for
-// the next incarnation (instance.start runs them first, in order); a user
-// record that conflicted is dropped from the cache so that it is reloaded.
-func (a *instance) stashReplay(err error) {
-	a.bot.log.Warn("write refused; the instance reloads and runs its pending inputs again", "conv", a.addr, "err", err)
-	var msgs []any
-	for i := range a.outbox {
-		t := &a.outbox[i]
-		if t.sent || t.in == nil || (len(msgs) > 0 && msgs[len(msgs)-1] == t.in) {
-			continue
-		}
-		msgs = append(msgs, t.in)
-	}
-	if errors.Is(err, persistence.ErrConflict) && a.user != nil {
-		a.bot.users.forget(a.conv.UserID(), a.user)
-	}
-	if len(msgs) > 0 { // one activity until the next incarnation takes them (Settle waits)
-		a.rt().activity.Add(1)
-		if _, had := a.bot.replay.Swap(a.addr, msgs); had {
-			a.rt().activity.Add(-1)
-		}
-	}
 }
 
 // release sends what may go out now, in order: internal effects of turns
