@@ -17,13 +17,14 @@ import (
 type botRT struct {
 	id           string
 	rt           *Runtime
-	store        *persistence.BotStore
+	store        persistence.Keyspace
 	log          *slog.Logger
 	program      atomic.Pointer[dsl.Bot]
 	dirs         [3]*actor.PID // by addrKind: sessions, master, groups
 	users        userCache
 	groups       GroupRegistry // which groups exist
 	restarting   sync.Map      // addresses whose instance is restarting
+	replay       sync.Map      // address → []any: inputs its next incarnation runs again
 	failed       atomic.Bool   // removed, or its directories cannot run (see botSupervisor)
 	quarantine   sync.Map      // address → *Quarantine
 	nQuarantined atomic.Int64
@@ -97,6 +98,16 @@ func (c *userCache) release(id string, r *userRecord) {
 	defer c.mu.Unlock()
 	r.refs--
 	if r.refs <= 0 && c.recs[id] == r {
+		delete(c.recs, id)
+	}
+}
+
+// forget drops r from the cache (its version is not the stored one): the
+// next acquire loads the record again. Holders keep r until they release it.
+func (c *userCache) forget(id string, r *userRecord) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.recs[id] == r {
 		delete(c.recs, id)
 	}
 }

@@ -57,7 +57,7 @@ type Coordinators struct {
 	Master Coordinator
 	Group  Coordinator
 	// Groups returns the group registry of one bot over its store.
-	Groups func(store *persistence.BotStore) GroupRegistry
+	Groups func(store persistence.Keyspace) GroupRegistry
 }
 
 // of returns the coordinator of an address kind (nil for sessions).

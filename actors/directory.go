@@ -1,7 +1,10 @@
 package actors
 
 import (
+	"errors"
 	"fmt"
+
+	"botserver/persistence"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -247,7 +250,7 @@ func (d *directory) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, ch
 	d.bot.log.Error("actor failed", "conv", addr, "reason", reason)
 	d.bot.rt.metrics.restart(d.bot.id)
 	policy := d.bot.rt.opts.Restart
-	if !d.bot.rt.passing(reason) { // a store outage is not the instance's failure
+	if !d.bot.rt.passing(reason) && !refused(reason) { // a store outage or a refused write is not the instance's failure
 		rs.Fail()
 		if n := rs.NumberOfFailures(policy.Within); n > policy.Max && addr != "" {
 			d.quarantine(addr, n, reason)
@@ -258,4 +261,12 @@ func (d *directory) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, ch
 		d.bot.dropAll(msg) // the failing message (after the quarantine: Settle waits for it)
 	}
 	sup.RestartChildren(child)
+}
+
+// refused reports whether a failure is a write the store refused to a stale
+// activation or a changed shared record, an unknown commit outcome, or a
+// store that cannot be reached: the instance reloads, it did nothing wrong.
+func refused(reason any) bool {
+	err, ok := reason.(error)
+	return ok && (rerun(err) || errors.Is(err, persistence.ErrUnavailable))
 }

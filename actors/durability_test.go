@@ -138,14 +138,20 @@ func TestPassivation(t *testing.T) {
 
 // TestKill9: a server process handles many turns and is killed with SIGKILL
 // at a random moment; after a restart every reply a client received is
-// reflected in the state (no acknowledged turn is lost).
+// reflected in the state (no acknowledged turn is lost). On both backends:
+// a badger data dir, and PostgreSQL (the child's connections die with it).
 func TestKill9(t *testing.T) {
 	if os.Getenv("BOTSERVER_KILL_CHILD") != "" {
 		t.Skip("this is the child")
 	}
-	dir := t.TempDir()
+	t.Run("badger", func(t *testing.T) { kill9(t, t.TempDir()) })
+	t.Run("postgres", func(t *testing.T) { kill9(t, pg.Get(t).NewDatabase(t)) })
+}
+
+// kill9 runs TestKill9 on store: a data dir or a postgres:// URL.
+func kill9(t *testing.T, store string) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$")
-	cmd.Env = append(os.Environ(), "BOTSERVER_KILL_CHILD="+dir)
+	cmd.Env = append(os.Environ(), "BOTSERVER_KILL_CHILD="+store)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -181,7 +187,7 @@ func TestKill9(t *testing.T) {
 	if replies < killAfter {
 		t.Fatalf("the child stopped after %d replies", replies)
 	}
-	s := startServer(t, dir, actors.Options{}, map[string]map[string]string{"counter": counterBot})
+	s := startServerOn(t, openStore(t, store), actors.Options{}, map[string]map[string]string{"counter": counterBot})
 	defer s.stop()
 	for user, k := range seen {
 		s.say("counter", user, "show")
@@ -200,11 +206,11 @@ func TestKill9(t *testing.T) {
 // TestKillChild is the server process of TestKill9: it reads "user text"
 // lines and prints "user reply" lines, until it is killed.
 func TestKillChild(t *testing.T) {
-	dir := os.Getenv("BOTSERVER_KILL_CHILD")
-	if dir == "" {
+	store := os.Getenv("BOTSERVER_KILL_CHILD")
+	if store == "" {
 		t.Skip("run by TestKill9")
 	}
-	rt, _ := testkit.StartRuntime(t, persistence.Options{Dir: dir}, actors.Options{})
+	rt, _ := testkit.OpenRuntimeOn(t, openStore(t, store), actors.Options{})
 	out := &linePlatform{w: bufio.NewWriter(os.Stdout)}
 	rt.RegisterPlatform("test", out)
 	if err := rt.AddBot(context.Background(), "counter", compileBot(t, counterBot)); err != nil {

@@ -16,7 +16,8 @@ import (
 // server is a runtime over a real badger store in a test's data dir.
 type server struct {
 	tb    testing.TB
-	db    *persistence.DB
+	db    *persistence.DB     // the badger store (nil on another backend)
+	store persistence.Backend // the store, of any backend
 	rt    *actors.Runtime
 	p     *platformtest.Platform
 	clock *actors.FakeClock
@@ -49,13 +50,20 @@ func startServerStore(tb testing.TB, sopts persistence.Options, opts actors.Opti
 	}
 	s.idle = opts.IdleAfter
 	s.rt, s.db, s.close = testkit.OpenRuntime(tb, sopts, opts)
+	s.store = s.db
+	s.addBots(bots)
+	return s
+}
+
+// addBots registers the test platform and starts the bots.
+func (s *server) addBots(bots map[string]map[string]string) {
+	s.tb.Helper()
 	s.rt.RegisterPlatform(platformtest.Name, s.p)
 	for id, files := range bots {
-		if err := s.rt.AddBot(context.Background(), id, compileBot(tb, files)); err != nil {
-			tb.Fatal(err)
+		if err := s.rt.AddBot(context.Background(), id, compileBot(s.tb, files)); err != nil {
+			s.tb.Fatal(err)
 		}
 	}
-	return s
 }
 
 // stop closes the runtime and the store (a test may start a server over

@@ -44,8 +44,13 @@ type instance struct {
 	wake        int64        // the wake-up time in the store (Unix ns; 0: none)
 	seq         uint64       // writes queued by this incarnation
 	outbox      []turnOut    // effects waiting for writes (outbox.go)
-	written     uint64       // the log position of its last sequenced write
-	notices     int          // committed messages still to come
+	durableTo   uint64       // its writes up to this count are durable
+	epoch       uint64       // the epoch its Load claimed: fences its writes
+	// loadedVersion is the version of the state Load found (replay.go)
+	loadedVersion uint64
+	cur           any   // the input being handled (kept for a replay)
+	loadErr       error // the state could not be loaded: inputs fail with it
+	notices       int   // committed messages still to come
 }
 
 func (a *instance) rt() *Runtime { return a.bot.rt }
@@ -57,7 +62,9 @@ func (a *instance) Receive(ctx actor.Context) {
 		a.start(ctx)
 	case *deliver, *timerFired, *play, *playCancel:
 		a.passivating = false
+		a.cur = msg
 		a.handle(ctx, msg)
+		a.cur = nil
 		doneWith(msg)
 		a.rt().activity.Add(-1)
 	case *committed:
@@ -87,6 +94,8 @@ func (a *instance) Receive(ctx actor.Context) {
 		a.rt().activity.Add(-1)
 	case *crash:
 		panic("crash requested")
+	case *loadFailed:
+		panic(a.loadErr)
 	case *idleCheck:
 		a.idleCheck(ctx)
 	case *stopNow:
@@ -135,10 +144,12 @@ func (a *instance) start(ctx actor.Context) {
 	}
 	if a.bot.quarantined(a.addr) { // restarted into quarantine: what is in the mailbox is dropped
 		a.stopping = true
+		a.replay(ctx)
 		ctx.Send(ctx.Self(), &stopNow{})
 		return
 	}
 	a.load(ctx)
+	a.replay(ctx)
 }
 
 func (a *instance) stop() {
@@ -154,8 +165,11 @@ func (a *instance) load(ctx actor.Context) {
 	prog := a.bot.programFor(a.kind)
 	if prog == nil {
 		a.bot.log.Warn("no script for this address", "conv", a.addr, "want", a.kind.role().String())
+	} else if a.st, a.loadErr = a.readState(prog); a.loadErr != nil {
+		if a.kind == kindMaster { // no input may come to retry it
+			ctx.Send(ctx.Self(), &loadFailed{})
+		}
 	} else {
-		a.st = a.readState(prog)
 		a.loadMembers(a.st)
 		a.prog = prog
 		a.openRole()
@@ -180,22 +194,32 @@ func (a *instance) openRole() {
 	}
 }
 
-func (a *instance) readState(prog *dsl.Program) *dsl.State {
-	raw, err := a.bot.store.Get(persistence.StateKey(a.addr))
-	if errors.Is(err, persistence.ErrNotFound) {
+// readState loads the state and claims its epoch; a missing or corrupt
+// state starts afresh. Any other error leaves the instance without an
+// epoch: it cannot write, so every input fails with the error and restarts
+// it (a store outage does not count toward its quarantine).
+func (a *instance) readState(prog *dsl.Program) (*dsl.State, error) {
+	got, err := a.bot.store.Load(persistence.StateKey(a.addr))
+	var ce *persistence.CorruptError
+	if err != nil && !errors.As(err, &ce) {
+		a.bot.log.Error("cannot load state", "conv", a.addr, "err", err)
+		return nil, fmt.Errorf("cannot load the state of %s: %w", a.addr, err)
+	}
+	a.epoch, a.loadedVersion = got.Epoch, got.Version
+	if err == nil && !got.Found {
 		a.bot.log.Info("new "+a.kind.String(), "conv", a.addr)
-		return dsl.NewState()
+		return dsl.NewState(), nil
 	}
 	var st *dsl.State
 	if err == nil {
-		st, err = dsl.UnmarshalState(raw, prog)
+		st, err = dsl.UnmarshalState(got.Value, prog)
 	}
 	if err != nil {
 		a.bot.log.Error("cannot load state; starting afresh", "conv", a.addr, "err", err)
 		a.rt().metrics.corrupt()
-		return dsl.NewState()
+		return dsl.NewState(), nil
 	}
-	return st
+	return st, nil
 }
 
 func (a *instance) loadUser() ([]byte, uint64) {
@@ -251,6 +275,9 @@ func (a *instance) rearm() {
 
 // handle turns a message into a turn.
 func (a *instance) handle(ctx actor.Context, msg any) {
+	if a.loadErr != nil {
+		panic(a.loadErr) // the input is dropped; the next incarnation loads again
+	}
 	if a.prog == nil {
 		if a.bot.quarantined(a.addr) { // restarted into quarantine (start)
 			a.bot.refuseJoin(a.addr, msg)
@@ -362,7 +389,8 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, d *deli
 	rec := a.user
 	var userOp *persistence.Op
 	if rec != nil {
-		rec.mu.Lock()
+		rec.mu.Lock() // until the turn's write is queued: CAS order is version order
+		defer rec.mu.Unlock()
 		env.User = a.userFields(rec)
 	}
 	m := a.bot.machines.get(a.prog)
@@ -382,11 +410,8 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, d *deli
 		putProfile(env.User, prof)
 	}
 	k, err := a.keep(m, &res, &env, renamed)
-	if rec != nil {
-		if k.user != nil {
-			userOp = a.userWrite(rec, k.user)
-		}
-		rec.mu.Unlock()
+	if rec != nil && k.user != nil {
+		userOp = a.userWrite(rec, k.user)
 	}
 	if err != nil {
 		panic(err) // the instance restarts from its committed state
@@ -409,7 +434,7 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, d *deli
 func (a *instance) userWrite(rec *userRecord, raw []byte) *persistence.Op {
 	rec.raw = raw
 	rec.version++
-	return &persistence.Op{Key: persistence.UserKey(a.conv.UserID()), Value: raw, Version: rec.version}
+	return &persistence.Op{Key: persistence.UserKey(a.conv.UserID()), Value: raw, Version: rec.version, CAS: true, Expect: rec.version - 1}
 }
 
 // refreshProgram moves a running instance to a reloaded program, keeping its

@@ -16,31 +16,36 @@ import (
 //   - internal effects (emit, query, reply, join, fan-out, spawn_group: a
 //     message to an instance of this bot, in the same store) go out as soon
 //     as the turn's write is sequenced: whatever the receiver writes because
-//     of them comes later in the store's log, and the log is recovered as a
-//     prefix, so a crash loses both or neither;
+//     of them comes later in the store's order of writes, and the store
+//     recovers a prefix of that order, so a crash loses both or neither
+//     (on PostgreSQL, sequenced means committed);
 //   - external effects (a message to the user, a play answer, a log line)
-//     go out only when every write sequenced before them is durable: for a
+//     go out only when every write queued before them is durable: for a
 //     turn that writes, when its own write is; for a turn without a write,
-//     when the log is durable up to where it was sequenced when the turn ran
-//     (its input may come from a write that is sequenced, not yet durable).
+//     when an empty call (a barrier) queued after it is durable (its input
+//     may come from a write that is sequenced, not yet durable).
 //
-// Each kind keeps the order of the turns; a write refused by its fence
-// releases nothing (the instance reloads). A later turn's internal effects
-// may go out before an earlier turn's external ones: they go to other
-// recipients.
+// Each kind keeps the order of the turns. A write refused by its fence
+// (another activation loaded the state), by a CAS (another writer changed
+// the user record) or whose outcome is unknown releases nothing: the
+// instance restarts from the stored state and re-runs the inputs of the
+// turns not yet sequenced (replay). A later turn's internal effects may go
+// out before an earlier turn's external ones: they go to other recipients.
 
-// turnOut holds a turn's effects until they may go out. It is 48 bytes:
+// turnOut holds a turn's effects until they may go out. It is kept small:
 // outboxes come and go with every turn, beside long-lived objects.
 type turnOut struct {
-	seq uint64 // the instance's write (its count); 0: the turn wrote nothing
-	// pos is, for a write, its position in the store's log once sequenced;
-	// for a turn without a write, the position the log must be durable up
-	// to before its external effects go out (0: none).
-	pos      uint64
+	// seq is the instance's count of the turn's write, or of the barrier
+	// its external effects wait for; 0: neither (internal effects only).
+	seq      uint64
+	in       any          // the message the turn ran (re-run when refused)
+	ver      uint64       // the version of the state its write carries (0: none)
 	effects  []dsl.Effect // internal ones first, then external ones
 	internal int32        // how many effects are internal
+	write    bool         // seq is a write (not a barrier)
 	askSeq   bool         // its write asked to be told when it is sequenced
-	durable  bool         // its write is durable (its done said so)
+	seqd     bool         // its write is sequenced
+	durable  bool         // its write (or barrier) is durable
 	sent     bool         // the internal effects are out
 	hist     bool         // the write holds history records: an external effect
 }
@@ -60,10 +65,8 @@ func (a *instance) pendingExternal() bool {
 	return false
 }
 
-// committed tells an instance how one of its writes fared, or that the log
-// is durable up to where it waited: its note is the kind in the top two
-// bits and, below, the write's position (sequenced) or count (durable).
-// It is 32 bytes, for the same reason as turnOut.
+// committed tells an instance how one of its writes (or barriers) fared:
+// its note is the kind in the top bit and, below, the write's count.
 type committed struct {
 	inst *instance
 	err  error
@@ -71,78 +74,77 @@ type committed struct {
 }
 
 const (
-	noteSequenced uint64 = iota << 62
+	noteSequenced uint64 = iota << 63
 	noteDurable
-	noteLog
-	noteValue = 1<<62 - 1
+	noteValue = 1<<63 - 1
 )
 
-// commit queues the writes of a turn; its effects wait for them. The
-// write asks for one notice, two if its turn has both kinds of effects:
-// its sequencing (for internal effects, and for a refusal when it has no
-// external ones), and its durability (for external effects). A write
-// without external effects becomes durable unnoticed: nothing waits for it
-// but a stop (flush). hist says the write holds history records, which
-// count as an external effect.
+// noticeCB returns a callback that sends the instance a committed message.
+func (a *instance) noticeCB(ctx actor.Context, kind, seq uint64) func(error) {
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	a.expect()
+	return func(err error) { sys.Root.Send(self, &committed{inst: a, err: err, note: kind | seq}) }
+}
+
+// commit queues the writes of a turn, fenced by the activation's epoch;
+// its effects wait for them. The write asks for one notice, two if its
+// turn has both kinds of effects: its sequencing (for internal effects,
+// and for a refusal when it has no external ones), and its durability
+// (for external effects). A write without external effects becomes
+// durable unnoticed: nothing waits for it but a stop (flush). hist says
+// the write holds history records, which count as an external effect.
 func (a *instance) commit(ctx actor.Context, ops []persistence.Op, effects []dsl.Effect, hist bool) {
 	a.seq++
-	t := turnOut{seq: a.seq, hist: hist}
+	t := turnOut{seq: a.seq, in: a.cur, write: true, hist: hist, ver: a.stateVersion(ops)}
 	t.effects, t.internal = a.split(effects)
 	external := t.hasExternal()
 	t.askSeq = t.internal > 0 || !external
 	a.outbox = append(a.outbox, t)
-	self, sys, seq := ctx.Self(), ctx.ActorSystem(), a.seq
-	var sequenced func(uint64, error)
-	var done func(error)
+	var cb persistence.Callbacks
 	if t.askSeq {
-		a.expect()
-		sequenced = func(pos uint64, err error) {
-			sys.Root.Send(self, &committed{inst: a, err: err, note: noteSequenced | pos})
-		}
+		cb.Sequenced = a.noticeCB(ctx, noteSequenced, a.seq)
 	}
 	if external {
-		a.expect()
-		done = func(err error) { sys.Root.Send(self, &committed{inst: a, err: err, note: noteDurable | seq}) }
+		cb.Durable = a.noticeCB(ctx, noteDurable, a.seq)
 	}
-	a.bot.store.WriteOrdered(ops, sequenced, done)
+	a.bot.store.Commit(persistence.Call{Fence: persistence.Fence{Key: persistence.StateKey(a.addr), Epoch: a.epoch}, Ops: ops}, cb)
 }
 
 // unwritten releases the effects of a turn that changed nothing to write,
-// behind the writes already sequenced: internal ones at once (or after
-// this instance's earlier turns), external ones when the log is durable up
-// to here.
+// behind this instance's earlier turns: internal ones at once (or after
+// those turns' writes are sequenced), external ones once a barrier queued
+// now is durable.
 func (a *instance) unwritten(ctx actor.Context, effects []dsl.Effect) {
 	if len(effects) == 0 {
 		return
 	}
-	var need uint64
-	if a.anyExternal(effects) {
-		need = a.bot.store.Sequenced()
-	}
-	if len(a.outbox) == 0 && a.bot.store.Durable(need) {
+	external := a.anyExternal(effects)
+	if len(a.outbox) == 0 && !external {
 		a.dispatch(effects) // nothing to wait for
 		return
 	}
-	t := turnOut{pos: need}
+	t := turnOut{in: a.cur}
 	t.effects, t.internal = a.split(effects)
-	a.outbox = append(a.outbox, t)
-	if !a.bot.store.Durable(need) {
-		a.awaitDurable(ctx, need)
+	if external {
+		a.seq++
+		t.seq = a.seq
+		a.outbox = append(a.outbox, t)
+		a.barrier(ctx)
+	} else {
+		a.outbox = append(a.outbox, t)
 	}
 	a.release()
 }
 
-// awaitDurable has a committed message (seq 0) sent to the instance once
-// the log is durable up to pos.
-func (a *instance) awaitDurable(ctx actor.Context, pos uint64) {
-	self, sys := ctx.Self(), ctx.ActorSystem()
-	a.expect()
-	a.bot.store.WhenDurable(pos, func(err error) { sys.Root.Send(self, &committed{inst: a, err: err, note: noteLog}) })
+// barrier queues an empty call (counted as write a.seq) and has the
+// instance told when it is durable: every write queued before it then is.
+func (a *instance) barrier(ctx actor.Context) {
+	a.bot.store.Commit(persistence.Call{}, persistence.Callbacks{Durable: a.noticeCB(ctx, noteDurable, a.seq)})
 }
 
 // flush prepares a stop: if the instance's writes are sequenced and its
 // effects out but a write is not known to be durable (nothing waited for
-// it), it waits for the log to be durable up to it. It reports whether the
+// it), it queues a barrier and waits for it. It reports whether the
 // instance is flushed.
 func (a *instance) flush(ctx actor.Context) bool {
 	a.writeJoins(ctx)
@@ -150,7 +152,8 @@ func (a *instance) flush(ctx actor.Context) bool {
 		return true
 	}
 	if a.notices == 0 && len(a.outbox) == 0 {
-		a.awaitDurable(ctx, a.written)
+		a.seq++
+		a.barrier(ctx)
 	}
 	return false
 }
@@ -158,7 +161,7 @@ func (a *instance) flush(ctx actor.Context) bool {
 // flushed reports whether every effect is out, every write durable and no
 // committed message still to come: only then may the instance stop.
 func (a *instance) flushed() bool {
-	return len(a.outbox) == 0 && a.notices == 0 && a.bot.store.Durable(a.written)
+	return len(a.outbox) == 0 && a.notices == 0 && a.durableTo >= a.seq
 }
 
 // anyExternal reports whether effects has an effect that is not internal.
@@ -217,25 +220,34 @@ func (a *instance) expect() {
 	a.rt().activity.Add(1)
 }
 
-// settled records how a write fared; a refused or failed one reloads the
-// instance (its effects never go out).
+// settled records how a write fared. A write refused by its fence or a
+// CAS, or whose outcome is unknown, restarts the instance, which re-runs
+// the inputs of the turns whose effects are not out (replay); any other
+// failure restarts it from its committed state with those inputs dropped.
+// Effects of a failed write never go out.
 func (a *instance) settled(c *committed) {
 	a.notices--
 	if c.err != nil {
+		if rerun(c.err) {
+			a.stashReplay(c.err)
+			panic(fmt.Errorf("state of %s not written (its inputs run again on the stored state): %w", a.addr, c.err))
+		}
 		a.bot.log.Error("state write failed; reloading", "conv", a.addr, "err", c.err)
 		panic(fmt.Errorf("state of %s not written: %w", a.addr, c.err))
 	}
 	kind, value := c.note&^noteValue, c.note&noteValue
+	if kind == noteDurable {
+		a.durableTo = max(a.durableTo, value) // writes are durable in order
+	}
 	for i := range a.outbox {
 		t := &a.outbox[i]
-		switch {
-		case kind == noteSequenced && t.askSeq && t.pos == 0: // notices come in write order
-			t.pos = value
-			a.written = max(a.written, value)
-		case kind == noteDurable && t.seq == value:
-			t.durable = true
-		default:
+		if t.seq != value {
 			continue
+		}
+		if kind == noteSequenced {
+			t.seqd = true
+		} else {
+			t.durable = true
 		}
 		break
 	}
@@ -248,7 +260,7 @@ func (a *instance) release() {
 	n := 0
 	for i := range a.outbox {
 		t := &a.outbox[i]
-		if t.seq != 0 && t.pos == 0 && !t.durable {
+		if t.write && !t.seqd && !t.durable {
 			break // not sequenced yet: what comes after waits
 		}
 		if !t.sent {
@@ -258,8 +270,9 @@ func (a *instance) release() {
 				t.effects, t.internal = nil, 0 // nothing left to keep alive
 			}
 		}
-		if n == i && (!t.hasExternal() || a.isDurable(t)) {
+		if n == i && (!t.hasExternal() || t.durable) {
 			a.dispatch(t.effects[t.internal:])
+			t.in = nil
 			n++
 		}
 	}
@@ -270,15 +283,4 @@ func (a *instance) release() {
 	if n > 0 {
 		a.outbox = append(a.outbox[:0], a.outbox[n:]...)
 	}
-}
-
-// isDurable reports whether what t's external effects wait for is durable.
-func (a *instance) isDurable(t *turnOut) bool {
-	switch {
-	case t.seq == 0:
-		return a.bot.store.Durable(t.pos)
-	case t.durable:
-		return true
-	}
-	return t.pos != 0 && a.bot.store.Durable(t.pos)
 }

@@ -22,9 +22,9 @@ import (
 
 // Options configure a Runtime. Zero fields take defaults.
 type Options struct {
-	Store     *persistence.DB // required
-	Clock     Clock           // default RealClock
-	Logger    *slog.Logger    // default: discard
+	Store     persistence.Backend // required: the badger DB or a postgres.Store
+	Clock     Clock               // default RealClock
+	Logger    *slog.Logger        // default: discard
 	Limits    Limits
 	IdleAfter time.Duration // passivate an instance idle this long (default 2m; <0 never)
 	Restart   RestartPolicy // failures of one instance before it is quarantined (default DefaultRestartPolicy)
@@ -197,7 +197,7 @@ func (r *Runtime) AddBot(ctx context.Context, id string, prog *dsl.Bot) error {
 	if !botserver.ValidBotID(id) {
 		return fmt.Errorf("bot id %q must match %s", id, botserver.BotIDPattern)
 	}
-	store, err := r.opts.Store.Bot(id)
+	store, err := r.opts.Store.Keys(id)
 	if err != nil {
 		return err
 	}
@@ -391,7 +391,7 @@ func (r *Runtime) Settle(ctx context.Context) error {
 		// Writes that release nothing external are not waited for by their
 		// instances: a barrier waits until they are durable (its error
 		// means a broken log, which has no writes left to wait for).
-		_ = r.opts.Store.Meta().WriteSync()
+		_ = persistence.Meta(r.opts.Store).WriteSync()
 		if r.activity.Load() == 0 {
 			return nil
 		}

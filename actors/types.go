@@ -88,3 +88,6 @@ type passivate struct{}
 
 // timerFired is a durable timer falling due.
 type timerFired struct{ id uint64 }
+
+// loadFailed restarts a master whose state could not be loaded.
+type loadFailed struct{}

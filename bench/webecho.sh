@@ -13,6 +13,11 @@
 # syncs cost; it must not exist yet. The durable echo's file goes beside it.
 # Each line also gives the server's CPU time per message (user + system,
 # from /proc/PID/stat) and the machine's load average before the run.
+# PG=1 also runs a second botserver with "store": "postgres://..." on a
+# throwaway PostgreSQL server (initdb in the temporary directory, fsync on,
+# 127.0.0.1:18432; as the postgres user when run as root, since initdb
+# refuses root) and measures it in every round beside the others; its
+# line's CPU time adds the PostgreSQL server's (all its processes).
 set -euo pipefail
 ROUNDS=${ROUNDS:-3} CLIENTS=${CLIENTS:-100} MESSAGES=${MESSAGES:-500}
 tmp=$(mktemp -d)
@@ -22,7 +27,23 @@ if [[ -e $data ]]; then
 	rm -rf "$tmp"
 	exit 2
 fi
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp" "$data" "$data.echo.log"' EXIT
+pgdir=$tmp/pg
+stop_pg() { [[ -f $pgdir/data/postmaster.pid ]] && as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -m fast stop >/dev/null 2>&1 || true; }
+trap 'stop_pg; kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp" "$data" "$data.echo.log"' EXIT
+# as_pg CMD...: runs a PostgreSQL binary (as the postgres user when root).
+as_pg() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+if [[ ${PG:-0} == 1 ]]; then
+	pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+	[[ -x $pgbin/initdb ]] || { echo "webecho.sh: PG=1 needs the postgresql package (initdb)" >&2; exit 2; }
+	mkdir -p "$pgdir"
+	if [[ $(id -u) == 0 ]]; then
+		chown postgres "$pgdir"
+		chmod 755 "$tmp"
+	fi
+	as_pg "$pgbin/initdb" -D "$pgdir/data" -U botserver -A trust -E UTF8 --locale=C >"$tmp/initdb.log" 2>&1
+	as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w -o "-c listen_addresses=127.0.0.1 -p 18432 -c unix_socket_directories=$pgdir -c max_connections=50" start >/dev/null
+	as_pg "$pgbin/createdb" -h 127.0.0.1 -p 18432 -U botserver botserver
+fi
 go build -o "$tmp/botserver" ./cmd/botserver
 go build -o "$tmp/echo" ./bench/echo
 go build -o "$tmp/loadgen" ./bench/loadgen
@@ -32,15 +53,31 @@ pid_18080=$!
 pid_18090=$!
 "$tmp/echo" -listen 127.0.0.1:18091 -durable "$data.echo.log" >"$tmp/durable.log" 2>&1 &
 pid_18091=$!
+if [[ ${PG:-0} == 1 ]]; then
+	BOTSERVER_STORE="postgres://botserver@127.0.0.1:18432/botserver?sslmode=disable" BOTSERVER_LISTEN=127.0.0.1:18081 \
+		"$tmp/botserver" serve >"$tmp/serve-pg.log" 2>&1 &
+	pid_18081=$!
+fi
 hz=$(getconf CLK_TCK)
 for _ in $(seq 100); do
 	curl -sf http://127.0.0.1:18080/readyz >/dev/null 2>&1 && grep -q listening "$tmp/echo.log" &&
-		grep -q listening "$tmp/durable.log" && break
+		grep -q listening "$tmp/durable.log" &&
+		{ [[ ${PG:-0} != 1 ]] || curl -sf http://127.0.0.1:18081/readyz >/dev/null 2>&1; } && break
 	sleep 0.1
 done
 
-# cpu PID: the process's CPU time so far, in clock ticks.
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# cpu PID: the process's CPU time so far, in clock ticks; for the
+# PostgreSQL botserver, with that of every PostgreSQL process.
+cpu() {
+	if [[ $1 == "${pid_18081:-none}" ]]; then
+		local pm p files=()
+		pm=$(head -1 "$pgdir/data/postmaster.pid")
+		for p in "$1" "$pm" $(pgrep -P "$pm"); do files+=("/proc/$p/stat"); done
+		awk '{t += $14 + $15} END {print t}' "${files[@]}" 2>/dev/null
+	else
+		awk '{print $14 + $15}' "/proc/$1/stat"
+	fi
+}
 
 # measure NAME PORT: one load run; prints a line and sets rate and p99 (ns).
 measure() {
@@ -64,4 +101,10 @@ for r in $(seq "$ROUNDS"); do
 	measure "botserver" 18080
 	awk -v r="$rate" -v p="$p99" -v dr="$dur_rate" -v dp="$dur_p99" -v br="$bare_rate" -v bp="$bare_p99" \
 		'BEGIN {printf "  botserver / durable echo: %.2fx throughput, %.2fx p99; / bare echo: %.2fx, %.2fx p99\n", r / dr, p / dp, r / br, p / bp}'
+	if [[ ${PG:-0} == 1 ]]; then
+		badger_rate=$rate badger_p99=$p99
+		measure "bs postgres" 18081
+		awk -v r="$rate" -v p="$p99" -v dr="$dur_rate" -v dp="$dur_p99" -v gr="$badger_rate" -v gp="$badger_p99" \
+			'BEGIN {printf "  postgres / durable echo: %.2fx throughput, %.2fx p99; / badger botserver: %.2fx, %.2fx p99\n", r / dr, p / dp, r / gr, p / gp}'
+	fi
 done

@@ -25,7 +25,7 @@ type Options struct {
 	Runtime *actors.Runtime
 	// Store is the server's store: created bots are recorded in its meta
 	// area, and each bot's Slack installations in the bot's keys.
-	Store *persistence.DB
+	Store persistence.Backend
 	Slack *slack.Platform
 	// Web, if set, gets each bot's web chat settings (its name and allowed
 	// origins) while the bot runs.
@@ -39,7 +39,7 @@ type Options struct {
 // change, and connects them to Slack. It is safe for concurrent use.
 type Registry struct {
 	rt    *actors.Runtime
-	db    *persistence.DB
+	db    persistence.Backend
 	slack *slack.Platform
 	web   *web.Platform
 	log   *slog.Logger
@@ -109,7 +109,7 @@ func (r *Registry) recordBot(ctx context.Context, src *Source) error {
 		return nil
 	}
 	raw, _ := json.Marshal(src)
-	if err := r.db.Meta().WriteSync(persistence.Op{Key: createdKey(src.ID), Value: raw}); err != nil {
+	if err := persistence.Meta(r.db).WriteSync(persistence.Op{Key: createdKey(src.ID), Value: raw}); err != nil {
 		r.slack.RemoveBot(src.ID)
 		r.setWeb(src.ID, nil)
 		return fmt.Errorf("cannot record bot %q: %w", src.ID, err)
@@ -128,7 +128,7 @@ func (s *Source) where() string {
 // One that no longer compiles (its folder changed) is logged and skipped.
 func (r *Registry) RestoreCreated(ctx context.Context) error {
 	var srcs []*Source
-	err := r.db.Meta().Scan("admin/bots/", func(key string, value []byte) error {
+	err := persistence.Meta(r.db).Scan("admin/bots/", func(key string, value []byte) error {
 		src := &Source{Created: true}
 		if err := json.Unmarshal(value, src); err != nil {
 			r.log.Error("bad record of a created bot", "key", key, "err", err)
@@ -184,7 +184,7 @@ func (r *Registry) Reload(id string, files map[string]string) error {
 	}
 	if files != nil && next.Created {
 		raw, _ := json.Marshal(&next)
-		if err := r.db.Meta().WriteSync(persistence.Op{Key: createdKey(id), Value: raw}); err != nil {
+		if err := persistence.Meta(r.db).WriteSync(persistence.Op{Key: createdKey(id), Value: raw}); err != nil {
 			return fmt.Errorf("cannot record bot %q: %w", id, err)
 		}
 	}

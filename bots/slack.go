@@ -16,7 +16,7 @@ func (r *Registry) addSlack(ctx context.Context, id string, cfg *config.SlackCon
 	if cfg == nil {
 		return nil
 	}
-	store, err := r.db.Bot(id)
+	store, err := r.db.Keys(id)
 	if err != nil {
 		return err
 	}

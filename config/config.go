@@ -18,8 +18,11 @@ import (
 
 // Config is botserver.json (docs/operations.md).
 type Config struct {
-	Listen     string       `json:"listen"`
-	PublicURL  string       `json:"public_url"`
+	Listen    string `json:"listen"`
+	PublicURL string `json:"public_url"`
+	// Store is where state is kept: a data dir (badger) or a postgres://
+	// URL (store.go); DataDir is the older spelling of a data dir.
+	Store      string       `json:"store"`
 	DataDir    string       `json:"data_dir"`
 	AdminToken string       `json:"admin_token"`
 	Bots       []BotConfig  `json:"bots"`
@@ -141,11 +144,12 @@ func lineCol(raw []byte, off int64) (int, int) {
 	return line, int(off) - bytes.LastIndexByte(before, '\n')
 }
 
-// ApplyEnv applies BOTSERVER_LISTEN, BOTSERVER_DATA_DIR and
-// BOTSERVER_ADMIN_TOKEN, then the defaults of empty fields.
+// ApplyEnv applies BOTSERVER_LISTEN, BOTSERVER_STORE, BOTSERVER_DATA_DIR
+// and BOTSERVER_ADMIN_TOKEN, then the defaults of empty fields (store.go:
+// store and data_dir name the same data dir unless store is a URL).
 func (c *Config) ApplyEnv(getenv func(string) string) {
 	for name, field := range map[string]*string{
-		"BOTSERVER_LISTEN": &c.Listen, "BOTSERVER_DATA_DIR": &c.DataDir, "BOTSERVER_ADMIN_TOKEN": &c.AdminToken,
+		"BOTSERVER_LISTEN": &c.Listen, "BOTSERVER_ADMIN_TOKEN": &c.AdminToken,
 	} {
 		if v := getenv(name); v != "" {
 			*field = v
@@ -154,9 +158,14 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 	if c.Listen == "" {
 		c.Listen = DefaultListen
 	}
-	if c.DataDir == "" {
-		c.DataDir = DefaultDataDir
+	// Either store variable replaces both fields of the file.
+	if v := getenv("BOTSERVER_DATA_DIR"); v != "" {
+		c.Store, c.DataDir = "", v
 	}
+	if v := getenv("BOTSERVER_STORE"); v != "" {
+		c.Store, c.DataDir = v, ""
+	}
+	c.storeDefaults()
 }
 
 // Validate checks every field; the error lists each problem on its own
@@ -176,6 +185,8 @@ func (c *Config) Validate() error {
 			bad("public_url", c.PublicURL, "must be an http:// or https:// URL")
 		}
 	}
+	c.storeDefaults() // a Config built in code may not have had ApplyEnv
+	c.validateStore(bad)
 	c.Limits.validate(bad)
 	if len(c.Bots) == 0 {
 		errs = append(errs, errors.New("bots: at least one bot is needed"))

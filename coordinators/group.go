@@ -79,12 +79,12 @@ func (g *group) Audience() []string { return g.st.Members }
 // Registry is the registry of one bot's groups: those spawned in this
 // process, and those in the store. It is safe for concurrent use.
 type Registry struct {
-	store *persistence.BotStore
+	store persistence.Keyspace
 	known sync.Map // group ids spawned in this process
 }
 
 // NewRegistry returns the registry of the bot whose store is store.
-func NewRegistry(store *persistence.BotStore) *Registry { return &Registry{store: store} }
+func NewRegistry(store persistence.Keyspace) *Registry { return &Registry{store: store} }
 
 // Add records that group id exists from now on.
 func (r *Registry) Add(id string) { r.known.Store(id, true) }

@@ -13,7 +13,7 @@ import (
 // for a runtime (actors.Options.Coordinators).
 func Kinds() actors.Coordinators {
 	return actors.Coordinators{Master: Master{}, Group: Group{},
-		Groups: func(store *persistence.BotStore) actors.GroupRegistry { return NewRegistry(store) }}
+		Groups: func(store persistence.Keyspace) actors.GroupRegistry { return NewRegistry(store) }}
 }
 
 // Master is the bot's master coordinator: at most one per bot, started on

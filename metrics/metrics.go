@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -23,6 +24,8 @@ type Metrics struct {
 	turns      *prometheus.HistogramVec
 	storeWrite prometheus.Histogram
 	storeBatch prometheus.Histogram
+	retries    *prometheus.CounterVec
+	refused    *prometheus.CounterVec
 }
 
 // New returns the registry with the histograms and the Go and process
@@ -44,7 +47,15 @@ func New() *Metrics {
 		Help:    "Writes committed together in one group-commit batch.",
 		Buckets: prometheus.ExponentialBuckets(1, 4, 8), // 1 … 16384
 	})
-	x.reg.MustRegister(x.turns, x.storeWrite, x.storeBatch,
+	x.retries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "botserver_store_retries_total",
+		Help: "Batches the PostgreSQL store sent again, by reason: serialization, deadlock, connection.",
+	}, []string{"reason"})
+	x.refused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "botserver_store_refused_writes_total",
+		Help: "Writes the PostgreSQL store refused by their conditions: fenced (a newer activation), conflict (CAS), stale (version).",
+	}, []string{"reason"})
+	x.reg.MustRegister(x.turns, x.storeWrite, x.storeBatch, x.retries, x.refused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return x
 }
@@ -64,6 +75,24 @@ func (x *Metrics) OnTurn(t actors.TurnInfo) {
 func (x *Metrics) OnCommit(ops int, took time.Duration) {
 	x.storeWrite.Observe(took.Seconds())
 	x.storeBatch.Observe(float64(ops))
+}
+
+// OnRetry counts a batch sent again (postgres.Metrics.Retry).
+func (x *Metrics) OnRetry(reason string) { x.retries.WithLabelValues(reason).Inc() }
+
+// OnRefused counts a write refused by its conditions
+// (postgres.Metrics.Refused).
+func (x *Metrics) OnRefused(err error) {
+	reason := "other"
+	switch {
+	case errors.Is(err, persistence.ErrFenced):
+		reason = "fenced"
+	case errors.Is(err, persistence.ErrConflict):
+		reason = "conflict"
+	case errors.Is(err, persistence.ErrStale):
+		reason = "stale"
+	}
+	x.refused.WithLabelValues(reason).Inc()
 }
 
 // Handler serves the metrics (GET /metrics).

@@ -1,5 +1,7 @@
 package persistence
 
+import "fmt"
+
 // Backend is a state store: the badger DB (Open; the default, embedded)
 // or PostgreSQL (persistence/postgres). Everything that persists (actors,
 // coordinators, the web identity key, Slack installations, event dedup)
@@ -137,4 +139,14 @@ type Fence struct {
 type Callbacks struct {
 	Sequenced func(err error)
 	Durable   func(err error)
+}
+
+// Meta returns b's server-wide Meta area: Keys(""), which never fails
+// (only a bot id is checked).
+func Meta(b Backend) Keyspace {
+	k, err := b.Keys("")
+	if err != nil {
+		panic(fmt.Sprintf("persistence: Keys(\"\") failed: %v", err))
+	}
+	return k
 }

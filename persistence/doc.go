@@ -12,8 +12,8 @@
 // and commits everything queued as one transaction to badger's log while
 // the batch before it commits (pipeline.go); a sync goroutine makes what
 // was committed durable with one sync (group commit) and runs Durable
-// (syncer.go, sequence.go). Sequenced and WhenDurable let a caller wait
-// until the log is durable up to a position.
+// (syncer.go, sequence.go). Meta(b) is any backend's server-wide area;
+// both backends list their bots (BotLister, for persistence/migrate).
 //
 //	db, err := persistence.Open(persistence.Options{Dir: "./data"})
 //	k, err := db.Keys("chatter")

@@ -41,6 +41,7 @@ func commands() []command {
 		{"status", "[-addr URL] [-token T] [-json]", "show the bots of a running server: master, sessions, groups, platforms, chat URL", runStatus},
 		{"play", "[-addr URL] [-token T] [-timeout D] BOT SNIPPET", "run a snippet in a bot's master on a running server and print its reply as JSON", runPlay},
 		{"chat", "[-config FILE] [-data DIR] [-user NAME] BOT", "talk to a bot in the terminal (BOT: an id of the config, or a bot folder)", runChat},
+		{"migrate-store", "FROM TO", "copy every bot's keys and the meta area from one store to an empty one (each a data dir or a postgres:// URL)", runMigrateStore},
 		{"new", "NAME", "create a bot folder NAME with a main.bot and a passing transcript", runNew},
 		{"check", "DIR...", "compile bot folders and print every error", runCheck},
 		{"test", "DIR|FILE... [-run REGEX]", "run the *.transcript tests of bot folders, or the transcript files named", runTest},

@@ -29,6 +29,14 @@ func runServe(ctx context.Context, args []string, std stdio) int {
 			return 1
 		}
 		fmt.Fprintf(std.out, "config ok: %s\n", plural(len(m.Config.Bots), "bot", "bots"))
+		msg, err := checkStore(m.Config)
+		if err != nil {
+			fmt.Fprintf(std.err, "botserver serve: %s\n", err)
+			return 1
+		}
+		if msg != "" {
+			fmt.Fprintln(std.out, msg)
+		}
 		return 0
 	}
 	if err := m.Run(ctx); err != nil {

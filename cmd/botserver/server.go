@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,7 +37,7 @@ type Main struct {
 	// address.
 	DebugAddr string
 
-	db       *persistence.DB
+	db       persistence.Backend // the badger DB or a postgres.Store (store.go)
 	rt       *actors.Runtime
 	endpoint *httpEndpoint
 	routes   atomic.Pointer[http.ServeMux] // nil until the platforms are up
@@ -100,23 +99,6 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("-debug-addr: %w", err)
 	}
 	m.Logger.Info("serving", "addr", m.endpoint.Addr(), "public_url", m.public, "bots", len(m.compiled))
-	return nil
-}
-
-// openStore opens the data dir, with the metrics that observe its
-// writes.
-func (m *Main) openStore() (err error) {
-	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data_dir: %q cannot be created: %w", m.Config.DataDir, err)
-	}
-	m.metrics = metrics.New()
-	opts := persistence.Options{Dir: m.Config.DataDir, Logger: m.Logger, OnCommit: m.metrics.OnCommit, OnSpace: m.onSpace}
-	if m.storeHook != nil {
-		m.storeHook(&opts)
-	}
-	if m.db, err = persistence.Open(opts); err != nil {
-		return fmt.Errorf("data_dir: %q cannot be opened: %w", m.Config.DataDir, err)
-	}
 	return nil
 }
 
@@ -192,20 +174,28 @@ func (m *Main) chatLink(bot, platform, group string) (string, error) {
 // store, so users keep their identity across restarts.
 func (m *Main) webSecret() ([]byte, error) {
 	const key = "web/secret"
-	meta := m.db.Meta()
-	secret, err := meta.Get(key)
-	if err == nil && len(secret) >= 32 {
-		return secret, nil
+	meta := persistence.Meta(m.db)
+	for range 2 { // a second round reads what another server sharing the store wrote
+		secret, version, err := meta.GetVersioned(key)
+		if err == nil && len(secret) >= 32 {
+			return secret, nil
+		}
+		if err != nil && !errors.Is(err, persistence.ErrNotFound) {
+			return nil, fmt.Errorf("cannot read the web secret: %w", err)
+		}
+		secret = make([]byte, 32)
+		rand.Read(secret)
+		// Compare-and-swap: of servers starting together on one store,
+		// one secret wins and all use it.
+		err = meta.WriteSync(persistence.Op{Key: key, Value: secret, CAS: true, Expect: version, Version: version + 1})
+		if err == nil {
+			return secret, nil
+		}
+		if !errors.Is(err, persistence.ErrConflict) {
+			return nil, fmt.Errorf("cannot store the web secret: %w", err)
+		}
 	}
-	if err != nil && !errors.Is(err, persistence.ErrNotFound) {
-		return nil, fmt.Errorf("cannot read the web secret: %w", err)
-	}
-	secret = make([]byte, 32)
-	rand.Read(secret)
-	if err := meta.WriteSync(persistence.Op{Key: key, Value: secret}); err != nil {
-		return nil, fmt.Errorf("cannot store the web secret: %w", err)
-	}
-	return secret, nil
+	return nil, errors.New("cannot store the web secret: it keeps changing")
 }
 
 // serveHTTP is the endpoint's handler: the routes once the platforms are

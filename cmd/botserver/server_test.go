@@ -20,7 +20,13 @@ import (
 
 func testConfig(t *testing.T, dir string) config.Config {
 	t.Helper()
-	return config.Config{Listen: "127.0.0.1:0", DataDir: dir, Bots: []config.BotConfig{
+	return storeConfig(t, dir)
+}
+
+// storeConfig is testConfig over store: a data dir or a postgres:// URL.
+func storeConfig(t *testing.T, store string) config.Config {
+	t.Helper()
+	return config.Config{Listen: "127.0.0.1:0", Store: store, Bots: []config.BotConfig{
 		{ID: "echo", Scripts: "../../scripts/examples/echo"},
 		{ID: "survey", Scripts: "../../scripts/examples/survey"},
 	}}
@@ -44,11 +50,16 @@ func dialWS(t *testing.T, m *Main, bot string, q url.Values) (*testkit.WSClient,
 }
 
 // TestServeRestartKeepsState: serve, talk over the websocket, shut down
-// gracefully (the client sees 1001), serve again on the same data dir:
-// the identity and the conversation (a pending ask) are kept.
+// gracefully (the client sees 1001), serve again on the same store: the
+// identity and the conversation (a pending ask) are kept. On a badger data
+// dir and on PostgreSQL.
 func TestServeRestartKeepsState(t *testing.T) {
-	dir := t.TempDir()
-	m := startMain(t, testConfig(t, dir))
+	t.Run("badger", func(t *testing.T) { serveRestartKeepsState(t, t.TempDir()) })
+	t.Run("postgres", func(t *testing.T) { serveRestartKeepsState(t, pg.Get(t).NewDatabase(t)) })
+}
+
+func serveRestartKeepsState(t *testing.T, store string) {
+	m := startMain(t, storeConfig(t, store))
 	for _, path := range []string{"/healthz", "/readyz", "/chat/survey"} {
 		r, err := http.Get("http://" + m.endpoint.Addr() + path)
 		if err != nil || r.StatusCode != 200 {
@@ -68,7 +79,7 @@ func TestServeRestartKeepsState(t *testing.T) {
 		t.Errorf("after shutdown the client read %v, want close 1001", err)
 	}
 
-	m = startMain(t, testConfig(t, dir))
+	m = startMain(t, storeConfig(t, store))
 	defer m.Close(context.Background())
 	q := url.Values{"user": {welcome["user"].(string)}, "token": {welcome["token"].(string)}}
 	c, again := dialWS(t, m, "survey", q)
@@ -80,6 +91,12 @@ func TestServeRestartKeepsState(t *testing.T) {
 	}
 	c.WS.WriteJSON(map[string]string{"type": "message", "text": "dogs"})
 	c.Expect("Anything else you want to tell us?")
+	body := get(t, m.URL()+"/metrics") // the store's writes are observed, on either backend
+	for _, want := range []string{"botserver_store_batch_ops_count ", "botserver_store_write_duration_seconds_count "} {
+		if !strings.Contains(body, want) || strings.Contains(body, want+"0\n") {
+			t.Errorf("/metrics has no %s>0", want)
+		}
+	}
 }
 
 // listener is the endpoint's running listener.
@@ -162,7 +179,9 @@ func TestRefusesToStart(t *testing.T) {
 		{"duplicate id", func(c *config.Config) { c.Bots[1].ID = "echo" }, `bots[1].id: "echo" is also the id of bots[0]`},
 		{"missing scripts", func(c *config.Config) { c.Bots[0].Scripts = "/nonexistent" }, `bots[0].scripts: "/nonexistent" is not a folder`},
 		{"scripts that do not compile", func(c *config.Config) { c.Bots[0].Scripts = broken }, `bots[0].scripts: "` + broken + `" does not compile:`},
-		{"data dir is a file", func(c *config.Config) { c.DataDir = file }, `data_dir: "` + file + `" cannot be created`},
+		{"data dir is a file", func(c *config.Config) { c.Store, c.DataDir = file, "" }, `data_dir: "` + file + `" cannot be created`},
+		{"unreachable postgres", func(c *config.Config) { c.Store = "postgres://bs:s3cret@127.0.0.1:1/x?connect_timeout=5" },
+			`store: postgres://bs:xxxxx@127.0.0.1:1/x?connect_timeout=5 cannot be opened: persistence: store unavailable: `},
 		{"bad listen", func(c *config.Config) { c.Listen = "8080" }, `listen: "8080" must be host:port`},
 		{"bad public url", func(c *config.Config) { c.PublicURL = "ftp://x" }, `public_url: "ftp://x" must be an http:// or https:// URL`},
 		{"slack without a way in", func(c *config.Config) { c.Bots[0].Slack = &config.SlackConfig{BotToken: "xoxb-1"} }, `bots[0].slack: signing_secret (Events API) or app_token (Socket Mode) is required`},
@@ -191,6 +210,9 @@ func TestRefusesToStart(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q, want %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("the error shows the password: %q", err)
 			}
 		})
 	}

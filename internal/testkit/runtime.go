@@ -30,8 +30,17 @@ func OpenRuntime(tb testing.TB, store persistence.Options, opts actors.Options) 
 	if err != nil {
 		tb.Fatal(err)
 	}
+	rt, stop = OpenRuntimeOn(tb, db, opts)
+	return rt, db, stop
+}
+
+// OpenRuntimeOn is OpenRuntime over an open store of any backend (the
+// badger DB, a postgres.Store): stop closes the runtime, then the store.
+func OpenRuntimeOn(tb testing.TB, db persistence.Backend, opts actors.Options) (rt *actors.Runtime, stop func()) {
+	tb.Helper()
 	opts.Store, opts.Coordinators = db, coordinators.Kinds()
-	if rt, err = actors.NewRuntime(opts); err != nil {
+	rt, err := actors.NewRuntime(opts)
+	if err != nil {
 		db.Close()
 		tb.Fatal(err)
 	}
@@ -47,7 +56,7 @@ func OpenRuntime(tb testing.TB, store persistence.Options, opts actors.Options) 
 		})
 	}
 	tb.Cleanup(stop)
-	return rt, db, stop
+	return rt, stop
 }
 
 // WaitFor polls cond until it holds, or fails tb when d has passed

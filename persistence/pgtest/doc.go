@@ -10,4 +10,6 @@
 //		... code := m.Run(); srv.Stop(); os.Exit(code)
 //	}
 //	url := srv.URL("postgres") // or srv.NewDatabase(tb)
+//
+// Lazy starts the server at the first test that asks for it instead.
 package pgtest
