@@ -13,6 +13,12 @@
 # syncs cost; it must not exist yet. The durable echo's file goes beside it.
 # Each line also gives the server's CPU time per message (user + system,
 # from /proc/PID/stat) and the machine's load average before the run.
+# BIN_DIR takes botserver, echo and loadgen from that directory instead of
+# building them, so that the whole run can go under `chrt -f 50` (real-time
+# scheduling keeps other work on the machine off the two cores; a go build
+# under chrt starves itself, so build first):
+#   go build -o /tmp/b/botserver ./cmd/botserver; go build -o /tmp/b/echo ./bench/echo
+#   go build -o /tmp/b/loadgen ./bench/loadgen; BIN_DIR=/tmp/b chrt -f 50 bench/webecho.sh
 # PG=1 also runs a second botserver with "store": "postgres://..." on a
 # throwaway PostgreSQL server (initdb in the temporary directory, fsync on,
 # 127.0.0.1:18432; as the postgres user when run as root, since initdb
@@ -44,9 +50,13 @@ if [[ ${PG:-0} == 1 ]]; then
 	as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w -o "-c listen_addresses=127.0.0.1 -p 18432 -c unix_socket_directories=$pgdir -c max_connections=50" start >/dev/null
 	as_pg "$pgbin/createdb" -h 127.0.0.1 -p 18432 -U botserver botserver
 fi
-go build -o "$tmp/botserver" ./cmd/botserver
-go build -o "$tmp/echo" ./bench/echo
-go build -o "$tmp/loadgen" ./bench/loadgen
+if [[ -n ${BIN_DIR:-} ]]; then # prebuilt botserver, echo and loadgen (e.g. to run under chrt)
+	cp "$BIN_DIR/botserver" "$BIN_DIR/echo" "$BIN_DIR/loadgen" "$tmp/"
+else
+	go build -o "$tmp/botserver" ./cmd/botserver
+	go build -o "$tmp/echo" ./bench/echo
+	go build -o "$tmp/loadgen" ./bench/loadgen
+fi
 BOTSERVER_DATA_DIR="$data" BOTSERVER_LISTEN=127.0.0.1:18080 "$tmp/botserver" serve >"$tmp/serve.log" 2>&1 &
 pid_18080=$!
 "$tmp/echo" -listen 127.0.0.1:18090 >"$tmp/echo.log" 2>&1 &
