@@ -19,6 +19,8 @@
 # under chrt starves itself, so build first):
 #   go build -o /tmp/b/botserver ./cmd/botserver; go build -o /tmp/b/echo ./bench/echo
 #   go build -o /tmp/b/loadgen ./bench/loadgen; BIN_DIR=/tmp/b chrt -f 50 bench/webecho.sh
+# Not with PG=1: under chrt the PostgreSQL botserver and its load generator
+# spun for minutes without finishing a round (measured once; use timeout).
 # PG=1 also runs a second botserver with "store": "postgres://..." on a
 # throwaway PostgreSQL server (initdb in the temporary directory, fsync on,
 # 127.0.0.1:18432; as the postgres user when run as root, since initdb
