@@ -276,6 +276,7 @@ func (a *instance) rearm() {
 // handle turns a message into a turn.
 func (a *instance) handle(ctx actor.Context, msg any) {
 	if a.loadErr != nil {
+		a.refuseUnloaded(msg)
 		panic(a.loadErr) // the input is dropped; the next incarnation loads again
 	}
 	if a.prog == nil {

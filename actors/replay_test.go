@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"botserver/actors"
 	"botserver/persistence"
@@ -82,5 +83,61 @@ func TestUnknownOutcomeIsResolvedByLoading(t *testing.T) {
 				t.Errorf("quarantined %d, want 0", st.Quarantined)
 			}
 		})
+	}
+}
+
+// unloadableStore fails the next Load of a conversation's state while
+// armed, as a store that cannot be reached does.
+type unloadableStore struct {
+	persistence.Backend
+	fails atomic.Int32
+}
+
+type unloadableKeys struct {
+	persistence.Keyspace
+	s *unloadableStore
+}
+
+func (s *unloadableStore) Keys(bot string) (persistence.Keyspace, error) {
+	k, err := s.Backend.Keys(bot)
+	if err != nil {
+		return nil, err
+	}
+	return unloadableKeys{k, s}, nil
+}
+
+func (k unloadableKeys) Load(key string) (persistence.Loaded, error) {
+	if k.s.fails.Add(-1) >= 0 {
+		return persistence.Loaded{}, fmt.Errorf("%w: connection refused", persistence.ErrUnavailable)
+	}
+	return k.Keyspace.Load(key)
+}
+
+// TestUnloadableStateRefusesInput: a conversation whose state cannot be
+// loaded (the store is unreachable) tells its user that the message was
+// not taken (server_unavailable) instead of dropping it in silence; it
+// is not quarantined, and once the store answers the conversation
+// serves with its state.
+func TestUnloadableStateRefusesInput(t *testing.T) {
+	store := &unloadableStore{Backend: openStore(t, t.TempDir())}
+	s := startServerOn(t, store, actors.Options{Restart: actors.RestartPolicy{Max: 0}, IdleAfter: time.Minute},
+		map[string]map[string]string{"counter": counterBot})
+	defer s.stop()
+	s.say("counter", "bob", "hi")
+	s.say("counter", "bob", "inc")
+	s.texts("bob")
+	s.passivateAll("bob's conversation passivated")
+	store.fails.Store(1)
+	s.say("counter", "bob", "inc")
+	want := "server_unavailable: the server cannot take messages right now; please try again later"
+	if got := s.notices("bob"); len(got) != 1 || got[0] != want {
+		t.Fatalf("bob was told %q, want %q", got, want)
+	}
+	s.say("counter", "bob", "inc")
+	if got := s.last("bob"); got != "n=2" {
+		t.Errorf("after the store came back bob got %q, want n=2 (the refused inc not applied)", got)
+	}
+	if st := s.rt.Status()[0]; st.Quarantined != 0 {
+		t.Errorf("quarantined %d, want 0", st.Quarantined)
 	}
 }

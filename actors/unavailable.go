@@ -58,5 +58,20 @@ func (a *instance) deferTurn(msg any) bool {
 	return true
 }
 
+// refuseUnloaded tells the user whose input msg is that it was dropped
+// because the instance's state could not be loaded (the store cannot be
+// reached): the input fails the instance, which loads again on the next
+// one. Other inputs go without a word, as in deferTurn.
+func (a *instance) refuseUnloaded(msg any) {
+	m, ok := msg.(*deliver)
+	if !ok {
+		return
+	}
+	a.rt().metrics.refused(a.bot.id, RefusedUnavailable)
+	if m.in.Kind == dsl.InMessage || m.in.Kind == dsl.InStart || (m.in.Kind == dsl.InEvent && m.in.Event.Sender == a.addr) {
+		a.notify(botserver.CodeUnavailable, unavailableText)
+	}
+}
+
 // unavailableText is what a user is told during an outage.
 const unavailableText = "the server cannot take messages right now; please try again later"
