@@ -166,8 +166,14 @@ func (a *instance) load(ctx actor.Context) {
 	if prog == nil {
 		a.bot.log.Warn("no script for this address", "conv", a.addr, "want", a.kind.role().String())
 	} else if a.st, a.loadErr = a.readState(prog); a.loadErr != nil {
-		if a.kind == kindMaster { // no input may come to retry it
-			ctx.Send(ctx.Self(), &loadFailed{})
+		if a.kind == kindMaster && a.bot.masterRetry.CompareAndSwap(false, true) {
+			// no input may come to retry it: retry after a pause, once
+			// however many inputs failed it meanwhile
+			self, root, b := ctx.Self(), ctx.ActorSystem().Root, a.bot
+			a.rt().clock.AfterFunc(unavailableRetry, func() {
+				b.masterRetry.Store(false)
+				root.Send(self, &loadFailed{})
+			})
 		}
 	} else {
 		a.loadMembers(a.st)

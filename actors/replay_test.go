@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"botserver/actors"
+	"botserver/internal/testkit"
 	"botserver/persistence"
 )
 
@@ -91,6 +92,7 @@ func TestUnknownOutcomeIsResolvedByLoading(t *testing.T) {
 type unloadableStore struct {
 	persistence.Backend
 	fails atomic.Int32
+	loads atomic.Int32
 }
 
 type unloadableKeys struct {
@@ -107,6 +109,7 @@ func (s *unloadableStore) Keys(bot string) (persistence.Keyspace, error) {
 }
 
 func (k unloadableKeys) Load(key string) (persistence.Loaded, error) {
+	k.s.loads.Add(1)
 	if k.s.fails.Add(-1) >= 0 {
 		return persistence.Loaded{}, fmt.Errorf("%w: connection refused", persistence.ErrUnavailable)
 	}
@@ -139,5 +142,35 @@ func TestUnloadableStateRefusesInput(t *testing.T) {
 	}
 	if st := s.rt.Status()[0]; st.Quarantined != 0 {
 		t.Errorf("quarantined %d, want 0", st.Quarantined)
+	}
+}
+
+// TestUnloadableMasterRetries: a master whose state cannot be loaded
+// tries again every 5 s of the runtime's clock (not in a tight loop, and
+// once however many inputs reached it), and serves once a load succeeds.
+func TestUnloadableMasterRetries(t *testing.T) {
+	store := &unloadableStore{Backend: openStore(t, t.TempDir())}
+	s := startServerOn(t, store, actors.Options{}, map[string]map[string]string{"ping": pingBot})
+	defer s.stop()
+	s.say("ping", "ann", "hi")
+	store.fails.Store(3)
+	s.say("ping", "ann", "go on") // its query activates the master, whose loads fail
+	for i := 0; store.fails.Load() >= 0; i++ {
+		if i == 10 {
+			t.Fatalf("%d loads of the master after %d pauses, its failures not used up", store.loads.Load(), i)
+		}
+		before := store.loads.Load()
+		s.settle()
+		if got := store.loads.Load(); got != before {
+			t.Fatalf("loads went on without the clock: %d, then %d", before, got)
+		}
+		s.clock.Advance(5 * time.Second)
+		testkit.WaitFor(t, 10*time.Second, func() bool { return store.loads.Load() > before }, "a load after the pause")
+	}
+	s.settle()
+	s.texts("ann")
+	s.say("ping", "ann", "again")
+	if got := s.texts("ann"); len(got) != 2 || got[0] != "pong" {
+		t.Errorf("ann got %q, want the master's pong and the next question", got)
 	}
 }

@@ -89,5 +89,6 @@ type passivate struct{}
 // timerFired is a durable timer falling due.
 type timerFired struct{ id uint64 }
 
-// loadFailed restarts a master whose state could not be loaded.
+// loadFailed restarts a master whose state could not be loaded, a pause
+// (unavailableRetry) after the failed load.
 type loadFailed struct{}
