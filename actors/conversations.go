@@ -20,7 +20,7 @@ var ErrBadCursor = errors.New("not a cursor of this list")
 type ConversationInfo struct {
 	Conv       botserver.Conversation
 	Address    string
-	LastActive time.Time // zero: written before last_active was recorded
+	LastActive time.Time // the Unix epoch: written before last_active was recorded
 	WaitingIn  string    // the dialog with a pending ask, "" for none
 }
 
@@ -122,5 +122,16 @@ func (b *botRT) conversationEntry(key string, value []byte) (convEntry, bool) {
 		b.log.Warn("corrupt state skipped in the list of conversations", "conv", addr, "err", err)
 		return convEntry{}, false
 	}
-	return convEntry{Conv: conv, Address: addr, LastActive: sum.Active, WaitingIn: sum.WaitingIn}, true
+	return convEntry{Conv: conv, Address: addr, LastActive: lastActive(sum.Active), WaitingIn: sum.WaitingIn}, true
+}
+
+// lastActive is a state's last activity as the list shows it: the Unix
+// epoch for a state written before it was recorded (zero), which sorts
+// last and, unlike the zero time (whose UnixNano is undefined), makes a
+// cursor that reads back as itself.
+func lastActive(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Unix(0, 0).UTC()
+	}
+	return t
 }
