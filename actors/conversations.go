@@ -13,8 +13,13 @@ import (
 	"botserver/persistence"
 )
 
-// ErrBadCursor is a Conversations cursor that the runtime did not hand out.
-var ErrBadCursor = errors.New("not a cursor of this list")
+// Errors of Conversations' arguments.
+var (
+	// ErrBadCursor is a cursor that the runtime did not hand out.
+	ErrBadCursor = errors.New("not a cursor of this list")
+	// ErrBadLimit is a page size below 1.
+	ErrBadLimit = errors.New("a page holds at least one conversation")
+)
 
 // ConversationInfo is one stored conversation of a bot.
 type ConversationInfo struct {
@@ -70,11 +75,15 @@ func (h *worst) Pop() any {
 // the cursor of the following page, "" at the end. Cost: one scan of the
 // bot's state keys (every conversation, group and the master) per call,
 // reading each state's fields without decoding its variables; memory for
-// limit+1 entries. A turn being written may or may not be seen.
+// limit+1 entries. A turn being written may or may not be seen. A limit
+// below 1 is refused with ErrBadLimit.
 func (r *Runtime) Conversations(bot string, limit int, after string) (list []ConversationInfo, next string, err error) {
 	b := r.bot(bot)
 	if b == nil {
 		return nil, "", fmt.Errorf("%w: %s", botserver.ErrUnknownBot, bot)
+	}
+	if limit < 1 {
+		return nil, "", fmt.Errorf("%w: limit %d", ErrBadLimit, limit)
 	}
 	var from *convEntry
 	if after != "" {
