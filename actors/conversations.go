@@ -13,14 +13,19 @@ import (
 	"botserver/persistence"
 )
 
-// ErrBadCursor is a Conversations cursor that the runtime did not hand out.
-var ErrBadCursor = errors.New("not a cursor of this list")
+// Errors of Conversations' arguments.
+var (
+	// ErrBadCursor is a cursor that the runtime did not hand out.
+	ErrBadCursor = errors.New("not a cursor of this list")
+	// ErrBadLimit is a page size below 1.
+	ErrBadLimit = errors.New("a page holds at least one conversation")
+)
 
 // ConversationInfo is one stored conversation of a bot.
 type ConversationInfo struct {
 	Conv       botserver.Conversation
 	Address    string
-	LastActive time.Time // zero: written before last_active was recorded
+	LastActive time.Time // the Unix epoch: written before last_active was recorded
 	WaitingIn  string    // the dialog with a pending ask, "" for none
 }
 
@@ -70,11 +75,15 @@ func (h *worst) Pop() any {
 // the cursor of the following page, "" at the end. Cost: one scan of the
 // bot's state keys (every conversation, group and the master) per call,
 // reading each state's fields without decoding its variables; memory for
-// limit+1 entries. A turn being written may or may not be seen.
+// limit+1 entries. A turn being written may or may not be seen. A limit
+// below 1 is refused with ErrBadLimit.
 func (r *Runtime) Conversations(bot string, limit int, after string) (list []ConversationInfo, next string, err error) {
 	b := r.bot(bot)
 	if b == nil {
 		return nil, "", fmt.Errorf("%w: %s", botserver.ErrUnknownBot, bot)
+	}
+	if limit < 1 {
+		return nil, "", fmt.Errorf("%w: limit %d", ErrBadLimit, limit)
 	}
 	var from *convEntry
 	if after != "" {
@@ -122,5 +131,16 @@ func (b *botRT) conversationEntry(key string, value []byte) (convEntry, bool) {
 		b.log.Warn("corrupt state skipped in the list of conversations", "conv", addr, "err", err)
 		return convEntry{}, false
 	}
-	return convEntry{Conv: conv, Address: addr, LastActive: sum.Active, WaitingIn: sum.WaitingIn}, true
+	return convEntry{Conv: conv, Address: addr, LastActive: lastActive(sum.Active), WaitingIn: sum.WaitingIn}, true
+}
+
+// lastActive is a state's last activity as the list shows it: the Unix
+// epoch for a state written before it was recorded (zero), which sorts
+// last and, unlike the zero time (whose UnixNano is undefined), makes a
+// cursor that reads back as itself.
+func lastActive(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Unix(0, 0).UTC()
+	}
+	return t
 }

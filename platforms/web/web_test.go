@@ -343,13 +343,20 @@ func TestShutdownCloses1001(t *testing.T) {
 	e := startEnv(t, web.Options{}, []string{"echo"}, nil)
 	c := e.dial("echo", nil)
 	c.Expect("Say something and I will say it back.")
-	done := make(chan int)
-	go func() { done <- c.CloseCode() }()
+	type closed struct {
+		code int
+		err  error
+	}
+	done := make(chan closed, 1)
+	go func() { // no t.Fatal here (CloseCode's): the outcome goes to the test's goroutine
+		code, err := c.CloseCodeErr()
+		done <- closed{code, err}
+	}()
 	if err := e.web.Shutdown(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if code := <-done; code != websocket.CloseGoingAway {
-		t.Errorf("close code %d, want 1001", code)
+	if got := <-done; got.err != nil || got.code != websocket.CloseGoingAway {
+		t.Errorf("close code %d (%v), want 1001", got.code, got.err)
 	}
 	_, resp, err := websocket.DefaultDialer.Dial(e.wsURL("echo", nil), nil)
 	if err == nil {

@@ -19,10 +19,11 @@ type Conversation struct {
 	Files map[string]string
 }
 
-// TranscriptLine matches a line of a transcript: m[1] is the user, m[2]
+// TranscriptLine matches a line of a transcript (the users botserver
+// test accepts): m[1] is the user, m[2]
 // the group ("@~room"), m[3] the kind ("< ", "<~ ", "> ", "! " or "+");
 // "@wait 5m" and "# comment" lines match with m[1] empty.
-var TranscriptLine = regexp.MustCompile(`^([a-z]+)(@~[\w-]+)?(<~ |< |> |! |\+$)|^@wait |^# `)
+var TranscriptLine = regexp.MustCompile(`^([A-Za-z0-9_]+)(@~[\w-]+)?(<~ |< |> |! |\+$)|^@wait |^# `)
 
 // block is a fenced code block.
 type block struct {
@@ -31,7 +32,9 @@ type block struct {
 }
 
 // Conversations returns the guide's transcripts in order: fenced blocks
-// without an info string whose every line is a transcript line.
+// without an info string whose every line is a transcript line. Such a
+// block with a user's line and a line that is not one (a typo, a blank
+// line) is an error, not prose: it would escape the tests.
 func Conversations(path string) ([]Conversation, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -40,6 +43,9 @@ func Conversations(path string) ([]Conversation, error) {
 	var out []Conversation
 	var files []block
 	for _, b := range blocks(string(raw)) {
+		if n, bad, ok := halfTranscript(b); ok {
+			return nil, fmt.Errorf("guide: %s:%d: %q in a transcript is not a transcript line (the transcript would be left untested)", path, n, bad)
+		}
 		if !isTranscript(b) {
 			if b.info == "ruby" || strings.HasPrefix(b.info, "json ") || strings.HasPrefix(b.info, "yaml ") {
 				files = append(files, b)
@@ -68,6 +74,27 @@ func blocks(md string) []block {
 		}
 	}
 	return out
+}
+
+// halfTranscript returns the first line (its number n in the guide) that
+// is not a transcript line of a block without an info string that has a
+// user's line ("alice> hi"): a mistyped transcript, which would otherwise
+// pass for prose.
+func halfTranscript(b block) (n int, bad string, ok bool) {
+	if b.info != "" {
+		return 0, "", false
+	}
+	users := false
+	for i, l := range strings.Split(strings.TrimRight(b.body, "\n"), "\n") {
+		m := TranscriptLine.FindStringSubmatch(l)
+		switch {
+		case m == nil && !ok:
+			n, bad, ok = b.line+1+i, l, true
+		case m != nil && m[1] != "":
+			users = true
+		}
+	}
+	return n, bad, ok && users
 }
 
 func isTranscript(b block) bool {

@@ -41,3 +41,26 @@ func TestConversations(t *testing.T) {
 		t.Error("a missing guide: no error")
 	}
 }
+
+// TestMistypedTranscript: a block with a user's line and a line that is
+// not a transcript line is refused with its place, not taken for prose
+// and left untested; user names are those botserver test accepts.
+func TestMistypedTranscript(t *testing.T) {
+	dir := t.TempDir()
+	write := func(md string) string {
+		path := filepath.Join(dir, "guide.md")
+		if err := os.WriteFile(path, []byte(md), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	path := write("```ruby\ndialog main do\nend\n```\n\n```\nalice> hi\nalice>hello\n```\n")
+	_, err := Conversations(path)
+	if want := "guide: " + path + `:8: "alice>hello" in a transcript is not a transcript line (the transcript would be left untested)`; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+	got, err := Conversations(write("```ruby\ndialog main do\nend\n```\n\n```\nAlice_2> hi\nAlice_2< hello\n```\n"))
+	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0].Users(), []string{"Alice_2"}) {
+		t.Errorf("got %+v %v, want Alice_2's transcript", got, err)
+	}
+}
