@@ -105,12 +105,14 @@ func (a *instance) Receive(ctx actor.Context) {
 		}
 	case *actor.Restarting:
 		a.bot.restarting.Store(a.addr, true) // the next incarnation must wait for our writes
+		a.savePendingJoins()
 		if a.stopping {
 			ctx.Send(ctx.Self(), &stopNow{}) // for the next incarnation
 		}
 		a.stop()
 	case *actor.Stopping:
 		a.attachFail()
+		a.savePendingJoins()
 		a.unqueueJoins()
 		a.stop()
 	}

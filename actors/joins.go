@@ -2,6 +2,7 @@ package actors
 
 import (
 	"botserver/dsl"
+	"botserver/persistence"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -18,8 +19,10 @@ import (
 //
 // Nothing is lost or reordered by waiting: any other input first writes
 // the pending joins (so a failing turn cannot take them with it), a stop
-// or passivation writes them (flush), and the members are in memory, so
-// an input behind them sees them. A join is taken this way only while the
+// or passivation writes them (flush), a restart or a hard stop (a crash, a
+// failed write, a removed bot) writes their member keys on its way out
+// (savePendingJoins), and the members are in memory, so an input behind
+// them sees them. A join is taken this way only while the
 // state has room for it under Limits.StateBytes; otherwise it runs its
 // turn as before, which refuses it (and runs __error__).
 
@@ -111,4 +114,33 @@ func (a *instance) unqueueJoins() {
 		a.grp.queued = false
 		a.rt().activity.Add(-1)
 	}
+}
+
+// savePendingJoins writes the member keys of the joins taken without a
+// turn and not written yet, when the group restarts or is stopped before
+// its writeJoins (a turn that crashed, a write that failed, a removed
+// bot): a joiner has its group and never joins again, so its key must not
+// be lost with the incarnation. The next incarnation's Load orders after
+// this write and rebuilds the members from their keys; the write is
+// fenced by this incarnation's epoch, so a newer activation elsewhere
+// refuses it.
+func (a *instance) savePendingJoins() {
+	g := a.grp
+	if g == nil || g.pending == 0 || a.epoch == 0 {
+		return
+	}
+	g.pending = 0
+	ops := a.memberOps(nil)
+	if len(ops) == 0 {
+		return
+	}
+	rt, log, addr := a.rt(), a.bot.log, a.addr
+	rt.activity.Add(1) // Settle waits for it
+	a.bot.store.Commit(persistence.Call{Fence: persistence.Fence{Key: persistence.StateKey(addr), Epoch: a.epoch}, Ops: ops},
+		persistence.Callbacks{Durable: func(err error) {
+			if err != nil {
+				log.Error("members who joined without a turn were not written", "group", addr, "members", len(ops), "err", err)
+			}
+			rt.activity.Add(-1)
+		}})
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"botserver/actors"
+	"botserver/internal/testkit"
+	"botserver/persistence"
 )
 
 // TestQuarantinedGroupRefusesJoins: a join to a quarantined group is
@@ -132,5 +134,89 @@ func TestRefusedJoinIsNotRecorded(t *testing.T) {
 	}
 	if keys := memberKeys(t, s); len(keys) != refused+1 || keys["test:"+u] != uint64(refused) {
 		t.Errorf("member keys %v, want %d with %s's", keys, refused+1, u)
+	}
+}
+
+// gatedStore holds the Load of one key until its gate is closed.
+type gatedStore struct {
+	persistence.Backend
+	key  string
+	gate chan struct{}
+}
+
+type gatedKeys struct {
+	persistence.Keyspace
+	s *gatedStore
+}
+
+func (s *gatedStore) Keys(bot string) (persistence.Keyspace, error) {
+	k, err := s.Backend.Keys(bot)
+	if err != nil {
+		return nil, err
+	}
+	return gatedKeys{k, s}, nil
+}
+
+func (k gatedKeys) Load(key string) (persistence.Loaded, error) {
+	if key == k.s.key {
+		<-k.s.gate
+	}
+	return k.Keyspace.Load(key)
+}
+
+// TestPendingJoinsOutliveACrash: joins taken without a turn whose key
+// was not written yet when the group crashed (their writeJoins queued
+// behind the crash) are written on the way out: the joiners, who never
+// join again, are members of the group that restarts.
+func TestPendingJoinsOutliveACrash(t *testing.T) {
+	dir := t.TempDir()
+	opts := actors.Options{Restart: actors.RestartPolicy{Max: 10, Within: time.Minute}}
+	s := startServer(t, dir, opts, map[string]map[string]string{"rooms": bigRoomBot})
+	s.say("rooms", "asker", "hi")
+	s.say("rooms", "asker", "open")
+	s.stop()
+
+	store := &gatedStore{Backend: openStore(t, dir), key: persistence.StateKey("~big"), gate: make(chan struct{})}
+	s = startServerOn(t, store, opts, map[string]map[string]string{"rooms": bigRoomBot})
+	defer s.stop()
+	const joiners = 5
+	for i := range joiners {
+		if err := s.rt.Deliver(joinConv(i), botserver.Inbound{Start: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each joiner's greeting goes out after its join was sent: then the
+	// joins wait in the group's mailbox, its Load held, and the crash
+	// goes in behind them.
+	greeted := map[string]bool{}
+	testkit.WaitFor(t, 10*time.Second, func() bool {
+		for i := range joiners {
+			u := "u" + strconv.Itoa(i) + "@~big"
+			if len(s.texts(u)) > 0 {
+				greeted[u] = true
+			}
+		}
+		return len(greeted) == joiners
+	}, "every joiner greeted")
+	if err := s.rt.Crash("rooms", "~big"); err != nil {
+		t.Fatal(err)
+	}
+	close(store.gate)
+	s.settle()
+	keys, err := store.Keys("rooms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := keys.Count(persistence.MemberPrefix("~big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != joiners {
+		t.Errorf("%d member keys after the crash, want %d", n, joiners)
+	}
+	s.texts("asker")
+	s.say("rooms", "asker", "count")
+	if got, want := s.last("asker"), "count: "+strconv.Itoa(joiners); got != want {
+		t.Errorf("the restarted group says %q, want %q", got, want)
 	}
 }
