@@ -2,13 +2,16 @@ package actors_test
 
 import (
 	"botserver"
+	"errors"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"botserver/actors"
 	"botserver/internal/testkit"
 	"botserver/persistence"
+	"botserver/platforms/platformtest"
 )
 
 // TestQuarantinedGroupRefusesJoins: a join to a quarantined group is
@@ -218,5 +221,54 @@ func TestPendingJoinsOutliveACrash(t *testing.T) {
 	s.say("rooms", "asker", "count")
 	if got, want := s.last("asker"), "count: "+strconv.Itoa(joiners); got != want {
 		t.Errorf("the restarted group says %q, want %q", got, want)
+	}
+}
+
+// heyRoomBot: "hey" sends the group an event and then says so.
+var heyRoomBot = map[string]string{
+	"main.bot": bigRoomBot["main.bot"] + `
+dialog trigger: "hey" do
+  emit "hey", to: "~big"
+  say "sent"
+end`,
+	"group.bot": bigRoomBot["group.bot"] + `
+task event: "hey" do
+  heard = true
+end`,
+}
+
+// TestOutageRefusesEventsToAGroup: an event a conversation sent a group
+// that reaches it while the store cannot take writes is refused, and the
+// conversation's user is told (server_unavailable), not left in silence.
+func TestOutageRefusesEventsToAGroup(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir, actors.Options{}, map[string]map[string]string{"rooms": heyRoomBot})
+	s.say("rooms", "asker", "hi")
+	s.say("rooms", "asker", "open")
+	s.stop()
+
+	var outage atomic.Bool
+	opts := actors.Options{Unavailable: func() error {
+		if outage.Load() {
+			return errors.New("out of space")
+		}
+		return nil
+	}}
+	store := &gatedStore{Backend: openStore(t, dir), key: persistence.StateKey("~big"), gate: make(chan struct{})}
+	s = startServerOn(t, store, opts, map[string]map[string]string{"rooms": heyRoomBot})
+	defer s.stop()
+	if err := s.rt.Deliver(platformtest.Conv("rooms", "asker", ""), botserver.Inbound{Text: "hey"}); err != nil {
+		t.Fatal(err)
+	}
+	// "sent" goes out after the event did: it waits for the group, whose
+	// Load is held, and reaches it during the outage.
+	var got []string
+	testkit.WaitFor(t, 10*time.Second, func() bool { got = append(got, s.texts("asker")...); return len(got) > 0 }, "the asker's sent")
+	outage.Store(true)
+	close(store.gate)
+	s.settle()
+	want := "server_unavailable: the server cannot take messages right now; please try again later"
+	if n := s.notices("asker"); len(n) != 1 || n[0] != want {
+		t.Errorf("the asker was told %q, want %q", n, want)
 	}
 }

@@ -47,9 +47,7 @@ func (a *instance) deferTurn(msg any) bool {
 	case *deliver:
 		a.rt().metrics.refused(a.bot.id, RefusedUnavailable)
 		a.warnOnce(warnedUnavailable, "inputs refused: the store cannot take writes", "err", err)
-		if m.in.Kind == dsl.InMessage || m.in.Kind == dsl.InStart || (m.in.Kind == dsl.InEvent && m.in.Event.Sender == a.addr) {
-			a.notify(botserver.CodeUnavailable, unavailableText)
-		}
+		a.tellRefused(m)
 	case *play:
 		a.rt().plays.finish(m.id, playResult{err: fmt.Errorf("%w: %v", botserver.ErrUnavailable, err)})
 	default:
@@ -68,8 +66,20 @@ func (a *instance) refuseUnloaded(msg any) {
 		return
 	}
 	a.rt().metrics.refused(a.bot.id, RefusedUnavailable)
-	if m.in.Kind == dsl.InMessage || m.in.Kind == dsl.InStart || (m.in.Kind == dsl.InEvent && m.in.Event.Sender == a.addr) {
+	a.tellRefused(m)
+}
+
+// tellRefused tells the user whose input d is that it was not taken
+// (server_unavailable): this conversation's user for their message, start
+// or own event, or the conversation that sent an event to this instance
+// (a join or an emit to a group or the master). An event between other
+// instances goes without a word (a query of it times out).
+func (a *instance) tellRefused(d *deliver) {
+	switch in := d.in; {
+	case in.Kind == dsl.InMessage || in.Kind == dsl.InStart || (in.Kind == dsl.InEvent && in.Event.Sender == a.addr):
 		a.notify(botserver.CodeUnavailable, unavailableText)
+	case in.Kind == dsl.InEvent && in.Event.Sender != "" && kindOf(in.Event.Sender) == kindSession:
+		a.bot.notify(in.Event.Sender, botserver.CodeUnavailable, unavailableText)
 	}
 }
 
