@@ -20,7 +20,7 @@ import (
 // ErrNoBot is an operation on a bot the registry does not run.
 var ErrNoBot = errors.New("no such bot")
 
-// Options configure a Registry. All are required but Logger.
+// Options configure a Registry. All are required but Logger and Web.
 type Options struct {
 	Runtime *actors.Runtime
 	// Store is the server's store: created bots are recorded in its meta

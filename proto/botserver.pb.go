@@ -528,7 +528,7 @@ type InstanceState struct {
 	Members       []string               `protobuf:"bytes,9,rep,name=members,proto3" json:"members,omitempty"`                                                                                                       // groups: addresses of the joined conversations
 	Group         string                 `protobuf:"bytes,10,opt,name=group,proto3" json:"group,omitempty"`                                                                                                          // sessions: the group this conversation belongs to
 	UserChanges   map[string]*Value      `protobuf:"bytes,11,rep,name=user_changes,json=userChanges,proto3" json:"user_changes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // user.* writes of the last turn not yet merged
-	LastActive    int64                  `protobuf:"varint,12,opt,name=last_active,json=lastActive,proto3" json:"last_active,omitempty"`                                                                             // Unix nanoseconds of the last turn that wrote the state (dsl.State.Active)
+	LastActive    int64                  `protobuf:"varint,12,opt,name=last_active,json=lastActive,proto3" json:"last_active,omitempty"`                                                                             // Unix nanoseconds of the last turn that handled a message, an event or a start (dsl.State.Active)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
