@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"botserver"
@@ -46,20 +47,35 @@ func (r *Runtime) AddReceiver(ctx context.Context, bot, name string, rec botserv
 	case err := <-msg.done:
 		return err
 	case <-ctx.Done():
-		return fmt.Errorf("cannot start the %s receiver of bot %s: %w", name, bot, ctx.Err())
+		if msg.state.CompareAndSwap(receiverAsked, receiverAbandoned) {
+			return fmt.Errorf("cannot start the %s receiver of bot %s: %w", name, bot, ctx.Err())
+		}
+		return <-msg.done // the supervisor took it first: its answer is on its way
 	}
 }
 
 // addReceiver asks a bot's supervisor to start a receiver; the outcome goes
 // to done (buffered).
 type addReceiver struct {
-	name string
-	rec  botserver.Receiver
-	done chan error
+	name  string
+	rec   botserver.Receiver
+	done  chan error
+	state atomic.Int32 // receiverAsked, then taken by the supervisor or abandoned by the caller
 }
+
+// addReceiver states: whoever moves it from receiverAsked decides, so a
+// caller that gave up is never left with a receiver running.
+const (
+	receiverAsked int32 = iota
+	receiverTaken
+	receiverAbandoned
+)
 
 // spawnReceiver starts msg's receiver as a child of the bot's supervisor.
 func (s *botSupervisor) spawnReceiver(ctx actor.Context, msg *addReceiver) {
+	if !msg.state.CompareAndSwap(receiverAsked, receiverTaken) {
+		return // its caller gave up waiting
+	}
 	clock := s.bot.rt.clock
 	props := actor.PropsFromProducer(func() actor.Actor {
 		return &receiverActor{name: msg.name, rec: msg.rec, clock: clock}

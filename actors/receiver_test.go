@@ -3,6 +3,7 @@ package actors_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -136,5 +137,39 @@ func TestReceiverStopsWithBot(t *testing.T) {
 	testkit.WaitFor(t, 10*time.Second, func() bool { return again.live.Load() == 0 }, "the receiver's run to end with its bot")
 	if again.runs.Load() != 1 {
 		t.Errorf("%d runs, want the one, not restarted after the bot's removal", again.runs.Load())
+	}
+}
+
+// TestReceiverAbandoned: AddReceiver whose context ends before the bot's
+// supervisor answers either reports the receiver started (and it runs) or
+// reports the context's error, and then no receiver of that name runs:
+// the name is free for the next AddReceiver.
+func TestReceiverAbandoned(t *testing.T) {
+	s := startServer(t, t.TempDir(), actors.Options{}, map[string]map[string]string{"counter": counterBot})
+	defer s.stop()
+	gone, cancel := context.WithCancel(t.Context())
+	cancel()
+	abandoned := 0
+	for i := range 20 {
+		name := fmt.Sprint("fake", i)
+		rec := newFakeReceiver()
+		err := s.rt.AddReceiver(gone, "counter", name, rec)
+		if err == nil {
+			rec.waitRunning(t, 1)
+			continue
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("AddReceiver: %v, want nil or the context's error", err)
+		}
+		abandoned++
+		if err := s.rt.AddReceiver(t.Context(), "counter", name, newFakeReceiver()); err != nil {
+			t.Fatalf("after an abandoned AddReceiver, the name %s: %v (a receiver runs that its caller was told failed)", name, err)
+		}
+		if n := rec.runs.Load(); n != 0 {
+			t.Fatalf("the abandoned receiver ran %d times", n)
+		}
+	}
+	if abandoned == 0 {
+		t.Log("every AddReceiver was answered before its context was seen to end")
 	}
 }
