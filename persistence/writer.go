@@ -2,10 +2,11 @@ package persistence
 
 import (
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"botserver/persistence/internal/intake"
 )
 
 // call is one queued Write.
@@ -37,10 +38,7 @@ type writer struct {
 	maxBytes   int
 	space      *space // maps ENOSPC to ErrNoSpace; may be nil
 
-	mu      sync.Mutex
-	queue   []call
-	closing bool
-	wake    chan struct{} // capacity 1: "the queue is not empty"
+	queue   *intake.Queue[call]
 	stopped chan struct{} // closed when run returns
 
 	// Owned by the run goroutine.
@@ -64,7 +62,7 @@ func newWriter(bdb *badger.DB, opts Options, sp *space) *writer {
 		onCommit:   opts.OnCommit,
 		beforeSync: opts.BeforeSync,
 		maxBatch:   opts.MaxBatch,
-		wake:       make(chan struct{}, 1),
+		queue:      intake.New[call](),
 		stopped:    make(chan struct{}),
 		versions:   newVersionCache(),
 	}
@@ -76,34 +74,20 @@ func newWriter(bdb *badger.DB, opts Options, sp *space) *writer {
 
 // enqueue adds c to the queue, or calls c.done(ErrClosed) once stop began.
 func (w *writer) enqueue(c call) {
-	w.mu.Lock()
-	if w.closing {
-		w.mu.Unlock()
-		if c.sequenced != nil {
-			c.sequenced(0, ErrClosed)
-		}
-		if c.done != nil {
-			c.done(ErrClosed)
-		}
+	if w.queue.Put(c) {
 		return
 	}
-	w.queue = append(w.queue, c)
-	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
+	if c.sequenced != nil {
+		c.sequenced(0, ErrClosed)
+	}
+	if c.done != nil {
+		c.done(ErrClosed)
 	}
 }
 
 // stop refuses new calls, lets run commit what is queued, and waits for it.
 func (w *writer) stop() {
-	w.mu.Lock()
-	w.closing = true
-	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+	w.queue.Close()
 	<-w.stopped
 }
 
@@ -114,10 +98,8 @@ func (w *writer) run() {
 	w.txn = w.bdb.NewTransaction(true)
 	defer func() { w.txn.Discard() }()
 	for {
-		w.mu.Lock()
-		calls, closing := w.queue, w.closing
-		w.queue, w.spare = w.spare[:0], nil
-		w.mu.Unlock()
+		calls, closing := w.queue.Take(w.spare[:0])
+		w.spare = nil
 		for rest := calls; len(rest) > 0; {
 			n := w.fit(rest)
 			if n == 0 { // the open batch is full
@@ -144,12 +126,12 @@ func (w *writer) run() {
 				if w.open.calls > 0 {
 					w.submit()
 				}
-			case <-w.wake:
+			case <-w.queue.Wake():
 			}
 		case closing && len(calls) == 0:
 			return
 		case len(calls) == 0:
-			<-w.wake
+			<-w.queue.Wake()
 		}
 	}
 }

@@ -88,24 +88,21 @@ func TestCommitOutcomeResolved(t *testing.T) {
 		return nil
 	}
 	results := make(chan error, 3)
-	st.w.mu.Lock() // queue three calls and a load so that they form one batch
-	st.w.queue = append(st.w.queue,
+	loaded := make(chan persistence.Loaded, 1)
+	st.w.queue.Put( // three calls and a load, together so that they form one batch
 		&wcall{bot: "b", call: persistence.Call{Ops: []persistence.Op{{Key: "s/a", Value: []byte("1"), Version: 1}}},
 			done: func(err error) { results <- err }},
 		&wcall{bot: "b", call: persistence.Call{Fence: persistence.Fence{Key: "s/z", Epoch: old.Epoch},
 			Ops: []persistence.Op{{Key: "s/z", Value: []byte("zombie"), Version: 5}}}, done: func(err error) { results <- err }},
 		&wcall{bot: "b", call: persistence.Call{Ops: []persistence.Op{{Key: "u/x", Value: []byte("u"), CAS: true, Version: 1}}},
-			done: func(err error) { results <- err }})
-	loaded := make(chan persistence.Loaded, 1)
-	st.w.queue = append(st.w.queue, &wcall{bot: "b", claim: []byte("s/a"),
-		loaded: func(l persistence.Loaded, err error) {
-			if err != nil {
-				t.Errorf("Load in the lost batch: %v", err)
-			}
-			loaded <- l
-		}})
-	st.w.mu.Unlock()
-	st.w.wake <- struct{}{}
+			done: func(err error) { results <- err }},
+		&wcall{bot: "b", claim: []byte("s/a"),
+			loaded: func(l persistence.Loaded, err error) {
+				if err != nil {
+					t.Errorf("Load in the lost batch: %v", err)
+				}
+				loaded <- l
+			}})
 	for i, want := range []error{nil, persistence.ErrFenced, nil} {
 		if err := <-results; !errors.Is(err, want) {
 			t.Errorf("call %d of the lost batch = %v; want %v", i, err, want)

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"botserver/persistence"
+	"botserver/persistence/internal/intake"
 )
 
 // wcall is one queued Commit (call, done) or Load (claim, loaded).
@@ -44,10 +44,7 @@ type writer struct {
 	start int64 // start time, part of the writer ids
 	seq   uint64
 
-	mu      sync.Mutex
-	queue   []*wcall
-	closing bool
-	wake    chan struct{}
+	queue   *intake.Queue[*wcall]
 	stopped chan struct{}
 
 	lastClean time.Time
@@ -61,49 +58,31 @@ type writer struct {
 }
 
 func newWriter(st *Store) *writer {
-	return &writer{st: st, start: time.Now().UnixNano(), wake: make(chan struct{}, 1),
+	return &writer{st: st, start: time.Now().UnixNano(), queue: intake.New[*wcall](),
 		stopped: make(chan struct{}), retryWait: time.Sleep}
 }
 
 func (w *writer) enqueue(c *wcall) {
-	w.mu.Lock()
-	if w.closing {
-		w.mu.Unlock()
+	if !w.queue.Put(c) {
 		c.finish(persistence.ErrClosed)
-		return
-	}
-	w.queue = append(w.queue, c)
-	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
 	}
 }
 
 // stop refuses new calls, lets run commit what is queued, and waits.
 func (w *writer) stop() {
-	w.mu.Lock()
-	w.closing = true
-	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+	w.queue.Close()
 	<-w.stopped
 }
 
 func (w *writer) run() {
 	defer close(w.stopped)
 	for {
-		w.mu.Lock()
-		calls, closing := w.queue, w.closing
-		w.queue = nil
-		w.mu.Unlock()
+		calls, closing := w.queue.Take(nil)
 		if len(calls) == 0 {
 			if closing {
 				return
 			}
-			<-w.wake
+			<-w.queue.Wake()
 			continue
 		}
 		for rest := calls; len(rest) > 0; {
