@@ -153,11 +153,7 @@ type gatedKeys struct {
 }
 
 func (s *gatedStore) Keys(bot string) (persistence.Keyspace, error) {
-	k, err := s.Backend.Keys(bot)
-	if err != nil {
-		return nil, err
-	}
-	return gatedKeys{k, s}, nil
+	return wrapKeys(s.Backend, bot, func(k persistence.Keyspace) persistence.Keyspace { return gatedKeys{k, s} })
 }
 
 func (k gatedKeys) Load(key string) (persistence.Loaded, error) {

@@ -62,3 +62,13 @@ func onBothBackends(t *testing.T, test func(t *testing.T, store persistence.Back
 	t.Run("badger", func(t *testing.T) { test(t, openStore(t, t.TempDir())) })
 	t.Run("postgres", func(t *testing.T) { test(t, openStore(t, pg.Get(t).NewDatabase(t))) })
 }
+
+// wrapKeys is Keys(bot) of b with the handle wrapped: a test's store that
+// changes one Keyspace method embeds the Backend and calls this.
+func wrapKeys(b persistence.Backend, bot string, wrap func(persistence.Keyspace) persistence.Keyspace) (persistence.Keyspace, error) {
+	k, err := b.Keys(bot)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(k), nil
+}

@@ -26,11 +26,7 @@ type uncertainKeys struct {
 }
 
 func (s *uncertainStore) Keys(bot string) (persistence.Keyspace, error) {
-	k, err := s.Backend.Keys(bot)
-	if err != nil {
-		return nil, err
-	}
-	return uncertainKeys{k, s}, nil
+	return wrapKeys(s.Backend, bot, func(k persistence.Keyspace) persistence.Keyspace { return uncertainKeys{k, s} })
 }
 
 func (k uncertainKeys) Commit(c persistence.Call, cb persistence.Callbacks) {
@@ -101,11 +97,7 @@ type unloadableKeys struct {
 }
 
 func (s *unloadableStore) Keys(bot string) (persistence.Keyspace, error) {
-	k, err := s.Backend.Keys(bot)
-	if err != nil {
-		return nil, err
-	}
-	return unloadableKeys{k, s}, nil
+	return wrapKeys(s.Backend, bot, func(k persistence.Keyspace) persistence.Keyspace { return unloadableKeys{k, s} })
 }
 
 func (k unloadableKeys) Load(key string) (persistence.Loaded, error) {
