@@ -73,15 +73,7 @@ func TestBrowserHistoryAfterReload(t *testing.T) {
 // a reload then shows only the new one.
 func TestBrowserRestart(t *testing.T) {
 	tab := browser(t)()
-	e := startEnv(t, web.Options{}, nil, map[string]map[string]string{"counter": {"main.bot": `
-dialog main do
-  n = 0
-  say "count with me"
-end
-dialog __unknown__ do
-  n = n + 1
-  say "n=#{n}"
-end`}})
+	e := startEnv(t, web.Options{}, nil, map[string]map[string]string{"counter": counterBot})
 	run(t, tab,
 		chromedp.Navigate(e.srv.URL+"/chat/counter"),
 		botSays("count with me"),

@@ -193,9 +193,8 @@ end`}})
 	}
 }
 
-func TestBrowserReloadKeepsConversation(t *testing.T) {
-	tab := browser(t)()
-	e := startEnv(t, web.Options{}, nil, map[string]map[string]string{"counter": {"main.bot": `
+// counterBot counts every message the user sends after the greeting.
+var counterBot = map[string]string{"main.bot": `
 dialog main do
   n = 0
   say "count with me"
@@ -203,7 +202,11 @@ end
 dialog __unknown__ do
   n = n + 1
   say "n=#{n}"
-end`}})
+end`}
+
+func TestBrowserReloadKeepsConversation(t *testing.T) {
+	tab := browser(t)()
+	e := startEnv(t, web.Options{}, nil, map[string]map[string]string{"counter": counterBot})
 	var before, after string
 	run(t, tab,
 		chromedp.Navigate(e.srv.URL+"/chat/counter"),
