@@ -95,7 +95,9 @@ func (a *instance) Receive(ctx actor.Context) {
 	case *crash:
 		panic("crash requested")
 	case *loadFailed:
-		panic(a.loadErr)
+		if a.loadErr != nil { // a retry armed by an incarnation before one that loaded finds nothing to do
+			panic(a.loadErr)
+		}
 	case *idleCheck:
 		a.idleCheck(ctx)
 	case *stopNow:
