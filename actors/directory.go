@@ -53,6 +53,8 @@ func (d *directory) Receive(ctx actor.Context) {
 		d.bot.rt.activity.Add(-1)
 	case *passivate:
 		d.passivate(ctx, ctx.Sender())
+	case *handover:
+		d.handover(ctx)
 	case *release:
 		d.release(msg.addr)
 		ctx.Respond(true)
@@ -122,6 +124,13 @@ func (d *directory) activate(ctx actor.Context, addr string) {
 			d.bot.dropAll(dropped...)
 			return
 		}
+		if !d.bot.local(addr) { // another member hosts it now
+			away := e.buffered()
+			delete(s.m, addr)
+			s.mu.Unlock()
+			d.bot.forwardAway(addr, away)
+			return
+		}
 		first := e.buffered()[0]
 		s.mu.Unlock()
 		if d.kind != kindGroup || d.groupExists(addr, first) { // reads the store: not under the lock
@@ -185,9 +194,11 @@ func (d *directory) terminated(ctx actor.Context, who *actor.PID) {
 		}
 		return
 	}
-	if len(e.buffered()) == 0 {
+	if len(e.buffered()) == 0 || !d.bot.local(addr) {
+		away := e.buffered()
 		delete(s.m, addr)
 		s.mu.Unlock()
+		d.bot.forwardAway(addr, away) // handed over: they follow it
 		return
 	}
 	e.pid, e.stopping = nil, false // starting again: messages keep buffering

@@ -37,6 +37,10 @@ func (a *instance) dispatch(effects []dsl.Effect) {
 		case dsl.EffSpawnGroup:
 			vars, _ := e.Payload.(map[string]any)
 			a.bot.groups.Add(e.Group) // exists from now on for joiners; the directory creates it
+			if !a.bot.local(e.Group) {
+				a.bot.spawnElsewhere(e.Group, vars)
+				continue
+			}
 			a.bot.rt.activity.Add(1)
 			a.bot.rt.system.Root.Send(a.bot.dirs[kindGroup], &spawnGroup{id: e.Group, vars: vars})
 		case dsl.EffLog:

@@ -19,9 +19,13 @@ type Metrics struct {
 	CorruptStates atomic.Int64
 	QueryTimeouts atomic.Int64
 	Quarantines   atomic.Int64 // instances quarantined
-	bots          sync.Map     // bot id → *BotCounters
-	flows         sync.Map     // flow → *atomic.Int64
-	onTurn        func(TurnInfo)
+	// In a cluster (Options.Router): messages forwarded to the member that
+	// hosts their instance, messages forwarded here, and handovers (the
+	// router's view changed).
+	Forwarded, Received, Handovers atomic.Int64
+	bots                           sync.Map // bot id → *BotCounters
+	flows                          sync.Map // flow → *atomic.Int64
+	onTurn                         func(TurnInfo)
 }
 
 // BotCounters are one bot's counters.

@@ -102,6 +102,8 @@ func (r *Runtime) Play(ctx context.Context, bot string, proc *dsl.Proc, timeout 
 		return nil, fmt.Errorf("%w: %v", botserver.ErrUnavailable, r.unavailable())
 	case b.program.Load().Master == nil:
 		return nil, fmt.Errorf("%w: %s", ErrNoMaster, bot)
+	case !b.local(botserver.MasterAddr):
+		return nil, fmt.Errorf("the master of %s is %w: run play on that member", bot, ErrMoved)
 	}
 	id, ch := r.plays.add()
 	deadline := r.clock.Now().Add(timeout)

@@ -96,9 +96,26 @@ func (r *residents) shard(addr string) *residentShard {
 }
 
 // route sends msg to the instance of addr, or buffers it and has the
-// instance started; msg counts as activity until it is handled.
+// instance started, or forwards it to the member that hosts addr; msg
+// counts as activity until it is handled (or forwarded).
 func (b *botRT) route(addr string, msg any) {
 	b.rt.activity.Add(1)
+	if !b.local(addr) && !b.failed.Load() {
+		b.forward(addr, msg)
+		return
+	}
+	b.deliverHere(addr, msg)
+}
+
+// routeHere is route to an instance on this member, whoever hosts it
+// (an input another member forwarded here).
+func (b *botRT) routeHere(addr string, msg any) {
+	b.rt.activity.Add(1)
+	b.deliverHere(addr, msg)
+}
+
+// deliverHere is route for an instance of this member.
+func (b *botRT) deliverHere(addr string, msg any) {
 	if b.failed.Load() {
 		b.dropAll(msg) // the bot has failed
 		return

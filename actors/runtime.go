@@ -50,6 +50,9 @@ type Options struct {
 	// store is out of space), or nil; see unavailable.go. It is called for
 	// every input: keep it to an atomic load.
 	Unavailable func() error
+	// Router, if set, places instances on the members of a cluster (see
+	// Router); nil: every instance runs here.
+	Router Router
 	// Passing, if set, reports whether a store error passes by itself (out
 	// of space): an instance whose write failed with it is restarted from
 	// its committed state without counting toward its quarantine.
@@ -264,13 +267,16 @@ func (r *Runtime) RemoveBot(ctx context.Context, id string) error {
 	}
 }
 
-// restoreTimers arms the wake-ups of the bot's instances from the store's
-// index; a woken instance arms its own timers.
+// restoreTimers arms the wake-ups of the bot's instances hosted here from
+// the store's index; a woken instance arms its own timers.
 func (r *Runtime) restoreTimers(b *botRT) error {
 	return b.store.Scan(persistence.PrefixTimer, func(key string, value []byte) error {
 		addr, kind, at, ok := parseWake(key, value)
 		if !ok {
 			b.log.Warn("bad wake-up record", "key", key)
+			return nil
+		}
+		if !b.local(addr) { // its host arms it
 			return nil
 		}
 		r.timers.Arm(TimerRef{Bot: b.id, Addr: addr, ID: wakeID}, kind, at)

@@ -96,6 +96,20 @@ func (tk *Timekeeper) DisarmBot(bot string) {
 	tk.scheduleLocked()
 }
 
+// DisarmWhere forgets every timer for which drop is true (drop is called
+// under the timekeeper's lock: it must not arm or disarm).
+func (tk *Timekeeper) DisarmWhere(drop func(TimerRef) bool) {
+	tk.mu.Lock()
+	defer tk.mu.Unlock()
+	for r, e := range tk.byRef {
+		if drop(r) {
+			heap.Remove(&tk.heap, e.idx)
+			delete(tk.byRef, r)
+		}
+	}
+	tk.scheduleLocked()
+}
+
 // scheduleLocked sets the clock timer for the earliest entry.
 func (tk *Timekeeper) scheduleLocked() {
 	if len(tk.heap) == 0 {
