@@ -27,6 +27,8 @@ type Config struct {
 	AdminToken string       `json:"admin_token"`
 	Bots       []BotConfig  `json:"bots"`
 	Limits     LimitsConfig `json:"limits"`
+	// Cluster is absent on a single node (cluster.go).
+	Cluster *ClusterConfig `json:"cluster,omitempty"`
 }
 
 // BotConfig is one bot of the config.
@@ -113,6 +115,9 @@ func LoadConfig(path string) (Config, error) {
 	if d.More() {
 		return Config{}, fmt.Errorf("%s: more than one JSON value", path)
 	}
+	if err := checkFileCluster(c.Cluster); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
 	// Relative script folders are relative to the config file.
 	base := filepath.Dir(path)
 	for i := range c.Bots {
@@ -144,9 +149,10 @@ func lineCol(raw []byte, off int64) (int, int) {
 	return line, int(off) - bytes.LastIndexByte(before, '\n')
 }
 
-// ApplyEnv applies BOTSERVER_LISTEN, BOTSERVER_STORE, BOTSERVER_DATA_DIR
-// and BOTSERVER_ADMIN_TOKEN, then the defaults of empty fields (store.go:
-// store and data_dir name the same data dir unless store is a URL).
+// ApplyEnv applies BOTSERVER_LISTEN, BOTSERVER_STORE, BOTSERVER_DATA_DIR,
+// BOTSERVER_ADMIN_TOKEN and the cluster's variables (cluster.go), then the
+// defaults of empty fields (store.go: store and data_dir name the same
+// data dir unless store is a URL).
 func (c *Config) ApplyEnv(getenv func(string) string) {
 	for name, field := range map[string]*string{
 		"BOTSERVER_LISTEN": &c.Listen, "BOTSERVER_ADMIN_TOKEN": &c.AdminToken,
@@ -166,6 +172,8 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 		c.Store, c.DataDir = v, ""
 	}
 	c.storeDefaults()
+	c.clusterEnv(getenv)
+	c.clusterDefaults()
 }
 
 // Validate checks every field; the error lists each problem on its own
@@ -187,6 +195,7 @@ func (c *Config) Validate() error {
 	}
 	c.storeDefaults() // a Config built in code may not have had ApplyEnv
 	c.validateStore(bad)
+	c.validateCluster(bad)
 	c.Limits.validate(bad)
 	if len(c.Bots) == 0 {
 		errs = append(errs, errors.New("bots: at least one bot is needed"))
@@ -221,8 +230,9 @@ func (c *Config) Validate() error {
 }
 
 func quote(v any) string {
-	if s, ok := v.(string); ok {
-		return fmt.Sprintf("%q", s)
+	switch v := v.(type) {
+	case string, []string:
+		return fmt.Sprintf("%q", v)
 	}
 	return fmt.Sprint(v)
 }

@@ -10,6 +10,7 @@ import (
 // The store: "store" is a data dir (badger, the default "./data") or a
 // postgres:// (or postgresql://) URL; "data_dir" is the older spelling of a
 // data dir and stays accepted. Given both, they must name the same dir.
+// A clustered node (cluster.go) needs a postgres:// store.
 // A URL's password may be in the URL or come from the environment as with
 // libpq (PGPASSWORD, ~/.pgpass, PGUSER, ...); it is never logged: every
 // message shows RedactURL's form.
@@ -79,6 +80,8 @@ func (c *Config) validateStore(bad func(field string, value any, why string)) {
 		}
 	case strings.Contains(c.Store, "://"):
 		bad("store", c.Store, "must be a data dir or a postgres:// URL")
+	case c.Cluster != nil:
+		bad("store", c.Store, "is a data dir: a clustered node needs a postgres:// store: each node would see its own data dir")
 	}
 }
 

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 
 	"botserver/bots"
+	"botserver/config"
 	"botserver/dsl"
 )
 
@@ -64,6 +67,33 @@ func summary(dir string, bot *dsl.Bot) string {
 		}
 	}
 	return fmt.Sprintf("%s: ok: %s; %s", dir, strings.Join(parts, ", "), plural(len(bot.Transcripts), "transcript", "transcripts"))
+}
+
+// clusterSummary is serve -check's line about a valid cluster section (""
+// on a single node): provider, name, this member's ports and the members.
+func clusterSummary(c *config.ClusterConfig) string {
+	if c == nil {
+		return ""
+	}
+	parts := []string{fmt.Sprintf("cluster: %s %q, advertise %s", c.Provider, c.Name, c.Advertise)}
+	if _, port, err := net.SplitHostPort(c.Advertise); err == nil && c.Provider == config.ProviderAutomanaged {
+		n, _ := strconv.Atoi(port)
+		parts[0] += fmt.Sprintf(" (health port %d)", config.HealthPort(n))
+	}
+	switch c.Provider {
+	case config.ProviderEtcd:
+		parts = append(parts, "etcd "+strings.Join(c.Etcd, " "))
+	case config.ProviderK8s:
+		ns := c.K8sNamespace
+		if ns == "" {
+			ns = "of the pod"
+		}
+		parts = append(parts, "namespace "+ns)
+	}
+	if len(c.Members) > 0 {
+		parts = append(parts, fmt.Sprintf("%s (majority %d): %s", plural(len(c.Members), "member", "members"), c.Majority(), strings.Join(c.Members, " ")))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // plural is "1 line" or "2 lines".

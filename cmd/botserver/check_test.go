@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"botserver/config"
 )
 
 func writeBot(tb testing.TB, files map[string]string) string {
@@ -78,5 +80,65 @@ func TestCheck(t *testing.T) {
 				t.Errorf("stderr = %q, want nothing", errb.String())
 			}
 		})
+	}
+}
+
+// writeClusterConfig writes a config with the echo bot over store and the
+// cluster section cluster (JSON).
+func writeClusterConfig(t *testing.T, store, cluster string) string {
+	t.Helper()
+	echo, _ := filepath.Abs("../../scripts/examples/echo")
+	path := filepath.Join(t.TempDir(), "botserver.json")
+	raw := `{"listen":"127.0.0.1:0","store":"` + store + `","bots":[{"id":"echo","scripts":"` + echo + `"}],"cluster":` + cluster + `}`
+	if err := os.WriteFile(path, []byte(raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestServeCheckCluster: serve -check prints the cluster section between
+// the config and the store lines, with the environment applied; a data
+// dir store and provider test are refused with their messages.
+func TestServeCheckCluster(t *testing.T) {
+	const automanaged = `{"provider":"automanaged","name":"prod","advertise":"127.0.0.1:7000","members":["127.0.0.1:7000","127.0.0.1:7002","127.0.0.1:7004"]}`
+	dataDir := t.TempDir()
+	code, out, errs := serveCheck(t, writeClusterConfig(t, dataDir, automanaged))
+	want := "botserver serve: invalid config:\nstore: \"" + dataDir + "\" is a data dir: a clustered node needs a postgres:// store: each node would see its own data dir\n"
+	if code != 1 || out != "" || errs != want {
+		t.Errorf("data dir: exit %d\nstdout %q\nstderr %q\nwant %q", code, out, errs, want)
+	}
+	path := writeClusterConfig(t, dataDir, `{"provider":"test","advertise":"127.0.0.1:7000"}`)
+	code, _, errs = serveCheck(t, path)
+	if want := "botserver serve: " + path + ": cluster.provider: \"test\" runs members in one process; use automanaged, k8s or etcd\n"; code != 1 || errs != want {
+		t.Errorf("provider test: exit %d, stderr %q, want %q", code, errs, want)
+	}
+
+	db := pg.Get(t).NewDatabase(t)
+	t.Setenv("BOTSERVER_CLUSTER_ADVERTISE", "127.0.0.1:7002")
+	code, out, errs = serveCheck(t, writeClusterConfig(t, db, automanaged))
+	want = "config ok: 1 bot\n" +
+		`cluster: automanaged "prod", advertise 127.0.0.1:7002 (health port 7003), 3 members (majority 2): 127.0.0.1:7000 127.0.0.1:7002 127.0.0.1:7004` + "\n" +
+		"store ok: " + db + " (empty: serve creates schema version 1)\n"
+	if code != 0 || out != want {
+		t.Errorf("automanaged: exit %d\n%s%s\nwant\n%s", code, out, errs, want)
+	}
+}
+
+func TestClusterSummary(t *testing.T) {
+	for _, tt := range []struct {
+		c    *config.ClusterConfig
+		want string
+	}{
+		{nil, ""},
+		{&config.ClusterConfig{Provider: "k8s", Name: "botserver", Advertise: "10.1.2.3:7000"},
+			`cluster: k8s "botserver", advertise 10.1.2.3:7000, namespace of the pod`},
+		{&config.ClusterConfig{Provider: "k8s", Name: "botserver", Advertise: "bs-0.bs:7000", K8sNamespace: "bots", Members: []string{"bs-0.bs:7000", "bs-1.bs:7000"}},
+			`cluster: k8s "botserver", advertise bs-0.bs:7000, namespace bots, 2 members (majority 2): bs-0.bs:7000 bs-1.bs:7000`},
+		{&config.ClusterConfig{Provider: "etcd", Name: "eu", Advertise: "10.0.0.5:7000", Etcd: []string{"10.0.0.9:2379", "https://e:2379"}},
+			`cluster: etcd "eu", advertise 10.0.0.5:7000, etcd 10.0.0.9:2379 https://e:2379`},
+	} {
+		if got := clusterSummary(tt.c); got != tt.want {
+			t.Errorf("got  %q\nwant %q", got, tt.want)
+		}
 	}
 }

@@ -29,6 +29,9 @@ func runServe(ctx context.Context, args []string, std stdio) int {
 			return 1
 		}
 		fmt.Fprintf(std.out, "config ok: %s\n", plural(len(m.Config.Bots), "bot", "bots"))
+		if s := clusterSummary(m.Config.Cluster); s != "" {
+			fmt.Fprintln(std.out, s)
+		}
 		msg, err := checkStore(m.Config)
 		if err != nil {
 			fmt.Fprintf(std.err, "botserver serve: %s\n", err)
