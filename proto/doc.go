@@ -3,7 +3,7 @@
 // state of a script instance (variables, coroutines with their dialog frames,
 // armed timers, queued inputs).
 //
-// The Go code is generated from botserver.proto and cluster.proto (the
+// The Go code is generated from botserver.proto and botserver_cluster.proto (the
 // messages between the members of a cluster) and committed. Regenerate it
 // after editing the .proto with
 //
@@ -16,4 +16,4 @@
 // the persistence package stores them as bytes.
 package pb
 
-//go:generate protoc --go_out=. --go_opt=paths=source_relative botserver.proto cluster.proto
+//go:generate protoc --go_out=. --go_opt=paths=source_relative botserver.proto botserver_cluster.proto

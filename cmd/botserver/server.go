@@ -16,12 +16,15 @@ import (
 	"botserver/actors"
 	"botserver/admin"
 	"botserver/bots"
+	"botserver/cluster"
 	"botserver/config"
 	"botserver/coordinators"
 	"botserver/metrics"
 	"botserver/persistence"
 	"botserver/platforms/slack"
 	"botserver/platforms/web"
+
+	clustertest "github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
 )
 
 // Main is a running server: the store, the runtime and its actor tree,
@@ -53,6 +56,11 @@ type Main struct {
 	stop     context.CancelFunc // ends the watcher
 	done     sync.WaitGroup     // the watcher
 
+	node *cluster.Node // this process's member of a cluster (nil on a single node)
+	// TestAgent is the membership agent the members of one test process
+	// share (cluster provider "test").
+	TestAgent *clustertest.InMemAgent
+
 	lowSpace  atomic.Bool                // the store refuses writes (see space.go)
 	storeHook func(*persistence.Options) // tests: fault injection into the store
 }
@@ -77,10 +85,16 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.endpoint = &httpEndpoint{addr: m.Config.Listen, handler: http.HandlerFunc(m.serveHTTP), log: m.Logger}
 	limits, restart := m.Config.Limits.Runtime()
-	m.rt, err = actors.New(actors.Options{Store: m.db, Logger: m.Logger, Limits: limits, Restart: restart,
+	opts := actors.Options{Store: m.db, Logger: m.Logger, Limits: limits, Restart: restart,
 		Coordinators: coordinators.Kinds(), ChatLink: m.chatLink, OnTurn: m.metrics.OnTurn, Validate: m.validate, Endpoint: m.endpoint,
-		Unavailable: m.unavailable, Passing: passing})
-	if err != nil {
+		Unavailable: m.unavailable, Passing: passing}
+	if err := m.newNode(&opts); err != nil {
+		return err
+	}
+	if m.rt, err = actors.New(opts); err != nil {
+		return err
+	}
+	if err := m.joinCluster(ctx); err != nil {
 		return err
 	}
 	if err := m.rt.Start(); err != nil {
@@ -124,9 +138,12 @@ func (m *Main) startPlatforms() error {
 		return err
 	}
 	webOpts := web.Options{Gateway: m.rt, Secret: secret, Logger: m.Logger}
+	if m.node != nil {
+		webOpts.Gateway = m.node.Gateway(m.rt)
+	}
 	m.Config.Limits.Web(&webOpts)
 	m.web = web.New(webOpts)
-	m.rt.RegisterPlatform(web.Name, m.web)
+	m.rt.RegisterPlatform(web.Name, m.sharedPlatform(web.Name, m.web))
 	m.slack = slack.New(slack.Options{Gateway: m.rt, Logger: m.Logger, PublicURL: m.public})
 	m.rt.RegisterPlatform(slack.Name, m.slack) // bots with a Slack app join it as they start
 	m.metrics.Watch(m.rt, m.web, m.slack, m.db.Space)
@@ -264,6 +281,11 @@ func (m *Main) Close(ctx context.Context) error {
 	}
 	if m.rt != nil {
 		m.rt.Close(ctx) // the last replies go out; the tree stops
+	}
+	if m.node != nil {
+		if err := m.node.Leave(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("cluster: %w", err))
+		}
 	}
 	if m.slack != nil {
 		if err := m.slack.Shutdown(ctx); err != nil {

@@ -23,7 +23,7 @@ func (m *Main) unavailable() error {
 	if m.lowSpace.Load() {
 		return errLowSpace
 	}
-	return nil
+	return m.clusterUnavailable()
 }
 
 // passing is actors.Options.Passing: out of space passes.
@@ -37,6 +37,8 @@ func (m *Main) notReady(w http.ResponseWriter) bool {
 		http.Error(w, "not ready", http.StatusServiceUnavailable)
 	case m.lowSpace.Load():
 		http.Error(w, "not ready: the data dir is low on space", http.StatusServiceUnavailable)
+	case m.clusterUnavailable() != nil:
+		http.Error(w, "not ready: "+m.clusterUnavailable().Error(), http.StatusServiceUnavailable)
 	default:
 		return false
 	}

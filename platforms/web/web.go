@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -160,6 +161,10 @@ func New(opts Options) *Platform {
 		idents: newRateLimit(opts.IdentitiesPerMinute, opts.Now), opened: newRateLimit(opts.ConnectionsPerMinute, opts.Now)}
 	// No buffer sizes: reads use the HTTP server's buffer, and writes take
 	// a buffer from the pool per message, so an idle connection holds none.
+	// Connection ids start at random: in a cluster, a user's message is
+	// echoed to their other connections on every member, and the id tells
+	// the one that sent it.
+	p.nextID.Store(mrand.Uint64() >> 2)
 	p.upgrader = websocket.Upgrader{WriteBufferPool: &sync.Pool{}, CheckOrigin: p.checkOrigin}
 	p.page = newPage()
 	p.widget = widgetJS
@@ -205,6 +210,14 @@ func (p *Platform) Send(conv botserver.Conversation, out botserver.Outgoing) {
 		}
 		c.enqueue(frame)
 	}
+}
+
+// Connected reports whether a connection of conv is here (a member of a
+// cluster stops getting the frames of a conversation that has none).
+func (p *Platform) Connected(conv botserver.Conversation) bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return len(p.convs[conv]) > 0
 }
 
 // Shutdown closes every connection with 1001 (going away) and refuses new

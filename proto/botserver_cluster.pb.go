@@ -6,7 +6,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: cluster.proto
+// source: botserver_cluster.proto
 
 package pb
 
@@ -42,7 +42,7 @@ type Envelope struct {
 
 func (x *Envelope) Reset() {
 	*x = Envelope{}
-	mi := &file_cluster_proto_msgTypes[0]
+	mi := &file_botserver_cluster_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -54,7 +54,7 @@ func (x *Envelope) String() string {
 func (*Envelope) ProtoMessage() {}
 
 func (x *Envelope) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[0]
+	mi := &file_botserver_cluster_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -67,7 +67,7 @@ func (x *Envelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Envelope.ProtoReflect.Descriptor instead.
 func (*Envelope) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{0}
+	return file_botserver_cluster_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Envelope) GetKind() string {
@@ -120,7 +120,7 @@ type Forward struct {
 
 func (x *Forward) Reset() {
 	*x = Forward{}
-	mi := &file_cluster_proto_msgTypes[1]
+	mi := &file_botserver_cluster_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -132,7 +132,7 @@ func (x *Forward) String() string {
 func (*Forward) ProtoMessage() {}
 
 func (x *Forward) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[1]
+	mi := &file_botserver_cluster_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -145,7 +145,7 @@ func (x *Forward) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Forward.ProtoReflect.Descriptor instead.
 func (*Forward) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{1}
+	return file_botserver_cluster_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Forward) GetBot() string {
@@ -250,7 +250,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_cluster_proto_msgTypes[2]
+	mi := &file_botserver_cluster_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -262,7 +262,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[2]
+	mi := &file_botserver_cluster_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -275,7 +275,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{2}
+	return file_botserver_cluster_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Ack) GetIds() []uint64 {
@@ -300,7 +300,7 @@ type Attach struct {
 
 func (x *Attach) Reset() {
 	*x = Attach{}
-	mi := &file_cluster_proto_msgTypes[3]
+	mi := &file_botserver_cluster_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -312,7 +312,7 @@ func (x *Attach) String() string {
 func (*Attach) ProtoMessage() {}
 
 func (x *Attach) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[3]
+	mi := &file_botserver_cluster_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -325,7 +325,7 @@ func (x *Attach) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attach.ProtoReflect.Descriptor instead.
 func (*Attach) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{3}
+	return file_botserver_cluster_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Attach) GetBot() string {
@@ -369,7 +369,7 @@ type Attached struct {
 
 func (x *Attached) Reset() {
 	*x = Attached{}
-	mi := &file_cluster_proto_msgTypes[4]
+	mi := &file_botserver_cluster_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -381,7 +381,7 @@ func (x *Attached) String() string {
 func (*Attached) ProtoMessage() {}
 
 func (x *Attached) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[4]
+	mi := &file_botserver_cluster_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -394,7 +394,7 @@ func (x *Attached) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attached.ProtoReflect.Descriptor instead.
 func (*Attached) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{4}
+	return file_botserver_cluster_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Attached) GetId() uint64 {
@@ -437,7 +437,7 @@ type Out struct {
 
 func (x *Out) Reset() {
 	*x = Out{}
-	mi := &file_cluster_proto_msgTypes[5]
+	mi := &file_botserver_cluster_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -449,7 +449,7 @@ func (x *Out) String() string {
 func (*Out) ProtoMessage() {}
 
 func (x *Out) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[5]
+	mi := &file_botserver_cluster_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -462,7 +462,7 @@ func (x *Out) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Out.ProtoReflect.Descriptor instead.
 func (*Out) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{5}
+	return file_botserver_cluster_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Out) GetBot() string {
@@ -497,7 +497,7 @@ type Detach struct {
 
 func (x *Detach) Reset() {
 	*x = Detach{}
-	mi := &file_cluster_proto_msgTypes[6]
+	mi := &file_botserver_cluster_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -509,7 +509,7 @@ func (x *Detach) String() string {
 func (*Detach) ProtoMessage() {}
 
 func (x *Detach) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[6]
+	mi := &file_botserver_cluster_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -522,7 +522,7 @@ func (x *Detach) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Detach.ProtoReflect.Descriptor instead.
 func (*Detach) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{6}
+	return file_botserver_cluster_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Detach) GetBot() string {
@@ -562,7 +562,7 @@ type OutFrame struct {
 
 func (x *OutFrame) Reset() {
 	*x = OutFrame{}
-	mi := &file_cluster_proto_msgTypes[7]
+	mi := &file_botserver_cluster_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -574,7 +574,7 @@ func (x *OutFrame) String() string {
 func (*OutFrame) ProtoMessage() {}
 
 func (x *OutFrame) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[7]
+	mi := &file_botserver_cluster_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -587,7 +587,7 @@ func (x *OutFrame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutFrame.ProtoReflect.Descriptor instead.
 func (*OutFrame) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{7}
+	return file_botserver_cluster_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *OutFrame) GetKind() uint32 {
@@ -701,7 +701,7 @@ type Reload struct {
 
 func (x *Reload) Reset() {
 	*x = Reload{}
-	mi := &file_cluster_proto_msgTypes[8]
+	mi := &file_botserver_cluster_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -713,7 +713,7 @@ func (x *Reload) String() string {
 func (*Reload) ProtoMessage() {}
 
 func (x *Reload) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[8]
+	mi := &file_botserver_cluster_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -726,7 +726,7 @@ func (x *Reload) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reload.ProtoReflect.Descriptor instead.
 func (*Reload) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{8}
+	return file_botserver_cluster_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Reload) GetBot() string {
@@ -750,11 +750,11 @@ func (x *Reload) GetScripts() string {
 	return ""
 }
 
-var File_cluster_proto protoreflect.FileDescriptor
+var File_botserver_cluster_proto protoreflect.FileDescriptor
 
-const file_cluster_proto_rawDesc = "" +
+const file_botserver_cluster_proto_rawDesc = "" +
 	"\n" +
-	"\rcluster.proto\x12\fbotserver.v1\x1a\x0fbotserver.proto\"f\n" +
+	"\x17botserver_cluster.proto\x12\fbotserver.v1\x1a\x0fbotserver.proto\"f\n" +
 	"\bEnvelope\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\rR\aversion\x12\x18\n" +
@@ -817,19 +817,19 @@ const file_cluster_proto_rawDesc = "" +
 	"\ascripts\x18\x03 \x01(\tR\ascriptsB\x14Z\x12botserver/proto;pbb\x06proto3"
 
 var (
-	file_cluster_proto_rawDescOnce sync.Once
-	file_cluster_proto_rawDescData []byte
+	file_botserver_cluster_proto_rawDescOnce sync.Once
+	file_botserver_cluster_proto_rawDescData []byte
 )
 
-func file_cluster_proto_rawDescGZIP() []byte {
-	file_cluster_proto_rawDescOnce.Do(func() {
-		file_cluster_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_cluster_proto_rawDesc), len(file_cluster_proto_rawDesc)))
+func file_botserver_cluster_proto_rawDescGZIP() []byte {
+	file_botserver_cluster_proto_rawDescOnce.Do(func() {
+		file_botserver_cluster_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_botserver_cluster_proto_rawDesc), len(file_botserver_cluster_proto_rawDesc)))
 	})
-	return file_cluster_proto_rawDescData
+	return file_botserver_cluster_proto_rawDescData
 }
 
-var file_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
-var file_cluster_proto_goTypes = []any{
+var file_botserver_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_botserver_cluster_proto_goTypes = []any{
 	(*Envelope)(nil), // 0: botserver.v1.Envelope
 	(*Forward)(nil),  // 1: botserver.v1.Forward
 	(*Ack)(nil),      // 2: botserver.v1.Ack
@@ -843,7 +843,7 @@ var file_cluster_proto_goTypes = []any{
 	(*Map)(nil),      // 10: botserver.v1.Map
 	(*Value)(nil),    // 11: botserver.v1.Value
 }
-var file_cluster_proto_depIdxs = []int32{
+var file_botserver_cluster_proto_depIdxs = []int32{
 	9,  // 0: botserver.v1.Forward.input:type_name -> botserver.v1.Input
 	10, // 1: botserver.v1.Forward.create:type_name -> botserver.v1.Map
 	7,  // 2: botserver.v1.Attached.history:type_name -> botserver.v1.OutFrame
@@ -856,9 +856,9 @@ var file_cluster_proto_depIdxs = []int32{
 	0,  // [0:5] is the sub-list for field type_name
 }
 
-func init() { file_cluster_proto_init() }
-func file_cluster_proto_init() {
-	if File_cluster_proto != nil {
+func init() { file_botserver_cluster_proto_init() }
+func file_botserver_cluster_proto_init() {
+	if File_botserver_cluster_proto != nil {
 		return
 	}
 	file_botserver_proto_init()
@@ -866,17 +866,17 @@ func file_cluster_proto_init() {
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cluster_proto_rawDesc), len(file_cluster_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_botserver_cluster_proto_rawDesc), len(file_botserver_cluster_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_cluster_proto_goTypes,
-		DependencyIndexes: file_cluster_proto_depIdxs,
-		MessageInfos:      file_cluster_proto_msgTypes,
+		GoTypes:           file_botserver_cluster_proto_goTypes,
+		DependencyIndexes: file_botserver_cluster_proto_depIdxs,
+		MessageInfos:      file_botserver_cluster_proto_msgTypes,
 	}.Build()
-	File_cluster_proto = out.File
-	file_cluster_proto_goTypes = nil
-	file_cluster_proto_depIdxs = nil
+	File_botserver_cluster_proto = out.File
+	file_botserver_cluster_proto_goTypes = nil
+	file_botserver_cluster_proto_depIdxs = nil
 }

@@ -1,0 +1,377 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"botserver"
+	"botserver/actors"
+	"botserver/dsl"
+	pb "botserver/proto"
+)
+
+// Gateway is the runtime as a platform sees it on a member of a cluster:
+// a client that joins a conversation hosted on another member gets its
+// history from there, and its frames from then on.
+type Gateway struct {
+	*actors.Runtime
+	n *Node
+}
+
+// Gateway wraps rt for this member's platforms (web.Options.Gateway).
+func (n *Node) Gateway(rt *actors.Runtime) *Gateway { return &Gateway{Runtime: rt, n: n} }
+
+// Attach implements the web platform's Gateway: on the owner's member it
+// is the runtime's; on any other it asks the owner.
+func (g *Gateway) Attach(conv botserver.Conversation, fn func([]botserver.Outgoing, error)) error {
+	n := g.n
+	owner := n.Owner(conv.Bot, conv.Address())
+	switch owner {
+	case n.self:
+		return g.Runtime.Attach(conv, fn)
+	case "":
+		return fmt.Errorf("%w: %v", botserver.ErrUnavailable, ErrNoOwner)
+	}
+	if !g.HasBot(conv.Bot) {
+		return fmt.Errorf("%w: %s", botserver.ErrUnknownBot, conv.Bot)
+	}
+	id := n.ids.Add(1)
+	n.gw.attaching(id, conv, owner, fn)
+	n.send(owner, "attach", &pb.Attach{Bot: conv.Bot, Addr: conv.Address(), Id: id, History: true})
+	return nil
+}
+
+// gateways is this member's side of attaches to conversations hosted
+// elsewhere: which conversations it receives frames of, from whom.
+type gateways struct {
+	mu      sync.Mutex
+	waiting map[uint64]*attachWait
+	convs   map[botserver.Conversation]*remoteConv
+}
+
+type attachWait struct {
+	conv  botserver.Conversation
+	owner string
+	fn    func([]botserver.Outgoing, error)
+}
+
+// remoteConv is a conversation hosted elsewhere with connections here.
+type remoteConv struct {
+	owner     string
+	attaching int // attaches not answered yet: frames before them are in their history
+}
+
+func (g *gateways) init() {
+	g.waiting = map[uint64]*attachWait{}
+	g.convs = map[botserver.Conversation]*remoteConv{}
+}
+
+func (g *gateways) attaching(id uint64, conv botserver.Conversation, owner string, fn func([]botserver.Outgoing, error)) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.waiting[id] = &attachWait{conv: conv, owner: owner, fn: fn}
+	rc := g.convs[conv]
+	if rc == nil {
+		rc = &remoteConv{}
+		g.convs[conv] = rc
+	}
+	rc.owner = owner
+	rc.attaching++
+}
+
+// attached hands the owner's answer to the client that asked.
+func (g *gateways) attached(m *pb.Attached) {
+	g.mu.Lock()
+	w := g.waiting[m.GetId()]
+	delete(g.waiting, m.GetId())
+	if w != nil {
+		if rc := g.convs[w.conv]; rc != nil {
+			rc.attaching--
+		}
+	}
+	g.mu.Unlock()
+	if w == nil {
+		return
+	}
+	if m.GetError() != "" {
+		w.fn(nil, attachError(m.GetError(), m.GetDetail()))
+		return
+	}
+	history := make([]botserver.Outgoing, 0, len(m.GetHistory()))
+	for _, f := range m.GetHistory() {
+		history = append(history, outgoingOf(f))
+	}
+	w.fn(history, nil)
+}
+
+// receiving reports whether frames of conv sent by from are for
+// connections here (false: nobody here waits for them).
+func (g *gateways) receiving(conv botserver.Conversation) (attaching, known bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	rc := g.convs[conv]
+	if rc == nil {
+		return false, false
+	}
+	return rc.attaching > 0, true
+}
+
+func (g *gateways) forget(conv botserver.Conversation) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if rc := g.convs[conv]; rc != nil && rc.attaching == 0 {
+		delete(g.convs, conv)
+	}
+}
+
+// moved renews the subscriptions of conversations whose owner changed,
+// and fails the attaches waiting for a member that left.
+func (g *gateways) moved(n *Node, _, t *table) {
+	var renew []botserver.Conversation
+	var failed []*attachWait
+	g.mu.Lock()
+	for id, w := range g.waiting {
+		if !t.has(w.owner) {
+			delete(g.waiting, id)
+			failed = append(failed, w)
+			if rc := g.convs[w.conv]; rc != nil {
+				rc.attaching--
+			}
+		}
+	}
+	for conv, rc := range g.convs {
+		owner := t.ownerOf(conv.Bot, conv.Address())
+		switch {
+		case owner == rc.owner:
+		case owner == n.self || owner == "": // frames come from the runtime here (or from nobody)
+			rc.owner = owner
+		default:
+			rc.owner = owner
+			renew = append(renew, conv)
+		}
+	}
+	g.mu.Unlock()
+	for _, w := range failed {
+		w.fn(nil, fmt.Errorf("%w: the member that hosts it left", botserver.ErrUnavailable))
+	}
+	for _, conv := range renew {
+		n.send(n.Owner(conv.Bot, conv.Address()), "attach", &pb.Attach{Bot: conv.Bot, Addr: conv.Address()})
+	}
+}
+
+// subscribers is the owner's side: for each conversation hosted here, the
+// other members that hold connections of it. It lives in memory: after a
+// handover the members attach again (gateways.moved).
+type subscribers struct {
+	mu sync.RWMutex
+	m  map[subKey]map[string]struct{}
+}
+
+type subKey struct{ bot, addr string }
+
+func (s *subscribers) init() { s.m = map[subKey]map[string]struct{}{} }
+
+func (s *subscribers) add(bot, addr, member string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := subKey{bot, addr}
+	if s.m[k] == nil {
+		s.m[k] = map[string]struct{}{}
+	}
+	s.m[k][member] = struct{}{}
+}
+
+func (s *subscribers) remove(bot, addr, member string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := subKey{bot, addr}
+	delete(s.m[k], member)
+	if len(s.m[k]) == 0 {
+		delete(s.m, k)
+	}
+}
+
+// of returns the members attached to a conversation.
+func (s *subscribers) of(bot, addr string) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	set := s.m[subKey{bot, addr}]
+	if len(set) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(set))
+	for m := range set {
+		out = append(out, m)
+	}
+	return out
+}
+
+// keep forgets the members that are not in the view, and the
+// conversations no longer hosted here.
+func (s *subscribers) keep(t *table) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, set := range s.m {
+		for m := range set {
+			if !t.has(m) {
+				delete(set, m)
+			}
+		}
+		if len(set) == 0 || t.ownerOf(k.bot, k.addr) != t.self {
+			delete(s.m, k)
+		}
+	}
+}
+
+// attachFor attaches member from to a conversation hosted here: it gets
+// the conversation's frames from now on, and (when it asks) the history
+// at the moment they start.
+func (n *Node) attachFor(from string, m *pb.Attach) {
+	conv, ok := botserver.ParseAddress(m.GetBot(), m.GetAddr())
+	if !ok {
+		n.send(from, "attached", &pb.Attached{Id: m.GetId(), Error: botserver.CodeUnavailable, Detail: "not a conversation"})
+		return
+	}
+	n.subs.add(m.GetBot(), m.GetAddr(), from)
+	if !m.GetHistory() {
+		return
+	}
+	id := m.GetId()
+	err := n.rt.Attach(conv, func(history []botserver.Outgoing, err error) {
+		if err != nil {
+			code, detail := attachCode(err)
+			n.send(from, "attached", &pb.Attached{Id: id, Error: code, Detail: detail})
+			return
+		}
+		a := &pb.Attached{Id: id, History: make([]*pb.OutFrame, 0, len(history))}
+		for i := range history {
+			a.History = append(a.History, frameOf(&history[i]))
+		}
+		n.send(from, "attached", a)
+	})
+	if err != nil {
+		code, detail := attachCode(err)
+		n.send(from, "attached", &pb.Attached{Id: id, Error: code, Detail: detail})
+	}
+}
+
+// attachCode names an attach's failure for the member that asked.
+func attachCode(err error) (string, string) {
+	for _, c := range attachErrors {
+		if errors.Is(err, c.err) {
+			return c.code, err.Error()
+		}
+	}
+	return botserver.CodeUnavailable, err.Error()
+}
+
+// attachError reverses attachCode.
+func attachError(code, detail string) error {
+	for _, c := range attachErrors {
+		if c.code == code {
+			return fmt.Errorf("%w: %s", c.err, detail)
+		}
+	}
+	return fmt.Errorf("%w: %s", botserver.ErrUnavailable, detail)
+}
+
+var attachErrors = []struct {
+	code string
+	err  error
+}{
+	{"unknown_bot", botserver.ErrUnknownBot},
+	{"bot_failed", botserver.ErrBotFailed},
+	{botserver.CodeQuarantined, botserver.ErrQuarantined},
+	{botserver.CodeUnavailable, botserver.ErrUnavailable},
+}
+
+// sharedPlatform is a platform of this member whose frames also go to
+// the other members attached to the conversation.
+type sharedPlatform struct {
+	n     *Node
+	local botserver.Platform
+}
+
+// Send sends out to the connections here and to each attached member.
+func (p *sharedPlatform) Send(conv botserver.Conversation, out botserver.Outgoing) {
+	p.local.Send(conv, out)
+	members := p.n.subs.of(conv.Bot, conv.Address())
+	if len(members) == 0 {
+		return
+	}
+	m := &pb.Out{Bot: conv.Bot, Addr: conv.Address(), Frame: frameOf(&out)}
+	for _, member := range members {
+		p.n.stats.Frames.Add(1)
+		p.n.send(member, "out", m)
+	}
+}
+
+// KeepsHistory passes the local platform's answer on (actors.HistoryKeeper).
+func (p *sharedPlatform) KeepsHistory() bool {
+	k, ok := p.local.(actors.HistoryKeeper)
+	return ok && k.KeepsHistory()
+}
+
+// Connected is what a platform with connections tells: whether any of a
+// conversation's connections is here.
+type Connected interface {
+	Connected(conv botserver.Conversation) bool
+}
+
+// out hands a frame from the owner to the connections here; a member
+// with no connection of the conversation left detaches.
+func (n *Node) out(from string, m *pb.Out) {
+	conv, ok := botserver.ParseAddress(m.GetBot(), m.GetAddr())
+	if !ok {
+		return
+	}
+	v, _ := n.platforms.Load(conv.Platform)
+	p, _ := v.(botserver.Platform)
+	attaching, known := n.gw.receiving(conv)
+	if p != nil && known {
+		p.Send(conv, outgoingOf(m.GetFrame()))
+	}
+	if attaching {
+		return
+	}
+	if c, ok := p.(Connected); p == nil || !known || (ok && !c.Connected(conv)) {
+		n.gw.forget(conv)
+		n.send(from, "detach", &pb.Detach{Bot: m.GetBot(), Addr: m.GetAddr()})
+	}
+}
+
+// frameOf encodes an Outgoing.
+func frameOf(o *botserver.Outgoing) *pb.OutFrame {
+	f := &pb.OutFrame{Kind: uint32(o.Kind), Text: o.Text, Ask: o.Ask, QuickReplies: o.QuickReplies,
+		QuickReplyValues: o.QuickReplyValues, HasValues: o.QuickReplyValues != nil, Url: o.URL,
+		Seconds: o.Seconds, Name: o.Name, Code: o.Code, FromUser: o.FromUser, Source: o.Source}
+	if !o.TS.IsZero() {
+		f.Ts = o.TS.UnixNano()
+	}
+	if o.Payload != nil {
+		f.Payload, _ = dsl.ToProto(o.Payload) // a payload that left a turn is a script value
+	}
+	return f
+}
+
+// outgoingOf reverses frameOf.
+func outgoingOf(f *pb.OutFrame) botserver.Outgoing {
+	o := botserver.Outgoing{Kind: botserver.OutKind(f.GetKind()), Text: f.GetText(), Ask: f.GetAsk(),
+		QuickReplies: f.GetQuickReplies(), URL: f.GetUrl(), Seconds: f.GetSeconds(), Name: f.GetName(),
+		Code: f.GetCode(), FromUser: f.GetFromUser(), Source: f.GetSource()}
+	if f.GetHasValues() {
+		o.QuickReplyValues = f.GetQuickReplyValues()
+		if o.QuickReplyValues == nil {
+			o.QuickReplyValues = []string{}
+		}
+	}
+	if f.GetTs() != 0 {
+		o.TS = time.Unix(0, f.GetTs())
+	}
+	if f.GetPayload() != nil {
+		o.Payload = dsl.FromProto(f.GetPayload())
+	}
+	return o
+}

@@ -1,0 +1,142 @@
+package cluster
+
+import (
+	"errors"
+
+	"botserver"
+	pb "botserver/proto"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
+)
+
+// envelopeVersion is the version of every kind's payload this member
+// writes and reads.
+const envelopeVersion = 1
+
+// ingress is the well-known actor (ingressName) of a member: every
+// envelope another member sends arrives here, in order per sender. It
+// never blocks: what it hands the runtime is routed, not waited for.
+type ingress struct{ n *Node }
+
+// Receive opens envelopes; an unknown kind, version or payload is counted
+// and dropped (a member of a newer release may send what this one does
+// not know).
+func (g *ingress) Receive(ctx actor.Context) {
+	env, ok := ctx.Message().(*pb.Envelope)
+	if !ok {
+		return // the actor's own lifecycle messages
+	}
+	if err := g.n.open(env); err != nil {
+		g.n.stats.Unknown.Add(1)
+		g.n.log.Warn("dropped a message from another member", "from", env.GetFrom(), "kind", env.GetKind(), "version", env.GetVersion(), "err", err)
+	}
+}
+
+// errUnknownKind: an envelope of a kind or version this member does not
+// know.
+var errUnknownKind = errors.New("unknown kind or version")
+
+// open handles one envelope.
+func (n *Node) open(env *pb.Envelope) error {
+	if env.GetVersion() != envelopeVersion {
+		return errUnknownKind
+	}
+	var msg proto.Message
+	switch env.GetKind() {
+	case "forward":
+		msg = &pb.Forward{}
+	case "ack":
+		msg = &pb.Ack{}
+	case "attach":
+		msg = &pb.Attach{}
+	case "attached":
+		msg = &pb.Attached{}
+	case "out":
+		msg = &pb.Out{}
+	case "detach":
+		msg = &pb.Detach{}
+	case "reload":
+		msg = &pb.Reload{}
+	default:
+		return errUnknownKind
+	}
+	if err := proto.Unmarshal(env.GetPayload(), msg); err != nil {
+		return err
+	}
+	from := env.GetFrom()
+	switch m := msg.(type) {
+	case *pb.Forward:
+		n.forwarded(m)
+	case *pb.Ack:
+		n.pending.acked(m.GetIds())
+	case *pb.Attach:
+		n.attachFor(from, m)
+	case *pb.Attached:
+		n.gw.attached(m)
+	case *pb.Out:
+		n.out(from, m)
+	case *pb.Detach:
+		n.subs.remove(m.GetBot(), m.GetAddr(), from)
+	case *pb.Reload:
+		if fn := n.onReload.Load(); fn != nil {
+			(*fn)(m)
+		}
+	}
+	return nil
+}
+
+// send puts msg in an envelope of kind to member.
+func (n *Node) send(member, kind string, msg proto.Message) {
+	b, err := proto.Marshal(msg)
+	if err != nil {
+		n.log.Error("cannot encode a message for another member", "kind", kind, "err", err)
+		return
+	}
+	n.sendEnvelope(member, &pb.Envelope{Kind: kind, Version: envelopeVersion, Payload: b, From: n.self})
+}
+
+func (n *Node) sendEnvelope(member string, env *pb.Envelope) {
+	n.m.System().Root.Send(actor.NewPID(member, ingressName), env)
+}
+
+// forwarded takes an input another member forwarded: it goes to the
+// runtime here, or on to the owner when this member's view differs (a few
+// hops at most: then it is kept here, and the store's fence settles who
+// may write).
+func (n *Node) forwarded(f *pb.Forward) {
+	if owner := n.Owner(f.GetBot(), f.GetAddr()); owner != n.self && owner != "" && f.GetHops() < maxHops {
+		f.Hops++
+		n.stats.Forwarded.Add(1)
+		n.send(owner, "forward", f)
+		return
+	}
+	n.stats.Received.Add(1)
+	n.receive(f)
+}
+
+// receive hands an input to the runtime here; its origin is acknowledged
+// once it was handled and a barrier behind its turn's write is durable.
+func (n *Node) receive(f *pb.Forward) {
+	id, origin := f.GetId(), f.GetOrigin()
+	ack := func() {
+		n.opts.Barrier(func(err error) {
+			if err != nil {
+				return // not acknowledged: the origin sends it again
+			}
+			if origin == n.self {
+				n.pending.acked([]uint64{id})
+				return
+			}
+			n.send(origin, "ack", &pb.Ack{Ids: []uint64{id}})
+		})
+	}
+	err := n.rt.Receive(f, ack)
+	switch {
+	case errors.Is(err, botserver.ErrUnknownBot):
+		// not here (yet): the origin sends it again, and gives up in the end
+	case err != nil:
+		n.log.Warn("dropped a forwarded input", "bot", f.GetBot(), "conv", f.GetAddr(), "err", err)
+		ack()
+	}
+}

@@ -1,0 +1,116 @@
+package cluster
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+	"time"
+
+	pb "botserver/proto"
+)
+
+// pendingInputs are the inputs this member forwarded (or kept for a
+// member to host them) and that were not acknowledged yet: a user's
+// message stays here until the owner's turn for it is durable, and is
+// sent again to the new owner when the old one leaves or stays silent.
+// The instance drops a copy it has handled (its state keeps the ids of
+// its recent inputs), so an input sent twice runs once.
+type pendingInputs struct {
+	mu sync.Mutex
+	m  map[uint64]*pendingIn
+}
+
+type pendingIn struct {
+	f        *pb.Forward
+	done     func()
+	owner    string // where it was sent last ("" not sent: no owner)
+	sent     time.Time
+	attempts int
+}
+
+func (p *pendingInputs) init() { p.m = map[uint64]*pendingIn{} }
+
+func (p *pendingInputs) add(f *pb.Forward, done func(), now time.Time) *pendingIn {
+	in := &pendingIn{f: f, done: done, sent: now, attempts: 1}
+	p.mu.Lock()
+	p.m[f.Id] = in
+	p.mu.Unlock()
+	return in
+}
+
+// acked forgets the acknowledged inputs and calls their Done.
+func (p *pendingInputs) acked(ids []uint64) {
+	var done []func()
+	p.mu.Lock()
+	for _, id := range ids {
+		if in := p.m[id]; in != nil {
+			delete(p.m, id)
+			if in.done != nil {
+				done = append(done, in.done)
+			}
+		}
+	}
+	p.mu.Unlock()
+	for _, fn := range done {
+		fn()
+	}
+}
+
+// len returns how many inputs wait for their acknowledgement.
+func (p *pendingInputs) len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.m)
+}
+
+// moved sends again, in the order they were first sent, the inputs whose
+// owner is not the one they were sent to.
+func (p *pendingInputs) moved(n *Node, _, t *table) {
+	p.again(n, func(in *pendingIn) bool { return t.ownerOf(in.f.Bot, in.f.Addr) != in.owner })
+}
+
+// resend sends again the inputs sent before the deadline, and gives up
+// on those sent too often (their Done is called: the user's client may
+// send again).
+func (p *pendingInputs) resend(n *Node, before time.Time) {
+	p.again(n, func(in *pendingIn) bool { return in.sent.Before(before) })
+}
+
+func (p *pendingInputs) again(n *Node, which func(*pendingIn) bool) {
+	var list []*pendingIn
+	var given []func()
+	now := n.opts.Now()
+	p.mu.Lock()
+	for id, in := range p.m {
+		if !which(in) {
+			continue
+		}
+		if in.attempts >= maxAttempts {
+			delete(p.m, id)
+			n.stats.GivenUp.Add(1)
+			n.log.Warn("gave up an input no member acknowledged", "bot", in.f.Bot, "conv", in.f.Addr, "sends", in.attempts)
+			if in.done != nil {
+				given = append(given, in.done)
+			}
+			continue
+		}
+		in.attempts++
+		in.sent = now
+		list = append(list, in)
+	}
+	p.mu.Unlock()
+	for _, fn := range given {
+		fn()
+	}
+	sortByID(list)
+	for _, in := range list {
+		n.stats.Resent.Add(1)
+		n.sendInput(in)
+	}
+}
+
+// sortByID orders inputs by id, which is the order this member forwarded
+// them (ids count up per member).
+func sortByID(list []*pendingIn) {
+	slices.SortFunc(list, func(a, b *pendingIn) int { return cmp.Compare(a.f.Id, b.f.Id) })
+}

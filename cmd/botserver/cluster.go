@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"botserver"
+	"botserver/actors"
+	"botserver/cluster"
+	"botserver/persistence"
+)
+
+// newNode makes this process's member of the cluster the config names
+// (nothing without a cluster section) and makes it the runtime's router.
+func (m *Main) newNode(opts *actors.Options) error {
+	c := m.Config.Cluster
+	if c == nil {
+		return nil
+	}
+	meta := persistence.Meta(m.db)
+	node, err := cluster.New(cluster.Options{Logger: m.Logger,
+		Membership: cluster.MembershipConfig{Provider: c.Provider, Name: c.Name, Advertise: c.Advertise,
+			Members: c.Members, Etcd: c.Etcd, K8sNamespace: c.K8sNamespace, TestAgent: m.TestAgent, Logger: m.Logger},
+		// an empty write: durable once every write queued before it is
+		Barrier: func(done func(error)) { meta.Write(nil, done) },
+	})
+	if err != nil {
+		return err
+	}
+	m.node = node
+	opts.Router = node
+	return nil
+}
+
+// joinCluster joins the cluster before the bots start, so that they arm
+// only the timers of the instances this member hosts.
+func (m *Main) joinCluster(ctx context.Context) error {
+	if m.node == nil {
+		return nil
+	}
+	if err := m.node.Start(ctx, m.rt); err != nil {
+		return fmt.Errorf("cannot join the cluster: %w", err)
+	}
+	m.Logger.Info("joined the cluster", "self", m.node.Self(), "members", len(m.node.Status().Members))
+	return nil
+}
+
+// sharedPlatform is the platform the runtime sends frames through: in a
+// cluster, frames also go to the members that hold a conversation's
+// connections.
+func (m *Main) sharedPlatform(name string, p botserver.Platform) botserver.Platform {
+	if m.node == nil {
+		return p
+	}
+	return m.node.Platform(name, p)
+}
+
+// clusterUnavailable is why this member does not serve: it is cut off
+// from its cluster (nil on a single node).
+func (m *Main) clusterUnavailable() error {
+	if m.node == nil {
+		return nil
+	}
+	return m.node.Unavailable()
+}
