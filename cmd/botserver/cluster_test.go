@@ -17,6 +17,7 @@ import (
 // clusterCounter counts a user's "inc" messages; "wait" asks with a short
 // ask timeout, whose timer fires wherever the conversation is hosted then.
 const clusterCounter = `
+@ask_timeout "3s"
 dialog main do
   n = 0
   say "ready"
@@ -24,6 +25,12 @@ end
 dialog trigger: "inc" do
   n = n + 1
   say "n=#{n}"
+end
+dialog trigger: "wait" do
+  x = ask "waiting"
+end
+dialog __ask_timeout__ do
+  say "timed out"
 end
 `
 

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"botserver/internal/testkit"
+
+	"github.com/gorilla/websocket"
+)
+
+// counterClient talks to the counter bot in a closed loop, moving to
+// another member when its connection fails, and records what it saw.
+type counterClient struct {
+	members func() []string // the HTTP addresses of the members to try, in order
+	user    string
+	token   string
+
+	mu       sync.Mutex
+	last   int       // the last n seen
+	lastAt time.Time // when it was seen
+	err    error     // a counter that did not increase
+}
+
+// run sends "inc" and waits for its answer until ctx ends. The first
+// member is start; after a failure the others are tried in turn.
+func (c *counterClient) run(ctx context.Context, start int) {
+	next := start
+	for ctx.Err() == nil {
+		addrs := c.members()
+		addr := addrs[next%len(addrs)]
+		next++
+		c.session(ctx, addr)
+	}
+}
+
+// session is one connection: it dials (resuming the identity), then
+// loops.
+func (c *counterClient) session(ctx context.Context, addr string) {
+	q := url.Values{}
+	c.mu.Lock()
+	if c.user != "" {
+		q.Set("user", c.user)
+		q.Set("token", c.token)
+	}
+	c.mu.Unlock()
+	d := websocket.Dialer{HandshakeTimeout: 2 * time.Second}
+	ws, _, err := d.DialContext(ctx, "ws://"+addr+"/ws/counter?"+q.Encode(), nil)
+	if err != nil {
+		return
+	}
+	defer ws.Close()
+	stop := context.AfterFunc(ctx, func() { ws.Close() })
+	defer stop()
+	sent := false
+	for ctx.Err() == nil {
+		if !sent {
+			if ws.WriteJSON(map[string]string{"type": "message", "text": "inc"}) != nil {
+				return
+			}
+			sent = true
+		}
+		ws.SetReadDeadline(time.Now().Add(15 * time.Second))
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		var f map[string]any
+		if json.Unmarshal(data, &f) != nil {
+			continue
+		}
+		if f["type"] == "welcome" {
+			c.mu.Lock()
+			c.user, c.token = f["user"].(string), f["token"].(string)
+			c.mu.Unlock()
+			continue
+		}
+		if f["history"] == true || f["type"] != "message" || f["from"] == "user" {
+			continue
+		}
+		if text, _ := f["text"].(string); strings.HasPrefix(text, "n=") {
+			n, _ := strconv.Atoi(strings.TrimPrefix(text, "n="))
+			c.saw(n)
+			sent = false
+		}
+	}
+}
+
+func (c *counterClient) saw(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n <= c.last && c.err == nil {
+		c.err = fmt.Errorf("user %s: n=%d after n=%d: an acknowledged turn was lost", c.user, n, c.last)
+	}
+	c.last, c.lastAt = n, time.Now()
+}
+
+func (c *counterClient) state() (int, time.Time, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last, c.lastAt, c.err
+}
+
+// killMember stops a member as a crash would, as seen by the others: its
+// listener and its websockets close, its cluster remote and actor system
+// stop, its runtime's actors stop without waiting for anything; its store
+// handle stays open, so writes it had queued still try to commit.
+func killMember(m *Main) {
+	m.ready.Store(false)
+	m.node.Kill()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	m.endpoint.Shutdown(ctx)
+	m.web.Shutdown(ctx)
+	m.rt.Close(ctx)
+}
+
+// waitingOn opens conversations on member via until one is hosted on
+// host, and has it wait on its ask timeout.
+func waitingOn(t *testing.T, via, host *Main) *testkit.WSClient {
+	t.Helper()
+	for range 200 {
+		c, welcome := dialWS(t, via, "counter", nil)
+		if via.node.Owner("counter", "web:"+welcome.Str("user")) != host.node.Self() {
+			c.WS.Close()
+			continue
+		}
+		c.Expect("ready")
+		c.Say("wait")
+		c.Expect("waiting")
+		return c
+	}
+	t.Fatal("no conversation landed on the member")
+	return nil
+}
+
+// TestClusterKillOneOfThree: 60 clients spread over three members talk to
+// a counter bot; 6 more wait on an ask timeout. One member is
+// killed mid-run. Every client's counter strictly increases (no
+// acknowledged turn is lost), every client is answered again within 10 s
+// of the kill, the ask timeouts armed on the dead member fire on its
+// successors, and the dead member's stale writes are refused.
+func TestClusterKillOneOfThree(t *testing.T) {
+	db := pg.Get(t).NewDatabase(t)
+	ms := startMembers(t, db, 3)
+	var alive atomic.Pointer[[]string]
+	addrs := []string{ms[0].endpoint.Addr(), ms[1].endpoint.Addr(), ms[2].endpoint.Addr()}
+	alive.Store(&addrs)
+	members := func() []string { return *alive.Load() }
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	clients := make([]*counterClient, 60)
+	for i := range clients {
+		clients[i] = &counterClient{members: members}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			clients[i].run(ctx, i)
+		}()
+	}
+	waitFor(t, 30*time.Second, "every client counts", func() bool {
+		for _, c := range clients {
+			if n, _, _ := c.state(); n < 3 {
+				return false
+			}
+		}
+		return true
+	})
+
+	victim := ms[2]
+	var waiting []*testkit.WSClient
+	for i := range 6 {
+		waiting = append(waiting, waitingOn(t, ms[i%2], victim))
+	}
+	killMember(victim)
+	left := []string{ms[0].endpoint.Addr(), ms[1].endpoint.Addr()}
+	alive.Store(&left)
+	killedAt := time.Now()
+	t.Logf("killed %s", victim.node.Self())
+
+	waitFor(t, 10*time.Second, "every client answered after the kill", func() bool {
+		for _, c := range clients {
+			if _, at, _ := c.state(); !at.After(killedAt) {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("every client answered %v after the kill", time.Since(killedAt).Round(time.Millisecond))
+	for _, c := range waiting {
+		c.Expect("timed out") // armed on the dead member, fired by its successor
+	}
+	t.Logf("every ask timeout fired %v after the kill", time.Since(killedAt).Round(time.Millisecond))
+	cancel()
+	wg.Wait()
+	for _, c := range clients {
+		if _, _, err := c.state(); err != nil {
+			t.Error(err)
+		}
+	}
+}
