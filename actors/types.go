@@ -53,7 +53,8 @@ type deliver struct {
 	// sessions: botserver.Inbound.Restart and botserver.Inbound.Source
 	restart bool
 	source  uint64
-	client  bool // from Runtime.Deliver (not another instance)
+	client  bool   // from Runtime.Deliver (not another instance)
+	id      uint64 // botserver.Inbound.ID: dropped if handled (dedup.go); 0: none
 }
 
 // doneWith calls the Done of a platform's message once it is handled or
