@@ -21,6 +21,11 @@ type Inbound struct {
 	// the conversation's platform once its turn's write is durable, for
 	// the user's other clients.
 	Source uint64
+	// ID, if not 0, is an input id: an input whose id the conversation
+	// has already handled (one of its last actors.RecentInputs) is
+	// dropped, Done still called. A sender that may deliver an input
+	// twice (a cluster node resending to a new owner) gives it one.
+	ID uint64
 	// Done, if set, is called once a message Deliver accepted has been
 	// handled (its turn has run) or dropped, on whichever goroutine that
 	// happened; never for one Deliver refused with an error. Platforms

@@ -306,7 +306,7 @@ func (a *instance) restartConversation(ctx actor.Context, d *deliver) {
 		a.rt().timers.Disarm(TimerRef{Bot: a.bot.id, Addr: a.addr, ID: t.ID})
 	}
 	a.st = dsl.NewState()
-	a.st.Turn, a.st.NextID, a.st.Group = old.Turn, old.NextID, old.Group
+	a.st.Turn, a.st.NextID, a.st.Group, a.st.Recent = old.Turn, old.NextID, old.Group, old.Recent
 	a.bot.log.Info("conversation restarted", "conv", a.addr)
 	a.turnFrom(ctx, d)
 }

@@ -295,7 +295,7 @@ func (a *instance) handle(ctx actor.Context, msg any) {
 		}
 		return
 	}
-	if a.deferTurn(msg) {
+	if a.duplicate(msg) || a.deferTurn(msg) {
 		return
 	}
 	if _, ok := msg.(*deliver); !ok {
@@ -411,6 +411,7 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, d *deli
 	if rec != nil {
 		prof, renamed = takeProfile(env.User, name)
 	}
+	remember(a.st, a.inputID()) // written with the turn (encodeTurn)
 	began := time.Now()
 	res := m.Turn(a.st, in, &env)
 	if a.recv.changed(a.st) {
@@ -432,7 +433,7 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, d *deli
 	a.armTimers(res.Effects)
 	timers := a.wakeOps()
 	hist, effects := a.record(in, d, res.Effects, env.Now)
-	if !res.Changed && userOp == nil && len(timers) == 0 && len(hist) == 0 {
+	if k.state == nil && userOp == nil && len(timers) == 0 && len(hist) == 0 {
 		a.unwritten(ctx, effects)
 		return res.Err
 	}

@@ -19,6 +19,7 @@ type Metrics struct {
 	CorruptStates atomic.Int64
 	QueryTimeouts atomic.Int64
 	Quarantines   atomic.Int64 // instances quarantined
+	Duplicates    atomic.Int64 // inputs dropped: their id was handled (dedup.go)
 	// In a cluster (Options.Router): messages forwarded to the member that
 	// hosts their instance, messages forwarded here, and handovers (the
 	// router's view changed).
@@ -34,6 +35,7 @@ type BotCounters struct {
 	Quarantines                                  atomic.Int64 // instances quarantined
 	Refused                                      atomic.Int64 // inputs refused by a limit or a quarantine
 	RefusedBy                                    [numRefusals]atomic.Int64
+	Duplicates                                   atomic.Int64 // inputs dropped: their id was handled
 }
 
 // TurnInfo describes a finished turn, for Options.OnTurn.
@@ -126,6 +128,11 @@ func (m *Metrics) refused(bot string, why Refusal) {
 	c := m.Bot(bot)
 	c.Refused.Add(1)
 	c.RefusedBy[why].Add(1)
+}
+
+func (m *Metrics) duplicate(bot string) {
+	m.Duplicates.Add(1)
+	m.Bot(bot).Duplicates.Add(1)
 }
 
 func (m *Metrics) quarantined(bot string) {

@@ -126,9 +126,10 @@ func (a *instance) keep(m *dsl.Machine, res *dsl.Result, env *dsl.Env, renamed b
 }
 
 // encodeTurn encodes the state and the user record, if the turn changed
-// them.
+// them; the state also when the turn handles an input with an id, whose
+// write records it (dedup.go).
 func (a *instance) encodeTurn(res *dsl.Result, env *dsl.Env, renamed bool) (state, user []byte, err error) {
-	if res.Changed {
+	if res.Changed || a.inputID() != 0 {
 		if state, err = a.encodeState(); err != nil {
 			return nil, nil, fmt.Errorf("cannot encode the state of %s: %w", a.addr, err)
 		}

@@ -341,7 +341,7 @@ func (r *Runtime) Deliver(conv botserver.Conversation, in botserver.Inbound) err
 		return fmt.Errorf("%w: %s", botserver.ErrUnknownGroup, conv.Group)
 	}
 	d := &deliver{in: dsl.Message(in.Text), name: in.Name, done: in.Done,
-		restart: in.Restart, source: in.Source, client: true}
+		restart: in.Restart, source: in.Source, client: true, id: in.ID}
 	switch {
 	case in.Start, in.Restart:
 		d.in = dsl.Input{Kind: dsl.InStart}

@@ -54,7 +54,7 @@ type deliver struct {
 	restart bool
 	source  uint64
 	client  bool   // from Runtime.Deliver (not another instance)
-	id      uint64 // the input's id (forwarded inputs; 0: none)
+	id      uint64 // botserver.Inbound.ID: dropped if handled (dedup.go); 0: none
 }
 
 // doneWith calls the Done of a platform's message once it is handled or

@@ -16,7 +16,7 @@ func Encode(st *State) (*pb.InstanceState, error) {
 	}
 	out := &pb.InstanceState{
 		Turn: st.Turn, Script: st.Script, Vars: vars, NextId: st.NextID, Started: st.Started,
-		Members: st.Members, Group: st.Group, LastActive: st.Active,
+		Members: st.Members, Group: st.Group, LastActive: st.Active, RecentInputs: st.Recent,
 	}
 	for _, co := range st.Cos {
 		c, err := encodeCo(co)

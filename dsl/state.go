@@ -21,6 +21,10 @@ type State struct {
 	// message always does: it sets message). Timers, query replies and
 	// plays leave it alone.
 	Active int64
+	// Recent holds the ids of the last inputs the instance handled,
+	// oldest first. The host fills and bounds it (actors.RecentInputs)
+	// to drop an input delivered twice; turns leave it alone.
+	Recent []uint64
 
 	memberList []any // Members as the script's members list (see membersList)
 }

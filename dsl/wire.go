@@ -159,7 +159,21 @@ func AppendState(b []byte, st *State) ([]byte, error) {
 		b = protowire.AppendString(b, m)
 	}
 	b = appendString(b, 10, st.Group)
-	return appendUint(b, 12, uint64(st.Active)), nil
+	b = appendUint(b, 12, uint64(st.Active))
+	return appendFixed64s(b, 13, st.Recent), nil
+}
+
+// appendFixed64s writes a packed repeated fixed64 field.
+func appendFixed64s(b []byte, num protowire.Number, vs []uint64) []byte {
+	if len(vs) == 0 {
+		return b
+	}
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(8*len(vs)))
+	for _, v := range vs {
+		b = protowire.AppendFixed64(b, v)
+	}
+	return b
 }
 
 func appendCo(b []byte, co *Coroutine) ([]byte, error) {

@@ -99,6 +99,8 @@ func UnmarshalState(b []byte, prog *Program) (*State, error) {
 			st.Group = f.str()
 		case 12:
 			st.Active = int64(f.n)
+		case 13:
+			return decodeFixed64s(f, &st.Recent)
 		}
 		return nil
 	})
@@ -106,6 +108,26 @@ func UnmarshalState(b []byte, prog *Program) (*State, error) {
 		return nil, fmt.Errorf("corrupt state: %w", err)
 	}
 	return st, nil
+}
+
+// decodeFixed64s appends a repeated fixed64 field to vs: packed (as
+// written) or one value per field (as a parser must also accept).
+func decodeFixed64s(f field, vs *[]uint64) error {
+	if f.typ == protowire.Fixed64Type {
+		*vs = append(*vs, f.n)
+		return nil
+	}
+	if err := f.want(protowire.BytesType); err != nil {
+		return err
+	}
+	if len(f.raw)%8 != 0 {
+		return fmt.Errorf("field %d: packed fixed64 of %d bytes", f.num, len(f.raw))
+	}
+	for b := f.raw; len(b) > 0; b = b[8:] {
+		v, _ := protowire.ConsumeFixed64(b)
+		*vs = append(*vs, v)
+	}
+	return nil
 }
 
 // decodeEntry adds one map<string, Value> entry to m; names the program

@@ -516,19 +516,22 @@ func (x *UserRecord) GetFields() map[string]*Value {
 // InstanceState is the complete persisted state of one script instance
 // (a conversation, a master or a group) between two turns.
 type InstanceState struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Turn          uint64                 `protobuf:"varint,1,opt,name=turn,proto3" json:"turn,omitempty"`                                                                          // turns committed so far; also fences stale writers
-	Script        string                 `protobuf:"bytes,2,opt,name=script,proto3" json:"script,omitempty"`                                                                       // hash of the program that wrote the state
-	Vars          map[string]*Value      `protobuf:"bytes,3,rep,name=vars,proto3" json:"vars,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // global variables
-	Coroutines    []*Coroutine           `protobuf:"bytes,4,rep,name=coroutines,proto3" json:"coroutines,omitempty"`
-	Timers        []*Timer               `protobuf:"bytes,5,rep,name=timers,proto3" json:"timers,omitempty"`
-	NextId        uint64                 `protobuf:"varint,6,opt,name=next_id,json=nextId,proto3" json:"next_id,omitempty"`                                                                                          // source of coroutine, query and timer ids
-	Started       bool                   `protobuf:"varint,7,opt,name=started,proto3" json:"started,omitempty"`                                                                                                      // main has run (sessions: since the last idle timeout)
-	Inbox         []*Input               `protobuf:"bytes,8,rep,name=inbox,proto3" json:"inbox,omitempty"`                                                                                                           // user messages and dialog events waiting for a busy dialog
-	Members       []string               `protobuf:"bytes,9,rep,name=members,proto3" json:"members,omitempty"`                                                                                                       // groups: addresses of the joined conversations
-	Group         string                 `protobuf:"bytes,10,opt,name=group,proto3" json:"group,omitempty"`                                                                                                          // sessions: the group this conversation belongs to
-	UserChanges   map[string]*Value      `protobuf:"bytes,11,rep,name=user_changes,json=userChanges,proto3" json:"user_changes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // user.* writes of the last turn not yet merged
-	LastActive    int64                  `protobuf:"varint,12,opt,name=last_active,json=lastActive,proto3" json:"last_active,omitempty"`                                                                             // Unix nanoseconds of the last turn that handled a message, an event or a start (dsl.State.Active)
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Turn        uint64                 `protobuf:"varint,1,opt,name=turn,proto3" json:"turn,omitempty"`                                                                          // turns committed so far; also fences stale writers
+	Script      string                 `protobuf:"bytes,2,opt,name=script,proto3" json:"script,omitempty"`                                                                       // hash of the program that wrote the state
+	Vars        map[string]*Value      `protobuf:"bytes,3,rep,name=vars,proto3" json:"vars,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // global variables
+	Coroutines  []*Coroutine           `protobuf:"bytes,4,rep,name=coroutines,proto3" json:"coroutines,omitempty"`
+	Timers      []*Timer               `protobuf:"bytes,5,rep,name=timers,proto3" json:"timers,omitempty"`
+	NextId      uint64                 `protobuf:"varint,6,opt,name=next_id,json=nextId,proto3" json:"next_id,omitempty"`                                                                                          // source of coroutine, query and timer ids
+	Started     bool                   `protobuf:"varint,7,opt,name=started,proto3" json:"started,omitempty"`                                                                                                      // main has run (sessions: since the last idle timeout)
+	Inbox       []*Input               `protobuf:"bytes,8,rep,name=inbox,proto3" json:"inbox,omitempty"`                                                                                                           // user messages and dialog events waiting for a busy dialog
+	Members     []string               `protobuf:"bytes,9,rep,name=members,proto3" json:"members,omitempty"`                                                                                                       // groups: addresses of the joined conversations
+	Group       string                 `protobuf:"bytes,10,opt,name=group,proto3" json:"group,omitempty"`                                                                                                          // sessions: the group this conversation belongs to
+	UserChanges map[string]*Value      `protobuf:"bytes,11,rep,name=user_changes,json=userChanges,proto3" json:"user_changes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // user.* writes of the last turn not yet merged
+	LastActive  int64                  `protobuf:"varint,12,opt,name=last_active,json=lastActive,proto3" json:"last_active,omitempty"`                                                                             // Unix nanoseconds of the last turn that handled a message, an event or a start (dsl.State.Active)
+	// ids of the last inputs handled (oldest first, at most actors.RecentInputs):
+	// an input whose id is here is dropped as a duplicate (botserver.Inbound.ID)
+	RecentInputs  []uint64 `protobuf:"fixed64,13,rep,packed,name=recent_inputs,json=recentInputs,proto3" json:"recent_inputs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -645,6 +648,13 @@ func (x *InstanceState) GetLastActive() int64 {
 		return x.LastActive
 	}
 	return 0
+}
+
+func (x *InstanceState) GetRecentInputs() []uint64 {
+	if x != nil {
+		return x.RecentInputs
+	}
+	return nil
 }
 
 // Coroutine is one line of execution. The coroutine with main = true holds
@@ -1273,7 +1283,7 @@ const file_botserver_proto_rawDesc = "" +
 	"\x06fields\x18\x01 \x03(\v2$.botserver.v1.UserRecord.FieldsEntryR\x06fields\x1aN\n" +
 	"\vFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12)\n" +
-	"\x05value\x18\x02 \x01(\v2\x13.botserver.v1.ValueR\x05value:\x028\x01\"\xff\x04\n" +
+	"\x05value\x18\x02 \x01(\v2\x13.botserver.v1.ValueR\x05value:\x028\x01\"\xa4\x05\n" +
 	"\rInstanceState\x12\x12\n" +
 	"\x04turn\x18\x01 \x01(\x04R\x04turn\x12\x16\n" +
 	"\x06script\x18\x02 \x01(\tR\x06script\x129\n" +
@@ -1290,7 +1300,8 @@ const file_botserver_proto_rawDesc = "" +
 	" \x01(\tR\x05group\x12O\n" +
 	"\fuser_changes\x18\v \x03(\v2,.botserver.v1.InstanceState.UserChangesEntryR\vuserChanges\x12\x1f\n" +
 	"\vlast_active\x18\f \x01(\x03R\n" +
-	"lastActive\x1aL\n" +
+	"lastActive\x12#\n" +
+	"\rrecent_inputs\x18\r \x03(\x06R\frecentInputs\x1aL\n" +
 	"\tVarsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12)\n" +
 	"\x05value\x18\x02 \x01(\v2\x13.botserver.v1.ValueR\x05value:\x028\x01\x1aS\n" +
