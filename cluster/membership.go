@@ -73,8 +73,9 @@ type Membership struct {
 	stopOnce sync.Once
 
 	mu        sync.Mutex
-	view      []Member // members of the last topology event
-	blockedBy string   // address of a peer that reported this member blocked (sticky)
+	view      []Member        // members of the last topology event
+	gone      map[string]bool // ids that left view: protoactor put them on its block list
+	blockedBy string          // address of a peer that reported this member blocked (sticky)
 	stopped   bool
 	subs      []*subscriber
 }
@@ -96,7 +97,7 @@ func Join(ctx context.Context, cfg MembershipConfig) (*Membership, error) {
 		return nil, err
 	}
 	m := &Membership{cfg: cfg, log: cfg.Logger, prov: prov,
-		selfSeen: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{})}
+		gone: map[string]bool{}, selfSeen: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	m.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return cfg.Logger.With("lib", "protoactor")
 	}))
@@ -216,14 +217,9 @@ func (m *Membership) Members() []Member {
 }
 
 func (m *Membership) liveLocked() []Member {
-	bl := m.cl.Remote.BlockList()
-	live := make([]Member, 0, len(m.view))
-	for _, mb := range m.view {
-		if !bl.IsBlocked(mb.ID) {
-			live = append(live, mb)
-		}
-	}
-	return live
+	// The view is filtered by the block list when protoactor builds it; reading
+	// the block list here would race (BlockList.IsBlocked takes no lock).
+	return slices.Clone(m.view)
 }
 
 // OnChange registers fn, called on one goroutine, in order and never
@@ -257,8 +253,6 @@ func (m *Membership) cutOffLocked(live []Member) error {
 	switch {
 	case m.stopped:
 		return ErrStopped
-	case m.cl.Remote.BlockList().IsBlocked(m.self.ID):
-		return ErrBlocked
 	case m.blockedBy != "":
 		return fmt.Errorf("%w: member %s blocks it", ErrBlocked, m.blockedBy)
 	}
@@ -286,6 +280,11 @@ func (m *Membership) onEvent(evt any) {
 		return cmpString(a.ID, b.ID)
 	})
 	m.mu.Lock()
+	for _, old := range m.view {
+		if !slices.Contains(view, old) {
+			m.gone[old.ID] = true
+		}
+	}
 	m.view = view
 	m.mu.Unlock()
 	m.signal()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	pacluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
 	"go.uber.org/goleak"
 )
@@ -71,7 +72,14 @@ func errText(err error) string {
 }
 
 func TestThreeMembersSeeEachOtherAndSurviveAKill(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	// protoactor at the pinned version leaks these per member, Leave or not:
+	// gossip throttles never stop, and remote never closes its grpc client
+	// connections. Everything else (this package's goroutines) must end.
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(),
+		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/cluster.(*Gossiper).StartGossiping.NewThrottle.func3.1"),
+		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/cluster.NewGossipActor.NewThrottleWithLogger.func2.1"),
+		goleak.IgnoreAnyFunction("google.golang.org/grpc.(*addrConn).resetTransport"),
+		goleak.IgnoreAnyFunction("google.golang.org/grpc/internal/grpcsync.(*CallbackSerializer).run"))
 	agent := test.NewInMemAgent()
 	ms := make([]*Membership, 3)
 	var wg sync.WaitGroup
@@ -142,7 +150,13 @@ func TestMemberBlockedByAPeerIsCutOff(t *testing.T) {
 	waitFor(t, "both to see 2", func() bool { return sees(a, a, b) && sees(b, a, b) })
 	cuts := make(chan error, 4)
 	a.OnCutOff(func(err error) { cuts <- err })
-	b.cl.Remote.BlockList().Block(a.Self().ID) // b ejects a, as a failed health poll does
+	// b ejects a, as automanaged does after one failed health poll
+	host, port, err := b.sys.GetHostPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.cl.MemberList.UpdateClusterTopology([]*pacluster.Member{{Id: b.Self().ID, Host: host,
+		Port: int32(port), Kinds: []string{Kind}}})
 	waitFor(t, "a to be cut off", func() bool { return a.CutOff() != nil })
 	want := "cluster: this member is on the cluster's block list: member " + b.Self().Address + " blocks it"
 	if got := errText(a.CutOff()); got != want {
@@ -153,15 +167,6 @@ func TestMemberBlockedByAPeerIsCutOff(t *testing.T) {
 	}
 	if !sees(b, b) {
 		t.Fatalf("b still lists the member it blocked: %v", b.Members())
-	}
-}
-
-func TestMemberOnItsOwnBlockListIsCutOff(t *testing.T) {
-	a := joinTest(t, MembershipConfig{Provider: "test", TestAgent: test.NewInMemAgent()})
-	defer a.Kill()
-	a.cl.Remote.BlockList().Block(a.Self().ID)
-	if got, want := errText(a.CutOff()), "cluster: this member is on the cluster's block list"; got != want {
-		t.Fatalf("CutOff = %q, want %q", got, want)
 	}
 }
 

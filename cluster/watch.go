@@ -68,10 +68,14 @@ func (s *subscriber) deliver(live []Member, cut error) {
 	}
 }
 
-// answerProbe tells a peer whether this member has it on its block list.
+// answerProbe tells a peer whether it left this member's view (protoactor
+// blocks every member that leaves a view, for good).
 func (m *Membership) answerProbe(ctx actor.Context) {
 	if req, ok := ctx.Message().(*wrapperspb.StringValue); ok {
-		ctx.Respond(wrapperspb.Bool(m.cl.Remote.BlockList().IsBlocked(req.Value)))
+		m.mu.Lock()
+		gone := m.gone[req.Value]
+		m.mu.Unlock()
+		ctx.Respond(wrapperspb.Bool(gone))
 	}
 }
 
