@@ -12,6 +12,7 @@ import (
 	"botserver"
 	"botserver/actors"
 	"botserver/bots"
+	"botserver/cluster"
 	"botserver/config"
 	"botserver/dsl"
 	"botserver/platforms/web"
@@ -48,13 +49,25 @@ type StatusRow struct {
 
 type Status struct {
 	Bots []StatusRow `json:"bots"`
+	// Cluster is every member's view, this one's first (absent on a
+	// single node).
+	Cluster []cluster.Status `json:"cluster,omitempty"`
 }
 
-func (s *Server) rpcStatus(_ context.Context, params json.RawMessage) (any, *Error) {
+// clusterWait bounds how long status waits for the other members.
+const clusterWait = 2 * time.Second
+
+func (s *Server) rpcStatus(ctx context.Context, params json.RawMessage) (any, *Error) {
 	if e := decodeParams(params, &struct{}{}); e != nil {
 		return nil, e
 	}
-	return s.status(), nil
+	st := s.status()
+	if s.opts.Cluster != nil {
+		ctx, cancel := context.WithTimeout(ctx, clusterWait)
+		defer cancel()
+		st.Cluster = s.opts.Cluster.ClusterStatus(ctx)
+	}
+	return st, nil
 }
 
 // status is the table `botserver status` shows.
@@ -164,6 +177,7 @@ func (s *Server) rpcCreateBot(ctx context.Context, params json.RawMessage) (any,
 	if err := s.opts.Bots.Start(context.WithoutCancel(ctx), src); err != nil { // whole or not at all, even if the client goes
 		return nil, runtimeError(err)
 	}
+	s.opts.Bots.Announce(p.ID, true) // the other members of a cluster start it too
 	return map[string]any{"id": p.ID}, nil
 }
 
@@ -180,6 +194,7 @@ func (s *Server) rpcReload(_ context.Context, params json.RawMessage) (any, *Err
 	if err := s.opts.Bots.Reload(p.Bot, p.Scripts); err != nil {
 		return nil, runtimeError(err)
 	}
+	s.opts.Bots.Announce(p.Bot, false) // the other members of a cluster reload it too
 	return struct{}{}, nil
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"botserver/actors"
 	"botserver/bots"
+	"botserver/cluster"
 
 	"github.com/gorilla/websocket"
 )
@@ -59,6 +60,9 @@ type Options struct {
 	Runtime   *actors.Runtime
 	Bots      *bots.Registry
 	Logger    *slog.Logger
+	// Cluster, if set, is this server's member of a cluster: status shows
+	// every member's view.
+	Cluster *cluster.Node
 }
 
 // Server serves the admin API; it is an http.Handler for GET /admin/rpc.

@@ -31,6 +31,9 @@ type Options struct {
 	// origins) while the bot runs.
 	Web    *web.Platform
 	Logger *slog.Logger
+	// Announce, if set, tells the other members of a cluster that a bot
+	// was created or reloaded over the admin API (see Announce, Apply).
+	Announce func(bot string, created bool)
 }
 
 // Registry is the server's set of running bots with where their scripts
@@ -43,6 +46,8 @@ type Registry struct {
 	slack *slack.Platform
 	web   *web.Platform
 	log   *slog.Logger
+	// announce is Options.Announce
+	announce func(bot string, created bool)
 
 	mu       sync.Mutex
 	sources  map[string]*Source // running bots by id
@@ -55,7 +60,7 @@ func New(opts Options) *Registry {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Registry{rt: opts.Runtime, db: opts.Store, slack: opts.Slack, web: opts.Web, log: log, sources: map[string]*Source{}}
+	return &Registry{rt: opts.Runtime, db: opts.Store, slack: opts.Slack, web: opts.Web, log: log, sources: map[string]*Source{}, announce: opts.Announce}
 }
 
 // createdKey is the meta-area key of a bot made with create_bot.

@@ -58,6 +58,10 @@ func (n *Node) open(env *pb.Envelope) error {
 		msg = &pb.Detach{}
 	case "reload":
 		msg = &pb.Reload{}
+	case "status":
+		msg = &pb.StatusQuery{}
+	case "status_reply":
+		msg = &pb.StatusReply{}
 	default:
 		return errUnknownKind
 	}
@@ -82,6 +86,10 @@ func (n *Node) open(env *pb.Envelope) error {
 		if fn := n.onReload.Load(); fn != nil {
 			(*fn)(m)
 		}
+	case *pb.StatusQuery:
+		n.answerStatus(from, m)
+	case *pb.StatusReply:
+		n.queries.answer(m)
 	}
 	return nil
 }

@@ -45,6 +45,9 @@ type Options struct {
 	ResendAfter time.Duration
 	// Now is the clock of resends (default time.Now).
 	Now func() time.Time
+	// Fenced, if set, counts this member's writes the store refused to a
+	// stale activation (shown in Status).
+	Fenced func() int64
 }
 
 // Node is this process's member of a botserver cluster: it implements
@@ -68,6 +71,7 @@ type Node struct {
 	gw        gateways    // this member's side: attaches to other owners
 	platforms sync.Map    // platform name → botserver.Platform (this member's)
 	onReload  atomic.Pointer[func(*pb.Reload)]
+	queries   statusQueries
 	cutOff    atomic.Pointer[error]
 
 	stop chan struct{}
@@ -95,6 +99,7 @@ func New(opts Options) (*Node, error) {
 	n.pending.init()
 	n.subs.init()
 	n.gw.init()
+	n.queries.init()
 	var seed [8]byte
 	if _, err := rand.Read(seed[:]); err != nil {
 		return nil, err
@@ -164,15 +169,17 @@ func (n *Node) setCutOff(err error) {
 	n.topology(n.m.Members())
 }
 
-// CutOff returns a channel closed once this member is cut off (so that
-// serve can exit and its supervisor restart it).
-func (n *Node) CutOff() <-chan struct{} {
+// Blocked returns a channel closed once the other members have ejected
+// this one for good (serve then exits, so that its supervisor starts it
+// afresh as a new member). A member that only lacks a majority is not
+// blocked: it stops serving until the majority comes back.
+func (n *Node) Blocked() <-chan struct{} {
 	ch := make(chan struct{})
 	go func() {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if n.Unavailable() != nil {
+			if err := n.Unavailable(); errors.Is(err, ErrBlocked) {
 				close(ch)
 				return
 			}

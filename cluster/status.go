@@ -1,6 +1,13 @@
 package cluster
 
-import "sync/atomic"
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+
+	pb "botserver/proto"
+)
 
 // Stats are a member's cluster counters (exported to Prometheus by the
 // metrics package).
@@ -32,6 +39,9 @@ type Status struct {
 	Frames      int64    `json:"frames"`
 	Handovers   int64    `json:"handovers"`
 	Unknown     int64    `json:"unknown_envelopes"`
+	Fenced      int64    `json:"fenced_writes"`
+	// Error says why a member's status is missing (Members).
+	Error string `json:"error,omitempty"`
 }
 
 // Status returns the member's view now.
@@ -49,5 +59,89 @@ func (n *Node) Status() Status {
 	if err := n.Unavailable(); err != nil {
 		s.CutOff = err.Error()
 	}
+	if n.opts.Fenced != nil {
+		s.Fenced = n.opts.Fenced()
+	}
 	return s
+}
+
+// ClusterStatus returns every member's status: this one's, and each other's as
+// it answers within ctx (a member that does not is listed with Error set).
+func (n *Node) ClusterStatus(ctx context.Context) []Status {
+	t := n.view.Load()
+	out := []Status{n.Status()}
+	if t == nil {
+		return out
+	}
+	var others []string
+	for _, m := range t.members {
+		if m.Address != n.self {
+			others = append(others, m.Address)
+		}
+	}
+	id := n.ids.Add(1)
+	ch := n.queries.ask(id, len(others))
+	defer n.queries.forget(id)
+	for _, m := range others {
+		n.send(m, "status", &pb.StatusQuery{Id: id})
+	}
+	got := map[string]Status{}
+	for len(got) < len(others) {
+		select {
+		case raw := <-ch:
+			var s Status
+			if json.Unmarshal(raw, &s) == nil {
+				got[s.Self] = s
+			}
+		case <-ctx.Done():
+			for _, m := range others {
+				if _, ok := got[m]; !ok {
+					got[m] = Status{Self: m, Error: "no answer: " + ctx.Err().Error()}
+				}
+			}
+		}
+	}
+	for _, m := range others {
+		out = append(out, got[m])
+	}
+	return out
+}
+
+// answerStatus answers another member's StatusQuery.
+func (n *Node) answerStatus(from string, q *pb.StatusQuery) {
+	raw, _ := json.Marshal(n.Status())
+	n.send(from, "status_reply", &pb.StatusReply{Id: q.GetId(), Status: raw})
+}
+
+// statusQueries are this member's StatusQueries waiting for answers.
+type statusQueries struct {
+	mu sync.Mutex
+	m  map[uint64]chan []byte
+}
+
+func (q *statusQueries) init() { q.m = map[uint64]chan []byte{} }
+
+func (q *statusQueries) ask(id uint64, n int) chan []byte {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	ch := make(chan []byte, n)
+	q.m[id] = ch
+	return ch
+}
+
+func (q *statusQueries) forget(id uint64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	delete(q.m, id)
+}
+
+func (q *statusQueries) answer(r *pb.StatusReply) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if ch := q.m[r.GetId()]; ch != nil {
+		select {
+		case ch <- r.GetStatus():
+		default:
+		}
+	}
 }

@@ -3,6 +3,7 @@ package metrics
 import (
 	"errors"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"botserver/actors"
@@ -26,6 +27,7 @@ type Metrics struct {
 	storeBatch prometheus.Histogram
 	retries    *prometheus.CounterVec
 	refused    *prometheus.CounterVec
+	fenced     atomic.Int64 // writes refused to a stale activation
 }
 
 // New returns the registry with the histograms and the Go and process
@@ -87,6 +89,7 @@ func (x *Metrics) OnRefused(err error) {
 	switch {
 	case errors.Is(err, persistence.ErrFenced):
 		reason = "fenced"
+		x.fenced.Add(1)
 	case errors.Is(err, persistence.ErrConflict):
 		reason = "conflict"
 	case errors.Is(err, persistence.ErrStale):
@@ -94,6 +97,10 @@ func (x *Metrics) OnRefused(err error) {
 	}
 	x.refused.WithLabelValues(reason).Inc()
 }
+
+// FencedWrites counts the writes the store refused to a stale activation
+// (a cluster's status shows them).
+func (x *Metrics) FencedWrites() int64 { return x.fenced.Load() }
 
 // Handler serves the metrics (GET /metrics).
 func (x *Metrics) Handler() http.Handler {

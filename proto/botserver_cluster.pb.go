@@ -750,6 +750,105 @@ func (x *Reload) GetScripts() string {
 	return ""
 }
 
+// StatusQuery asks a member for its view (a cluster-wide status).
+type StatusQuery struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusQuery) Reset() {
+	*x = StatusQuery{}
+	mi := &file_botserver_cluster_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusQuery) ProtoMessage() {}
+
+func (x *StatusQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_botserver_cluster_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusQuery.ProtoReflect.Descriptor instead.
+func (*StatusQuery) Descriptor() ([]byte, []int) {
+	return file_botserver_cluster_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *StatusQuery) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+// StatusReply answers a StatusQuery with the member's status, as JSON
+// (the admin API's shape: it is shown, never interpreted).
+type StatusReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Status        []byte                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusReply) Reset() {
+	*x = StatusReply{}
+	mi := &file_botserver_cluster_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusReply) ProtoMessage() {}
+
+func (x *StatusReply) ProtoReflect() protoreflect.Message {
+	mi := &file_botserver_cluster_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusReply.ProtoReflect.Descriptor instead.
+func (*StatusReply) Descriptor() ([]byte, []int) {
+	return file_botserver_cluster_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *StatusReply) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *StatusReply) GetStatus() []byte {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
 var File_botserver_cluster_proto protoreflect.FileDescriptor
 
 const file_botserver_cluster_proto_rawDesc = "" +
@@ -814,7 +913,12 @@ const file_botserver_cluster_proto_rawDesc = "" +
 	"\x06Reload\x12\x10\n" +
 	"\x03bot\x18\x01 \x01(\tR\x03bot\x12\x16\n" +
 	"\x06create\x18\x02 \x01(\bR\x06create\x12\x18\n" +
-	"\ascripts\x18\x03 \x01(\tR\ascriptsB\x14Z\x12botserver/proto;pbb\x06proto3"
+	"\ascripts\x18\x03 \x01(\tR\ascripts\"\x1d\n" +
+	"\vStatusQuery\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"5\n" +
+	"\vStatusReply\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\fR\x06statusB\x14Z\x12botserver/proto;pbb\x06proto3"
 
 var (
 	file_botserver_cluster_proto_rawDescOnce sync.Once
@@ -828,27 +932,29 @@ func file_botserver_cluster_proto_rawDescGZIP() []byte {
 	return file_botserver_cluster_proto_rawDescData
 }
 
-var file_botserver_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_botserver_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_botserver_cluster_proto_goTypes = []any{
-	(*Envelope)(nil), // 0: botserver.v1.Envelope
-	(*Forward)(nil),  // 1: botserver.v1.Forward
-	(*Ack)(nil),      // 2: botserver.v1.Ack
-	(*Attach)(nil),   // 3: botserver.v1.Attach
-	(*Attached)(nil), // 4: botserver.v1.Attached
-	(*Out)(nil),      // 5: botserver.v1.Out
-	(*Detach)(nil),   // 6: botserver.v1.Detach
-	(*OutFrame)(nil), // 7: botserver.v1.OutFrame
-	(*Reload)(nil),   // 8: botserver.v1.Reload
-	(*Input)(nil),    // 9: botserver.v1.Input
-	(*Map)(nil),      // 10: botserver.v1.Map
-	(*Value)(nil),    // 11: botserver.v1.Value
+	(*Envelope)(nil),    // 0: botserver.v1.Envelope
+	(*Forward)(nil),     // 1: botserver.v1.Forward
+	(*Ack)(nil),         // 2: botserver.v1.Ack
+	(*Attach)(nil),      // 3: botserver.v1.Attach
+	(*Attached)(nil),    // 4: botserver.v1.Attached
+	(*Out)(nil),         // 5: botserver.v1.Out
+	(*Detach)(nil),      // 6: botserver.v1.Detach
+	(*OutFrame)(nil),    // 7: botserver.v1.OutFrame
+	(*Reload)(nil),      // 8: botserver.v1.Reload
+	(*StatusQuery)(nil), // 9: botserver.v1.StatusQuery
+	(*StatusReply)(nil), // 10: botserver.v1.StatusReply
+	(*Input)(nil),       // 11: botserver.v1.Input
+	(*Map)(nil),         // 12: botserver.v1.Map
+	(*Value)(nil),       // 13: botserver.v1.Value
 }
 var file_botserver_cluster_proto_depIdxs = []int32{
-	9,  // 0: botserver.v1.Forward.input:type_name -> botserver.v1.Input
-	10, // 1: botserver.v1.Forward.create:type_name -> botserver.v1.Map
+	11, // 0: botserver.v1.Forward.input:type_name -> botserver.v1.Input
+	12, // 1: botserver.v1.Forward.create:type_name -> botserver.v1.Map
 	7,  // 2: botserver.v1.Attached.history:type_name -> botserver.v1.OutFrame
 	7,  // 3: botserver.v1.Out.frame:type_name -> botserver.v1.OutFrame
-	11, // 4: botserver.v1.OutFrame.payload:type_name -> botserver.v1.Value
+	13, // 4: botserver.v1.OutFrame.payload:type_name -> botserver.v1.Value
 	5,  // [5:5] is the sub-list for method output_type
 	5,  // [5:5] is the sub-list for method input_type
 	5,  // [5:5] is the sub-list for extension type_name
@@ -868,7 +974,7 @@ func file_botserver_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_botserver_cluster_proto_rawDesc), len(file_botserver_cluster_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

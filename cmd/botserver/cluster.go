@@ -8,6 +8,7 @@ import (
 	"botserver/actors"
 	"botserver/cluster"
 	"botserver/persistence"
+	pb "botserver/proto"
 )
 
 // newNode makes this process's member of the cluster the config names
@@ -23,6 +24,7 @@ func (m *Main) newNode(opts *actors.Options) error {
 			Members: c.Members, Etcd: c.Etcd, K8sNamespace: c.K8sNamespace, TestAgent: m.TestAgent, Logger: m.Logger},
 		// an empty write: durable once every write queued before it is
 		Barrier: func(done func(error)) { meta.Write(nil, done) },
+		Fenced:  m.metrics.FencedWrites,
 	})
 	if err != nil {
 		return err
@@ -45,6 +47,30 @@ func (m *Main) joinCluster(ctx context.Context) error {
 	return nil
 }
 
+// clusterApps wires the application's parts to the cluster: metrics, and
+// create_bot and reload on every member.
+func (m *Main) clusterApps() {
+	if m.node == nil {
+		return
+	}
+	m.metrics.WatchCluster(m.node)
+	m.node.OnReload(func(r *pb.Reload) {
+		go func() { // starting a bot waits for its supervisor: not on the ingress actor
+			if err := m.bots.Apply(context.Background(), r.GetBot(), r.GetCreate()); err != nil {
+				m.Logger.Error("cannot apply another member's change of a bot", "bot", r.GetBot(), "created", r.GetCreate(), "err", err)
+			}
+		}()
+	})
+}
+
+// announce tells the other members that a bot was created or reloaded
+// over the admin API here.
+func (m *Main) announce(bot string, created bool) {
+	if m.node != nil {
+		m.node.Broadcast(&pb.Reload{Bot: bot, Create: created})
+	}
+}
+
 // sharedPlatform is the platform the runtime sends frames through: in a
 // cluster, frames also go to the members that hold a conversation's
 // connections.
@@ -62,4 +88,13 @@ func (m *Main) clusterUnavailable() error {
 		return nil
 	}
 	return m.node.Unavailable()
+}
+
+// blocked is closed once the other members of the cluster have ejected
+// this one (never on a single node).
+func (m *Main) blocked() <-chan struct{} {
+	if m.node == nil {
+		return nil
+	}
+	return m.node.Blocked()
 }

@@ -15,8 +15,13 @@ import (
 	"botserver/config"
 )
 
+// exitCutOff is serve's exit status when the other members of its cluster
+// ejected it (a supervisor restarts it as a new member).
+const exitCutOff = 3
+
 // runServe runs the server until ctx ends (SIGINT or SIGTERM), then shuts
-// down gracefully and exits 0.
+// down gracefully and exits 0; a member its cluster ejected shuts down and
+// exits 3 (one that only lacks a majority stops serving until it is back).
 func runServe(ctx context.Context, args []string, std stdio) int {
 	m := &Main{}
 	check, code, ok := m.ParseFlags(args, std)
@@ -50,15 +55,23 @@ func runServe(ctx context.Context, args []string, std stdio) int {
 	for _, b := range m.Config.Bots {
 		fmt.Fprintf(std.out, "  chat with %-10s %s/chat/%s\n", b.ID, m.URL(), b.ID)
 	}
-	<-ctx.Done()
-	m.Logger.Info("shutting down")
+	code = 0
+	select {
+	case <-ctx.Done():
+		m.Logger.Info("shutting down")
+	case <-m.blocked():
+		// The other members have taken this member's conversations and will
+		// not let it back as it is: its supervisor starts it afresh.
+		fmt.Fprintf(std.err, "botserver serve: cut off from the cluster: %v; exiting\n", m.clusterUnavailable())
+		code = exitCutOff
+	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := m.Close(shutdown); err != nil {
 		fmt.Fprintln(std.err, "botserver serve: shutdown:", err)
 		return 1
 	}
-	return 0
+	return code
 }
 
 // ParseFlags reads serve's flags into m: the config (read, with the

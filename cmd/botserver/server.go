@@ -147,8 +147,9 @@ func (m *Main) startPlatforms() error {
 	m.slack = slack.New(slack.Options{Gateway: m.rt, Logger: m.Logger, PublicURL: m.public})
 	m.rt.RegisterPlatform(slack.Name, m.slack) // bots with a Slack app join it as they start
 	m.metrics.Watch(m.rt, m.web, m.slack, m.db.Space)
-	m.bots = bots.New(bots.Options{Runtime: m.rt, Store: m.db, Slack: m.slack, Web: m.web, Logger: m.Logger})
-	m.admin = admin.New(admin.Options{Token: m.Config.AdminToken, PublicURL: m.public, Runtime: m.rt, Bots: m.bots, Logger: m.Logger})
+	m.bots = bots.New(bots.Options{Runtime: m.rt, Store: m.db, Slack: m.slack, Web: m.web, Logger: m.Logger, Announce: m.announce})
+	m.admin = admin.New(admin.Options{Token: m.Config.AdminToken, PublicURL: m.public, Runtime: m.rt, Bots: m.bots, Logger: m.Logger, Cluster: m.node})
+	m.clusterApps()
 	m.routes.Store(m.mux())
 	return nil
 }

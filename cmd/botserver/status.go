@@ -51,4 +51,21 @@ func printStatus(w io.Writer, st admin.Status) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", b.Name, b.ID, b.Master, b.Sessions, b.Groups, strings.Join(b.Platforms, ","), b.WebURL)
 	}
 	tw.Flush()
+	if len(st.Cluster) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "MEMBER	SHARDS	FORWARDED	RECEIVED	RESENT	HANDOVERS	FENCED	PENDING	STATE")
+	for _, c := range st.Cluster {
+		state := "serving"
+		switch {
+		case c.Error != "":
+			state = c.Error
+		case c.CutOff != "":
+			state = "cut off: " + c.CutOff
+		}
+		fmt.Fprintf(tw, "%s\t%d/%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", c.Self, c.OwnedShards, c.Shards, c.Forwarded, c.Received, c.Resent, c.Handovers, c.Fenced, c.Pending, state)
+	}
+	tw.Flush()
 }
