@@ -26,6 +26,7 @@ type botRT struct {
 	restarting   sync.Map      // addresses whose instance is restarting
 	replay       sync.Map      // address → []any: inputs its next incarnation runs again
 	failed       atomic.Bool   // removed, or its directories cannot run (see botSupervisor)
+	started      atomic.Bool   // its directories run (AddBot saw it ready)
 	masterRetry  atomic.Bool   // a retry of the master's failed load is scheduled
 	quarantine   sync.Map      // address → *Quarantine
 	nQuarantined atomic.Int64

@@ -217,6 +217,9 @@ func (r *Runtime) Handover() {
 	}
 	r.mu.RUnlock()
 	for _, b := range bots {
+		if !b.started.Load() { // AddBot arms its timers once it has started
+			continue
+		}
 		for _, d := range b.dirs {
 			if d != nil {
 				r.system.Root.Send(d, &handover{})

@@ -235,6 +235,7 @@ func (r *Runtime) AddBot(ctx context.Context, id string, prog *dsl.Bot) error {
 	}
 	select {
 	case <-msg.ready:
+		b.started.Store(true)
 	case <-ctx.Done():
 		return fmt.Errorf("cannot start bot %s: %w", id, ctx.Err())
 	}

@@ -30,6 +30,7 @@ func (g *Gateway) Attach(conv botserver.Conversation, fn func([]botserver.Outgoi
 	owner := n.Owner(conv.Bot, conv.Address())
 	switch owner {
 	case n.self:
+		n.gw.local(conv, owner) // if its owner changes, this member attaches to the new one
 		return g.Runtime.Attach(conv, fn)
 	case "":
 		return fmt.Errorf("%w: %v", botserver.ErrUnavailable, ErrNoOwner)
@@ -43,8 +44,8 @@ func (g *Gateway) Attach(conv botserver.Conversation, fn func([]botserver.Outgoi
 	return nil
 }
 
-// gateways is this member's side of attaches to conversations hosted
-// elsewhere: which conversations it receives frames of, from whom.
+// gateways is this member's side of attaches: the conversations that
+// have connections here, and who hosts each.
 type gateways struct {
 	mu      sync.Mutex
 	waiting map[uint64]*attachWait
@@ -57,7 +58,9 @@ type attachWait struct {
 	fn    func([]botserver.Outgoing, error)
 }
 
-// remoteConv is a conversation hosted elsewhere with connections here.
+// remoteConv is a conversation with connections here: hosted elsewhere
+// (its frames come from owner), or here (owner is this member: tracked so
+// that a handover attaches to the new owner).
 type remoteConv struct {
 	owner     string
 	attaching int // attaches not answered yet: frames before them are in their history
@@ -79,6 +82,27 @@ func (g *gateways) attaching(id uint64, conv botserver.Conversation, owner strin
 	}
 	rc.owner = owner
 	rc.attaching++
+}
+
+// local records a conversation with connections here that this member
+// hosts.
+func (g *gateways) local(conv botserver.Conversation, self string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.convs[conv] == nil {
+		g.convs[conv] = &remoteConv{owner: self}
+	}
+}
+
+// prune forgets the conversations that have no connection here left.
+func (g *gateways) prune(connected func(botserver.Conversation) bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for conv, rc := range g.convs {
+		if rc.attaching == 0 && !connected(conv) {
+			delete(g.convs, conv)
+		}
+	}
 }
 
 // attached hands the owner's answer to the client that asked.

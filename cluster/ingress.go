@@ -113,7 +113,11 @@ func (n *Node) sendEnvelope(member string, env *pb.Envelope) {
 // hops at most: then it is kept here, and the store's fence settles who
 // may write).
 func (n *Node) forwarded(f *pb.Forward) {
-	if owner := n.Owner(f.GetBot(), f.GetAddr()); owner != n.self && owner != "" && f.GetHops() < maxHops {
+	owner := n.Owner(f.GetBot(), f.GetAddr())
+	switch {
+	case owner == "": // cut off: not acknowledged, so the origin sends it again
+		return
+	case owner != n.self && f.GetHops() < maxHops:
 		f.Hops++
 		n.stats.Forwarded.Add(1)
 		n.send(owner, "forward", f)

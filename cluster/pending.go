@@ -33,8 +33,19 @@ func (p *pendingInputs) init() { p.m = map[uint64]*pendingIn{} }
 func (p *pendingInputs) add(f *pb.Forward, done func(), now time.Time) *pendingIn {
 	in := &pendingIn{f: f, done: done, sent: now, attempts: 1}
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if old := p.m[f.Id]; old != nil && old.done != nil {
+		// the input came back here and is forwarded again (members
+		// disagreed): both wait for the one acknowledgement
+		first, then := old.done, done
+		in.done = func() {
+			first()
+			if then != nil {
+				then()
+			}
+		}
+	}
 	p.m[f.Id] = in
-	p.mu.Unlock()
 	return in
 }
 
