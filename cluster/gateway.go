@@ -263,6 +263,11 @@ func (n *Node) attachFor(from string, m *pb.Attach) {
 		return
 	}
 	id := m.GetId()
+	if !n.rt.HasBot(conv.Bot) { // the asking member runs it: it is starting here (create_bot), or failed to
+		n.send(from, "attached", &pb.Attached{Id: id, Error: botserver.CodeUnavailable,
+			Detail: "bot " + conv.Bot + " does not run on the member that hosts this conversation yet"})
+		return
+	}
 	err := n.rt.Attach(conv, func(history []botserver.Outgoing, err error) {
 		if err != nil {
 			code, detail := attachCode(err)

@@ -41,6 +41,8 @@ func TestClusterOperations(t *testing.T) {
 	mustCall(t, api, "create_bot", map[string]any{"id": "made", "scripts": files}, nil)
 	for _, m := range ms {
 		waitFor(t, 10*time.Second, "member "+m.node.Self()+" runs the created bot", func() bool { return m.rt.HasBot("made") })
+	}
+	for _, m := range ms {
 		c, _ := dialWS(t, m, "made", nil)
 		c.Expect("v1")
 	}
