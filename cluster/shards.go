@@ -89,3 +89,14 @@ func splitAddr(addr string) (string, int) {
 	port, _ := strconv.Atoi(addr[i+1:])
 	return addr[:i], port
 }
+
+// OwnerAmong returns the member of members (cluster addresses) that hosts
+// addr of bot while exactly those members are live: the placement every
+// member computes, for tools and tests outside the cluster's processes.
+func OwnerAmong(members []string, bot, addr string) string {
+	ms := make([]Member, len(members))
+	for i, a := range members {
+		ms[i] = Member{ID: a, Address: a}
+	}
+	return newTable("", ms, false).ownerOf(bot, addr)
+}

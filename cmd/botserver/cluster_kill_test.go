@@ -28,6 +28,8 @@ type counterClient struct {
 	last   int       // the last n seen
 	lastAt time.Time // when it was seen
 	err    error     // a counter that did not increase
+	where  string    // the member of the current session, and when it began
+	since  time.Time
 }
 
 // run sends "inc" and waits for its answer until ctx ends. The first
@@ -57,6 +59,9 @@ func (c *counterClient) session(ctx context.Context, addr string) {
 	if err != nil {
 		return
 	}
+	c.mu.Lock()
+	c.where, c.since = addr, time.Now()
+	c.mu.Unlock()
 	defer ws.Close()
 	stop := context.AfterFunc(ctx, func() { ws.Close() })
 	defer stop()
@@ -103,6 +108,14 @@ func (c *counterClient) saw(n int) {
 	c.last, c.lastAt = n, time.Now()
 }
 
+// String describes the client for a failure message.
+func (c *counterClient) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return fmt.Sprintf("%s: n=%d at %s, connected to %s since %s", c.user, c.last,
+		c.lastAt.Format("15:04:05.000"), c.where, c.since.Format("15:04:05.000"))
+}
+
 func (c *counterClient) state() (int, time.Time, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -129,7 +142,8 @@ func waitingOn(t *testing.T, via, host *Main) *testkit.WSClient {
 	t.Helper()
 	for range 200 {
 		c, welcome := dialWS(t, via, "counter", nil)
-		if via.node.Owner("counter", "web:"+welcome.Str("user")) != host.node.Self() {
+		// the welcome's user is the conversation's address ("web:8f2c")
+		if via.node.Owner("counter", welcome.Str("user")) != host.node.Self() {
 			c.WS.Close()
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"botserver/cluster"
 	"botserver/config"
 	"botserver/internal/testkit"
 
@@ -82,9 +83,15 @@ func TestClusterForwards(t *testing.T) {
 	db := pg.Get(t).NewDatabase(t)
 	ms := startMembers(t, db, 3)
 	var clients []*testkit.WSClient
+	addrs := []string{ms[0].node.Self(), ms[1].node.Self(), ms[2].node.Self()}
 	for i := range 12 {
-		c, _ := dialWS(t, ms[i%3], "counter", nil)
+		c, welcome := dialWS(t, ms[i%3], "counter", nil)
 		c.Expect("ready")
+		// tools outside the members compute the placement they do
+		user := welcome.Str("user")
+		if got, want := cluster.OwnerAmong(addrs, "counter", user), ms[0].node.Owner("counter", user); got != want {
+			t.Fatalf("OwnerAmong(%v, counter, %s) = %s, the members place it on %s", addrs, user, got, want)
+		}
 		clients = append(clients, c)
 	}
 	for round := 1; round <= 5; round++ {
