@@ -28,37 +28,55 @@ type loopPlatform struct {
 	text   string
 	left   atomic.Int64 // messages still to send
 	asks   atomic.Int64 // questions received
+	base   int          // the first conversation's user number
+	cur    atomic.Pointer[loopRun]
+	ids    bool          // give every message an input id (Inbound.ID)
+	lastID atomic.Uint64 // the last id given
+}
+
+// loopRun is one run's end: a Send of the run that closes done may still
+// be in once.Do when the next run starts, so each run has its own.
+type loopRun struct {
 	target int64
-	base   int // the first conversation's user number
+	text   string
 	done   chan struct{}
 	once   sync.Once
+}
+
+// inbound is the next message to send.
+func (p *loopPlatform) inbound(r *loopRun) botserver.Inbound {
+	in := botserver.Inbound{Text: r.text}
+	if p.ids {
+		in.ID = p.lastID.Add(1)
+	}
+	return in
 }
 
 func (p *loopPlatform) Send(conv botserver.Conversation, out botserver.Outgoing) {
 	if !out.Ask {
 		return
 	}
-	if p.asks.Add(1) == p.target {
-		p.once.Do(func() { close(p.done) })
+	r := p.cur.Load()
+	if p.left.Add(-1) >= 0 { // before the ask counts: the next run resets left once the last is counted
+		p.rt.Deliver(conv, p.inbound(r))
 	}
-	if p.left.Add(-1) >= 0 {
-		p.rt.Deliver(conv, botserver.Inbound{Text: p.text})
+	if p.asks.Add(1) == r.target {
+		r.once.Do(func() { close(r.done) })
 	}
 }
 
 // run sends text to convs conversations (which must be waiting in ask)
 // and keeps each one going until total turns have run.
 func (p *loopPlatform) run(tb testing.TB, bot string, convs, total int) {
+	r := &loopRun{target: int64(total), text: p.text, done: make(chan struct{})}
+	p.cur.Store(r)
 	p.asks.Store(0)
-	p.target = int64(total)
 	p.left.Store(int64(total - convs))
-	p.done = make(chan struct{})
-	p.once = sync.Once{}
 	for i := 0; i < convs; i++ {
-		p.rt.Deliver(botserver.Conversation{Bot: bot, Platform: "test", User: fmt.Sprint(p.base + i)}, botserver.Inbound{Text: p.text})
+		p.rt.Deliver(botserver.Conversation{Bot: bot, Platform: "test", User: fmt.Sprint(p.base + i)}, p.inbound(r))
 	}
 	select {
-	case <-p.done:
+	case <-r.done:
 	case <-time.After(2 * time.Minute):
 		tb.Fatalf("only %d of %d turns finished", p.asks.Load(), total)
 	}
@@ -82,9 +100,17 @@ var echoBot = map[string]string{"main.bot": "dialog main do\n  ask \"say somethi
 // each a dsl turn whose state is written with group commit before the
 // reply is released; 1,000 conversations, each sending its next message
 // when the bot asks again (closed loop).
-func BenchmarkPersistedTurns(b *testing.B) {
+func BenchmarkPersistedTurns(b *testing.B) { benchPersistedTurns(b, false) }
+
+// BenchmarkPersistedTurnsWithIDs is BenchmarkPersistedTurns with an input
+// id on every message: each state written carries its conversation's
+// last ids (actors.RecentInputs of them once it has had as many turns).
+func BenchmarkPersistedTurnsWithIDs(b *testing.B) { benchPersistedTurns(b, true) }
+
+func benchPersistedTurns(b *testing.B, ids bool) {
 	_, p, stop := benchRuntime(b, map[string]map[string]string{"echo": echoBot})
 	defer stop()
+	p.ids = ids
 	const convs = 1000
 	p.text = "hi"
 	p.run(b, "echo", convs, convs) // start every conversation
