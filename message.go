@@ -70,6 +70,11 @@ type Outgoing struct {
 	// (OutEvent): in a conversation's history, and as the copy of a
 	// message sent to the user's other clients (see Inbound.Source).
 	FromUser bool
+	// Resent marks a frame sent again: its conversation's member died
+	// before it knew that the frame had gone out, and the turn's input
+	// came again. It keeps its TS; a connection that has shown a frame
+	// that recent drops it.
+	Resent bool
 	// Source is the Inbound.Source of the message a FromUser copy
 	// repeats: the platform does not send it back to that client.
 	Source uint64

@@ -3,6 +3,7 @@ package actors
 import (
 	"slices"
 
+	"botserver"
 	"botserver/dsl"
 )
 
@@ -50,4 +51,38 @@ func remember(st *dsl.State, id uint64) {
 	}
 	r := st.Recent
 	st.Recent = append(r[max(0, len(r)-RecentInputs+1):], id)
+}
+
+// resendReply sends the user, again, what the turn that handled a
+// duplicate of the user's message sent them, from the conversation's
+// history: the input was sent again because its acknowledgement was lost
+// (the member that ran its turn died), and its replies may have been lost
+// with it. The frames are marked Resent and keep their time, so that a
+// connection that has shown them drops them. Only platforms that keep a
+// history can be sent a reply again (not Slack: a post goes out at most
+// once).
+func (a *instance) resendReply(msg any) {
+	d, ok := msg.(*deliver)
+	if !ok || !d.client || a.kind != kindSession || !a.keepsHistory() {
+		return
+	}
+	var frames []botserver.Outgoing
+	a.scanHistory(func(_ int, _ uint64, raw []byte) {
+		if recordInput(raw) != d.id {
+			return
+		}
+		entries, err := decodeRecord(raw)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if !e.FromUser && e.Kind != botserver.OutTyping {
+				e.Resent = true
+				frames = append(frames, e)
+			}
+		}
+	})
+	for _, out := range frames {
+		a.toClient(out)
+	}
 }

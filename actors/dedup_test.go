@@ -46,8 +46,8 @@ func TestDuplicateInputRunsOnce(t *testing.T) {
 	if got := s.texts("alice"); !slices.Equal(got, []string{"n=1"}) {
 		t.Fatalf("two copies of input 1 sent %q, want [n=1]", got)
 	}
-	if got := s.inc(1, &done); len(got) != 0 {
-		t.Fatalf("a third copy of input 1 sent %q", got)
+	if got := s.inc(1, &done); !slices.Equal(got, []string{"resent n=1"}) {
+		t.Fatalf("a third copy of input 1 sent %q, want its reply again, marked resent", got)
 	}
 	if got := done.Load(); got != 3 {
 		t.Errorf("Done called %d times, want 3", got)
@@ -82,7 +82,9 @@ func TestDuplicateInputRunsOnce(t *testing.T) {
 
 // TestDuplicateDroppedAfterReload: the ids an instance handled are in its
 // stored state: a copy delivered after the conversation was passivated,
-// crashed, or the whole runtime restarted on the same store is dropped.
+// crashed, or the whole runtime restarted on the same store is dropped,
+// and the reply of its turn is sent again from the history, marked
+// resent (its first copy may have been lost with a member that died).
 func TestDuplicateDroppedAfterReload(t *testing.T) {
 	dir := t.TempDir()
 	bots := map[string]map[string]string{"counter": counterBot}
@@ -94,21 +96,21 @@ func TestDuplicateDroppedAfterReload(t *testing.T) {
 		t.Fatalf("input 7: %q", got)
 	}
 	s.passivateAll("alice passivated")
-	if got := s.inc(7, &done); len(got) != 0 {
-		t.Fatalf("input 7 ran again after a passivation: %q", got)
+	if got := s.inc(7, &done); !slices.Equal(got, []string{"resent n=1"}) {
+		t.Fatalf("input 7 after a passivation: %q, want its reply again, marked resent", got)
 	}
 	if err := s.rt.Crash("counter", "test:alice"); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.inc(7, &done); len(got) != 0 {
-		t.Fatalf("input 7 ran again after a crash: %q", got)
+	if got := s.inc(7, &done); !slices.Equal(got, []string{"resent n=1"}) {
+		t.Fatalf("input 7 after a crash: %q, want its reply again, marked resent", got)
 	}
 	s.stop()
 
 	s = startServer(t, dir, actors.Options{IdleAfter: time.Minute}, bots)
 	defer s.stop()
-	if got := s.inc(7, &done); len(got) != 0 {
-		t.Fatalf("input 7 ran again after a restart: %q", got)
+	if got := s.inc(7, &done); !slices.Equal(got, []string{"resent n=1"}) {
+		t.Fatalf("input 7 after a restart: %q, want its reply again, marked resent", got)
 	}
 	if got := s.rt.Metrics().Duplicates.Load(); got != 1 {
 		t.Errorf("%d duplicates after the restart, want 1", got)
@@ -141,9 +143,9 @@ func TestRecentInputsKeepsTheLast32(t *testing.T) {
 		id   uint64
 		want []string
 	}{
-		{1, []string{fmt.Sprintf("n=%d", actors.RecentInputs+2)}}, // forgotten when 33 came
-		{actors.RecentInputs + 1, nil},                            // the newest
-		{3, nil},                                                  // the oldest kept
+		{1, []string{fmt.Sprintf("n=%d", actors.RecentInputs+2)}},                              // forgotten when 33 came
+		{actors.RecentInputs + 1, []string{fmt.Sprintf("resent n=%d", actors.RecentInputs+1)}}, // the newest: dropped, its reply sent again
+		{3, []string{"resent n=3"}},                               // the oldest kept
 		{2, []string{fmt.Sprintf("n=%d", actors.RecentInputs+3)}}, // forgotten when 1 came again
 	} {
 		if got := s.inc(tt.id, &done); !slices.Equal(got, tt.want) {
@@ -262,8 +264,8 @@ func TestUnknownOutcomeKeepsInputID(t *testing.T) {
 			if err := s.rt.Crash("counter", "test:alice"); err != nil { // reload from the store
 				t.Fatal(err)
 			}
-			if got := s.inc(3, &done); len(got) != 0 {
-				t.Errorf("input 3 ran again: %q", got)
+			if got := s.inc(3, &done); !slices.Equal(got, []string{"resent n=1"}) {
+				t.Errorf("input 3 again: %q, want its reply again, marked resent", got)
 			}
 			s.say("counter", "alice", "show")
 			if got := s.last("alice"); got != "n=1" {

@@ -102,7 +102,10 @@ func (s *server) say(bot, user, text string) {
 func (s *server) texts(user string) []string {
 	var out []string
 	for _, m := range s.p.Take("test:" + user) {
-		if m.Kind == botserver.OutText {
+		switch {
+		case m.Kind == botserver.OutText && m.Resent:
+			out = append(out, "resent "+m.Text)
+		case m.Kind == botserver.OutText:
 			out = append(out, m.Text)
 		}
 	}

@@ -157,7 +157,7 @@ func (a *instance) historyOps(entries []botserver.Outgoing, restart bool) []pers
 	}
 	var ops []persistence.Op
 	if len(entries) > 0 {
-		raw := encodeRecord(a.st.Turn, entries[max(len(entries)-limit, 0):])
+		raw := encodeRecord(a.st.Turn, a.inputID(), entries[max(len(entries)-limit, 0):])
 		ops = append(ops, persistence.Op{Key: persistence.HistoryKey(a.addr, slot), Value: raw})
 		slot++
 	}

@@ -20,6 +20,7 @@ import (
 //	message HistoryRecord {
 //	  uint64 turn = 1;                   // the turn that wrote it: orders records
 //	  repeated HistoryEntry entries = 11;
+//	  uint64 input = 13;                 // the id of the input the turn handled (0: none)
 //	}
 //	message HistoryEntry {
 //	  sint64 ts = 2;                     // Unix milliseconds
@@ -46,14 +47,16 @@ const (
 	fPayload
 	fEntry
 	fQuickReplyValue
+	fInput
 )
 
 // errBadEntry is wrapped by decodeRecord's errors.
 var errBadEntry = errors.New("bad history record")
 
 // encodeRecord returns the record of a turn's entries, without its
-// earliest ones if they would take it past MaxHistoryRecord.
-func encodeRecord(turn uint64, entries []botserver.Outgoing) []byte {
+// earliest ones if they would take it past MaxHistoryRecord; input is the
+// id of the input the turn handled (0: none).
+func encodeRecord(turn, input uint64, entries []botserver.Outgoing) []byte {
 	raw := make([][]byte, len(entries))
 	size, first := 0, len(entries)
 	for first > 0 {
@@ -70,7 +73,35 @@ func encodeRecord(turn uint64, entries []botserver.Outgoing) []byte {
 		b = protowire.AppendTag(b, fEntry, protowire.BytesType)
 		b = protowire.AppendBytes(b, e)
 	}
+	if input != 0 {
+		b = protowire.AppendTag(b, fInput, protowire.VarintType)
+		b = protowire.AppendVarint(b, input)
+	}
 	return b
+}
+
+// recordInput reads the id of the input a record's turn handled (0: none
+// or unreadable).
+func recordInput(raw []byte) uint64 {
+	for len(raw) > 0 {
+		num, typ, n := protowire.ConsumeTag(raw)
+		if n < 0 {
+			return 0
+		}
+		raw = raw[n:]
+		if num == fInput && typ == protowire.VarintType {
+			v, m := protowire.ConsumeVarint(raw)
+			if m < 0 {
+				return 0
+			}
+			return v
+		}
+		if n = protowire.ConsumeFieldValue(num, typ, raw); n < 0 {
+			return 0
+		}
+		raw = raw[n:]
+	}
+	return 0
 }
 
 // recordTurn reads a record's turn (its first field); false if it has none.

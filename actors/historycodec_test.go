@@ -18,7 +18,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		{Kind: botserver.OutEvent, Name: "score", Payload: map[string]any{"n": 3, "f": 1.5, "l": []any{"a", nil, true}}, TS: ts},
 		{Kind: botserver.OutEvent, Name: "clicked", FromUser: true, TS: time.UnixMilli(-5)},
 	}
-	raw := encodeRecord(42, entries)
+	raw := encodeRecord(42, 0, entries)
 	if turn, ok := recordTurn(raw); !ok || turn != 42 {
 		t.Errorf("turn %d %v", turn, ok)
 	}
@@ -34,7 +34,7 @@ func TestRecordRoundTrip(t *testing.T) {
 func TestRecordBounds(t *testing.T) {
 	long := botserver.Outgoing{Kind: botserver.OutText, Text: strings.Repeat("ab", MaxHistoryText),
 		QuickReplies: []string{strings.Repeat("q", MaxHistoryText-1), "next"}}
-	back, err := decodeRecord(encodeRecord(1, []botserver.Outgoing{long}))
+	back, err := decodeRecord(encodeRecord(1, 0, []botserver.Outgoing{long}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestRecordBounds(t *testing.T) {
 	}
 	valued := botserver.Outgoing{Kind: botserver.OutText, QuickReplies: []string{"a", "b"},
 		QuickReplyValues: []string{strings.Repeat("v", MaxHistoryText-2), "w"}}
-	back, err = decodeRecord(encodeRecord(1, []botserver.Outgoing{valued}))
+	back, err = decodeRecord(encodeRecord(1, 0, []botserver.Outgoing{valued}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,14 +54,14 @@ func TestRecordBounds(t *testing.T) {
 		t.Errorf("kept quick replies %q with %d values, want the first with its value (values count toward the bound)", q.QuickReplies, len(q.QuickReplyValues))
 	}
 	big := botserver.Outgoing{Kind: botserver.OutEvent, Name: "e", Payload: strings.Repeat("x", MaxHistoryText)}
-	if back, _ := decodeRecord(encodeRecord(1, []botserver.Outgoing{big})); back[0].Payload != nil || back[0].Name != "e" {
+	if back, _ := decodeRecord(encodeRecord(1, 0, []botserver.Outgoing{big})); back[0].Payload != nil || back[0].Name != "e" {
 		t.Errorf("a payload over the bound is kept as %v (name %q)", back[0].Payload, back[0].Name)
 	}
 	var many []botserver.Outgoing
 	for i := range 10 {
 		many = append(many, botserver.Outgoing{Kind: botserver.OutText, Text: strings.Repeat(string(rune('a'+i)), MaxHistoryText)})
 	}
-	raw := encodeRecord(1, many)
+	raw := encodeRecord(1, 0, many)
 	back, _ = decodeRecord(raw)
 	if len(raw) > MaxHistoryRecord || len(back) != 3 || back[2].Text[0] != 'j' {
 		t.Errorf("a record of %d bytes keeps %d entries; want the last ones within %d bytes", len(raw), len(back), MaxHistoryRecord)
@@ -79,15 +79,15 @@ func TestDecodeRecordErrors(t *testing.T) {
 // FuzzDecodeRecord: no input makes the decoder panic, and what it decodes
 // encodes to a record that decodes the same.
 func FuzzDecodeRecord(f *testing.F) {
-	f.Add(encodeRecord(7, []botserver.Outgoing{{Kind: botserver.OutText, Text: "hi", QuickReplies: []string{"a"}, TS: time.UnixMilli(1)}}))
-	f.Add(encodeRecord(9, []botserver.Outgoing{{Kind: botserver.OutEvent, Name: "e", Payload: map[string]any{"k": []any{1, "x"}}}}))
+	f.Add(encodeRecord(7, 0, []botserver.Outgoing{{Kind: botserver.OutText, Text: "hi", QuickReplies: []string{"a"}, TS: time.UnixMilli(1)}}))
+	f.Add(encodeRecord(9, 0, []botserver.Outgoing{{Kind: botserver.OutEvent, Name: "e", Payload: map[string]any{"k": []any{1, "x"}}}}))
 	f.Add([]byte{0x5a, 0x04, 0x52, 0x02, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		entries, err := decodeRecord(raw)
 		if err != nil {
 			return
 		}
-		again, err := decodeRecord(encodeRecord(1, entries))
+		again, err := decodeRecord(encodeRecord(1, 0, entries))
 		if err != nil {
 			t.Fatalf("re-encoded record: %v", err)
 		}
@@ -101,4 +101,24 @@ func FuzzDecodeRecord(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRecordInput: a record names the input its turn handled, which
+// decodeRecord skips; a record without one reads as 0.
+func TestRecordInput(t *testing.T) {
+	entries := []botserver.Outgoing{{Kind: botserver.OutText, Text: "n=3", TS: time.UnixMilli(1700000000123)}}
+	raw := encodeRecord(7, 42, entries)
+	if got := recordInput(raw); got != 42 {
+		t.Errorf("recordInput = %d, want 42", got)
+	}
+	if got, ok := recordTurn(raw); !ok || got != 7 {
+		t.Errorf("recordTurn = %d %v, want 7", got, ok)
+	}
+	back, err := decodeRecord(raw)
+	if err != nil || len(back) != 1 || back[0].Text != "n=3" {
+		t.Errorf("decodeRecord = %v, %v", back, err)
+	}
+	if got := recordInput(encodeRecord(7, 0, entries)); got != 0 {
+		t.Errorf("recordInput of a record without one = %d", got)
+	}
 }

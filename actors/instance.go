@@ -295,7 +295,11 @@ func (a *instance) handle(ctx actor.Context, msg any) {
 		}
 		return
 	}
-	if a.duplicate(msg) || a.deferTurn(msg) {
+	if a.duplicate(msg) {
+		a.resendReply(msg)
+		return
+	}
+	if a.deferTurn(msg) {
 		return
 	}
 	if _, ok := msg.(*deliver); !ok {

@@ -131,6 +131,11 @@ func (n *Node) forwarded(f *pb.Forward) {
 // once it was handled and a barrier behind its turn's write is durable.
 func (n *Node) receive(f *pb.Forward) {
 	id, origin := f.GetId(), f.GetOrigin()
+	if via := f.GetVia(); via != "" && via != n.self {
+		// the member with the client's connection gets the turn's frames,
+		// even if its attach has not come yet (the owner changed)
+		n.subs.add(f.GetBot(), f.GetAddr(), via)
+	}
 	ack := func() {
 		n.opts.Barrier(func(err error) {
 			if err != nil {

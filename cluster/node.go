@@ -224,6 +224,9 @@ func (n *Node) Forward(f *pb.Forward, done func()) {
 	if f.Id == 0 {
 		f.Id = n.ids.Add(1)
 	}
+	if f.Client && f.Via == "" {
+		f.Via = n.self // the connection is here: the owner sends its frames here
+	}
 	f.Origin = n.self
 	p := n.pending.add(f, done, n.opts.Now())
 	n.sendInput(p)

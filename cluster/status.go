@@ -3,9 +3,11 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
+	"botserver"
 	pb "botserver/proto"
 )
 
@@ -144,4 +146,28 @@ func (q *statusQueries) answer(r *pb.StatusReply) {
 		default:
 		}
 	}
+}
+
+// Explain describes what this member knows of one address: its owner,
+// the inputs for it waiting for their acknowledgement, the members
+// attached to it here, and this member's attach to it (for diagnostics).
+func (n *Node) Explain(bot, addr string) string {
+	pending := 0
+	n.pending.mu.Lock()
+	for _, in := range n.pending.m {
+		if in.f.Bot == bot && in.f.Addr == addr {
+			pending++
+		}
+	}
+	n.pending.mu.Unlock()
+	gw := "none"
+	if conv, ok := botserver.ParseAddress(bot, addr); ok {
+		n.gw.mu.Lock()
+		if rc := n.gw.convs[conv]; rc != nil {
+			gw = fmt.Sprintf("owner %s, %d attaching", rc.owner, rc.attaching)
+		}
+		n.gw.mu.Unlock()
+	}
+	return fmt.Sprintf("%s: owner %s, %d pending, attached members %v, gateway %s",
+		n.self, n.Owner(bot, addr), pending, n.subs.of(bot, addr), gw)
 }

@@ -114,6 +114,7 @@ type Forward struct {
 	Spawn         bool                   `protobuf:"varint,11,opt,name=spawn,proto3" json:"spawn,omitempty"`     // spawn_group: create group addr unless it exists
 	Create        *Map                   `protobuf:"bytes,12,opt,name=create,proto3" json:"create,omitempty"`    // groups: the initial variables of a new group
 	Creates       bool                   `protobuf:"varint,13,opt,name=creates,proto3" json:"creates,omitempty"` // create is set (an empty map creates too)
+	Via           string                 `protobuf:"bytes,14,opt,name=via,proto3" json:"via,omitempty"`          // client inputs: the member that holds the client's connection
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -237,6 +238,13 @@ func (x *Forward) GetCreates() bool {
 		return x.Creates
 	}
 	return false
+}
+
+func (x *Forward) GetVia() string {
+	if x != nil {
+		return x.Via
+	}
+	return ""
 }
 
 // Ack tells the origin that its inputs were handled and their turns'
@@ -556,6 +564,7 @@ type OutFrame struct {
 	Ts               int64                  `protobuf:"varint,12,opt,name=ts,proto3" json:"ts,omitempty"` // Unix nanoseconds
 	FromUser         bool                   `protobuf:"varint,13,opt,name=from_user,json=fromUser,proto3" json:"from_user,omitempty"`
 	Source           uint64                 `protobuf:"varint,14,opt,name=source,proto3" json:"source,omitempty"`
+	Resent           bool                   `protobuf:"varint,15,opt,name=resent,proto3" json:"resent,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -686,6 +695,13 @@ func (x *OutFrame) GetSource() uint64 {
 		return x.Source
 	}
 	return 0
+}
+
+func (x *OutFrame) GetResent() bool {
+	if x != nil {
+		return x.Resent
+	}
+	return false
 }
 
 // Reload asks every member to reload a bot's scripts (or, with create, to
@@ -858,7 +874,7 @@ const file_botserver_cluster_proto_rawDesc = "" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\rR\aversion\x12\x18\n" +
 	"\apayload\x18\x03 \x01(\fR\apayload\x12\x12\n" +
-	"\x04from\x18\x04 \x01(\tR\x04from\"\xcf\x02\n" +
+	"\x04from\x18\x04 \x01(\tR\x04from\"\xe1\x02\n" +
 	"\aForward\x12\x10\n" +
 	"\x03bot\x18\x01 \x01(\tR\x03bot\x12\x12\n" +
 	"\x04addr\x18\x02 \x01(\tR\x04addr\x12\x0e\n" +
@@ -873,7 +889,8 @@ const file_botserver_cluster_proto_rawDesc = "" +
 	" \x01(\bR\x06client\x12\x14\n" +
 	"\x05spawn\x18\v \x01(\bR\x05spawn\x12)\n" +
 	"\x06create\x18\f \x01(\v2\x11.botserver.v1.MapR\x06create\x12\x18\n" +
-	"\acreates\x18\r \x01(\bR\acreates\"\x17\n" +
+	"\acreates\x18\r \x01(\bR\acreates\x12\x10\n" +
+	"\x03via\x18\x0e \x01(\tR\x03via\"\x17\n" +
 	"\x03Ack\x12\x10\n" +
 	"\x03ids\x18\x01 \x03(\x04R\x03ids\"X\n" +
 	"\x06Attach\x12\x10\n" +
@@ -892,7 +909,7 @@ const file_botserver_cluster_proto_rawDesc = "" +
 	"\x05frame\x18\x03 \x01(\v2\x16.botserver.v1.OutFrameR\x05frame\".\n" +
 	"\x06Detach\x12\x10\n" +
 	"\x03bot\x18\x01 \x01(\tR\x03bot\x12\x12\n" +
-	"\x04addr\x18\x02 \x01(\tR\x04addr\"\xfe\x02\n" +
+	"\x04addr\x18\x02 \x01(\tR\x04addr\"\x96\x03\n" +
 	"\bOutFrame\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\rR\x04kind\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\x10\n" +
@@ -909,7 +926,8 @@ const file_botserver_cluster_proto_rawDesc = "" +
 	"\x04code\x18\v \x01(\tR\x04code\x12\x0e\n" +
 	"\x02ts\x18\f \x01(\x03R\x02ts\x12\x1b\n" +
 	"\tfrom_user\x18\r \x01(\bR\bfromUser\x12\x16\n" +
-	"\x06source\x18\x0e \x01(\x04R\x06source\"L\n" +
+	"\x06source\x18\x0e \x01(\x04R\x06source\x12\x16\n" +
+	"\x06resent\x18\x0f \x01(\bR\x06resent\"L\n" +
 	"\x06Reload\x12\x10\n" +
 	"\x03bot\x18\x01 \x01(\tR\x03bot\x12\x16\n" +
 	"\x06create\x18\x02 \x01(\bR\x06create\x12\x18\n" +

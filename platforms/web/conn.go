@@ -41,6 +41,28 @@ type conn struct {
 	// dropping: a close was started from enqueue (the client is slow or
 	// broken); later frames are dropped without another.
 	dropping atomic.Bool
+	// shown is the time (Unix ms) of the latest bot frame queued for the
+	// client: a frame sent again (Outgoing.Resent) no later is dropped.
+	shown atomic.Int64
+}
+
+// show records that a bot frame of time ts was queued, and reports
+// whether out should be queued at all (a resent frame the client has).
+func (c *conn) show(out *botserver.Outgoing) bool {
+	ts := out.TS.UnixMilli()
+	if out.Resent && ts <= c.shown.Load() {
+		return false
+	}
+	if !out.FromUser {
+		c.showUntil(ts)
+	}
+	return true
+}
+
+// showUntil raises shown to ts.
+func (c *conn) showUntil(ts int64) {
+	for last := c.shown.Load(); ts > last && !c.shown.CompareAndSwap(last, ts); last = c.shown.Load() {
+	}
 }
 
 // ended reports whether close has begun; call it under c.mu.
@@ -178,6 +200,9 @@ func (c *conn) attached(history []botserver.Outgoing, err error) {
 	if len(history) > 0 {
 		var all []byte
 		for i := range history {
+			if !history[i].FromUser {
+				c.showUntil(history[i].TS.UnixMilli())
+			}
 			frame, err := encodeOutgoing(&history[i], true)
 			if err != nil {
 				c.p.log.Warn("cannot encode a history frame", "bot", c.conv.Bot, "conv", c.conv.Address(), "err", err)

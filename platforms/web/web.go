@@ -198,7 +198,7 @@ func (p *Platform) Send(conv botserver.Conversation, out botserver.Outgoing) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	for c := range p.convs[conv] {
-		if out.FromUser && c.id == out.Source {
+		if out.FromUser && c.id == out.Source || !c.show(&out) {
 			continue
 		}
 		if frame == nil {
