@@ -292,6 +292,7 @@ func (n *Node) resendLoop() {
 			return
 		case <-tick.C:
 			n.pending.resend(n, n.opts.Now().Add(-n.opts.ResendAfter))
+			n.gw.renewAgain(n, n.opts.Now().Add(-n.opts.ResendAfter/3))
 		}
 	}
 }
