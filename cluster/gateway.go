@@ -27,10 +27,9 @@ func (n *Node) Gateway(rt *actors.Runtime) *Gateway { return &Gateway{Runtime: r
 // is the runtime's; on any other it asks the owner.
 func (g *Gateway) Attach(conv botserver.Conversation, fn func([]botserver.Outgoing, error)) error {
 	n := g.n
-	owner := n.Owner(conv.Bot, conv.Address())
+	owner := n.gw.local(n, conv)
 	switch owner {
 	case n.self:
-		n.gw.local(conv, owner) // if its owner changes, this member attaches to the new one
 		return g.Runtime.Attach(conv, fn)
 	case "":
 		return fmt.Errorf("%w: %v", botserver.ErrUnavailable, ErrNoOwner)
@@ -44,12 +43,16 @@ func (g *Gateway) Attach(conv botserver.Conversation, fn func([]botserver.Outgoi
 	return nil
 }
 
-// gateways is this member's side of attaches: the conversations that
-// have connections here, and who hosts each.
+// gateways is this member's side of attaches: which conversations it
+// receives frames of, from whom. Conversations hosted here that have
+// connections here are in it too (owner self), so that the connections
+// attach to the new owner when the conversation moves away.
 type gateways struct {
-	mu      sync.Mutex
-	waiting map[uint64]*attachWait
-	convs   map[botserver.Conversation]*remoteConv
+	mu       sync.Mutex
+	waiting  map[uint64]*attachWait
+	convs    map[botserver.Conversation]*remoteConv
+	renewing map[uint64]*renewal // renewals not confirmed yet (renew.go)
+	pruneAt  int                 // local prunes the conversations no connection is left of at this size
 }
 
 type attachWait struct {
@@ -58,9 +61,8 @@ type attachWait struct {
 	fn    func([]botserver.Outgoing, error)
 }
 
-// remoteConv is a conversation with connections here: hosted elsewhere
-// (its frames come from owner), or here (owner is this member: tracked so
-// that a handover attaches to the new owner).
+// remoteConv is a conversation with connections here, hosted elsewhere
+// (or here: owner is this member).
 type remoteConv struct {
 	owner     string
 	attaching int // attaches not answered yet: frames before them are in their history
@@ -69,6 +71,45 @@ type remoteConv struct {
 func (g *gateways) init() {
 	g.waiting = map[uint64]*attachWait{}
 	g.convs = map[botserver.Conversation]*remoteConv{}
+	g.renewing = map[uint64]*renewal{}
+}
+
+// local records that a connection here attaches to conv when this member
+// hosts it, and returns its owner, read again after the record: a view
+// that changed before the record is seen here, one that changed after it
+// sees the record (topology swaps the view before gateways.moved).
+func (g *gateways) local(n *Node, conv botserver.Conversation) string {
+	if n.Owner(conv.Bot, conv.Address()) != n.self {
+		return n.Owner(conv.Bot, conv.Address())
+	}
+	g.mu.Lock()
+	if g.convs[conv] == nil {
+		if len(g.convs) >= g.pruneAt {
+			g.prune(n)
+			g.pruneAt = 2*len(g.convs) + 64
+		}
+		g.convs[conv] = &remoteConv{owner: n.self}
+	}
+	g.mu.Unlock()
+	return n.Owner(conv.Bot, conv.Address())
+}
+
+// prune forgets the conversations hosted here that have no connection
+// here left (g.mu held).
+func (g *gateways) prune(n *Node) {
+	for conv, rc := range g.convs {
+		if rc.owner == n.self && rc.attaching == 0 && !n.connectedHere(conv) {
+			delete(g.convs, conv)
+		}
+	}
+}
+
+// connectedHere reports whether a connection of conv is on this member
+// (true when its platform cannot tell).
+func (n *Node) connectedHere(conv botserver.Conversation) bool {
+	v, _ := n.platforms.Load(conv.Platform)
+	c, ok := v.(Connected)
+	return !ok || c.Connected(conv)
 }
 
 func (g *gateways) attaching(id uint64, conv botserver.Conversation, owner string, fn func([]botserver.Outgoing, error)) {
@@ -84,27 +125,6 @@ func (g *gateways) attaching(id uint64, conv botserver.Conversation, owner strin
 	rc.attaching++
 }
 
-// local records a conversation with connections here that this member
-// hosts.
-func (g *gateways) local(conv botserver.Conversation, self string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.convs[conv] == nil {
-		g.convs[conv] = &remoteConv{owner: self}
-	}
-}
-
-// prune forgets the conversations that have no connection here left.
-func (g *gateways) prune(connected func(botserver.Conversation) bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for conv, rc := range g.convs {
-		if rc.attaching == 0 && !connected(conv) {
-			delete(g.convs, conv)
-		}
-	}
-}
-
 // attached hands the owner's answer to the client that asked.
 func (g *gateways) attached(m *pb.Attached) {
 	g.mu.Lock()
@@ -117,6 +137,7 @@ func (g *gateways) attached(m *pb.Attached) {
 	}
 	g.mu.Unlock()
 	if w == nil {
+		g.confirmed(m.GetId())
 		return
 	}
 	if m.GetError() != "" {
@@ -150,12 +171,16 @@ func (g *gateways) forget(conv botserver.Conversation) {
 	}
 }
 
-// moved renews the subscriptions of conversations whose owner changed,
-// and fails the attaches waiting for a member that left.
+// moved renews the subscriptions of conversations whose owner changed
+// (those that were hosted here included), and fails the attaches waiting
+// for a member that left.
 func (g *gateways) moved(n *Node, _, t *table) {
-	var renew []botserver.Conversation
+	var renew []*pb.Attach
+	var to []string
 	var failed []*attachWait
+	now := n.opts.Now()
 	g.mu.Lock()
+	g.prune(n)
 	for id, w := range g.waiting {
 		if !t.has(w.owner) {
 			delete(g.waiting, id)
@@ -173,15 +198,16 @@ func (g *gateways) moved(n *Node, _, t *table) {
 			rc.owner = owner
 		default:
 			rc.owner = owner
-			renew = append(renew, conv)
+			renew = append(renew, g.renew(n, conv, owner, now))
+			to = append(to, owner)
 		}
 	}
 	g.mu.Unlock()
 	for _, w := range failed {
 		w.fn(nil, fmt.Errorf("%w: the member that hosts it left", botserver.ErrUnavailable))
 	}
-	for _, conv := range renew {
-		n.send(n.Owner(conv.Bot, conv.Address()), "attach", &pb.Attach{Bot: conv.Bot, Addr: conv.Address()})
+	for i, a := range renew {
+		n.send(to[i], "attach", a)
 	}
 }
 
@@ -258,10 +284,14 @@ func (n *Node) attachFor(from string, m *pb.Attach) {
 		n.send(from, "attached", &pb.Attached{Id: m.GetId(), Error: botserver.CodeUnavailable, Detail: "not a conversation"})
 		return
 	}
-	n.subs.add(m.GetBot(), m.GetAddr(), from)
-	if !m.GetHistory() {
+	if !m.GetHistory() { // a renewal: confirmed once this member hosts it
+		if n.Owner(m.GetBot(), m.GetAddr()) == n.self {
+			n.subs.add(m.GetBot(), m.GetAddr(), from)
+			n.send(from, "attached", &pb.Attached{Id: m.GetId()})
+		}
 		return
 	}
+	n.subs.add(m.GetBot(), m.GetAddr(), from)
 	id := m.GetId()
 	if !n.rt.HasBot(conv.Bot) { // the asking member runs it: it is starting here (create_bot), or failed to
 		n.send(from, "attached", &pb.Attached{Id: id, Error: botserver.CodeUnavailable,

@@ -25,7 +25,6 @@ const (
 	maxHops            = 3               // a message forwarded this often by members that disagree is kept by the last
 	maxAttempts        = 40              // sends of one input before it is given up (its Done is called)
 	ingressName        = "bs-ingress"    // the well-known actor every member receives envelopes with
-	pruneEvery         = 30              // resend ticks between prunes of the gateways' conversations
 )
 
 // ErrNoOwner: no member may host the instance now (this member is cut off,
@@ -297,28 +296,15 @@ func (n *Node) resendLoop() {
 	defer close(n.done)
 	tick := time.NewTicker(n.opts.ResendAfter / 3)
 	defer tick.Stop()
-	ticks := 0
 	for {
 		select {
 		case <-n.stop:
 			return
 		case <-tick.C:
 			n.pending.resend(n, n.opts.Now().Add(-n.opts.ResendAfter))
-			if ticks++; ticks%pruneEvery == 0 {
-				n.pruneGateways()
-			}
+			n.gw.renewAgain(n, n.opts.Now().Add(-n.opts.ResendAfter/3))
 		}
 	}
-}
-
-// pruneGateways forgets the conversations whose connections here have all
-// closed.
-func (n *Node) pruneGateways() {
-	n.gw.prune(func(conv botserver.Conversation) bool {
-		v, _ := n.platforms.Load(conv.Platform)
-		c, ok := v.(Connected)
-		return !ok || c.Connected(conv)
-	})
 }
 
 // Platform wraps this member's platform name: frames of conversations

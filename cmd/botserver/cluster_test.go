@@ -35,38 +35,72 @@ dialog __ask_timeout__ do
 end
 `
 
+// clusterRig starts members of one cluster (provider test) over one
+// PostgreSQL database, each serving the same bots: members may join an
+// existing cluster at any time.
+type clusterRig struct {
+	t     *testing.T
+	db    string
+	agent *clustertest.InMemAgent
+	bots  []config.BotConfig
+}
+
+func newRig(t *testing.T, db string, bots ...config.BotConfig) *clusterRig {
+	return &clusterRig{t: t, db: db, agent: clustertest.NewInMemAgent(), bots: bots}
+}
+
+// start starts one more member; it is closed when the test ends.
+func (r *clusterRig) start() *Main {
+	r.t.Helper()
+	cfg := config.Config{Listen: "127.0.0.1:0", Store: r.db, Bots: r.bots,
+		Cluster: &config.ClusterConfig{Provider: "test", Advertise: "127.0.0.1:0"}}
+	m := &Main{Config: cfg, TestAgent: r.agent, WatchEvery: -1}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	err := m.Run(ctx)
+	cancel()
+	if err != nil {
+		r.t.Fatalf("member: %v", err)
+	}
+	r.t.Cleanup(func() { m.Close(context.Background()) })
+	return m
+}
+
+// botDir writes a bot's script files into a new folder.
+func botDir(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 // startMembers starts k members of one cluster (provider test) over the
 // PostgreSQL database db, each serving the counter bot.
 func startMembers(t *testing.T, db string, k int) []*Main {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.bot"), []byte(clusterCounter), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	agent := clustertest.NewInMemAgent()
+	r := newRig(t, db, config.BotConfig{ID: "counter", Scripts: botDir(t, map[string]string{"main.bot": clusterCounter})})
 	ms := make([]*Main, k)
 	for i := range ms {
-		cfg := config.Config{Listen: "127.0.0.1:0", Store: db, Bots: []config.BotConfig{{ID: "counter", Scripts: dir}},
-			Cluster: &config.ClusterConfig{Provider: "test", Advertise: "127.0.0.1:0"}}
-		m := &Main{Config: cfg, TestAgent: agent, WatchEvery: -1}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := m.Run(ctx)
-		cancel()
-		if err != nil {
-			t.Fatalf("member %d: %v", i, err)
-		}
-		t.Cleanup(func() { m.Close(context.Background()) })
-		ms[i] = m
+		ms[i] = r.start()
 	}
+	waitSeeAll(t, ms)
+	return ms
+}
+
+// waitSeeAll waits until each of ms sees exactly the members ms.
+func waitSeeAll(t *testing.T, ms []*Main) {
+	t.Helper()
 	waitFor(t, 20*time.Second, "every member sees all", func() bool {
 		for _, m := range ms {
-			if len(m.node.Status().Members) != k {
+			if len(m.node.Status().Members) != len(ms) {
 				return false
 			}
 		}
 		return true
 	})
-	return ms
 }
 
 // waitFor polls cond until it holds or the deadline passes.
