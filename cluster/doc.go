@@ -1,14 +1,27 @@
-// Package cluster makes a botserver process a member of a protoactor-go
-// cluster, used only for membership, gossip and remote transport (never grains).
+// Package cluster makes a botserver process a member of a cluster of
+// botserver processes that share one PostgreSQL store. protoactor-go's
+// cluster provides the member list and the remote transport; its grains
+// are never used.
 //
-// Join starts an actor system with remote on Advertise and a protoactor
-// cluster with the chosen provider (test, automanaged, etcd, k8s); topology
-// events become a sorted live member list delivered to OnChange callbacks on
-// one goroutine. CutOff says when this member must stop serving: a peer blocks
-// it (asked by a probe actor every ProbeInterval) or it sees no majority of
-// the configured Members.
+// Membership: Join starts an actor system with remote on Advertise and a
+// protoactor cluster with the chosen provider (test, automanaged, etcd,
+// k8s); topology events become a sorted live member list delivered to
+// OnChange callbacks on one goroutine. CutOff says when this member must
+// stop serving: a peer blocks it (asked by a probe actor every
+// ProbeInterval) or it sees no majority of the configured Members.
 //
-//	m, err := cluster.Join(ctx, cluster.MembershipConfig{Provider: "test", Advertise: "127.0.0.1:0", TestAgent: agent})
-//	m.OnChange(func(live []cluster.Member) { /* recompute shard owners */ })
-//	defer m.Leave(ctx)
+// Routing: a Node is the runtime's actors.Router. The instances of a bot
+// live in Shards shards placed on the live members by protoactor's
+// rendezvous hash; a message for an instance another member hosts is
+// forwarded to that member's ingress actor in a pb.Envelope (the one
+// message type that crosses the network). Forwarded inputs are kept
+// until their turn is durable on the owner, and sent again when the owner
+// changes; web connections on one member receive the frames of a
+// conversation hosted on another (Gateway, Platform).
+//
+//	node, _ := cluster.New(cluster.Options{Membership: cfg, Barrier: barrier})
+//	rt, _ := actors.New(actors.Options{Router: node, ...})
+//	node.Start(ctx, rt) // joins; then start the runtime and add bots
+//	web := web.New(web.Options{Gateway: node.Gateway(rt), ...})
+//	rt.RegisterPlatform(web.Name, node.Platform(web.Name, web))
 package cluster
