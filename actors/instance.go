@@ -51,6 +51,9 @@ type instance struct {
 	cur           any   // the input being handled (kept for a replay)
 	loadErr       error // the state could not be loaded: inputs fail with it
 	notices       int   // committed messages still to come
+	// lateAcks acknowledge forwarded inputs no turn held (dropped,
+	// refused, deferred) once the outbox is empty (router.go)
+	lateAcks []func()
 }
 
 func (a *instance) rt() *Runtime { return a.bot.rt }
@@ -66,6 +69,7 @@ func (a *instance) Receive(ctx actor.Context) {
 		a.handle(ctx, msg)
 		a.cur = nil
 		doneWith(msg)
+		a.ackLoose(msg)
 		a.rt().activity.Add(-1)
 	case *committed:
 		if msg.inst == a {

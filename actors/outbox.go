@@ -272,12 +272,16 @@ func (a *instance) release() {
 		}
 		if n == i && (!t.hasExternal() || t.durable) {
 			a.dispatch(t.effects[t.internal:])
+			if d, ok := t.in.(*deliver); ok {
+				d.acked() // its turn is in the store (a cluster uses PostgreSQL: sequenced is durable)
+			}
 			t.in = nil
 			n++
 		}
 	}
 	if n == len(a.outbox) {
 		a.outbox = nil // an idle instance keeps no effects alive
+		a.ackLate()
 		return
 	}
 	if n > 0 {

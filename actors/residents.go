@@ -100,7 +100,7 @@ func (r *residents) shard(addr string) *residentShard {
 // counts as activity until it is handled (or forwarded).
 func (b *botRT) route(addr string, msg any) {
 	b.rt.activity.Add(1)
-	if !b.local(addr) && !b.failed.Load() {
+	if r := b.rt.opts.Router; r != nil && !b.failed.Load() && (tracked(msg) || !r.Local(b.id, addr)) {
 		b.forward(addr, msg)
 		return
 	}

@@ -53,9 +53,10 @@ func (b *botRT) forward(addr string, msg any) {
 		if err := encodeDeliver(f, m); err != nil {
 			b.log.Warn("cannot forward a message", "conv", addr, "err", err)
 			doneWith(m)
+			m.acked()
 			return
 		}
-		done = m.done
+		done = m.finisher()
 	case *timerFired:
 		f.Input = &pb.Input{Kind: &pb.Input_Timer{Timer: m.id}}
 	case *attachReq:
@@ -139,13 +140,15 @@ func decodeInput(in *pb.Input) (dsl.Input, error) {
 	return dsl.Input{}, errors.New("a forwarded input of no known kind")
 }
 
-// Receive hands an input forwarded by another member to its instance
-// here, whatever this member's view of where it belongs (the router
-// limits how often one message is forwarded again). done is called once
-// it was handled or dropped. It returns botserver.ErrUnknownBot for a bot
-// that does not run here, or an error for an input it cannot decode (done
-// is then not called).
-func (r *Runtime) Receive(f *pb.Forward, done func()) error {
+// Receive hands an input forwarded by another member (or kept by this
+// one, see route) to its instance here, whatever this member's view of
+// where it belongs (the router limits how often one message is forwarded
+// again). ack is called once the write of the turn that handled it is in
+// the store, or it was dropped; not if it is lost with its instance (a
+// handover stopped it first): the sender sends it again. It returns
+// botserver.ErrUnknownBot for a bot that does not run here, or an error
+// for an input it cannot decode (ack is then not called).
+func (r *Runtime) Receive(f *pb.Forward, ack func()) error {
 	b := r.bot(f.GetBot())
 	if b == nil {
 		return fmt.Errorf("%w: %s", botserver.ErrUnknownBot, f.GetBot())
@@ -154,12 +157,12 @@ func (r *Runtime) Receive(f *pb.Forward, done func()) error {
 		b.rt.activity.Add(1)
 		b.groups.Add(f.GetAddr())
 		b.rt.system.Root.Send(b.dirs[kindGroup], &spawnGroup{id: f.GetAddr(), vars: dsl.MapFromProto(f.GetCreate().GetFields())})
-		if done != nil {
-			done()
+		if ack != nil {
+			ack()
 		}
 		return nil
 	}
-	d := &deliver{id: f.GetId(), name: f.GetName(), restart: f.GetRestart(), source: f.GetSource(), client: f.GetClient(), done: done}
+	d := &deliver{id: f.GetId(), name: f.GetName(), restart: f.GetRestart(), source: f.GetSource(), client: f.GetClient(), ack: ack}
 	if f.GetCreates() {
 		d.create = dsl.MapFromProto(f.GetCreate().GetFields())
 		if d.create == nil {
@@ -173,8 +176,8 @@ func (r *Runtime) Receive(f *pb.Forward, done func()) error {
 		if in.Kind == dsl.InTimer {
 			r.metrics.Received.Add(1)
 			b.routeHere(f.GetAddr(), &timerFired{id: in.Timer})
-			if done != nil {
-				done()
+			if ack != nil {
+				ack()
 			}
 			return nil
 		}
@@ -254,4 +257,58 @@ func (d *directory) handover(ctx actor.Context) {
 	for _, pid := range stop {
 		ctx.Send(pid, &stopNow{})
 	}
+}
+
+// finisher returns what to call once a delivery forwarded on is
+// acknowledged: its platform's Done and the ack of the member that sent
+// it here.
+func (d *deliver) finisher() func() {
+	done, ack := d.done, d.ack
+	d.done, d.ack = nil, nil
+	switch {
+	case ack == nil:
+		return done
+	case done == nil:
+		return ack
+	}
+	return func() { done(); ack() }
+}
+
+// ackLoose acknowledges a forwarded input that no turn in the outbox
+// holds (it was dropped, refused or deferred) once the instance's writes
+// so far are in the store; one that a turn holds is acknowledged with
+// that turn (release).
+func (a *instance) ackLoose(msg any) {
+	d, ok := msg.(*deliver)
+	if !ok || d.ack == nil {
+		return
+	}
+	for i := range a.outbox {
+		if a.outbox[i].in == msg {
+			return
+		}
+	}
+	if len(a.outbox) == 0 {
+		d.acked()
+		return
+	}
+	a.lateAcks = append(a.lateAcks, d.acked)
+}
+
+// ackLate runs the acknowledgements waiting for the outbox to drain.
+func (a *instance) ackLate() {
+	acks := a.lateAcks
+	a.lateAcks = nil
+	for _, f := range acks {
+		f()
+	}
+}
+
+// tracked reports whether route hands msg to the router even for an
+// instance of this member: a user's message, so that the member keeps it
+// until its turn is in the store and sends it again if a handover loses
+// it.
+func tracked(msg any) bool {
+	d, ok := msg.(*deliver)
+	return ok && d.client && d.ack == nil
 }

@@ -50,6 +50,12 @@ type deliver struct {
 	name   string         // sessions: the user's display name, if known
 	create map[string]any // groups: initial variables; the group is new
 	done   func()         // botserver.Inbound.Done
+	// ack, for an input another member keeps until it is in the store
+	// (Runtime.Receive), is called once the write of the turn that
+	// handled it is durable (or once the instance's earlier writes are,
+	// for an input no turn handled); never for an input lost with its
+	// instance: its sender sends it again.
+	ack func()
 	// sessions: botserver.Inbound.Restart and botserver.Inbound.Source
 	restart bool
 	source  uint64
@@ -93,3 +99,11 @@ type timerFired struct{ id uint64 }
 // loadFailed restarts a master whose state could not be loaded, a pause
 // (unavailableRetry) after the failed load.
 type loadFailed struct{}
+
+// acked calls the input's ack once.
+func (d *deliver) acked() {
+	if f := d.ack; f != nil {
+		d.ack = nil
+		f()
+	}
+}

@@ -19,7 +19,7 @@
 // changes; web connections on one member receive the frames of a
 // conversation hosted on another (Gateway, Platform).
 //
-//	node, _ := cluster.New(cluster.Options{Membership: cfg, Barrier: barrier})
+//	node, _ := cluster.New(cluster.Options{Membership: cfg})
 //	rt, _ := actors.New(actors.Options{Router: node, ...})
 //	node.Start(ctx, rt) // joins; then start the runtime and add bots
 //	web := web.New(web.Options{Gateway: node.Gateway(rt), ...})

@@ -128,7 +128,7 @@ func (n *Node) forwarded(f *pb.Forward) {
 }
 
 // receive hands an input to the runtime here; its origin is acknowledged
-// once it was handled and a barrier behind its turn's write is durable.
+// once the write of the turn that handled it is in the store.
 func (n *Node) receive(f *pb.Forward) {
 	id, origin := f.GetId(), f.GetOrigin()
 	if via := f.GetVia(); via != "" && via != n.self {
@@ -137,16 +137,11 @@ func (n *Node) receive(f *pb.Forward) {
 		n.subs.add(f.GetBot(), f.GetAddr(), via)
 	}
 	ack := func() {
-		n.opts.Barrier(func(err error) {
-			if err != nil {
-				return // not acknowledged: the origin sends it again
-			}
-			if origin == n.self {
-				n.pending.acked([]uint64{id})
-				return
-			}
-			n.send(origin, "ack", &pb.Ack{Ids: []uint64{id}})
-		})
+		if origin == n.self {
+			n.pending.acked([]uint64{id})
+			return
+		}
+		n.send(origin, "ack", &pb.Ack{Ids: []uint64{id}})
 	}
 	err := n.rt.Receive(f, ack)
 	switch {

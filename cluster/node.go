@@ -35,11 +35,6 @@ var ErrNoOwner = errors.New("cluster: no member hosts it now")
 type Options struct {
 	Membership MembershipConfig
 	Logger     *slog.Logger
-	// Barrier queues an empty write on the store and calls done once it
-	// is durable: every write queued before it then is. An input
-	// forwarded here is acknowledged to the member that keeps it only
-	// after the barrier queued behind its turn. Required.
-	Barrier func(done func(error))
 	// ResendAfter is how long an input forwarded to another member may go
 	// unacknowledged before it is sent again (default DefaultResendAfter).
 	ResendAfter time.Duration
@@ -80,9 +75,6 @@ type Node struct {
 
 // New makes a node that has not joined its cluster yet (Start joins).
 func New(opts Options) (*Node, error) {
-	if opts.Barrier == nil {
-		return nil, errors.New("cluster: Options.Barrier is required")
-	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

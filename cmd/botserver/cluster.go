@@ -7,7 +7,6 @@ import (
 	"botserver"
 	"botserver/actors"
 	"botserver/cluster"
-	"botserver/persistence"
 	pb "botserver/proto"
 )
 
@@ -18,12 +17,9 @@ func (m *Main) newNode(opts *actors.Options) error {
 	if c == nil {
 		return nil
 	}
-	meta := persistence.Meta(m.db)
 	node, err := cluster.New(cluster.Options{Logger: m.Logger,
 		Membership: cluster.MembershipConfig{Provider: c.Provider, Name: c.Name, Advertise: c.Advertise,
 			Members: c.Members, Etcd: c.Etcd, K8sNamespace: c.K8sNamespace, TestAgent: m.TestAgent, Logger: m.Logger},
-		// an empty write: durable once every write queued before it is
-		Barrier: func(done func(error)) { meta.Write(nil, done) },
 		Fenced:  m.metrics.FencedWrites,
 	})
 	if err != nil {
