@@ -24,19 +24,15 @@ func NewThrottle(maxEventsInPeriod int32, period time.Duration, throttledCallBac
 	currentEvents := int32(0)
 
 	startTimer := func(duration time.Duration) {
-		go func() {
-			// crete ticker to mimic sleep, we do not want to put the goroutine to sleep
-			// as it will schedule it out of the P making a syscall, we just want it to
-			// halt for the given period of time
-			ticker := time.NewTicker(duration)
-			defer ticker.Stop()
-			<-ticker.C // wait for the ticker to tick once
-
+		// botserver patch: a timer rather than a goroutine parked on a ticker
+		// for the whole period, so that a stopped actor system leaves no
+		// goroutine behind (the callback runs once, when the period ends)
+		time.AfterFunc(duration, func() {
 			timesCalled := atomic.SwapInt32(&currentEvents, 0)
 			if timesCalled > maxEventsInPeriod {
 				throttledCallBack(timesCalled - maxEventsInPeriod)
 			}
-		}()
+		})
 	}
 
 	return func() Valve {
@@ -59,19 +55,15 @@ func NewThrottleWithLogger(logger *slog.Logger, maxEventsInPeriod int32, period 
 	currentEvents := int32(0)
 
 	startTimer := func(duration time.Duration) {
-		go func() {
-			// crete ticker to mimic sleep, we do not want to put the goroutine to sleep
-			// as it will schedule it out of the P making a syscall, we just want it to
-			// halt for the given period of time
-			ticker := time.NewTicker(duration)
-			defer ticker.Stop()
-			<-ticker.C // wait for the ticker to tick once
-
+		// botserver patch: a timer rather than a goroutine parked on a ticker
+		// for the whole period, so that a stopped actor system leaves no
+		// goroutine behind (the callback runs once, when the period ends)
+		time.AfterFunc(duration, func() {
 			timesCalled := atomic.SwapInt32(&currentEvents, 0)
 			if timesCalled > maxEventsInPeriod {
 				throttledCallBack(logger, timesCalled-maxEventsInPeriod)
 			}
-		}()
+		})
 	}
 
 	return func() Valve {

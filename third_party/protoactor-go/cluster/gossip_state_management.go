@@ -9,18 +9,6 @@ import (
 
 // convenience type alias
 
-func ensureEntryExists(memberState *GossipMemberState, key string) *GossipKeyValue {
-	value, ok := memberState.Values[key]
-	if ok {
-		return value
-	}
-
-	value = &GossipKeyValue{}
-	memberState.Values[key] = value
-
-	return value
-}
-
 // returns back the GossipMemberState registered in the given GossipState
 // under the given memberID key, if the key doesn't exists yet it is created
 func ensureMemberStateExists(state *GossipState, memberID string) *GossipMemberState {
@@ -39,14 +27,19 @@ func ensureMemberStateExists(state *GossipState, memberID string) *GossipMemberS
 func setKey(state *GossipState, key string, value proto.Message, memberID string, sequenceNo int64) int64 {
 	// if entry does not exists, add it
 	memberState := ensureMemberStateExists(state, memberID)
-	entry := ensureEntryExists(memberState, key)
-	entry.LocalTimestampUnixMilliseconds = time.Now().UnixMilli()
 
+	// botserver patch: replace the entry rather than update it in place. The
+	// old entry may be part of a gossip delta (GetMemberStateDelta shares the
+	// entries) that an endpoint writer is marshalling on another goroutine, or
+	// of a GetGossipStateResponse read by the gossip loop: entries in the state
+	// are never written once stored.
 	sequenceNo++
-	entry.SequenceNumber = sequenceNo
-
 	a, _ := anypb.New(value)
-	entry.Value = a
+	memberState.Values[key] = &GossipKeyValue{
+		SequenceNumber:                 sequenceNo,
+		Value:                          a,
+		LocalTimestampUnixMilliseconds: time.Now().UnixMilli(),
+	}
 
 	return sequenceNo
 }

@@ -117,12 +117,20 @@ func (ml *MemberList) GetActivatorMember(kind string, requestSourceAddress strin
 	return res
 }
 
+// The MemberSet is immutable, but UpdateClusterTopology replaces ml.members
+// under the write lock: readers take the read lock (botserver patch).
+func (ml *MemberList) currentMembers() *MemberSet {
+	ml.mutex.RLock()
+	defer ml.mutex.RUnlock()
+	return ml.members
+}
+
 func (ml *MemberList) Length() int {
-	return ml.members.Len()
+	return ml.currentMembers().Len()
 }
 
 func (ml *MemberList) Members() *MemberSet {
-	return ml.members
+	return ml.currentMembers()
 }
 
 func (ml *MemberList) UpdateClusterTopology(members Members) {
@@ -225,7 +233,7 @@ func (ml *MemberList) TerminateMember(m *Member) {
 }
 
 func (ml *MemberList) BroadcastEvent(message interface{}, includeSelf bool) {
-	for _, m := range ml.members.members {
+	for _, m := range ml.currentMembers().members {
 		if !includeSelf && m.Id == ml.cluster.ActorSystem.ID {
 			continue
 		}
@@ -236,7 +244,7 @@ func (ml *MemberList) BroadcastEvent(message interface{}, includeSelf bool) {
 }
 
 func (ml *MemberList) ContainsMemberID(memberID string) bool {
-	return ml.members.ContainsID(memberID)
+	return ml.currentMembers().ContainsID(memberID)
 }
 
 func (ml *MemberList) getMemberStrategyByKind(kind string) MemberStrategy {

@@ -25,6 +25,9 @@ func NewBlockList() *BlockList {
 }
 
 func (bl *BlockList) BlockedMembers() set.Set[string] {
+	// the set is immutable, but the field is replaced by Block (botserver patch)
+	bl.mu.RLock()
+	defer bl.mu.RUnlock()
 	return bl.blockedMembers
 }
 
@@ -40,7 +43,10 @@ func (bl *BlockList) Block(memberIDs ...string) {
 // IsBlocked returns true if the given memberID string has been
 // ever added to the BlockList
 func (bl *BlockList) IsBlocked(memberID string) bool {
-	// acquire our mutual exclusion primitive for reading
+	// acquire our mutual exclusion primitive for reading (botserver patch:
+	// upstream took none, racing with Block)
+	bl.mu.RLock()
+	defer bl.mu.RUnlock()
 	return bl.blockedMembers.Contains(memberID)
 }
 

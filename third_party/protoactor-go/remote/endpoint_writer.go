@@ -45,6 +45,9 @@ func (state *endpointWriter) initialize(ctx actor.Context) {
 		err = state.initializeInternal()
 		if err != nil {
 			state.remote.Logger().Error("EndpointWriter failed to connect", slog.String("address", state.address), slog.Any("error", err), slog.Int("retry", i))
+			// botserver patch: the next attempt dials a new connection and
+			// overwrites state.conn: close this one, or its goroutines leak
+			state.closeClientConn()
 			// Wait 2 seconds to restart and retry
 			// Replace with Exponential Backoff
 			time.Sleep(2 * time.Second)

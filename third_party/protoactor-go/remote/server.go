@@ -5,6 +5,7 @@ import (
 	"io/ioutil"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/extensions"
@@ -56,9 +57,16 @@ func (r *Remote) ExtensionID() extensions.ExtensionID {
 
 func (r *Remote) BlockList() *BlockList { return r.blocklist }
 
+// grpcLoggerOnce guards grpclog.SetLoggerV2: grpc's logger is process-wide and
+// not synchronised, so setting it again while another Remote's grpc code runs
+// is a data race (botserver patch, see PATCHES.md).
+var grpcLoggerOnce sync.Once
+
 // Start the remote server
 func (r *Remote) Start() {
-	grpclog.SetLoggerV2(grpclog.NewLoggerV2(ioutil.Discard, ioutil.Discard, ioutil.Discard))
+	grpcLoggerOnce.Do(func() {
+		grpclog.SetLoggerV2(grpclog.NewLoggerV2(ioutil.Discard, ioutil.Discard, ioutil.Discard))
+	})
 	lis, err := net.Listen("tcp", r.config.Address())
 	if err != nil {
 		panic(fmt.Errorf("failed to listen: %v", err))
