@@ -46,15 +46,7 @@ func NewFuture(actorSystem *ActorSystem, d time.Duration) *Future {
 
 	if d >= 0 {
 		tp := time.AfterFunc(d, func() {
-			ref.cond.L.Lock()
-			if ref.done {
-				ref.cond.L.Unlock()
-
-				return
-			}
-			ref.err = ErrTimeout
-			ref.cond.L.Unlock()
-			ref.Stop(pid)
+			ref.complete(pid, nil, ErrTimeout)
 		})
 		atomic.StorePointer((*unsafe.Pointer)(unsafe.Pointer(&ref.t)), unsafe.Pointer(tp))
 	}
@@ -155,19 +147,30 @@ func (ref *futureProcess) SendUserMessage(pid *PID, message interface{}) {
 	_, msg, _ := UnwrapEnvelope(message)
 
 	if _, ok := msg.(*DeadLetterResponse); ok {
-		ref.result = nil
-		ref.err = ErrDeadLetter
+		ref.complete(pid, nil, ErrDeadLetter)
 	} else {
-		ref.result = msg
+		ref.complete(pid, msg, nil)
 	}
-
-	ref.Stop(pid)
 }
 
 func (ref *futureProcess) SendSystemMessage(pid *PID, message interface{}) {
 	defer ref.instrument()
-	ref.result = message
-	ref.Stop(pid)
+	ref.complete(pid, message, nil)
+}
+
+// complete sets the outcome and completes the future, unless it is already
+// done. botserver patch (upstream issue #1145): the outcome used to be written
+// without the lock, racing with Result on a future that had already timed out
+// (a late response) or with the timeout itself.
+func (ref *futureProcess) complete(pid *PID, result interface{}, err error) {
+	ref.cond.L.Lock()
+	if ref.done {
+		ref.cond.L.Unlock()
+
+		return
+	}
+	ref.result, ref.err = result, err
+	ref.stopLocked(pid)
 }
 
 func (ref *futureProcess) instrument() {
@@ -196,7 +199,12 @@ func (ref *futureProcess) Stop(pid *PID) {
 
 		return
 	}
+	ref.stopLocked(pid)
+}
 
+// stopLocked completes the future; it is called with the lock held and
+// releases it.
+func (ref *futureProcess) stopLocked(pid *PID) {
 	ref.done = true
 	tp := (*time.Timer)(atomic.LoadPointer((*unsafe.Pointer)(unsafe.Pointer(&ref.t))))
 
