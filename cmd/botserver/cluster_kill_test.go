@@ -24,7 +24,7 @@ type counterClient struct {
 	user    string
 	token   string
 
-	mu       sync.Mutex
+	mu     sync.Mutex
 	last   int       // the last n seen
 	lastAt time.Time // when it was seen
 	err    error     // a counter that did not increase
