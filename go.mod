@@ -112,3 +112,5 @@ require (
 )
 
 replace github.com/dgraph-io/badger/v4 => ./third_party/badger
+
+replace github.com/asynkron/protoactor-go => ./third_party/protoactor-go

@@ -80,10 +80,6 @@ type Membership struct {
 	subs      []*subscriber
 }
 
-// startMu serialises remote.Start across members of one process: it sets
-// grpc's process-global logger, which races when two members start at once.
-var startMu sync.Mutex
-
 // Join makes a new actor system with remote on Advertise, starts protoactor's
 // cluster with the provider, and returns once this member sees itself in the
 // member list. On failure or ctx expiry it returns an error and releases what it started.
@@ -149,8 +145,6 @@ func (m *Membership) start(ctx context.Context) error {
 				res <- fmt.Errorf("%v", r)
 			}
 		}()
-		startMu.Lock()
-		defer startMu.Unlock()
 		m.cl.StartMember()
 		res <- nil
 	}()
@@ -217,8 +211,7 @@ func (m *Membership) Members() []Member {
 }
 
 func (m *Membership) liveLocked() []Member {
-	// The view is filtered by the block list when protoactor builds it; reading
-	// the block list here would race (BlockList.IsBlocked takes no lock).
+	// The view is filtered by the block list when protoactor builds it.
 	return slices.Clone(m.view)
 }
 

@@ -75,11 +75,7 @@ func TestThreeMembersSeeEachOtherAndSurviveAKill(t *testing.T) {
 	// protoactor at the pinned version leaks these per member, Leave or not:
 	// gossip throttles never stop, and remote never closes its grpc client
 	// connections. Everything else (this package's goroutines) must end.
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(),
-		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/cluster.(*Gossiper).StartGossiping.NewThrottle.func3.1"),
-		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/cluster.NewGossipActor.NewThrottleWithLogger.func2.1"),
-		goleak.IgnoreAnyFunction("google.golang.org/grpc.(*addrConn).resetTransport"),
-		goleak.IgnoreAnyFunction("google.golang.org/grpc/internal/grpcsync.(*CallbackSerializer).run"))
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	agent := test.NewInMemAgent()
 	ms := make([]*Membership, 3)
 	var wg sync.WaitGroup
