@@ -48,14 +48,21 @@ func TestClusterOperations(t *testing.T) {
 	}
 	files["main.bot"] = "dialog main do\n  say \"v2\"\nend\n"
 	mustCall(t, api, "reload", map[string]any{"bot": "made", "scripts": files}, nil)
-	for _, m := range ms[1:] {
-		waitFor(t, 10*time.Second, "member "+m.node.Self()+" reloads the bot", func() bool {
-			src := m.bots.Source("made")
-			return src != nil && strings.Contains(src.Files["main.bot"], "v2")
-		})
-	}
-	c, _ := dialWS(t, ms[2], "made", nil)
-	c.Expect("v2")
+	// New users are spread over the members that host them: once every
+	// member has reloaded, each of them starts with v2.
+	waitFor(t, 10*time.Second, "every member reloads the bot", func() bool {
+		hosts := map[string]bool{}
+		for i := range 12 {
+			c, w := dialWS(t, ms[i%3], "made", nil)
+			got := c.Text()
+			c.WS.Close()
+			if got != "v2" {
+				return false
+			}
+			hosts[ms[0].node.Owner("made", w.Str("user"))] = true
+		}
+		return len(hosts) == 3
+	})
 
 	body := get(t, ms[1].URL()+"/metrics")
 	for _, want := range []string{"botserver_cluster_members 3\n", "botserver_cluster_owned_shards ", "botserver_cluster_forwarded_total "} {
