@@ -129,7 +129,7 @@ func waitingOn(t *testing.T, via, host *Main) *testkit.WSClient {
 	t.Helper()
 	for range 200 {
 		c, welcome := dialWS(t, via, "counter", nil)
-		if via.node.Owner("counter", "web:"+welcome.Str("user")) != host.node.Self() {
+		if via.node.Owner("counter", welcome.Str("user")) != host.node.Self() {
 			c.WS.Close()
 			continue
 		}

@@ -36,7 +36,7 @@ end
 
 // startMembers starts k members of one cluster (provider test) over the
 // PostgreSQL database db, each serving the counter bot.
-func startMembers(t *testing.T, db string, k int) []*Main {
+func startMembers(t testing.TB, db string, k int) []*Main {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "main.bot"), []byte(clusterCounter), 0o644); err != nil {
@@ -69,7 +69,7 @@ func startMembers(t *testing.T, db string, k int) []*Main {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
 	if !pollUntil(within, cond) {
 		t.Fatalf("%s: not within %v", what, within)
