@@ -36,7 +36,7 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 # as_pg CMD...: runs a PostgreSQL binary (as the postgres user when root).
 as_pg() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 stop_pg() { [[ -f $pgdir/data/postmaster.pid ]] && as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -m fast stop >/dev/null 2>&1 || true; }
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; stop_pg; rm -rf "$tmp"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; stop_pg; rm -rf "$tmp"' EXIT
 mkdir -p "$pgdir"
 if [[ $(id -u) == 0 ]]; then
 	chown postgres "$pgdir"
