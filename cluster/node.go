@@ -228,7 +228,7 @@ func (n *Node) Forward(f *pb.Forward, done func()) {
 func (n *Node) sendInput(p *pendingIn) {
 	t := n.view.Load()
 	owner := t.ownerOf(p.f.Bot, p.f.Addr)
-	p.owner = owner
+	n.pending.sentTo(p, owner)
 	switch owner {
 	case "":
 		return // kept: sent when a member hosts it

@@ -49,6 +49,13 @@ func (p *pendingInputs) add(f *pb.Forward, done func(), now time.Time) *pendingI
 	return in
 }
 
+// sentTo records where in was sent last.
+func (p *pendingInputs) sentTo(in *pendingIn, owner string) {
+	p.mu.Lock()
+	in.owner = owner
+	p.mu.Unlock()
+}
+
 // acked forgets the acknowledged inputs and calls their Done.
 func (p *pendingInputs) acked(ids []uint64) {
 	var done []func()

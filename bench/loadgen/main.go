@@ -18,7 +18,7 @@ import (
 
 func main() {
 	var cfg load.Config
-	flag.StringVar(&cfg.URL, "url", "", "websocket URL, e.g. ws://127.0.0.1:8090/ws/echo (required, loopback only)")
+	flag.StringVar(&cfg.URL, "url", "", "websocket URL, e.g. ws://127.0.0.1:8090/ws/echo (required, loopback only); several, comma-separated, spread the clients over them in turn")
 	flag.IntVar(&cfg.Clients, "clients", load.DefaultClients, "concurrent clients")
 	flag.IntVar(&cfg.Messages, "messages", load.DefaultMessages, "measured messages per client")
 	flag.DurationVar(&cfg.Timeout, "timeout", load.DefaultTimeout, "bound on the whole run")
@@ -33,6 +33,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "loadgen: -url is required")
 		flag.Usage()
 		os.Exit(2)
+	}
+	if strings.Contains(cfg.URL, ",") {
+		if *idle > 0 {
+			fmt.Fprintln(os.Stderr, "loadgen: -idle takes one -url")
+			os.Exit(2)
+		}
+		cfg.URLs = strings.Split(cfg.URL, ",")
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

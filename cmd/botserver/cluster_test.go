@@ -39,13 +39,13 @@ end
 // PostgreSQL database, each serving the same bots: members may join an
 // existing cluster at any time.
 type clusterRig struct {
-	t     *testing.T
+	t     testing.TB
 	db    string
 	agent *clustertest.InMemAgent
 	bots  []config.BotConfig
 }
 
-func newRig(t *testing.T, db string, bots ...config.BotConfig) *clusterRig {
+func newRig(t testing.TB, db string, bots ...config.BotConfig) *clusterRig {
 	return &clusterRig{t: t, db: db, agent: clustertest.NewInMemAgent(), bots: bots}
 }
 
@@ -66,7 +66,7 @@ func (r *clusterRig) start() *Main {
 }
 
 // botDir writes a bot's script files into a new folder.
-func botDir(t *testing.T, files map[string]string) string {
+func botDir(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, src := range files {
@@ -79,7 +79,7 @@ func botDir(t *testing.T, files map[string]string) string {
 
 // startMembers starts k members of one cluster (provider test) over the
 // PostgreSQL database db, each serving the counter bot.
-func startMembers(t *testing.T, db string, k int) []*Main {
+func startMembers(t testing.TB, db string, k int) []*Main {
 	t.Helper()
 	r := newRig(t, db, config.BotConfig{ID: "counter", Scripts: botDir(t, map[string]string{"main.bot": clusterCounter})})
 	ms := make([]*Main, k)
@@ -91,7 +91,7 @@ func startMembers(t *testing.T, db string, k int) []*Main {
 }
 
 // waitSeeAll waits until each of ms sees exactly the members ms.
-func waitSeeAll(t *testing.T, ms []*Main) {
+func waitSeeAll(t testing.TB, ms []*Main) {
 	t.Helper()
 	waitFor(t, 20*time.Second, "every member sees all", func() bool {
 		for _, m := range ms {
@@ -104,7 +104,7 @@ func waitSeeAll(t *testing.T, ms []*Main) {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
 	if !pollUntil(within, cond) {
 		t.Fatalf("%s: not within %v", what, within)

@@ -43,7 +43,7 @@ func startMain(t *testing.T, cfg config.Config) *Main {
 
 // dialWS opens a web chat websocket to bot and returns the client and
 // its welcome frame.
-func dialWS(t *testing.T, m *Main, bot string, q url.Values) (*testkit.WSClient, testkit.Frame) {
+func dialWS(t testing.TB, m *Main, bot string, q url.Values) (*testkit.WSClient, testkit.Frame) {
 	t.Helper()
 	c := testkit.DialChat(t, nil, "ws://"+m.endpoint.Addr()+"/ws/"+bot+"?"+q.Encode())
 	return c, c.Welcome

@@ -79,7 +79,7 @@ func Idle(ctx context.Context, cfg IdleConfig) (IdleResult, error) {
 	}
 
 	errs := &errorLog{}
-	connected := connectAll(ctx, newDialer(cfg.Timeout), cfg.URL, cfg.Conns, deadline, errs)
+	connected := connectAll(ctx, newDialer(cfg.Timeout), []string{cfg.URL}, cfg.Conns, deadline, errs)
 	res.Connected = len(connected)
 	res.WithConns, _ = sample()
 

@@ -32,6 +32,7 @@ const (
 // Config describes one run. Zero fields get the defaults above.
 type Config struct {
 	URL      string        // ws://127.0.0.1:PORT/ws/echo; loopback only
+	URLs     []string      // instead of URL: several targets; client i connects to URLs[i%len(URLs)]
 	Clients  int           // concurrent websocket clients (default 100)
 	Messages int           // messages each client sends, waiting for each reply before the next (default 500)
 	Timeout  time.Duration // bound on the whole run (default 2m); the run stops by itself at this bound
@@ -118,8 +119,14 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Clients < 0 || cfg.Messages < 0 || cfg.Warmup < 0 || cfg.Timeout < 0 {
 		return Result{}, errors.New("clients, messages, warmup and timeout must not be negative")
 	}
-	if err := CheckURL(cfg.URL); err != nil {
-		return Result{}, err
+	targets := cfg.URLs
+	if len(targets) == 0 {
+		targets = []string{cfg.URL}
+	}
+	for _, u := range targets {
+		if err := CheckURL(u); err != nil {
+			return Result{}, err
+		}
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
@@ -132,7 +139,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	res := Result{Clients: cfg.Clients, Messages: cfg.Messages}
 
 	// Phase 1: connect everyone and wait for the welcomes.
-	connected := connectAll(ctx, dialer, cfg.URL, cfg.Clients, deadline, errs)
+	connected := connectAll(ctx, dialer, targets, cfg.Clients, deadline, errs)
 	defer closeAll(ctx, connected)
 
 	// Phase 2: warmup, not measured.
@@ -388,9 +395,10 @@ func newDialer(timeout time.Duration) *websocket.Dialer {
 	}
 }
 
-// connectAll dials n clients, dialConcurrency at a time, and returns those
-// that got their welcome; the others' errors go to errs.
-func connectAll(ctx context.Context, d *websocket.Dialer, u string, n int, deadline time.Time, errs *errorLog) []*client {
+// connectAll dials n clients, dialConcurrency at a time, client i to
+// urls[i%len(urls)], and returns those that got their welcome; the others'
+// errors go to errs.
+func connectAll(ctx context.Context, d *websocket.Dialer, urls []string, n int, deadline time.Time, errs *errorLog) []*client {
 	clients := make([]*client, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, dialConcurrency)
@@ -400,7 +408,7 @@ func connectAll(ctx context.Context, d *websocket.Dialer, u string, n int, deadl
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			c, err := connect(ctx, d, u, i, deadline)
+			c, err := connect(ctx, d, urls[i%len(urls)], i, deadline)
 			if err != nil {
 				errs.add(ctx, err)
 				return

@@ -182,3 +182,36 @@ func TestIdleHoldsConnections(t *testing.T) {
 		t.Errorf("non-loopback idle run: %v", err)
 	}
 }
+
+// TestRunSpreadsOverURLs: with several URLs, client i connects to the
+// i-th modulo their number, and each gets its replies; a non-loopback URL
+// among them refuses the whole run before any dial.
+func TestRunSpreadsOverURLs(t *testing.T) {
+	var conns [2]atomic.Int64
+	servers := make([]*httptest.Server, 2)
+	for i := range servers {
+		echo := echoserver.Handler()
+		servers[i] = newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			conns[i].Add(1)
+			echo.ServeHTTP(w, r)
+		}))
+	}
+	urls := []string{wsURL(servers[0], "/ws/echo"), wsURL(servers[1], "/ws/echo")}
+	res, err := Run(context.Background(), Config{URLs: urls, Clients: 5, Messages: 4, Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Replies != 20 || res.Errors != 0 {
+		t.Fatalf("replies %d errors %d (%v), want 20 and 0", res.Replies, res.Errors, res.FirstErrors)
+	}
+	if a, b := conns[0].Load(), conns[1].Load(); a != 3 || b != 2 {
+		t.Fatalf("connections %d and %d, want 3 and 2", a, b)
+	}
+	_, err = Run(context.Background(), Config{URLs: []string{urls[0], "ws://10.1.2.3:80/ws/x"}, Clients: 2, Messages: 1})
+	if err == nil || err.Error() != `url "ws://10.1.2.3:80/ws/x": refusing non-loopback host "10.1.2.3" (only localhost, 127.0.0.0/8 and ::1)` {
+		t.Fatalf("err = %v, want the refusal of the second URL", err)
+	}
+	if a, b := conns[0].Load(), conns[1].Load(); a != 3 || b != 2 {
+		t.Fatalf("connections %d and %d after the refused run, want no new one", a, b)
+	}
+}
