@@ -20,7 +20,7 @@ func (m *Main) newNode(opts *actors.Options) error {
 	node, err := cluster.New(cluster.Options{Logger: m.Logger,
 		Membership: cluster.MembershipConfig{Provider: c.Provider, Name: c.Name, Advertise: c.Advertise,
 			Members: c.Members, Etcd: c.Etcd, K8sNamespace: c.K8sNamespace, TestAgent: m.TestAgent, Logger: m.Logger},
-		Fenced:  m.metrics.FencedWrites,
+		Fenced: m.metrics.FencedWrites,
 	})
 	if err != nil {
 		return err

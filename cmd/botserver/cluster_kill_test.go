@@ -24,12 +24,15 @@ type counterClient struct {
 	user    string
 	token   string
 
-	mu     sync.Mutex
-	last   int       // the last n seen
-	lastAt time.Time // when it was seen
-	err    error     // a counter that did not increase
-	where  string    // the member of the current session, and when it began
-	since  time.Time
+	mu      sync.Mutex
+	last    int       // the last n seen
+	lastTS  int64     // its frame's time
+	lastVia string    // the member it came through
+	repeats int       // frames seen twice (a reply resent around a failover)
+	lastAt  time.Time // when it was seen
+	err     error     // a counter that did not increase
+	where   string    // the member of the current session, and when it began
+	since   time.Time
 }
 
 // run sends "inc" and waits for its answer until ctx ends. The first
@@ -105,7 +108,8 @@ func (c *counterClient) session(ctx context.Context, addr string) {
 			}
 			continue
 		}
-		c.saw(n)
+		ts, _ := f["ts"].(float64)
+		c.saw(n, int64(ts), addr)
 		sent = false
 	}
 }
@@ -122,13 +126,22 @@ func (c *counterClient) seen(n int) bool {
 	return true
 }
 
-func (c *counterClient) saw(n int) {
+func (c *counterClient) saw(n int, ts int64, via string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if n <= c.last && c.err == nil {
-		c.err = fmt.Errorf("user %s: n=%d after n=%d: an acknowledged turn was lost", c.user, n, c.last)
+	if n == c.last && ts == c.lastTS {
+		// The same frame of the same turn (its time), again: around a
+		// failover a reply can reach a connection twice (decisions.md,
+		// "A duplicate's reply is sent again"). A rolled-back turn would
+		// come with a new time.
+		c.repeats++
+		return
 	}
-	c.last, c.lastAt = n, time.Now()
+	if n <= c.last && c.err == nil {
+		c.err = fmt.Errorf("user %s: n=%d (ts %d, via %s) after n=%d (ts %d, via %s): an acknowledged turn was lost",
+			c.user, n, ts, via, c.last, c.lastTS, c.lastVia)
+	}
+	c.last, c.lastAt, c.lastTS, c.lastVia = n, time.Now(), ts, via
 }
 
 // String describes the client for a failure message.
