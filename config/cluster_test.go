@@ -2,8 +2,10 @@ package config
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -198,4 +200,31 @@ func TestClusterFile(t *testing.T) {
 	if _, err := LoadConfig(path); err == nil || err.Error() != want {
 		t.Errorf("test provider in a file: %v\nwant %s", err, want)
 	}
+}
+
+// FuzzClusterValidate: any section is either refused or meets the
+// promises operators rely on: a known provider, an advertise address that
+// is host:port and no wildcard, and with automanaged a member list that
+// holds it.
+func FuzzClusterValidate(f *testing.F) {
+	f.Add("automanaged", "prod", "10.0.0.5:7000", "10.0.0.5:7000,10.0.0.6:7000", "", "")
+	f.Add("k8s", "", "[::1]:7000", "", "", "bots")
+	f.Add("etcd", "x", "h:1", "", "e:2379,https://e", "")
+	f.Add("test", "", "127.0.0.1:0", "", "", "")
+	f.Fuzz(func(t *testing.T, provider, name, advertise, members, etcd, ns string) {
+		c := Config{Listen: "0.0.0.0:8080", Store: clusterPG, Cluster: &ClusterConfig{Provider: provider, Name: name,
+			Advertise: advertise, Members: splitList(members), Etcd: splitList(etcd), K8sNamespace: ns}}
+		c.ApplyEnv(func(string) string { return "" })
+		c.validateCluster(func(string, any, string) { t.SkipNow() }) // refused: fine
+		host, _, err := net.SplitHostPort(c.Cluster.Advertise)
+		if err != nil || host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified() {
+			t.Fatalf("accepted advertise %q", c.Cluster.Advertise)
+		}
+		if provider == ProviderAutomanaged && !slices.Contains(c.Cluster.Members, c.Cluster.Advertise) {
+			t.Fatalf("accepted automanaged without itself: %+v", *c.Cluster)
+		}
+		if !dnsLabel.MatchString(c.Cluster.Name) {
+			t.Fatalf("accepted name %q", c.Cluster.Name)
+		}
+	})
 }
