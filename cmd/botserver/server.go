@@ -280,13 +280,16 @@ func (m *Main) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("websockets: %w", err))
 		}
 	}
-	if m.rt != nil {
-		m.rt.Close(ctx) // the last replies go out; the tree stops
-	}
 	if m.node != nil {
+		// Leave first: the others take this member's shards at once, and
+		// the inputs still in flight here, refused by the store's fence or
+		// lost with the runtime, are sent to them again by their senders.
 		if err := m.node.Leave(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("cluster: %w", err))
 		}
+	}
+	if m.rt != nil {
+		m.rt.Close(ctx) // the last replies go out; the tree stops
 	}
 	if m.slack != nil {
 		if err := m.slack.Shutdown(ctx); err != nil {
