@@ -1,6 +1,7 @@
 package main
 
 import (
+	"botserver/admin"
 	"context"
 	"os"
 	"strings"
@@ -113,12 +114,12 @@ func TestClusterProcesses(t *testing.T) {
 		t.Skip("starts three server processes")
 	}
 	if os.Getenv("BOTSERVER_CLUSTER_PROCS") == "" {
-		// Known failure: a few clients whose connection the kill broke
-		// reconnect to a survivor within ~50 ms, before its view drops
-		// the dead member, and get no answer there until their own 15 s
-		// read deadline (the in-process TestClusterKillOneOfThree fails
-		// the same way now and then). Run with BOTSERVER_CLUSTER_PROCS=1.
-		t.Skip("known failure after a kill; BOTSERVER_CLUSTER_PROCS=1 runs it")
+		// Known failure: the kill phase passes; after the restart, in
+		// about 2 runs of 3 under -race (none of 4 without), inputs the
+		// survivors forward to the restarted member (same address as the
+		// dead one) stay unacknowledged for more than 10 s (admin status
+		// shows them pending on the survivors). Cause not found yet.
+		t.Skip("known failure after the rejoin; BOTSERVER_CLUSTER_PROCS=1 runs it")
 	}
 	procs, cfgs, advertise := startProcCluster(t, pg.Get(t).NewDatabase(t))
 	var alive atomic.Pointer[[]string]
@@ -159,6 +160,22 @@ func TestClusterProcesses(t *testing.T) {
 	}
 	t.Logf("the restarted member serves and all see three members %v after its start", time.Since(restartedAt).Round(time.Millisecond))
 	setAlive(procs[0], procs[1], back)
+	defer func() {
+		if t.Failed() { // each member's view, for the failure's cause
+			for _, p := range []*memberProc{procs[0], procs[1], back} {
+				addr, _ := p.state()
+				api, err := admin.Dial(context.Background(), "http://"+addr, "")
+				if err != nil {
+					t.Logf("status of %s: %v", addr, err)
+					continue
+				}
+				var st admin.Status
+				err = api.Call("status", struct{}{}, &st)
+				api.Close()
+				t.Logf("status of %s: %+v %v", addr, st.Cluster, err)
+			}
+		}
+	}()
 	rejoined := time.Now()
 	clientsServedSince(t, clients, rejoined, 10*time.Second, "the rejoin")
 	checkShareBack(t, []*memberProc{procs[0], procs[1], back})
