@@ -43,14 +43,24 @@ func (a *instance) duplicate(msg any) bool {
 }
 
 // remember records id as handled, forgetting the oldest beyond
-// RecentInputs. It never writes into the array of an earlier slice
-// header, so a state copy that shares it keeps its own ids.
-func remember(st *dsl.State, id uint64) {
+// RecentInputs, and reports whether it was new. It never writes into the
+// array of an earlier slice header, so a state copy that shares it keeps
+// its own ids.
+func remember(st *dsl.State, id uint64) bool {
 	if id == 0 || slices.Contains(st.Recent, id) {
-		return
+		return false
 	}
 	r := st.Recent
 	st.Recent = append(r[max(0, len(r)-RecentInputs+1):], id)
+	return true
+}
+
+// handledHere reports whether this incarnation handled input id (its
+// turn's effects are out, or will be), as opposed to one before it, on
+// this member or another.
+func (a *instance) handledHere(id uint64) bool {
+	r := a.st.Recent
+	return slices.Contains(r[max(0, len(r)-int(a.ownIDs)):], id)
 }
 
 // resendReply sends the user, again, what the turn that handled a
@@ -63,8 +73,8 @@ func remember(st *dsl.State, id uint64) {
 // once).
 func (a *instance) resendReply(msg any) {
 	d, ok := msg.(*deliver)
-	if !ok || !d.client || a.kind != kindSession || !a.keepsHistory() {
-		return
+	if !ok || !d.client || a.kind != kindSession || a.handledHere(d.id) || !a.keepsHistory() {
+		return // this incarnation's own reply is out, or on its way
 	}
 	var frames []botserver.Outgoing
 	a.scanHistory(func(_ int, _ uint64, raw []byte) {

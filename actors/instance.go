@@ -54,6 +54,7 @@ type instance struct {
 	// lateAcks acknowledge forwarded inputs no turn held (dropped,
 	// refused, deferred) once the outbox is empty (router.go)
 	lateAcks []func()
+	ownIDs   uint8 // how many of the newest ids in st.Recent this incarnation handled
 }
 
 func (a *instance) rt() *Runtime { return a.bot.rt }
@@ -419,7 +420,9 @@ func (a *instance) turnEnv(ctx actor.Context, in dsl.Input, env dsl.Env, d *deli
 	if rec != nil {
 		prof, renamed = takeProfile(env.User, name)
 	}
-	remember(a.st, a.inputID()) // written with the turn (encodeTurn)
+	if remember(a.st, a.inputID()) { // written with the turn (encodeTurn)
+		a.ownIDs = min(a.ownIDs+1, RecentInputs)
+	}
 	began := time.Now()
 	res := m.Turn(a.st, in, &env)
 	if a.recv.changed(a.st) {
