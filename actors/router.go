@@ -81,7 +81,7 @@ func (b *botRT) forwardAway(addr string, msgs []any) {
 
 // encodeDeliver fills f with d.
 func encodeDeliver(f *pb.Forward, d *deliver) error {
-	f.Id, f.Name, f.Restart, f.Source, f.Client = d.id, d.name, d.restart, d.source, d.client
+	f.Id, f.Name, f.Restart, f.Source, f.Client, f.Via = d.id, d.name, d.restart, d.source, d.client, d.via
 	if d.create != nil {
 		vars, err := dsl.ToProto(d.create)
 		if err != nil {
@@ -162,7 +162,7 @@ func (r *Runtime) Receive(f *pb.Forward, ack func()) error {
 		}
 		return nil
 	}
-	d := &deliver{id: f.GetId(), name: f.GetName(), restart: f.GetRestart(), source: f.GetSource(), client: f.GetClient(), ack: ack}
+	d := &deliver{id: f.GetId(), name: f.GetName(), restart: f.GetRestart(), source: f.GetSource(), client: f.GetClient(), ack: ack, via: f.GetVia()}
 	if f.GetCreates() {
 		d.create = dsl.MapFromProto(f.GetCreate().GetFields())
 		if d.create == nil {

@@ -56,6 +56,7 @@ type deliver struct {
 	// for an input no turn handled); never for an input lost with its
 	// instance: its sender sends it again.
 	ack func()
+	via string // forwarded client inputs: the member holding the client's connection
 	// sessions: botserver.Inbound.Restart and botserver.Inbound.Source
 	restart bool
 	source  uint64

@@ -40,6 +40,11 @@ func (g *Gateway) Attach(conv botserver.Conversation, fn func([]botserver.Outgoi
 	id := n.ids.Add(1)
 	n.gw.attaching(id, conv, owner, fn)
 	n.send(owner, "attach", &pb.Attach{Bot: conv.Bot, Addr: conv.Address(), Id: id, History: true})
+	if now := n.Owner(conv.Bot, conv.Address()); now != owner && now != "" && now != n.self {
+		// the view changed while the attach was recorded: the renewal of
+		// gateways.moved may have missed it
+		n.send(now, "attach", &pb.Attach{Bot: conv.Bot, Addr: conv.Address()})
+	}
 	return nil
 }
 
@@ -82,26 +87,47 @@ func (g *gateways) local(n *Node, conv botserver.Conversation) string {
 	if n.Owner(conv.Bot, conv.Address()) != n.self {
 		return n.Owner(conv.Bot, conv.Address())
 	}
+	var gone []detach
 	g.mu.Lock()
 	if g.convs[conv] == nil {
 		if len(g.convs) >= g.pruneAt {
-			g.prune(n)
+			gone = g.prune(n)
 			g.pruneAt = 2*len(g.convs) + 64
 		}
 		g.convs[conv] = &remoteConv{owner: n.self}
 	}
 	g.mu.Unlock()
+	n.detach(gone)
 	return n.Owner(conv.Bot, conv.Address())
 }
 
-// prune forgets the conversations hosted here that have no connection
-// here left (g.mu held).
-func (g *gateways) prune(n *Node) {
+// detach is a conversation hosted elsewhere that has no connection here
+// left: its owner stops sending its frames here.
+type detach struct {
+	owner string
+	conv  botserver.Conversation
+}
+
+// detach tells the owners of conversations with no connection here left.
+func (n *Node) detach(gone []detach) {
+	for _, d := range gone {
+		n.send(d.owner, "detach", &pb.Detach{Bot: d.conv.Bot, Addr: d.conv.Address()})
+	}
+}
+
+// prune forgets the conversations that have no connection here left (g.mu
+// held), and returns those hosted elsewhere, whose owners are to be told.
+func (g *gateways) prune(n *Node) []detach {
+	var gone []detach
 	for conv, rc := range g.convs {
-		if rc.owner == n.self && rc.attaching == 0 && !n.connectedHere(conv) {
+		if rc.attaching == 0 && !n.connectedHere(conv) {
 			delete(g.convs, conv)
+			if rc.owner != n.self && rc.owner != "" {
+				gone = append(gone, detach{rc.owner, conv})
+			}
 		}
 	}
+	return gone
 }
 
 // connectedHere reports whether a connection of conv is on this member
@@ -180,7 +206,7 @@ func (g *gateways) moved(n *Node, _, t *table) {
 	var failed []*attachWait
 	now := n.opts.Now()
 	g.mu.Lock()
-	g.prune(n)
+	gone := g.prune(n)
 	for id, w := range g.waiting {
 		if !t.has(w.owner) {
 			delete(g.waiting, id)
@@ -203,6 +229,7 @@ func (g *gateways) moved(n *Node, _, t *table) {
 		}
 	}
 	g.mu.Unlock()
+	n.detach(gone)
 	for _, w := range failed {
 		w.fn(nil, fmt.Errorf("%w: the member that hosts it left", botserver.ErrUnavailable))
 	}

@@ -69,8 +69,10 @@ type Node struct {
 	queries   statusQueries
 	cutOff    atomic.Pointer[error]
 
-	stop chan struct{}
-	done chan struct{}
+	stop    chan struct{}
+	done    chan struct{} // closed when the resend loop ends
+	looping bool          // the resend loop runs (set by Start)
+	halting sync.Once
 }
 
 // New makes a node that has not joined its cluster yet (Start joins).
@@ -119,6 +121,7 @@ func (n *Node) Start(ctx context.Context, rt *actors.Runtime) error {
 	n.topology(m.Members())
 	m.OnChange(n.topology)
 	m.OnCutOff(n.setCutOff)
+	n.looping = true
 	go n.resendLoop()
 	return nil
 }
@@ -226,8 +229,10 @@ func (n *Node) Forward(f *pb.Forward, done func()) {
 // sendInput sends a kept input to its owner now (or hands it to the
 // runtime, when this member hosts it after all).
 func (n *Node) sendInput(p *pendingIn) {
-	t := n.view.Load()
-	owner := t.ownerOf(p.f.Bot, p.f.Addr)
+	owner := n.self // no view yet (before Start): everything is hosted here
+	if t := n.view.Load(); t != nil {
+		owner = t.ownerOf(p.f.Bot, p.f.Addr)
+	}
 	n.pending.sentTo(p, owner)
 	switch owner {
 	case "":
@@ -272,14 +277,12 @@ func (n *Node) Kill() {
 }
 
 func (n *Node) halt() {
-	select {
-	case <-n.stop:
-	default:
+	n.halting.Do(func() {
 		close(n.stop)
-		if n.m != nil {
+		if n.looping {
 			<-n.done
 		}
-	}
+	})
 }
 
 // resendLoop sends again the inputs their owner did not acknowledge in

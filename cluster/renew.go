@@ -57,7 +57,7 @@ func (g *gateways) renewAgain(n *Node, before time.Time) {
 		}
 		delete(g.renewing, id)
 		owner := n.Owner(r.conv.Bot, r.conv.Address())
-		if rc := g.convs[r.conv]; rc == nil || owner == n.self || owner == "" {
+		if rc := g.convs[r.conv]; rc == nil || owner == n.self || owner == "" || !n.connectedHere(r.conv) {
 			continue
 		}
 		out = append(out, send{owner, g.renew(n, r.conv, owner, now)})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -92,7 +93,7 @@ func (n *Node) ClusterStatus(ctx context.Context) []Status {
 		select {
 		case raw := <-ch:
 			var s Status
-			if json.Unmarshal(raw, &s) == nil {
+			if json.Unmarshal(raw, &s) == nil && slices.Contains(others, s.Self) {
 				got[s.Self] = s
 			}
 		case <-ctx.Done():
