@@ -49,6 +49,8 @@ type agentProvider struct {
 	stopped bool
 }
 
+// StartMember registers the member with the shared agent and follows the
+// agent's member list (protoactor's ClusterProvider).
 func (p *agentProvider) StartMember(c *pacluster.Cluster) error {
 	host, port, err := c.ActorSystem.GetHostPort()
 	if err != nil {
@@ -62,10 +64,12 @@ func (p *agentProvider) StartMember(c *pacluster.Cluster) error {
 	return nil
 }
 
+// StartClient is refused: every process of a test cluster is a member.
 func (p *agentProvider) StartClient(*pacluster.Cluster) error {
 	return fmt.Errorf("%w: clients are not supported", ErrConfig)
 }
 
+// Shutdown deregisters the member from the agent.
 func (p *agentProvider) Shutdown(bool) error {
 	p.kill()
 	return nil

@@ -26,14 +26,17 @@ func (x *Metrics) WatchCluster(n *cluster.Node) {
 	x.reg.MustRegister(&clusterCollector{n: n})
 }
 
+// clusterCollector reads a member's cluster counters at each scrape.
 type clusterCollector struct{ n *cluster.Node }
 
+// Describe sends the descriptions of the cluster metrics.
 func (c *clusterCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range clusterDescs {
 		ch <- d.Desc
 	}
 }
 
+// Collect sends the member's cluster counters now.
 func (c *clusterCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.n.Status()
 	cut := 0.0
