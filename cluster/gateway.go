@@ -27,11 +27,19 @@ func (n *Node) Gateway(rt *actors.Runtime) *Gateway { return &Gateway{Runtime: r
 // is the runtime's; on any other it asks the owner.
 func (g *Gateway) Attach(conv botserver.Conversation, fn func([]botserver.Outgoing, error)) error {
 	n := g.n
-	owner := n.gw.local(n, conv)
-	switch owner {
-	case n.self:
-		return g.Runtime.Attach(conv, fn)
-	case "":
+	owner, release := n.gw.local(n, conv)
+	if owner == n.self {
+		err := g.Runtime.Attach(conv, func(history []botserver.Outgoing, err error) {
+			fn(history, err) // the connection has joined (or failed) when it returns
+			release()
+		})
+		if err != nil {
+			release()
+		}
+		return err
+	}
+	release()
+	if owner == "" {
 		return fmt.Errorf("%w: %v", botserver.ErrUnavailable, ErrNoOwner)
 	}
 	if !g.HasBot(conv.Bot) {
@@ -65,7 +73,7 @@ type attachWait struct {
 // (or here: owner is this member).
 type remoteConv struct {
 	owner     string
-	attaching int // attaches not answered yet: frames before them are in their history
+	attaching int // attaches not answered yet (here or by the owner): frames before them are in their history
 }
 
 func (g *gateways) init() {
@@ -77,21 +85,36 @@ func (g *gateways) init() {
 // local records that a connection here attaches to conv when this member
 // hosts it, and returns its owner, read again after the record: a view
 // that changed before the record is seen here, one that changed after it
-// sees the record (topology swaps the view before gateways.moved).
-func (g *gateways) local(n *Node, conv botserver.Conversation) string {
+// sees the record (topology swaps the view before gateways.moved). Until
+// release is called (once the runtime answered the attach, and the
+// connection joined the conversation's frames), the record counts as an
+// attach in progress: a prune meanwhile (a view change) keeps it, although
+// the platform does not list the connection yet. Without the record, the
+// connection would get no frames once the conversation moved away.
+func (g *gateways) local(n *Node, conv botserver.Conversation) (owner string, release func()) {
 	if n.Owner(conv.Bot, conv.Address()) != n.self {
-		return n.Owner(conv.Bot, conv.Address())
+		return n.Owner(conv.Bot, conv.Address()), func() {}
 	}
 	g.mu.Lock()
-	if g.convs[conv] == nil {
+	rc := g.convs[conv]
+	if rc == nil {
 		if len(g.convs) >= g.pruneAt {
 			g.prune(n)
 			g.pruneAt = 2*len(g.convs) + 64
 		}
-		g.convs[conv] = &remoteConv{owner: n.self}
+		rc = &remoteConv{owner: n.self}
+		g.convs[conv] = rc
 	}
+	rc.attaching++
 	g.mu.Unlock()
-	return n.Owner(conv.Bot, conv.Address())
+	var once sync.Once
+	return n.Owner(conv.Bot, conv.Address()), func() {
+		once.Do(func() {
+			g.mu.Lock()
+			rc.attaching--
+			g.mu.Unlock()
+		})
+	}
 }
 
 // prune forgets the conversations hosted here that have no connection
