@@ -238,13 +238,17 @@ func (g *gateways) moved(n *Node, _, t *table) {
 // other members that hold connections of it. It lives in memory: after a
 // handover the members attach again (gateways.moved).
 type subscribers struct {
-	mu sync.RWMutex
-	m  map[subKey]map[string]struct{}
+	mu   sync.RWMutex
+	m    map[subKey]map[string]struct{}
+	away map[subKey]bool // hosted elsewhere since the last view change (keep)
 }
 
 type subKey struct{ bot, addr string }
 
-func (s *subscribers) init() { s.m = map[subKey]map[string]struct{}{} }
+func (s *subscribers) init() {
+	s.m = map[subKey]map[string]struct{}{}
+	s.away = map[subKey]bool{}
+}
 
 func (s *subscribers) add(bot, addr, member string) {
 	s.mu.Lock()
@@ -263,6 +267,7 @@ func (s *subscribers) remove(bot, addr, member string) {
 	delete(s.m[k], member)
 	if len(s.m[k]) == 0 {
 		delete(s.m, k)
+		delete(s.away, k)
 	}
 }
 
@@ -282,7 +287,10 @@ func (s *subscribers) of(bot, addr string) []string {
 }
 
 // keep forgets the members that are not in the view, and the
-// conversations no longer hosted here.
+// conversations hosted elsewhere since the view before: those that moved
+// away with this view keep their members until the next one, because
+// their instance here drains (it finishes the turns it has, whose frames
+// the attached members wait for) after the view changed.
 func (s *subscribers) keep(t *table) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -292,8 +300,15 @@ func (s *subscribers) keep(t *table) {
 				delete(set, m)
 			}
 		}
-		if len(set) == 0 || t.ownerOf(k.bot, k.addr) != t.self {
+		hosted := t.ownerOf(k.bot, k.addr) == t.self
+		switch {
+		case len(set) == 0 || !hosted && s.away[k]:
 			delete(s.m, k)
+			delete(s.away, k)
+		case !hosted:
+			s.away[k] = true
+		default:
+			delete(s.away, k)
 		}
 	}
 }

@@ -29,12 +29,15 @@ func (p *connectedPlatform) Connected(botserver.Conversation) bool           { r
 // loaded). Its record must stay: when the conversation moves on, this
 // member attaches to the new owner, or the connection gets none of its
 // frames (the owner's frames were dropped as "nobody here waits").
-func TestLocalAttachSurvivesAViewChangeBeforeItJoins(t *testing.T) {
+// twoMembers joins a and b (test provider) and returns a node on a (not
+// started: no runtime) and the envelopes b's ingress receives.
+func twoMembers(t *testing.T) (n *Node, a, b Member, envelopes chan *pb.Envelope) {
+	t.Helper()
 	agent := test.NewInMemAgent()
 	ma := joinTest(t, MembershipConfig{Provider: "test", TestAgent: agent})
 	mb := joinTest(t, MembershipConfig{Provider: "test", TestAgent: agent})
-	defer leaveAll(t, ma, mb)
-	envelopes := make(chan *pb.Envelope, 16)
+	t.Cleanup(func() { leaveAll(t, ma, mb) })
+	envelopes = make(chan *pb.Envelope, 16)
 	_, err := mb.System().Root.SpawnNamed(actor.PropsFromFunc(func(ctx actor.Context) {
 		if env, ok := ctx.Message().(*pb.Envelope); ok {
 			envelopes <- env
@@ -43,21 +46,50 @@ func TestLocalAttachSurvivesAViewChangeBeforeItJoins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := New(Options{})
-	if err != nil {
+	if n, err = New(Options{}); err != nil {
 		t.Fatal(err)
 	}
-	a, b := ma.Self(), mb.Self()
+	a, b = ma.Self(), mb.Self()
 	n.m, n.self = ma, a.Address
-	web := &connectedPlatform{}
-	n.platforms.Store("web", web)
-	both, alone := newTable(a.Address, []Member{a, b}, false), newTable(a.Address, []Member{a}, false)
-	var conv botserver.Conversation
-	for i := 0; conv.User == ""; i++ { // a conversation b hosts while it is there
+	return n, a, b, envelopes
+}
+
+// movingConv returns a conversation that b hosts when a and b are members
+// (a hosts every conversation alone).
+func movingConv(a, b Member) botserver.Conversation {
+	both := newTable(a.Address, []Member{a, b}, false)
+	for i := 0; ; i++ {
 		if c := (botserver.Conversation{Bot: "counter", Platform: "web", User: "u" + strconv.Itoa(i)}); both.ownerOf(c.Bot, c.Address()) == b.Address {
-			conv = c
+			return c
 		}
 	}
+}
+
+// expectEnvelope waits for an envelope of kind about conv.
+func expectEnvelope(t *testing.T, envelopes <-chan *pb.Envelope, kind string, msg interface {
+	proto.Message
+	GetAddr() string
+}, conv botserver.Conversation) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case env := <-envelopes:
+			if env.GetKind() == kind && proto.Unmarshal(env.GetPayload(), msg) == nil && msg.GetAddr() == conv.Address() {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %s of %s within 20s", kind, conv.Address())
+		}
+	}
+}
+
+func TestLocalAttachSurvivesAViewChangeBeforeItJoins(t *testing.T) {
+	n, a, b, envelopes := twoMembers(t)
+	web := &connectedPlatform{}
+	n.platforms.Store("web", web)
+	conv := movingConv(a, b)
+	both, alone := newTable(a.Address, []Member{a, b}, false), newTable(a.Address, []Member{a}, false)
 	n.view.Store(both)
 	n.view.Store(alone) // b leaves: the view is swapped, then (topology) ...
 	owner, release := n.gw.local(n, conv)
@@ -68,21 +100,10 @@ func TestLocalAttachSurvivesAViewChangeBeforeItJoins(t *testing.T) {
 	web.joined.Store(true)
 	release() // the runtime answered: the connection has joined
 	n.topology([]Member{a, b})
-	deadline := time.After(20 * time.Second)
-	for {
-		select {
-		case env := <-envelopes:
-			var at pb.Attach
-			if env.GetKind() != "attach" || proto.Unmarshal(env.GetPayload(), &at) != nil || at.GetAddr() != conv.Address() {
-				continue
-			}
-			if at.GetHistory() {
-				t.Fatalf("the renewal asks for the history: %v", &at)
-			}
-			return
-		case <-deadline:
-			t.Fatalf("%s did not attach to %s, the conversation's new owner", a.Address, b.Address)
-		}
+	var at pb.Attach
+	expectEnvelope(t, envelopes, "attach", &at, conv)
+	if at.GetHistory() {
+		t.Fatalf("the renewal asks for the history: %v", &at)
 	}
 }
 
@@ -115,5 +136,29 @@ func TestLocalAttachRecordGoesWithItsConnection(t *testing.T) {
 	n.gw.mu.Unlock()
 	if !kept || !gone {
 		t.Fatalf("kept while attaching: %v; forgotten once answered without a connection: %v (attaching %d)", kept, gone, attaching)
+	}
+}
+
+// TestMovedConversationFramesReachSubscribersWhileItDrains: when a
+// conversation moves away, its instance here finishes the turns it has
+// (the handover drains it); their frames still go to the members attached
+// to it, which wait for them (the input was acknowledged: nobody sends it
+// again). Its subscribers are forgotten at the next view change.
+func TestMovedConversationFramesReachSubscribersWhileItDrains(t *testing.T) {
+	n, a, b, envelopes := twoMembers(t)
+	conv := movingConv(a, b)
+	n.topology([]Member{a})
+	n.subs.add(conv.Bot, conv.Address(), b.Address) // b holds the client's connection
+	n.topology([]Member{a, b})                      // the conversation moves to b; its instance here drains
+	shared := n.Platform("web", &connectedPlatform{})
+	shared.Send(conv, botserver.Outgoing{Text: "n=92"})
+	var out pb.Out
+	expectEnvelope(t, envelopes, "out", &out, conv)
+	if out.GetFrame().GetText() != "n=92" {
+		t.Fatalf("frame %q, want n=92", out.GetFrame().GetText())
+	}
+	n.subs.keep(newTable(a.Address, []Member{a, b}, false)) // the next view change
+	if got := n.subs.of(conv.Bot, conv.Address()); got != nil {
+		t.Fatalf("subscribers of a conversation hosted elsewhere for two views: %v", got)
 	}
 }
