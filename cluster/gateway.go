@@ -27,11 +27,19 @@ func (n *Node) Gateway(rt *actors.Runtime) *Gateway { return &Gateway{Runtime: r
 // is the runtime's; on any other it asks the owner.
 func (g *Gateway) Attach(conv botserver.Conversation, fn func([]botserver.Outgoing, error)) error {
 	n := g.n
-	owner := n.gw.local(n, conv)
-	switch owner {
-	case n.self:
-		return g.Runtime.Attach(conv, fn)
-	case "":
+	owner, release := n.gw.local(n, conv)
+	if owner == n.self {
+		err := g.Runtime.Attach(conv, func(history []botserver.Outgoing, err error) {
+			fn(history, err) // the connection has joined (or failed) when it returns
+			release()
+		})
+		if err != nil {
+			release()
+		}
+		return err
+	}
+	release()
+	if owner == "" {
 		return fmt.Errorf("%w: %v", botserver.ErrUnavailable, ErrNoOwner)
 	}
 	if !g.HasBot(conv.Bot) {
@@ -70,7 +78,7 @@ type attachWait struct {
 // (or here: owner is this member).
 type remoteConv struct {
 	owner     string
-	attaching int // attaches not answered yet: frames before them are in their history
+	attaching int // attaches not answered yet (here or by the owner): frames before them are in their history
 }
 
 func (g *gateways) init() {
@@ -82,23 +90,38 @@ func (g *gateways) init() {
 // local records that a connection here attaches to conv when this member
 // hosts it, and returns its owner, read again after the record: a view
 // that changed before the record is seen here, one that changed after it
-// sees the record (topology swaps the view before gateways.moved).
-func (g *gateways) local(n *Node, conv botserver.Conversation) string {
+// sees the record (topology swaps the view before gateways.moved). Until
+// release is called (once the runtime answered the attach, and the
+// connection joined the conversation's frames), the record counts as an
+// attach in progress: a prune meanwhile (a view change) keeps it, although
+// the platform does not list the connection yet. Without the record, the
+// connection would get no frames once the conversation moved away.
+func (g *gateways) local(n *Node, conv botserver.Conversation) (owner string, release func()) {
 	if n.Owner(conv.Bot, conv.Address()) != n.self {
-		return n.Owner(conv.Bot, conv.Address())
+		return n.Owner(conv.Bot, conv.Address()), func() {}
 	}
 	var gone []detach
 	g.mu.Lock()
-	if g.convs[conv] == nil {
+	rc := g.convs[conv]
+	if rc == nil {
 		if len(g.convs) >= g.pruneAt {
 			gone = g.prune(n)
 			g.pruneAt = 2*len(g.convs) + 64
 		}
-		g.convs[conv] = &remoteConv{owner: n.self}
+		rc = &remoteConv{owner: n.self}
+		g.convs[conv] = rc
 	}
+	rc.attaching++
 	g.mu.Unlock()
 	n.detach(gone)
-	return n.Owner(conv.Bot, conv.Address())
+	var once sync.Once
+	return n.Owner(conv.Bot, conv.Address()), func() {
+		once.Do(func() {
+			g.mu.Lock()
+			rc.attaching--
+			g.mu.Unlock()
+		})
+	}
 }
 
 // detach is a conversation hosted elsewhere that has no connection here
@@ -242,13 +265,17 @@ func (g *gateways) moved(n *Node, _, t *table) {
 // other members that hold connections of it. It lives in memory: after a
 // handover the members attach again (gateways.moved).
 type subscribers struct {
-	mu sync.RWMutex
-	m  map[subKey]map[string]struct{}
+	mu   sync.RWMutex
+	m    map[subKey]map[string]struct{}
+	away map[subKey]bool // hosted elsewhere since the last view change (keep)
 }
 
 type subKey struct{ bot, addr string }
 
-func (s *subscribers) init() { s.m = map[subKey]map[string]struct{}{} }
+func (s *subscribers) init() {
+	s.m = map[subKey]map[string]struct{}{}
+	s.away = map[subKey]bool{}
+}
 
 func (s *subscribers) add(bot, addr, member string) {
 	s.mu.Lock()
@@ -267,6 +294,7 @@ func (s *subscribers) remove(bot, addr, member string) {
 	delete(s.m[k], member)
 	if len(s.m[k]) == 0 {
 		delete(s.m, k)
+		delete(s.away, k)
 	}
 }
 
@@ -286,7 +314,10 @@ func (s *subscribers) of(bot, addr string) []string {
 }
 
 // keep forgets the members that are not in the view, and the
-// conversations no longer hosted here.
+// conversations hosted elsewhere since the view before: those that moved
+// away with this view keep their members until the next one, because
+// their instance here drains (it finishes the turns it has, whose frames
+// the attached members wait for) after the view changed.
 func (s *subscribers) keep(t *table) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -296,8 +327,15 @@ func (s *subscribers) keep(t *table) {
 				delete(set, m)
 			}
 		}
-		if len(set) == 0 || t.ownerOf(k.bot, k.addr) != t.self {
+		hosted := t.ownerOf(k.bot, k.addr) == t.self
+		switch {
+		case len(set) == 0 || !hosted && s.away[k]:
 			delete(s.m, k)
+			delete(s.away, k)
+		case !hosted:
+			s.away[k] = true
+		default:
+			delete(s.away, k)
 		}
 	}
 }

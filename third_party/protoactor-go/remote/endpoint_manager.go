@@ -250,8 +250,17 @@ func (em *endpointManager) removeEndpoint(msg *EndpointTerminatedEvent) {
 	v, ok := em.connections.Load(msg.Address)
 	if ok {
 		le := v.(*endpointLazy)
+		// botserver patch: a writer that reports the end of its own
+		// connection removes its own endpoint, not a newer one to the same
+		// address. A writer told to stop while it retried (the member list
+		// dropped the address) stops only once connected; its end used to
+		// remove the endpoint started meanwhile, whose end removed the next
+		// one, and so on, each losing the messages in flight.
+		if msg.writer != nil && !le.Get().writer.Equal(msg.writer) {
+			return
+		}
 		if le.unloaded.CompareAndSwap(false, true) {
-			em.connections.Delete(msg.Address)
+			em.connections.CompareAndDelete(msg.Address, le) // botserver patch: not a newer one
 			ep := le.Get()
 			em.remote.Logger().Debug("Sending EndpointTerminatedEvent to EndpointWatcher and EndpointWriter", slog.String("address", msg.Address))
 			em.remote.actorSystem.Root.Send(ep.watcher, msg)

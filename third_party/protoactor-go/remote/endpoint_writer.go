@@ -42,7 +42,7 @@ func (state *endpointWriter) initialize(ctx actor.Context) {
 	var err error
 
 	for i := 0; i < state.remote.config.MaxRetryCount; i++ {
-		err = state.initializeInternal()
+		err = state.initializeInternal(ctx.Self())
 		if err != nil {
 			state.remote.Logger().Error("EndpointWriter failed to connect", slog.String("address", state.address), slog.Any("error", err), slog.Int("retry", i))
 			// botserver patch: the next attempt dials a new connection and
@@ -60,6 +60,7 @@ func (state *endpointWriter) initialize(ctx actor.Context) {
 	if err != nil {
 		terminated := &EndpointTerminatedEvent{
 			Address: state.address,
+			writer:  ctx.Self(), // botserver patch: this writer's endpoint only
 		}
 		state.remote.actorSystem.EventStream.Publish(terminated)
 
@@ -81,7 +82,9 @@ func (state *endpointWriter) initialize(ctx actor.Context) {
 	state.remote.Logger().Info("EndpointWriter connected", slog.String("address", state.address), slog.Duration("cost", time.Since(now)))
 }
 
-func (state *endpointWriter) initializeInternal() error {
+// initializeInternal connects; self is this writer, named in the events
+// that report the end of this connection (botserver patch).
+func (state *endpointWriter) initializeInternal(self *actor.PID) error {
 	conn, err := grpc.Dial(state.address, state.config.DialOptions...)
 	if err != nil {
 		return err
@@ -139,6 +142,7 @@ func (state *endpointWriter) initializeInternal() error {
 				state.remote.Logger().Error("EndpointWriter lost connection", slog.String("address", state.address), slog.Any("error", err))
 				terminated := &EndpointTerminatedEvent{
 					Address: state.address,
+					writer:  self, // botserver patch: this writer's endpoint only
 				}
 				state.remote.actorSystem.EventStream.Publish(terminated)
 				return
@@ -146,6 +150,7 @@ func (state *endpointWriter) initializeInternal() error {
 				state.remote.Logger().Info("EndpointWriter got DisconnectRequest form remote", slog.String("address", state.address))
 				terminated := &EndpointTerminatedEvent{
 					Address: state.address,
+					writer:  self, // botserver patch: this writer's endpoint only
 				}
 				state.remote.actorSystem.EventStream.Publish(terminated)
 			}

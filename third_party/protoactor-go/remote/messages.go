@@ -4,6 +4,9 @@ import "github.com/asynkron/protoactor-go/actor"
 
 type EndpointTerminatedEvent struct {
 	Address string
+	// writer, if set, is the endpoint writer whose own connection ended:
+	// the event then removes only that writer's endpoint (botserver patch)
+	writer *actor.PID
 }
 
 type EndpointConnectedEvent struct {

@@ -1,0 +1,164 @@
+package cluster
+
+import (
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"botserver"
+	pb "botserver/proto"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
+	"google.golang.org/protobuf/proto"
+)
+
+// connectedPlatform is a platform that reports whether a connection of
+// any conversation is here (cluster.Connected).
+type connectedPlatform struct{ joined atomic.Bool }
+
+func (p *connectedPlatform) Send(botserver.Conversation, botserver.Outgoing) {}
+func (p *connectedPlatform) Connected(botserver.Conversation) bool           { return p.joined.Load() }
+
+// TestLocalAttachSurvivesAViewChangeBeforeItJoins: a connection attaches
+// to a conversation this member hosts just as the view changes (the
+// conversation has just moved here). The view change prunes the
+// conversations without a connection here, and the connection has not
+// joined yet (the runtime answers its attach once the instance is
+// loaded). Its record must stay: when the conversation moves on, this
+// member attaches to the new owner, or the connection gets none of its
+// frames (the owner's frames were dropped as "nobody here waits").
+// twoMembers joins a and b (test provider) and returns a node on a (not
+// started: no runtime) and the envelopes b's ingress receives.
+func twoMembers(t *testing.T) (n *Node, a, b Member, envelopes chan *pb.Envelope) {
+	t.Helper()
+	agent := test.NewInMemAgent()
+	ma := joinTest(t, MembershipConfig{Provider: "test", TestAgent: agent})
+	mb := joinTest(t, MembershipConfig{Provider: "test", TestAgent: agent})
+	t.Cleanup(func() { leaveAll(t, ma, mb) })
+	envelopes = make(chan *pb.Envelope, 16)
+	_, err := mb.System().Root.SpawnNamed(actor.PropsFromFunc(func(ctx actor.Context) {
+		if env, ok := ctx.Message().(*pb.Envelope); ok {
+			envelopes <- env
+		}
+	}), ingressName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err = New(Options{}); err != nil {
+		t.Fatal(err)
+	}
+	a, b = ma.Self(), mb.Self()
+	n.m, n.self = ma, a.Address
+	return n, a, b, envelopes
+}
+
+// movingConv returns a conversation that b hosts when a and b are members
+// (a hosts every conversation alone).
+func movingConv(a, b Member) botserver.Conversation {
+	both := newTable(a.Address, []Member{a, b}, false)
+	for i := 0; ; i++ {
+		if c := (botserver.Conversation{Bot: "counter", Platform: "web", User: "u" + strconv.Itoa(i)}); both.ownerOf(c.Bot, c.Address()) == b.Address {
+			return c
+		}
+	}
+}
+
+// expectEnvelope waits for an envelope of kind about conv.
+func expectEnvelope(t *testing.T, envelopes <-chan *pb.Envelope, kind string, msg interface {
+	proto.Message
+	GetAddr() string
+}, conv botserver.Conversation) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case env := <-envelopes:
+			if env.GetKind() == kind && proto.Unmarshal(env.GetPayload(), msg) == nil && msg.GetAddr() == conv.Address() {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %s of %s within 20s", kind, conv.Address())
+		}
+	}
+}
+
+func TestLocalAttachSurvivesAViewChangeBeforeItJoins(t *testing.T) {
+	n, a, b, envelopes := twoMembers(t)
+	web := &connectedPlatform{}
+	n.platforms.Store("web", web)
+	conv := movingConv(a, b)
+	both, alone := newTable(a.Address, []Member{a, b}, false), newTable(a.Address, []Member{a}, false)
+	n.view.Store(both)
+	n.view.Store(alone) // b leaves: the view is swapped, then (topology) ...
+	owner, release := n.gw.local(n, conv)
+	if owner != a.Address {
+		t.Fatalf("owner = %q, want this member %q", owner, a.Address)
+	}
+	n.gw.moved(n, both, alone) // ... the gateways re-place: the connection has not joined yet
+	web.joined.Store(true)
+	release() // the runtime answered: the connection has joined
+	n.topology([]Member{a, b})
+	var at pb.Attach
+	expectEnvelope(t, envelopes, "attach", &at, conv)
+	if at.GetHistory() {
+		t.Fatalf("the renewal asks for the history: %v", &at)
+	}
+}
+
+// TestLocalAttachRecordGoesWithItsConnection: once the attach is answered
+// and no connection of the conversation is left, a view change forgets
+// it (the record is not kept for ever).
+func TestLocalAttachRecordGoesWithItsConnection(t *testing.T) {
+	n, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.self = "127.0.0.1:1"
+	alone := newTable(n.self, []Member{{ID: "a", Address: n.self}}, false)
+	n.view.Store(alone)
+	n.platforms.Store("web", &connectedPlatform{})
+	conv := botserver.Conversation{Bot: "counter", Platform: "web", User: "u1"}
+	_, release := n.gw.local(n, conv)
+	n.gw.mu.Lock()
+	n.gw.prune(n)
+	kept := n.gw.convs[conv] != nil
+	n.gw.mu.Unlock()
+	release()
+	release() // a second call changes nothing
+	n.gw.mu.Lock()
+	n.gw.prune(n)
+	gone, attaching := n.gw.convs[conv] == nil, 0
+	if rc := n.gw.convs[conv]; rc != nil {
+		attaching = rc.attaching
+	}
+	n.gw.mu.Unlock()
+	if !kept || !gone {
+		t.Fatalf("kept while attaching: %v; forgotten once answered without a connection: %v (attaching %d)", kept, gone, attaching)
+	}
+}
+
+// TestMovedConversationFramesReachSubscribersWhileItDrains: when a
+// conversation moves away, its instance here finishes the turns it has
+// (the handover drains it); their frames still go to the members attached
+// to it, which wait for them (the input was acknowledged: nobody sends it
+// again). Its subscribers are forgotten at the next view change.
+func TestMovedConversationFramesReachSubscribersWhileItDrains(t *testing.T) {
+	n, a, b, envelopes := twoMembers(t)
+	conv := movingConv(a, b)
+	n.topology([]Member{a})
+	n.subs.add(conv.Bot, conv.Address(), b.Address) // b holds the client's connection
+	n.topology([]Member{a, b})                      // the conversation moves to b; its instance here drains
+	shared := n.Platform("web", &connectedPlatform{})
+	shared.Send(conv, botserver.Outgoing{Text: "n=92"})
+	var out pb.Out
+	expectEnvelope(t, envelopes, "out", &out, conv)
+	if out.GetFrame().GetText() != "n=92" {
+		t.Fatalf("frame %q, want n=92", out.GetFrame().GetText())
+	}
+	n.subs.keep(newTable(a.Address, []Member{a, b}, false)) // the next view change
+	if got := n.subs.of(conv.Bot, conv.Address()); got != nil {
+		t.Fatalf("subscribers of a conversation hosted elsewhere for two views: %v", got)
+	}
+}
