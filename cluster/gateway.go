@@ -418,8 +418,15 @@ type sharedPlatform struct {
 	local botserver.Platform
 }
 
-// Send sends out to the connections here and to each attached member.
+// Send sends out to the connections here and to each attached member. A
+// frame of a conversation hosted elsewhere now comes from its instance
+// here that drains: it may reach a connection after the new owner's
+// frames, so it goes as Resent (a connection that has shown a more recent
+// frame drops it).
 func (p *sharedPlatform) Send(conv botserver.Conversation, out botserver.Outgoing) {
+	if !p.n.Local(conv.Bot, conv.Address()) {
+		out.Resent = true
+	}
 	p.local.Send(conv, out)
 	members := p.n.subs.of(conv.Bot, conv.Address())
 	if len(members) == 0 {

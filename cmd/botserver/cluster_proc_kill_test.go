@@ -114,12 +114,14 @@ func TestClusterProcesses(t *testing.T) {
 		t.Skip("starts three server processes")
 	}
 	if os.Getenv("BOTSERVER_CLUSTER_PROCS") == "" {
-		// Known failure: the kill phase passes; after the restart, in
-		// about 2 runs of 3 under -race (none of 4 without), inputs the
-		// survivors forward to the restarted member (same address as the
-		// dead one) stay unacknowledged for more than 10 s (admin status
-		// shows them pending on the survivors). Cause not found yet.
-		t.Skip("known failure after the rejoin; BOTSERVER_CLUSTER_PROCS=1 runs it")
+		// Known failures, in about 1 run of 8 under -race: a client sees
+		// a counter frame after a newer one ("an acknowledged turn was
+		// lost", frames of two activations of one conversation around a
+		// view change reaching its connection out of order), or, rarely,
+		// a client is not answered within 10 s of the kill. The losses
+		// after the rejoin are fixed (protoactor PATCHES.md #11; the
+		// gateway records of local attaches and of moved conversations).
+		t.Skip("known flaky failures around the rejoin; BOTSERVER_CLUSTER_PROCS=1 runs it")
 	}
 	procs, cfgs, advertise := startProcCluster(t, pg.Get(t).NewDatabase(t))
 	var alive atomic.Pointer[[]string]
