@@ -46,7 +46,7 @@ func (g *Gateway) Attach(conv botserver.Conversation, fn func([]botserver.Outgoi
 		return fmt.Errorf("%w: %s", botserver.ErrUnknownBot, conv.Bot)
 	}
 	id := n.ids.Add(1)
-	n.gw.attaching(id, conv, owner, fn)
+	n.gw.attaching(id, conv, owner, fn, n.opts.Now())
 	n.send(owner, "attach", &pb.Attach{Bot: conv.Bot, Addr: conv.Address(), Id: id, History: true})
 	if now := n.Owner(conv.Bot, conv.Address()); now != owner && now != "" && now != n.self {
 		// the view changed while the attach was recorded: the renewal of
@@ -72,7 +72,13 @@ type attachWait struct {
 	conv  botserver.Conversation
 	owner string
 	fn    func([]botserver.Outgoing, error)
+	sent  time.Time
 }
+
+// attachExpiry is how long an attach may wait for its owner's answer
+// before it is failed (the owner never got it: the web platform has
+// closed the connection by then, after its AttachWait of 30 s).
+const attachExpiry = 30 * time.Second
 
 // remoteConv is a conversation with connections here, hosted elsewhere
 // (or here: owner is this member).
@@ -161,10 +167,10 @@ func (n *Node) connectedHere(conv botserver.Conversation) bool {
 	return !ok || c.Connected(conv)
 }
 
-func (g *gateways) attaching(id uint64, conv botserver.Conversation, owner string, fn func([]botserver.Outgoing, error)) {
+func (g *gateways) attaching(id uint64, conv botserver.Conversation, owner string, fn func([]botserver.Outgoing, error), now time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.waiting[id] = &attachWait{conv: conv, owner: owner, fn: fn}
+	g.waiting[id] = &attachWait{conv: conv, owner: owner, fn: fn, sent: now}
 	rc := g.convs[conv]
 	if rc == nil {
 		rc = &remoteConv{}
@@ -172,6 +178,27 @@ func (g *gateways) attaching(id uint64, conv botserver.Conversation, owner strin
 	}
 	rc.owner = owner
 	rc.attaching++
+}
+
+// expire fails the attaches sent before the deadline that no answer came
+// for, so that their records do not stay (an envelope to a member that
+// had just joined, or over a connection that broke, is lost).
+func (g *gateways) expire(before time.Time) {
+	var failed []*attachWait
+	g.mu.Lock()
+	for id, w := range g.waiting {
+		if w.sent.Before(before) {
+			delete(g.waiting, id)
+			failed = append(failed, w)
+			if rc := g.convs[w.conv]; rc != nil {
+				rc.attaching--
+			}
+		}
+	}
+	g.mu.Unlock()
+	for _, w := range failed {
+		w.fn(nil, fmt.Errorf("%w: the member that hosts it did not answer", botserver.ErrUnavailable))
+	}
 }
 
 // attached hands the owner's answer to the client that asked.

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"errors"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -162,5 +163,39 @@ func TestMovedConversationFramesReachSubscribersWhileItDrains(t *testing.T) {
 	n.subs.keep(newTable(a.Address, []Member{a, b}, false)) // the next view change
 	if got := n.subs.of(conv.Bot, conv.Address()); got != nil {
 		t.Fatalf("subscribers of a conversation hosted elsewhere for two views: %v", got)
+	}
+}
+
+// TestAttachWithoutAnswerExpires: an attach whose answer never comes (the
+// owner never got it) is failed once attachExpiry has passed, with
+// ErrUnavailable, and leaves no record: the conversation is pruned like
+// any other without a connection here. One answered in time is not.
+func TestAttachWithoutAnswerExpires(t *testing.T) {
+	var g gateways
+	g.init()
+	conv := botserver.Conversation{Bot: "b", Platform: "web", User: "u1"}
+	other := botserver.Conversation{Bot: "b", Platform: "web", User: "u2"}
+	start := time.Unix(1000, 0)
+	var lost, kept []error
+	g.attaching(1, conv, "10.0.0.2:7000", func(_ []botserver.Outgoing, err error) { lost = append(lost, err) }, start)
+	g.attaching(2, other, "10.0.0.2:7000", func(_ []botserver.Outgoing, err error) { kept = append(kept, err) }, start.Add(attachExpiry))
+
+	g.expire(start) // nothing is older than the deadline yet
+	if len(lost) != 0 || len(g.waiting) != 2 {
+		t.Fatalf("expired too early: %v, %d waiting", lost, len(g.waiting))
+	}
+	g.expire(start.Add(time.Second))
+	if len(lost) != 1 || !errors.Is(lost[0], botserver.ErrUnavailable) {
+		t.Fatalf("the unanswered attach got %v, want one ErrUnavailable", lost)
+	}
+	if _, ok := g.waiting[1]; ok || g.convs[conv].attaching != 0 {
+		t.Errorf("the expired attach is still recorded: waiting %v, attaching %d", g.waiting, g.convs[conv].attaching)
+	}
+	if len(kept) != 0 || g.convs[other].attaching != 1 {
+		t.Errorf("the recent attach was touched: %v, attaching %d", kept, g.convs[other].attaching)
+	}
+	g.attached(&pb.Attached{Id: 2})
+	if len(kept) != 1 || kept[0] != nil || g.convs[other].attaching != 0 {
+		t.Errorf("the answered attach: %v, attaching %d", kept, g.convs[other].attaching)
 	}
 }

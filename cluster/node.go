@@ -298,6 +298,7 @@ func (n *Node) resendLoop() {
 		case <-tick.C:
 			n.pending.resend(n, n.opts.Now().Add(-n.opts.ResendAfter))
 			n.gw.renewAgain(n, n.opts.Now().Add(-n.opts.ResendAfter/3))
+			n.gw.expire(n.opts.Now().Add(-attachExpiry))
 		}
 	}
 }
