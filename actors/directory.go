@@ -225,10 +225,12 @@ func (d *directory) spawnGroup(ctx actor.Context, g *spawnGroup) {
 	started := e != nil && (e.pid != nil || e.dead) // only this directory starts it
 	s.mu.Unlock()
 	if started {
+		ackNow(g.ack)
 		return
 	}
 	if d.bot.groups.Stored(g.id) {
 		d.bot.groups.Add(g.id)
+		ackNow(g.ack)
 		return
 	}
 	d.bot.groups.Add(g.id)
@@ -236,7 +238,7 @@ func (d *directory) spawnGroup(ctx actor.Context, g *spawnGroup) {
 	if vars == nil {
 		vars = map[string]any{}
 	}
-	create := &deliver{create: vars}
+	create := &deliver{create: vars, ack: g.ack} // acknowledged with the group's first write
 	d.bot.rt.activity.Add(1)
 	s.mu.Lock()
 	if e = s.m[g.id]; e != nil { // waiting for its activation, which is queued
@@ -249,6 +251,13 @@ func (d *directory) spawnGroup(ctx actor.Context, g *spawnGroup) {
 	s.m[g.id] = e
 	s.mu.Unlock()
 	d.activate(ctx, g.id)
+}
+
+// ackNow calls ack, if any.
+func ackNow(ack func()) {
+	if ack != nil {
+		ack()
+	}
 }
 
 // HandleFailure applies the restart policy to a failing instance: it is

@@ -156,10 +156,7 @@ func (r *Runtime) Receive(f *pb.Forward, ack func()) error {
 	if f.GetSpawn() {
 		b.rt.activity.Add(1)
 		b.groups.Add(f.GetAddr())
-		b.rt.system.Root.Send(b.dirs[kindGroup], &spawnGroup{id: f.GetAddr(), vars: dsl.MapFromProto(f.GetCreate().GetFields())})
-		if ack != nil {
-			ack()
-		}
+		b.rt.system.Root.Send(b.dirs[kindGroup], &spawnGroup{id: f.GetAddr(), vars: dsl.MapFromProto(f.GetCreate().GetFields()), ack: ack})
 		return nil
 	}
 	d := &deliver{id: f.GetId(), name: f.GetName(), restart: f.GetRestart(), source: f.GetSource(), client: f.GetClient(), ack: ack, via: f.GetVia()}

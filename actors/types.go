@@ -89,6 +89,7 @@ func (b *botRT) dropAll(msgs ...any) {
 type spawnGroup struct {
 	id   string
 	vars map[string]any
+	ack  func() // forwarded by another member: acknowledged with the group's creating write
 }
 
 // passivate is an idle instance asking its directory to stop it.
