@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"botserver"
 	pb "botserver/proto"
 )
 
@@ -97,6 +98,7 @@ func (p *pendingInputs) resend(n *Node, before time.Time) {
 func (p *pendingInputs) again(n *Node, which func(*pendingIn) bool) {
 	var list []*pendingIn
 	var given []func()
+	var told []*pb.Forward
 	now := n.opts.Now()
 	p.mu.Lock()
 	for id, in := range p.m {
@@ -110,6 +112,9 @@ func (p *pendingInputs) again(n *Node, which func(*pendingIn) bool) {
 			if in.done != nil {
 				given = append(given, in.done)
 			}
+			if in.f.Client {
+				told = append(told, in.f)
+			}
 			continue
 		}
 		in.attempts++
@@ -119,6 +124,9 @@ func (p *pendingInputs) again(n *Node, which func(*pendingIn) bool) {
 	p.mu.Unlock()
 	for _, fn := range given {
 		fn()
+	}
+	for _, f := range told {
+		n.tellGivenUp(f)
 	}
 	sortByID(list)
 	for _, in := range list {
@@ -131,4 +139,20 @@ func (p *pendingInputs) again(n *Node, which func(*pendingIn) bool) {
 // them (ids count up per member).
 func sortByID(list []*pendingIn) {
 	slices.SortFunc(list, func(a, b *pendingIn) int { return cmp.Compare(a.f.Id, b.f.Id) })
+}
+
+// givenUpText is what a user is told when their message was given up.
+const givenUpText = "the server could not take your message; please send it again"
+
+// tellGivenUp tells the user whose message was given up, on their
+// connections here, that it was not taken (server_unavailable).
+func (n *Node) tellGivenUp(f *pb.Forward) {
+	conv, ok := botserver.ParseAddress(f.Bot, f.Addr)
+	if !ok {
+		return
+	}
+	v, _ := n.platforms.Load(conv.Platform)
+	if p, ok := v.(botserver.Platform); ok {
+		p.Send(conv, botserver.Outgoing{Kind: botserver.OutError, Code: botserver.CodeUnavailable, Text: givenUpText})
+	}
 }
