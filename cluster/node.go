@@ -69,10 +69,12 @@ type Node struct {
 	queries   statusQueries
 	cutOff    atomic.Pointer[error]
 
-	stop    chan struct{}
-	done    chan struct{} // closed when the resend loop ends
-	looping bool          // the resend loop runs (set by Start)
-	halting sync.Once
+	stop      chan struct{}
+	done      chan struct{} // closed when the resend loop ends
+	looping   bool          // the resend loop runs (set by Start)
+	halting   sync.Once
+	blocked   chan struct{} // closed once the others have ejected this member
+	blockOnce sync.Once
 }
 
 // New makes a node that has not joined its cluster yet (Start joins).
@@ -89,7 +91,7 @@ func New(opts Options) (*Node, error) {
 	if opts.Membership.Logger == nil {
 		opts.Membership.Logger = opts.Logger
 	}
-	n := &Node{opts: opts, log: opts.Logger, stop: make(chan struct{}), done: make(chan struct{})}
+	n := &Node{opts: opts, log: opts.Logger, stop: make(chan struct{}), done: make(chan struct{}), blocked: make(chan struct{})}
 	n.pending.init()
 	n.subs.init()
 	n.gw.init()
@@ -158,6 +160,9 @@ func (n *Node) setCutOff(err error) {
 	if err != nil {
 		n.log.Error("cut off from the cluster: this member stops serving", "err", err)
 		n.cutOff.Store(&err)
+		if errors.Is(err, ErrBlocked) {
+			n.blockOnce.Do(func() { close(n.blocked) })
+		}
 	} else {
 		n.cutOff.Store(nil)
 	}
@@ -168,25 +173,7 @@ func (n *Node) setCutOff(err error) {
 // this one for good (serve then exits, so that its supervisor starts it
 // afresh as a new member). A member that only lacks a majority is not
 // blocked: it stops serving until the majority comes back.
-func (n *Node) Blocked() <-chan struct{} {
-	ch := make(chan struct{})
-	go func() {
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if err := n.Unavailable(); errors.Is(err, ErrBlocked) {
-				close(ch)
-				return
-			}
-			select {
-			case <-t.C:
-			case <-n.stop:
-				return
-			}
-		}
-	}()
-	return ch
-}
+func (n *Node) Blocked() <-chan struct{} { return n.blocked }
 
 // topology makes a new view after the member list changed: instances this
 // member no longer hosts drain and stop, the wake-ups of those it hosts
