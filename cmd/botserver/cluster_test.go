@@ -145,3 +145,33 @@ func TestClusterForwards(t *testing.T) {
 	}
 	t.Logf("%d inputs forwarded", forwarded)
 }
+
+// TestClusterOneUserOnEveryMember: one user has a connection on each of
+// three members, whatever member hosts the conversation: a message sent
+// on one reaches the conversation once, and every connection gets the
+// reply (the others also the user's own message).
+func TestClusterOneUserOnEveryMember(t *testing.T) {
+	db := pg.Get(t).NewDatabase(t)
+	ms := startMembers(t, db, 3)
+	first, _ := dialWS(t, ms[0], "counter", nil)
+	first.Expect("ready")
+	conns := []*testkit.WSClient{first}
+	for _, m := range ms[1:] {
+		c, _ := dialWS(t, m, "counter", first.Resume())
+		c.Expect("ready") // the history
+		conns = append(conns, c)
+	}
+	for round := 1; round <= 3; round++ {
+		sender := conns[round%3]
+		sender.Say("inc")
+		for _, c := range conns {
+			want := "n=" + strconv.Itoa(round)
+			if c != sender {
+				if got := c.Text(); got != "inc" {
+					t.Fatalf("round %d: a connection got %q, want the user's own message first", round, got)
+				}
+			}
+			c.Expect(want)
+		}
+	}
+}
