@@ -9,7 +9,7 @@ import "github.com/asynkron/protoactor-go/actor"
 type botSupervisor struct {
 	bot       *botRT
 	ready     chan struct{}
-	receivers map[string]*receiverPause // by the receiver actor's pid id
+	receivers map[string]*receiverRun // by the receiver actor's pid id
 }
 
 // Receive starts the directories, and receivers when asked.

@@ -22,7 +22,7 @@ const (
 	receiverBackoff    = time.Second
 	receiverBackoffMax = 5 * time.Minute
 	receiverSteady     = time.Minute
-	receiverPrefix     = "receiver-" // of a receiver's actor name under its bot's supervisor
+	receiverPrefix     = "receiver-" // of a receiver's actor names under its bot's supervisor
 )
 
 // AddReceiver runs rec as a child of bot's supervisor, named name ("slack"):
@@ -72,26 +72,40 @@ const (
 )
 
 // spawnReceiver starts msg's receiver as a child of the bot's supervisor.
+// Each run gets an actor name of its own (receiverPrefix+name+"-"+n): a
+// receiver that stopped frees its name in the process registry before its
+// Terminated reaches the supervisor, and a new receiver spawned under the
+// same pid in between would be dropped from the supervisor's children by
+// that Terminated, and so outlive its bot. The name is the supervisor's to
+// hand out, by its receivers map.
 func (s *botSupervisor) spawnReceiver(ctx actor.Context, msg *addReceiver) {
 	if !msg.state.CompareAndSwap(receiverAsked, receiverTaken) {
 		return // its caller gave up waiting
+	}
+	for _, run := range s.receivers {
+		if run.name == msg.name {
+			msg.done <- fmt.Errorf("%w: bot %s already runs a %s receiver", ErrReceiverExists, s.bot.id, msg.name)
+			return
+		}
 	}
 	clock := s.bot.rt.clock
 	props := actor.PropsFromProducer(func() actor.Actor {
 		return &receiverActor{name: msg.name, rec: msg.rec, clock: clock}
 	})
-	pid, err := ctx.SpawnNamed(props, receiverPrefix+msg.name)
-	if errors.Is(err, actor.ErrNameExists) {
-		err = fmt.Errorf("%w: bot %s already runs a %s receiver", ErrReceiverExists, s.bot.id, msg.name)
+	pid := ctx.SpawnPrefix(props, receiverPrefix+msg.name+"-")
+	if s.receivers == nil {
+		s.receivers = map[string]*receiverRun{}
 	}
-	if err == nil {
-		if s.receivers == nil {
-			s.receivers = map[string]*receiverPause{}
-		}
-		s.receivers[pid.Id] = &receiverPause{}
-		s.bot.log.Info("receiver started", "receiver", msg.name)
-	}
-	msg.done <- err
+	s.receivers[pid.Id] = &receiverRun{name: msg.name}
+	s.bot.log.Info("receiver started", "receiver", msg.name)
+	msg.done <- nil
+}
+
+// receiverRun is a running receiver: its name, and how long it waits
+// before its next restart.
+type receiverRun struct {
+	name string
+	receiverPause
 }
 
 // receiverPause is how long a receiver waits before its next restart.
@@ -111,7 +125,7 @@ func (p *receiverPause) next(ran time.Duration) time.Duration {
 // restartReceiver restarts a failed receiver after its pause; it reports
 // false when child is not a receiver.
 func (s *botSupervisor) restartReceiver(sup actor.Supervisor, child *actor.PID, reason any) bool {
-	pause, ok := s.receivers[child.Id]
+	run, ok := s.receivers[child.Id]
 	if !ok {
 		return false
 	}
@@ -119,8 +133,8 @@ func (s *botSupervisor) restartReceiver(sup actor.Supervisor, child *actor.PID, 
 	if f, ok := reason.(*receiverFailure); ok {
 		ran = f.ran
 	}
-	wait := pause.next(ran)
-	s.bot.log.Warn("receiver failed; restarting it", "receiver", child.Id, "reason", reason, "in", wait)
+	wait := run.next(ran)
+	s.bot.log.Warn("receiver failed; restarting it", "receiver", run.name, "reason", reason, "in", wait)
 	s.bot.rt.clock.AfterFunc(wait, func() { sup.RestartChildren(child) })
 	return true
 }
