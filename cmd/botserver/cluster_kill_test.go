@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"botserver/internal/testkit"
+	"botserver/persistence"
 
 	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
 )
 
 // counterClient talks to the counter bot in a closed loop, moving to
@@ -193,14 +195,21 @@ func waitingOn(t *testing.T, via, host *Main) *testkit.WSClient {
 }
 
 // TestClusterKillOneOfThree: 60 clients spread over three members talk to
-// a counter bot; 6 more wait on an ask timeout. One member is
-// killed mid-run. Every client's counter strictly increases (no
-// acknowledged turn is lost), every client is answered again within 10 s
-// of the kill, the ask timeouts armed on the dead member fire on its
-// successors, and the dead member's stale writes are refused.
+// a counter bot; 6 more wait on an ask timeout. One member stalls (its
+// writes held back) and is killed mid-run. Every client's counter
+// strictly increases (no acknowledged turn is lost), every client is
+// answered again within 10 s of the kill, the ask timeouts armed on the
+// dead member fire on its successors, the dead member's stale writes,
+// released once its successors took its conversations over, are all
+// refused (0 applied), and no goroutine of the members outlives them.
 func TestClusterKillOneOfThree(t *testing.T) {
 	db := pg.Get(t).NewDatabase(t)
-	ms := startMembers(t, db, 3)
+	before := goleak.IgnoreCurrent()
+	spies := make([]*storeSpy, 3)
+	ms := startMembersWrapped(t, db, 3, func(n int, b persistence.Backend) persistence.Backend {
+		spies[n] = &storeSpy{Backend: b}
+		return spies[n]
+	})
 	var alive atomic.Pointer[[]string]
 	addrs := []string{ms[0].endpoint.Addr(), ms[1].endpoint.Addr(), ms[2].endpoint.Addr()}
 	alive.Store(&addrs)
@@ -232,6 +241,12 @@ func TestClusterKillOneOfThree(t *testing.T) {
 	for i := range 6 {
 		waiting = append(waiting, waitingOn(t, ms[i%2], victim))
 	}
+	// The victim stalls: what it writes from now on is held back.
+	for _, s := range spies {
+		s.watch()
+	}
+	spies[2].hold()
+	waitFor(t, 10*time.Second, "writes held on the stalled member", func() bool { return spies[2].heldFenced() >= 5 })
 	killMember(victim)
 	left := []string{ms[0].endpoint.Addr(), ms[1].endpoint.Addr()}
 	alive.Store(&left)
@@ -261,6 +276,32 @@ func TestClusterKillOneOfThree(t *testing.T) {
 		c.Expect("timed out") // armed on the dead member, fired by its successor
 	}
 	t.Logf("every ask timeout fired %v after the kill", time.Since(killedAt).Round(time.Millisecond))
+
+	// The dead member's stalled writes reach the store now, after its
+	// successors loaded its conversations: every one is refused, and the
+	// clients go on counting from the successors' state.
+	spies[2].release()
+	waitFor(t, 30*time.Second, "the stale writes' outcomes", spies[2].settled)
+	refused, err := staleWrites(spies[2], spies[0], spies[1])
+	if err != nil {
+		t.Error(err)
+	}
+	if refused == 0 {
+		t.Error("no stale write was tried: the test held none that a successor took over")
+	}
+	t.Logf("%d stale writes refused, 0 applied", refused)
+	counted := make([]int, len(clients))
+	for i, c := range clients {
+		counted[i], _, _ = c.state()
+	}
+	waitFor(t, 20*time.Second, "every client counts on", func() bool {
+		for i, c := range clients {
+			if n, _, _ := c.state(); n < counted[i]+2 {
+				return false
+			}
+		}
+		return true
+	})
 	cancel()
 	wg.Wait()
 	for _, c := range clients {
@@ -268,6 +309,16 @@ func TestClusterKillOneOfThree(t *testing.T) {
 			t.Error(err)
 		}
 	}
+
+	// No goroutine of the members is left once the survivors shut down
+	// (none stuck on the dead member), nor of the dead one.
+	for _, c := range waiting {
+		c.WS.Close()
+	}
+	for _, m := range ms {
+		m.Close(context.Background())
+	}
+	goleak.VerifyNone(t, before)
 }
 
 // userID is the client's conversation address ("web:...").

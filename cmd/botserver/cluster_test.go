@@ -11,6 +11,7 @@ import (
 	"botserver/cluster"
 	"botserver/config"
 	"botserver/internal/testkit"
+	"botserver/persistence"
 
 	clustertest "github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
 )
@@ -39,10 +40,13 @@ end
 // PostgreSQL database, each serving the same bots: members may join an
 // existing cluster at any time.
 type clusterRig struct {
-	t     testing.TB
-	db    string
-	agent *clustertest.InMemAgent
-	bots  []config.BotConfig
+	t       testing.TB
+	db      string
+	agent   *clustertest.InMemAgent
+	bots    []config.BotConfig
+	started int
+	// wrap, if set, wraps the store of the nth member started (from 0).
+	wrap func(n int, b persistence.Backend) persistence.Backend
 }
 
 func newRig(t testing.TB, db string, bots ...config.BotConfig) *clusterRig {
@@ -55,6 +59,10 @@ func (r *clusterRig) start() *Main {
 	cfg := config.Config{Listen: "127.0.0.1:0", Store: r.db, Bots: r.bots,
 		Cluster: &config.ClusterConfig{Provider: "test", Advertise: "127.0.0.1:0"}}
 	m := &Main{Config: cfg, TestAgent: r.agent, WatchEvery: -1}
+	if wrap, n := r.wrap, r.started; wrap != nil {
+		m.wrapStore = func(b persistence.Backend) persistence.Backend { return wrap(n, b) }
+	}
+	r.started++
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	err := m.Run(ctx)
 	cancel()
@@ -81,7 +89,14 @@ func botDir(t testing.TB, files map[string]string) string {
 // PostgreSQL database db, each serving the counter bot.
 func startMembers(t testing.TB, db string, k int) []*Main {
 	t.Helper()
+	return startMembersWrapped(t, db, k, nil)
+}
+
+// startMembersWrapped is startMembers with the rig's store wrapper.
+func startMembersWrapped(t testing.TB, db string, k int, wrap func(int, persistence.Backend) persistence.Backend) []*Main {
+	t.Helper()
 	r := newRig(t, db, config.BotConfig{ID: "counter", Scripts: botDir(t, map[string]string{"main.bot": clusterCounter})})
+	r.wrap = wrap
 	ms := make([]*Main, k)
 	for i := range ms {
 		ms[i] = r.start()

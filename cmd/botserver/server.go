@@ -61,8 +61,9 @@ type Main struct {
 	// share (cluster provider "test").
 	TestAgent *clustertest.InMemAgent
 
-	lowSpace  atomic.Bool                // the store refuses writes (see space.go)
-	storeHook func(*persistence.Options) // tests: fault injection into the store
+	lowSpace  atomic.Bool                                   // the store refuses writes (see space.go)
+	storeHook func(*persistence.Options)                    // tests: fault injection into the store
+	wrapStore func(persistence.Backend) persistence.Backend // tests: sees or holds the store's calls
 }
 
 // Run opens the store and starts the actor tree: the Superintendent

@@ -28,6 +28,13 @@ func (m *Main) openStore() (err error) {
 	if err := m.Config.ValidateStore(); err != nil {
 		return err
 	}
+	if m.wrapStore != nil {
+		defer func() {
+			if err == nil {
+				m.db = m.wrapStore(m.db)
+			}
+		}()
+	}
 	if u, ok := m.Config.PostgresURL(); ok {
 		return m.openPostgres(u)
 	}
