@@ -124,7 +124,7 @@ func (d *directory) activate(ctx actor.Context, addr string) {
 			d.bot.dropAll(dropped...)
 			return
 		}
-		if !d.bot.local(addr) { // another member hosts it now
+		if !d.bot.local(addr) && !pinned(e.buffered()[0]) { // another member hosts it now
 			away := e.buffered()
 			delete(s.m, addr)
 			s.mu.Unlock()

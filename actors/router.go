@@ -32,6 +32,20 @@ type Router interface {
 	Forward(m *pb.Forward, done func())
 }
 
+// MaxHops is how often members pass a forwarded input on to the member
+// their view says hosts it; one passed on this often is pinned: the
+// member it reaches runs it, whatever its own view (Runtime.Receive), and
+// the store's fence settles which activation may write.
+const MaxHops = 3
+
+// pinned reports whether msg is an input that has been passed on MaxHops
+// times: its instance runs here even when this member's view places it
+// elsewhere.
+func pinned(msg any) bool {
+	d, ok := msg.(*deliver)
+	return ok && d.hops >= MaxHops
+}
+
 // ErrMoved: a request for an instance that another member hosts, which
 // cannot be forwarded (a snippet run, an attach routed before a handover).
 var ErrMoved = errors.New("hosted by another member")
@@ -81,7 +95,7 @@ func (b *botRT) forwardAway(addr string, msgs []any) {
 
 // encodeDeliver fills f with d.
 func encodeDeliver(f *pb.Forward, d *deliver) error {
-	f.Id, f.Name, f.Restart, f.Source, f.Client, f.Via = d.id, d.name, d.restart, d.source, d.client, d.via
+	f.Id, f.Name, f.Restart, f.Source, f.Client, f.Via, f.Hops = d.id, d.name, d.restart, d.source, d.client, d.via, d.hops
 	if d.create != nil {
 		vars, err := dsl.ToProto(d.create)
 		if err != nil {
@@ -141,9 +155,10 @@ func decodeInput(in *pb.Input) (dsl.Input, error) {
 }
 
 // Receive hands an input forwarded by another member (or kept by this
-// one, see route) to its instance here, whatever this member's view of
-// where it belongs (the router limits how often one message is forwarded
-// again). ack is called once the write of the turn that handled it is in
+// one, see route) to its instance here. If the instance does not run and
+// this member's view places it elsewhere, its directory passes the input
+// on, counting the hop, unless it has been passed on MaxHops times: then
+// the instance starts here. ack is called once the write of the turn that handled it is in
 // the store, or it was dropped; not if it is lost with its instance (a
 // handover stopped it first): the sender sends it again. It returns
 // botserver.ErrUnknownBot for a bot that does not run here, or an error
@@ -159,7 +174,7 @@ func (r *Runtime) Receive(f *pb.Forward, ack func()) error {
 		b.rt.system.Root.Send(b.dirs[kindGroup], &spawnGroup{id: f.GetAddr(), vars: dsl.MapFromProto(f.GetCreate().GetFields()), ack: ack})
 		return nil
 	}
-	d := &deliver{id: f.GetId(), name: f.GetName(), restart: f.GetRestart(), source: f.GetSource(), client: f.GetClient(), ack: ack, via: f.GetVia()}
+	d := &deliver{id: f.GetId(), name: f.GetName(), restart: f.GetRestart(), source: f.GetSource(), client: f.GetClient(), ack: ack, via: f.GetVia(), hops: f.GetHops()}
 	if f.GetCreates() {
 		d.create = dsl.MapFromProto(f.GetCreate().GetFields())
 		if d.create == nil {

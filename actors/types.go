@@ -62,6 +62,7 @@ type deliver struct {
 	source  uint64
 	client  bool   // from Runtime.Deliver (not another instance)
 	id      uint64 // botserver.Inbound.ID: dropped if handled (dedup.go); 0: none
+	hops    uint32 // forwarded inputs: how often members passed it on (MaxHops: pinned here)
 }
 
 // doneWith calls the Done of a platform's message once it is handled or

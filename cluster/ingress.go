@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"botserver"
+	"botserver/actors"
 	pb "botserver/proto"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -117,7 +118,7 @@ func (n *Node) forwarded(f *pb.Forward) {
 	switch {
 	case owner == "": // cut off: not acknowledged, so the origin sends it again
 		return
-	case owner != n.self && f.GetHops() < maxHops:
+	case owner != n.self && f.GetHops() < actors.MaxHops:
 		f.Hops++
 		n.stats.Forwarded.Add(1)
 		n.send(owner, "forward", f)

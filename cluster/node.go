@@ -22,7 +22,6 @@ import (
 // Defaults of Options.
 const (
 	DefaultResendAfter = 3 * time.Second // an input not acknowledged this long is sent again
-	maxHops            = 3               // a message forwarded this often by members that disagree is kept by the last
 	maxAttempts        = 40              // sends of one input before it is given up (its Done is called)
 	ingressName        = "bs-ingress"    // the well-known actor every member receives envelopes with
 )
