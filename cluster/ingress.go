@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"errors"
+	"time"
 
 	"botserver"
 	"botserver/actors"
@@ -17,17 +18,47 @@ const envelopeVersion = 1
 
 // ingress is the well-known actor (ingressName) of a member: every
 // envelope another member sends arrives here, in order per sender. It
-// never blocks: what it hands the runtime is routed, not waited for.
-type ingress struct{ n *Node }
+// never blocks: what it hands the runtime is routed, not waited for. It
+// runs before the member is announced (so that nothing sent to a member
+// the others have just seen is lost) and keeps what arrives until its
+// node has its first view (ingressOpen), at most maxEarly envelopes.
+type ingress struct {
+	n     *Node
+	open  bool
+	early []*pb.Envelope
+}
+
+// ingressOpen tells the ingress that its node has joined and placed the
+// shards.
+type ingressOpen struct{}
+
+// maxEarly bounds the envelopes an ingress keeps before its node has its
+// first view; beyond it they are dropped (an input's origin resends it).
+const maxEarly = 10000
 
 // Receive opens envelopes; an unknown kind, version or payload is counted
 // and dropped (a member of a newer release may send what this one does
 // not know).
 func (g *ingress) Receive(ctx actor.Context) {
-	env, ok := ctx.Message().(*pb.Envelope)
-	if !ok {
-		return // the actor's own lifecycle messages
+	switch msg := ctx.Message().(type) {
+	case ingressOpen:
+		g.open = true
+		for _, env := range g.early {
+			g.handle(env)
+		}
+		g.early = nil
+	case *pb.Envelope:
+		switch {
+		case g.open:
+			g.handle(msg)
+		case len(g.early) < maxEarly:
+			g.early = append(g.early, msg)
+		}
 	}
+}
+
+// handle opens one envelope.
+func (g *ingress) handle(env *pb.Envelope) {
 	if err := g.n.open(env); err != nil {
 		g.n.stats.Unknown.Add(1)
 		g.n.log.Warn("dropped a message from another member", "from", env.GetFrom(), "kind", env.GetKind(), "version", env.GetVersion(), "err", err)
@@ -130,7 +161,11 @@ func (n *Node) forwarded(f *pb.Forward) {
 
 // receive hands an input to the runtime here; its origin is acknowledged
 // once the write of the turn that handled it is in the store.
-func (n *Node) receive(f *pb.Forward) {
+func (n *Node) receive(f *pb.Forward) { n.hand(f, n.opts.Now()) }
+
+// hand is receive of an input that first arrived at since: one for a bot
+// that does not run here (yet) is parked (park.go).
+func (n *Node) hand(f *pb.Forward, since time.Time) {
 	id, origin := f.GetId(), f.GetOrigin()
 	if via := f.GetVia(); via != "" && via != n.self {
 		// the member with the client's connection gets the turn's frames,
@@ -147,7 +182,9 @@ func (n *Node) receive(f *pb.Forward) {
 	err := n.rt.Receive(f, ack)
 	switch {
 	case errors.Is(err, botserver.ErrUnknownBot):
-		// not here (yet): the origin sends it again, and gives up in the end
+		// not here (yet): kept until the bot starts; or the origin sends
+		// it again, and gives up in the end
+		n.parked.add(f, since)
 	case err != nil:
 		n.log.Warn("dropped a forwarded input", "bot", f.GetBot(), "conv", f.GetAddr(), "err", err)
 		ack()

@@ -52,6 +52,10 @@ type MembershipConfig struct {
 	Logger        *slog.Logger     // nil: discard
 	RefreshTTL    time.Duration    // automanaged poll interval (default 2s)
 	ProbeInterval time.Duration    // how often a member asks its peers whether they block it (default 1s)
+	// Actors are spawned by name on the member's actor system before it
+	// announces itself, so that no message the others send it once they
+	// see it finds its receiver missing (protoactor drops such a message).
+	Actors map[string]*actor.Props
 }
 
 // Member is one live cluster member.
@@ -102,6 +106,10 @@ func Join(ctx context.Context, cfg MembershipConfig) (*Membership, error) {
 		pacluster.WithKinds(kind))
 	m.cl = pacluster.New(m.sys, pcfg)
 	m.sub = m.sys.EventStream.Subscribe(m.onEvent)
+	if err := m.spawnActors(); err != nil {
+		m.abort(false)
+		return nil, err
+	}
 	if err := m.start(ctx); err != nil {
 		return nil, err
 	}
@@ -163,7 +171,6 @@ func (m *Membership) start(ctx context.Context) error {
 		return fmt.Errorf("%w: provider %s%s: %w", ErrJoin, m.cfg.Provider, m.prov.describe(), ctx.Err())
 	}
 	m.self = Member{ID: m.sys.ID, Address: m.sys.Address()}
-	m.sys.Root.SpawnNamed(actor.PropsFromFunc(m.answerProbe), probeActorName) //nolint:errcheck // fresh system: the name is free
 	m.wg.Add(2)
 	go m.dispatch()
 	go m.probeLoop()
@@ -176,6 +183,21 @@ func (m *Membership) start(ctx context.Context) error {
 		return fmt.Errorf("%w: provider %s%s: never saw itself in the member list: %w",
 			ErrJoin, m.cfg.Provider, m.prov.describe(), ctx.Err())
 	}
+}
+
+// spawnActors spawns the probe's answering actor and cfg.Actors, before
+// the member is announced.
+func (m *Membership) spawnActors() error {
+	actors := map[string]*actor.Props{probeActorName: actor.PropsFromFunc(m.answerProbe)}
+	for name, props := range m.cfg.Actors {
+		actors[name] = props
+	}
+	for name, props := range actors {
+		if _, err := m.sys.Root.SpawnNamed(props, name); err != nil {
+			return fmt.Errorf("%w: cannot start actor %s: %v", ErrJoin, name, err)
+		}
+	}
+	return nil
 }
 
 // abort releases a member whose start failed; started says remote is up.

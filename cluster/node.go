@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -61,6 +60,7 @@ type Node struct {
 	stats Stats
 
 	pending   pendingInputs
+	parked    parking     // inputs for bots that do not run here yet
 	subs      subscribers // owner side: members attached to a conversation
 	gw        gateways    // this member's side: attaches to other owners
 	platforms sync.Map    // platform name → botserver.Platform (this member's)
@@ -109,17 +109,16 @@ func New(opts Options) (*Node, error) {
 // the cluster.
 func (n *Node) Start(ctx context.Context, rt *actors.Runtime) error {
 	n.rt = rt
-	m, err := Join(ctx, n.opts.Membership)
+	cfg := n.opts.Membership
+	cfg.Actors = map[string]*actor.Props{ingressName: actor.PropsFromProducer(func() actor.Actor { return &ingress{n: n} })}
+	m, err := Join(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	n.m = m
 	n.self = m.Self().Address
-	if _, err := m.System().Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &ingress{n: n} }), ingressName); err != nil {
-		m.Kill()
-		return fmt.Errorf("cluster: cannot start the ingress actor: %w", err)
-	}
 	n.topology(m.Members())
+	m.System().Root.Send(m.System().NewLocalPID(ingressName), ingressOpen{})
 	m.OnChange(n.topology)
 	m.OnCutOff(n.setCutOff)
 	n.looping = true
@@ -283,6 +282,7 @@ func (n *Node) resendLoop() {
 			return
 		case <-tick.C:
 			n.pending.resend(n, n.opts.Now().Add(-n.opts.ResendAfter))
+			n.unpark(n.opts.Now().Add(-n.opts.ResendAfter))
 			n.gw.renewAgain(n, n.opts.Now().Add(-n.opts.ResendAfter/3))
 			n.gw.expire(n.opts.Now().Add(-attachExpiry))
 		}

@@ -55,8 +55,17 @@ func (m *Main) clusterApps() {
 			if err := m.bots.Apply(context.Background(), r.GetBot(), r.GetCreate()); err != nil {
 				m.Logger.Error("cannot apply another member's change of a bot", "bot", r.GetBot(), "created", r.GetCreate(), "err", err)
 			}
+			m.botsChanged()
 		}()
 	})
+}
+
+// botsChanged hands the runtime the inputs other members forwarded here
+// for bots that had not started yet.
+func (m *Main) botsChanged() {
+	if m.node != nil {
+		m.node.BotsChanged()
+	}
 }
 
 // announce tells the other members that a bot was created or reloaded

@@ -108,6 +108,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.startBots(ctx); err != nil {
 		return err
 	}
+	m.botsChanged()
 	m.ready.Store(true)
 	m.startWatcher()
 	if err := m.serveDebug(); err != nil {
