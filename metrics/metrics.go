@@ -210,6 +210,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ss := c.slack.Stats()
 	emit(mSlackEvents, float64(ss.Events-ss.Deduplicated), "handled")
 	emit(mSlackEvents, float64(ss.Deduplicated), "duplicate")
+	emit(mSlackEvents, float64(ss.NotAcked), "not_acked")
 	emit(mSlackPosted, float64(ss.Posted))
 	emit(mSlackLimited, float64(ss.RateLimited))
 	emit(mSlackDropped, float64(ss.Dropped))

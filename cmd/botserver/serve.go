@@ -51,11 +51,18 @@ func runServe(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprintf(std.err, "botserver serve: cannot start:\n%s\n", err)
 		return 1
 	}
+	return serveUntil(ctx, m, std)
+}
+
+// serveUntil announces the running server m and serves until ctx ends
+// (exit 0 after a graceful shutdown) or its cluster ejects it (exit 3,
+// exitCutOff, after the same shutdown: it serves nothing from then on).
+func serveUntil(ctx context.Context, m *Main, std stdio) int {
 	fmt.Fprintf(std.out, "botserver is serving on %s\n", m.URL())
 	for _, b := range m.Config.Bots {
 		fmt.Fprintf(std.out, "  chat with %-10s %s/chat/%s\n", b.ID, m.URL(), b.ID)
 	}
-	code = 0
+	code := 0
 	select {
 	case <-ctx.Done():
 		m.Logger.Info("shutting down")

@@ -3,7 +3,9 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -146,7 +148,10 @@ func (m *Main) startPlatforms() error {
 	m.Config.Limits.Web(&webOpts)
 	m.web = web.New(webOpts)
 	m.rt.RegisterPlatform(web.Name, m.sharedPlatform(web.Name, m.web))
-	m.slack = slack.New(slack.Options{Gateway: m.rt, Logger: m.Logger, PublicURL: m.public})
+	// Install states are signed with a key every server sharing the store
+	// derives from the same secret: an install begun on one member of a
+	// cluster may come back to another.
+	m.slack = slack.New(slack.Options{Gateway: m.rt, Logger: m.Logger, PublicURL: m.public, StateKey: derive(secret, "slack oauth state")})
 	m.rt.RegisterPlatform(slack.Name, m.slack) // bots with a Slack app join it as they start
 	m.metrics.Watch(m.rt, m.web, m.slack, m.db.Space)
 	m.bots = bots.New(bots.Options{Runtime: m.rt, Store: m.db, Slack: m.slack, Web: m.web, Logger: m.Logger, Announce: m.announce})
@@ -188,6 +193,13 @@ func (m *Main) startWatcher() {
 // URL (known once the endpoint listens, before any bot runs).
 func (m *Main) chatLink(bot, platform, group string) (string, error) {
 	return coordinators.ChatLink(m.public)(bot, platform, group)
+}
+
+// derive makes a key for one purpose from the stored secret.
+func derive(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }
 
 // webSecret is the key of web identity tokens, made once and kept in the

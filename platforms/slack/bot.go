@@ -48,13 +48,13 @@ type bot struct {
 	mu       sync.Mutex
 	installs map[string]*installation // by team id
 	threads  map[string]string        // conversation address → thread ts
-	inflight map[string]struct{}      // event ids being handled
+	inflight map[string]*handling     // event ids being handled here
 	revoked  bool                     // BotConfig.BotToken was uninstalled
 }
 
 func newBot(id string, cfg BotConfig, store Store, p *Platform) *bot {
 	b := &bot{id: id, cfg: cfg, store: store, p: p, log: p.log.With("bot", id),
-		installs: map[string]*installation{}, threads: map[string]string{}, inflight: map[string]struct{}{}}
+		installs: map[string]*installation{}, threads: map[string]string{}, inflight: map[string]*handling{}}
 	b.ctx, b.cancel = context.WithCancel(p.ctx)
 	return b
 }
@@ -125,6 +125,9 @@ func (b *bot) uninstall(team, why string) {
 // installation returns team's installation, or the BotConfig token's when
 // its team is not known yet, or nil.
 func (b *bot) installation(team string) *installation {
+	if in := b.stored(team); in != nil {
+		return in
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if in := b.installs[team]; in != nil {
@@ -137,6 +140,48 @@ func (b *bot) installation(team string) *installation {
 			}
 		}
 		return &installation{TeamID: team, BotToken: b.cfg.BotToken, fromConfig: true, client: b.client(b.cfg.BotToken)}
+	}
+	return nil
+}
+
+// stored returns team's installation: the one in memory, else the one in
+// the store (another member of a cluster installed it, over OAuth or
+// connect_bot, after this one loaded the installations), which it then
+// remembers. nil when there is none.
+func (b *bot) stored(team string) *installation {
+	b.mu.Lock()
+	in := b.installs[team]
+	b.mu.Unlock()
+	if in != nil || team == "" {
+		return in
+	}
+	data, found, err := b.store.Get(prefixInstall + team)
+	if err != nil {
+		b.log.Warn("cannot read an installation", "team", team, "err", err)
+	}
+	if !found {
+		return nil
+	}
+	in = &installation{}
+	if err := json.Unmarshal(data, in); err != nil || in.TeamID != team || in.BotToken == "" {
+		b.log.Warn("skipping a malformed installation", "team", team, "err", err)
+		return nil
+	}
+	b.remember(in)
+	return in
+}
+
+// reload forgets team's installation in memory if it still has token, and
+// returns the stored one if it has another token (another member
+// installed the workspace again, or uninstalled it), or nil.
+func (b *bot) reload(team, token string) *installation {
+	b.mu.Lock()
+	if in := b.installs[team]; in != nil && in.BotToken == token && !in.fromConfig {
+		delete(b.installs, team)
+	}
+	b.mu.Unlock()
+	if in := b.stored(team); in != nil && in.BotToken != token {
+		return in
 	}
 	return nil
 }
@@ -171,46 +216,93 @@ func (b *bot) thread(addr string) string {
 	return b.threads[addr]
 }
 
-// claim reports whether event id is new, and then marks it in flight
-// until done is called. A store failure counts as new: a duplicate is
-// better than a lost message.
-func (b *bot) claim(id string) (ok bool, done func()) {
+// claim returns the handling of event id on this member: fresh when the
+// event is new here (the caller handles it, then calls settle), or the
+// handling of an earlier copy (still in flight here, or already settled:
+// the store has the event's dedup mark). A store failure counts as new: a
+// duplicate is better than a lost message (and the conversation drops a
+// copy whose input id it has handled).
+func (b *bot) claim(id string) (h *handling, fresh bool) {
 	if id == "" {
-		return true, func() {}
+		return newHandling(), true
 	}
 	b.mu.Lock()
-	if _, busy := b.inflight[id]; busy {
+	if h := b.inflight[id]; h != nil {
 		b.mu.Unlock()
-		return false, nil
+		return h, false
 	}
-	b.inflight[id] = struct{}{}
+	h = newHandling()
+	b.inflight[id] = h
 	b.mu.Unlock()
-	release := func() {
-		b.mu.Lock()
-		delete(b.inflight, id)
-		b.mu.Unlock()
-	}
 	_, seen, err := b.store.Get(prefixDedup + id)
 	if err != nil {
 		b.log.Warn("cannot read a dedup mark", "event", id, "err", err)
 	}
 	if seen {
-		release()
-		return false, nil
+		b.release(id)
+		h.settle(true)
+		return h, false
 	}
-	return true, func() {
-		if err := b.store.Put(prefixDedup+id, []byte{1}, dedupTTL); err != nil {
-			b.log.Warn("cannot store a dedup mark", "event", id, "err", err)
-		}
-		release()
+	return h, true
+}
+
+// mark stores event id's dedup mark (its input is durable, or it asked
+// for nothing), then forgets it is in flight.
+func (b *bot) mark(id string) {
+	if id == "" {
+		return
 	}
+	if err := b.store.Put(prefixDedup+id, []byte{1}, dedupTTL); err != nil {
+		b.log.Warn("cannot store a dedup mark", "event", id, "err", err)
+	}
+	b.release(id)
+}
+
+// release forgets that event id is in flight here.
+func (b *bot) release(id string) {
+	b.mu.Lock()
+	delete(b.inflight, id)
+	b.mu.Unlock()
+}
+
+// handling is one event's way through this member: settled once its input
+// is durable (the conversation's turn for it is in the store, or it asked
+// for nothing) or once it was refused; ok says which.
+type handling struct {
+	once sync.Once
+	done chan struct{}
+	ok   bool // set before done is closed
+}
+
+func newHandling() *handling { return &handling{done: make(chan struct{})} }
+
+// settle records the outcome; only the first call counts. It never blocks.
+func (h *handling) settle(ok bool) bool {
+	first := false
+	h.once.Do(func() {
+		h.ok, first = ok, true
+		close(h.done)
+	})
+	return first
+}
+
+// wait returns the outcome, or false when it has not come within d (or
+// ctx ended first).
+func (h *handling) wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-h.done:
+		return h.ok
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return false
 }
 
 // botUser returns the bot's user id in team ("" when unknown).
 func (b *bot) botUser(team string) (user, botID string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if in := b.installs[team]; in != nil {
+	if in := b.stored(team); in != nil {
 		return in.BotUserID, in.BotID
 	}
 	return "", ""

@@ -1,8 +1,10 @@
 // Package slack is the Slack platform: Events API and interactivity over
-// signed HTTP (acknowledged at once, handled in the background, retries
-// dropped by event id) or Socket Mode, OAuth v2 installs (many workspaces
-// per bot), and replies through chat.postMessage with each workspace's
-// token, in order per conversation.
+// signed HTTP or Socket Mode, OAuth v2 installs (many workspaces per bot),
+// and replies through chat.postMessage with each workspace's token, in
+// order per conversation. An event is acknowledged once its input is
+// durable (Options.AckWait at most, else 503: Slack sends it again); its
+// delivery carries an input id made from its event id, so that the
+// conversation drops a copy another member of a cluster delivered too.
 //
 // DMs and mentions are user messages of the conversation "slack:T:C:U"
 // (team, channel, user); a quick-reply button click is the user's text.

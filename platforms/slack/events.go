@@ -3,6 +3,7 @@ package slack
 import (
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"net/http"
 	"slices"
 	"strings"
@@ -27,8 +28,11 @@ type envelope struct {
 }
 
 // serveEvents answers POST /slack/{bot}/events: it verifies the
-// signature, answers url_verification, and acknowledges an event at once,
-// handling it in the background.
+// signature, answers url_verification, and answers an event once its
+// input is durable (acknowledged: Slack will not send it again), or 503
+// when that takes longer than Options.AckWait or the event could not be
+// taken (Slack sends it again, and the copy is dropped if the first
+// arrives after all).
 func (p *Platform) serveEvents(w http.ResponseWriter, r *http.Request) {
 	b, body := p.signedRequest(w, r)
 	if b == nil {
@@ -48,7 +52,11 @@ func (p *Platform) serveEvents(w http.ResponseWriter, r *http.Request) {
 		if retry := r.Header.Get("X-Slack-Retry-Num"); retry != "" {
 			b.log.Debug("Slack retried an event", "event", env.EventID, "retry", retry, "reason", r.Header.Get("X-Slack-Retry-Reason"))
 		}
-		p.accept(b, &env, body)
+		if !p.accept(b, &env, body).wait(r.Context(), p.opts.AckWait) {
+			p.stats.notAcked.Add(1)
+			http.Error(w, "the event is not taken yet; send it again", http.StatusServiceUnavailable)
+			return
+		}
 	case slackevents.AppRateLimited:
 		b.log.Warn("Slack is rate limiting this app's events", "team", env.TeamID)
 	}
@@ -56,26 +64,46 @@ func (p *Platform) serveEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 // accept handles an event_callback once per event id: it classifies the
-// event now and queues its delivery on the conversation's lane.
-func (p *Platform) accept(b *bot, env *envelope, raw []byte) {
+// event now and queues its delivery on the conversation's lane. The
+// handling it returns settles once the event's input is durable (or the
+// event asks for nothing), or fails when it could not be queued; a copy of
+// an event in flight here gets the first's handling, one already handled
+// a settled one. The delivery carries an input id made from the event id,
+// so the conversation drops a copy that another member delivered too.
+func (p *Platform) accept(b *bot, env *envelope, raw []byte) *handling {
 	p.stats.events.Add(1)
-	fresh, done := b.claim(env.EventID)
+	h, fresh := b.claim(env.EventID)
 	if !fresh {
 		p.stats.deduplicated.Add(1)
 		b.log.Debug("dropped a duplicate event", "team", env.TeamID, "event", env.EventID)
-		return
+		return h
 	}
 	a := b.classify(env, raw)
+	a.eventID = env.EventID
 	if a.kind == actNone {
-		done()
-		return
+		h.settle(true)
+		b.mark(env.EventID)
+		return h
 	}
-	key, run := p.task(b, a)
-	if !p.in.push(key, func() { run(); done() }) {
+	key, run := p.task(b, a, h)
+	if !p.in.push(key, run) {
 		p.stats.dropped.Add(1)
 		b.log.Warn("too many events queued for one conversation; dropped one", "team", env.TeamID, "event", env.EventID)
-		done()
+		b.release(env.EventID)
+		h.settle(false)
 	}
+	return h
+}
+
+// inputID is the input id of Slack event eventID: the same on every
+// member, never 0 ("" has none).
+func inputID(eventID string) uint64 {
+	if eventID == "" {
+		return 0
+	}
+	f := fnv.New64a()
+	f.Write([]byte("slack\x00" + eventID))
+	return max(f.Sum64()&^(1<<63), 1)
 }
 
 // actionKind says what an event asks of the platform.
@@ -95,31 +123,47 @@ type action struct {
 	text, thread, why   string
 	event               string
 	payload             map[string]any
-	keepThread          bool // a user message: remember its thread
+	keepThread          bool   // a user message: remember its thread
+	eventID             string // the Events API event it came from ("" for an interaction)
 }
 
 func (a action) conv(bot string) botserver.Conversation {
 	return botserver.Conversation{Bot: bot, Platform: Name, User: a.team + ":" + a.channel + ":" + a.user}
 }
 
-// task returns the lane key and the work of an action (not actNone).
-func (p *Platform) task(b *bot, a action) (key string, run func()) {
+// task returns the lane key and the work of an action (not actNone); h
+// (nil for an interaction) settles when its input is durable.
+func (p *Platform) task(b *bot, a action, h *handling) (key string, run func()) {
+	settled := func(ok bool) {
+		if h != nil && h.settle(ok) && ok {
+			// the dedup mark, on the lane: Done must not block
+			p.in.push(key, func() { b.mark(a.eventID) })
+		} else if h != nil && !ok {
+			b.release(a.eventID)
+		}
+	}
 	switch a.kind {
 	case actUninstall:
-		return b.id + "\x00team:" + a.team, func() { b.uninstall(a.team, a.why) }
+		key = b.id + "\x00team:" + a.team
+		return key, func() { b.uninstall(a.team, a.why); settled(true) }
 	default:
 		conv := a.conv(b.id)
-		return b.id + "\x00" + conv.Address(), func() { p.deliver(b, conv, a) }
+		key = b.id + "\x00" + conv.Address()
+		return key, func() { p.deliver(b, conv, a, settled) }
 	}
 }
 
-// deliver hands a message or event to the conversation.
-func (p *Platform) deliver(b *bot, conv botserver.Conversation, a action) {
+// deliver hands a message or event to the conversation; settled is
+// called once its input is durable, or refused.
+func (p *Platform) deliver(b *bot, conv botserver.Conversation, a action, settled func(ok bool)) {
 	in := botserver.Inbound{Text: a.text}
 	if a.kind == actEvent {
 		in = botserver.Inbound{Event: a.event, Payload: a.payload}
 	} else if a.keepThread {
 		b.setThread(conv.Address(), a.thread)
+	}
+	if a.eventID != "" { // an interaction has neither: it is not sent again
+		in.ID, in.Done = inputID(a.eventID), func() { settled(true) }
 	}
 	if err := p.opts.Gateway.Deliver(conv, in); err != nil {
 		b.log.Warn("cannot deliver a Slack message", "team", a.team, "conv", conv.Address(), "err", err)
@@ -131,6 +175,7 @@ func (p *Platform) deliver(b *bot, conv botserver.Conversation, a action) {
 			p.Send(conv, botserver.Outgoing{Kind: botserver.OutError, Code: botserver.CodeUnavailable,
 				Text: "The server cannot take messages right now; please try again later."})
 		}
+		settled(true) // answered: a copy would be refused the same way
 		return
 	}
 	p.stats.delivered.Add(1)

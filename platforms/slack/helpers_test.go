@@ -28,6 +28,7 @@ type gateway struct {
 	got      []delivery
 	platform *slack.Platform
 	refuse   error // Deliver's answer, when set (a quarantined conversation, ...)
+	hold     bool  // Done is never called: no input becomes durable
 }
 
 type delivery struct {
@@ -54,10 +55,13 @@ func (g *gateway) Deliver(conv botserver.Conversation, in botserver.Inbound) err
 		return g.refuse
 	}
 	g.got = append(g.got, delivery{conv, in})
-	p := g.platform
+	p, hold := g.platform, g.hold
 	g.mu.Unlock()
 	if in.Event == "" && p != nil {
 		p.Send(conv, botserver.Outgoing{Kind: botserver.OutText, Text: "echo: " + in.Text})
+	}
+	if in.Done != nil && !hold {
+		in.Done() // the turn is durable at once
 	}
 	return nil
 }
@@ -129,14 +133,21 @@ type env struct {
 	clock *clock
 	p     *slack.Platform
 	srv   *httptest.Server
+	extra slack.Options // AckWait and StateKey for start
 }
 
 // newEnv starts an env whose bot "b1" is added with cfg (APIURL and, if
 // unset, SigningSecret filled in).
 func newEnv(tb testing.TB, cfg slack.BotConfig) *env {
 	tb.Helper()
+	return newEnvWith(tb, cfg, slack.Options{})
+}
+
+// newEnvWith is newEnv with the platform's AckWait and StateKey from extra.
+func newEnvWith(tb testing.TB, cfg slack.BotConfig, extra slack.Options) *env {
+	tb.Helper()
 	e := &env{tb: tb, dir: tb.TempDir(), gw: newGateway("b1", "b2"), slack: testkit.NewSlack(tb),
-		clock: &clock{t: time.Now()}}
+		clock: &clock{t: time.Now()}, extra: extra}
 	e.slack.AddTeam(testkit.SlackTeam{ID: "T1", Name: "Acme", Token: "xoxb-t1", BotUser: "UB1", BotID: "B1"})
 	e.slack.AddTeam(testkit.SlackTeam{ID: "T2", Name: "Globex", Token: "xoxb-t2", BotUser: "UB2", BotID: "B2"})
 	e.open()
@@ -162,7 +173,8 @@ func (e *env) start(cfg slack.BotConfig) {
 	cfg.APIURL = e.slack.APIURL()
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux)
-	e.p = slack.New(slack.Options{Gateway: e.gw, PublicURL: e.srv.URL, Now: e.clock.Now, Logger: testLogger()})
+	e.p = slack.New(slack.Options{Gateway: e.gw, PublicURL: e.srv.URL, Now: e.clock.Now, Logger: testLogger(),
+		AckWait: e.extra.AckWait, StateKey: e.extra.StateKey})
 	slack.SetBackoff(e.p, 10*time.Millisecond)
 	e.gw.mu.Lock()
 	e.gw.platform = e.p

@@ -44,7 +44,7 @@ func (p *Platform) interact(b *bot, payload []byte) bool {
 		return true
 	}
 	for _, a := range b.classifyActions(&cb, payload) {
-		key, run := p.task(b, a)
+		key, run := p.task(b, a, nil)
 		if !p.in.push(key, run) {
 			p.stats.dropped.Add(1)
 			b.log.Warn("too many events queued for one conversation; dropped a click", "team", a.team)

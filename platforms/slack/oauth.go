@@ -187,7 +187,8 @@ func permanent(code string) bool {
 }
 
 // OAuth states: "<payload>.<mac>", payload = base64(bot \n expiry \n
-// nonce), mac = HMAC-SHA256 with a per-process key. A state is valid for
+// nonce), mac = HMAC-SHA256 with Options.StateKey (shared by the members
+// of a cluster; random per process without one). A state is valid for
 // its bot only, until it expires, and once.
 
 func (p *Platform) newState(bot string) string {

@@ -51,8 +51,10 @@ func (p *Platform) Send(conv botserver.Conversation, out botserver.Outgoing) {
 
 // post sends one message with chat.postMessage on its lane's goroutine.
 // On HTTP 429 it waits Retry-After (at most maxRetryAfter) and retries the
-// same message, up to maxRateRetries times; any other error is logged
-// with Slack's error code, counted, and the message dropped.
+// same message, up to maxRateRetries times. When Slack refuses the token,
+// the stored installation is read again and, if another member stored a
+// new token meanwhile, the message is posted with it. Any other error is
+// logged with Slack's error code, counted, and the message dropped.
 func (p *Platform) post(o outgoing) {
 	b := p.bot(o.bot)
 	var in *installation
@@ -79,6 +81,14 @@ func (p *Platform) post(o outgoing) {
 			}
 		}
 		code := errorCode(err)
+		if permanent(code) && !in.fromConfig {
+			// another member may have installed the workspace again (or
+			// uninstalled it): the stored installation is the truth
+			if again := b.reload(o.team, in.BotToken); again != nil {
+				in = again
+				continue
+			}
+		}
 		p.stats.apiError(code)
 		b.log.Warn("chat.postMessage failed; message dropped", "team", o.team, "conv", o.addr, "slack_error", code, "err", err)
 		return

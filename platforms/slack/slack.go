@@ -87,7 +87,19 @@ type Options struct {
 	HTTPClient *http.Client
 	// Now is the clock for signatures and install states (default time.Now).
 	Now func() time.Time
+	// AckWait is how long an Events API request (or a Socket Mode
+	// envelope) waits for its event's input to be durable before it is
+	// answered 503 (left unacknowledged), so that Slack sends it again
+	// (default DefaultAckWait; Slack waits 3 s).
+	AckWait time.Duration
+	// StateKey signs OAuth install states (default: a random key per
+	// process). Members of a cluster share one, so that an install begun
+	// on one member may come back to another.
+	StateKey []byte
 }
+
+// DefaultAckWait is Options.AckWait's default.
+const DefaultAckWait = 2 * time.Second
 
 // Limits and timings.
 const (
@@ -135,11 +147,17 @@ func New(opts Options) *Platform {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.AckWait <= 0 {
+		opts.AckWait = DefaultAckWait
+	}
 	opts.PublicURL = strings.TrimSuffix(opts.PublicURL, "/")
 	p := &Platform{opts: opts, log: opts.Logger.With("platform", Name),
 		bots: map[string]*bot{}, states: nonces{used: map[string]time.Time{}}, backoff: time.Second}
-	p.stateKey = make([]byte, 32)
-	rand.Read(p.stateKey)
+	p.stateKey = opts.StateKey
+	if len(p.stateKey) == 0 {
+		p.stateKey = make([]byte, 32)
+		rand.Read(p.stateKey)
+	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.in = newLanes(maxQueue, func(f func()) { f() })
 	p.out = newLanes(maxQueue, p.post)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"botserver"
 
@@ -83,14 +84,16 @@ func (p *Platform) runSocket(outer context.Context, b *bot) (err error) {
 	defer cancel()
 	defer context.AfterFunc(b.ctx, cancel)()
 	done := make(chan struct{})
+	var acks sync.WaitGroup // envelopes waiting for their input to be durable
 	go func() {
 		defer close(done)
 		defer cancel() // when the handler gives up, the run ends too
-		p.consumeSocket(ctx, b, sm)
+		p.consumeSocket(ctx, b, sm, &acks)
 	}()
 	err = sm.RunContext(ctx)
 	cancel()
 	<-done
+	acks.Wait()
 	switch {
 	case outer.Err() != nil || b.ctx.Err() != nil:
 		return nil
@@ -104,7 +107,7 @@ func (p *Platform) runSocket(outer context.Context, b *bot) (err error) {
 var errSocketHandler = errors.New("slack: the Socket Mode event handler stopped")
 
 // consumeSocket handles the client's events until ctx ends.
-func (p *Platform) consumeSocket(ctx context.Context, b *bot, sm *socketmode.Client) {
+func (p *Platform) consumeSocket(ctx context.Context, b *bot, sm *socketmode.Client, acks *sync.WaitGroup) {
 	defer func() {
 		if r := recover(); r != nil {
 			b.log.Error("panic handling a Socket Mode event", "panic", r)
@@ -115,23 +118,23 @@ func (p *Platform) consumeSocket(ctx context.Context, b *bot, sm *socketmode.Cli
 		case <-ctx.Done():
 			return
 		case evt := <-sm.Events:
-			p.socketEvent(ctx, b, sm, evt)
+			p.socketEvent(ctx, b, sm, evt, acks)
 		}
 	}
 }
 
 // socketEvent acknowledges and handles events and interactions, and logs
 // the connection's life.
-func (p *Platform) socketEvent(ctx context.Context, b *bot, sm *socketmode.Client, evt socketmode.Event) {
+func (p *Platform) socketEvent(ctx context.Context, b *bot, sm *socketmode.Client, evt socketmode.Event, acks *sync.WaitGroup) {
 	switch evt.Type {
 	case socketmode.EventTypeEventsAPI, socketmode.EventTypeInteractive:
-		p.socketRequest(ctx, b, sm, evt.Request)
+		p.socketRequest(ctx, b, sm, evt.Request, acks)
 	case socketmode.EventTypeErrorBadMessage:
 		// slack-go cannot parse events of types it does not know; they
 		// still need an ack, and may be client events.
 		var req socketmode.Request
 		if bad, ok := evt.Data.(*socketmode.ErrorBadMessage); ok && json.Unmarshal(bad.Message, &req) == nil && req.EnvelopeID != "" {
-			p.socketRequest(ctx, b, sm, &req)
+			p.socketRequest(ctx, b, sm, &req, acks)
 			return
 		}
 		b.log.Warn("unreadable Socket Mode message", "data", evt.Data)
@@ -144,27 +147,44 @@ func (p *Platform) socketEvent(ctx context.Context, b *bot, sm *socketmode.Clien
 	}
 }
 
-// socketRequest acknowledges a request and hands its payload to the same
-// code as the HTTP routes.
-func (p *Platform) socketRequest(ctx context.Context, b *bot, sm *socketmode.Client, req *socketmode.Request) {
+// socketRequest hands a request's payload to the same code as the HTTP
+// routes. An interaction is acknowledged at once; an event once its input
+// is durable, as over HTTP: one not durable within Options.AckWait (or
+// not taken) is left unacknowledged, and Slack sends it again, maybe to
+// another member's connection.
+func (p *Platform) socketRequest(ctx context.Context, b *bot, sm *socketmode.Client, req *socketmode.Request, acks *sync.WaitGroup) {
 	if req == nil {
 		return
 	}
-	if err := sm.AckCtx(ctx, req.EnvelopeID, nil); err != nil {
-		b.log.Warn("cannot acknowledge a Socket Mode request", "envelope", req.EnvelopeID, "err", err)
+	ack := func() {
+		if err := sm.AckCtx(ctx, req.EnvelopeID, nil); err != nil {
+			b.log.Warn("cannot acknowledge a Socket Mode request", "envelope", req.EnvelopeID, "err", err)
+		}
 	}
 	switch req.Type {
 	case socketmode.RequestTypeEventsAPI:
 		var env envelope
 		if err := json.Unmarshal(req.Payload, &env); err != nil || env.Type != "event_callback" {
 			b.log.Debug("ignored a Socket Mode event", "type", env.Type, "err", err)
+			ack()
 			return
 		}
-		p.accept(b, &env, req.Payload)
+		h := p.accept(b, &env, req.Payload)
+		acks.Go(func() {
+			if !h.wait(ctx, p.opts.AckWait) {
+				p.stats.notAcked.Add(1)
+				b.log.Warn("a Socket Mode event is not durable in time; left unacknowledged", "envelope", req.EnvelopeID, "event", env.EventID)
+				return
+			}
+			ack()
+		})
 	case socketmode.RequestTypeInteractive:
+		ack()
 		if !p.interact(b, req.Payload) {
 			b.log.Warn("malformed Socket Mode interaction", "envelope", req.EnvelopeID)
 		}
+	default:
+		ack()
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 type Stats struct {
 	Events        int64            // event_callbacks received (HTTP and Socket Mode)
 	Deduplicated  int64            // of those, retries dropped as already handled
+	NotAcked      int64            // events answered 503: not durable within Options.AckWait, or not taken
 	Interactions  int64            // interaction payloads received (button clicks, ...)
 	Delivered     int64            // user messages and client events handed to the bots
 	BadSignatures int64            // requests refused with 401
@@ -25,7 +26,7 @@ type Stats struct {
 type counters struct {
 	events, deduplicated, interactions, delivered atomic.Int64
 	badSignatures, posted, rateLimited, dropped   atomic.Int64
-	socketRuns                                    atomic.Int64
+	socketRuns, notAcked                          atomic.Int64
 
 	mu        sync.Mutex
 	apiErrors map[string]int64
@@ -53,6 +54,6 @@ func (p *Platform) Stats() Stats {
 		Events: c.events.Load(), Deduplicated: c.deduplicated.Load(), Interactions: c.interactions.Load(),
 		Delivered: c.delivered.Load(), BadSignatures: c.badSignatures.Load(), Posted: c.posted.Load(),
 		RateLimited: c.rateLimited.Load(), Dropped: c.dropped.Load(), APIErrors: errs,
-		SocketRuns: c.socketRuns.Load(), Conversations: p.out.running(),
+		SocketRuns: c.socketRuns.Load(), Conversations: p.out.running(), NotAcked: c.notAcked.Load(),
 	}
 }
