@@ -78,10 +78,11 @@ func procWaitingOn(t *testing.T, via string, advertise []string, victim string) 
 	return nil
 }
 
-// clientsServedSince waits until every client has been answered after at.
+// clientsServedSince waits until every client has been answered after at,
+// within the given time of at.
 func clientsServedSince(t *testing.T, clients []*counterClient, at time.Time, within time.Duration, what string) {
 	t.Helper()
-	ok := poll(within, func() bool {
+	ok := poll(time.Until(at.Add(within)), func() bool {
 		for _, c := range clients {
 			if _, last, _ := c.state(); !last.After(at) {
 				return false
@@ -152,8 +153,12 @@ func TestClusterProcesses(t *testing.T) {
 
 	victim := procs[2]
 	setAlive(procs[0], procs[1]) // clients that lose their connection move to the survivors
-	killedAt := killProc(t, procs, advertise)
+	killedAt, waiting := killProc(t, procs, advertise)
 	clientsServedSince(t, clients, killedAt, 10*time.Second, "the kill of "+victim.advertise)
+	for _, c := range waiting {
+		c.Expect("timed out") // armed on the dead member, fired by a survivor
+	}
+	t.Logf("every ask timeout fired %v after the kill", time.Since(killedAt).Round(time.Millisecond))
 
 	back := startMember(t, cfgs[2], advertise[2])
 	restartedAt := time.Now()
@@ -208,10 +213,9 @@ func clientsCount(t *testing.T, clients []*counterClient, n int, within time.Dur
 }
 
 // killProc has 6 conversations placed on procs[2] wait on their ask
-// timeout (through the others), kills procs[2] with SIGKILL before any is
-// due, and checks that each times out on a survivor. It returns when the
-// kill happened.
-func killProc(t *testing.T, procs []*memberProc, advertise []string) time.Time {
+// timeout (through the others), and kills procs[2] with SIGKILL before any
+// is due. It returns when the kill happened, and the waiting clients.
+func killProc(t *testing.T, procs []*memberProc, advertise []string) (time.Time, []*testkit.WSClient) {
 	t.Helper()
 	victim := procs[2]
 	armed := time.Now()
@@ -229,11 +233,7 @@ func killProc(t *testing.T, procs []*memberProc, advertise []string) time.Time {
 	}
 	<-victim.exited
 	t.Logf("killed %s", victim.advertise)
-	for _, c := range waiting {
-		c.Expect("timed out") // armed on the dead member, fired by a survivor
-	}
-	t.Logf("every ask timeout fired %v after the kill", time.Since(killedAt).Round(time.Millisecond))
-	return killedAt
+	return killedAt, waiting
 }
 
 // checkShareBack checks that the restarted member (the last of procs)
