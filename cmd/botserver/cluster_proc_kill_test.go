@@ -46,16 +46,24 @@ func startProcCluster(t *testing.T, db string) (procs []*memberProc, cfgs, adver
 }
 
 // waitMembers waits until every one of procs serves and its last view
-// has n members; false if one exits first or within passes.
+// has n members; false at once if one exits (a port taken meanwhile), or
+// if within passes.
 func waitMembers(procs []*memberProc, n int, within time.Duration) bool {
+	exited := false
 	return poll(within, func() bool {
 		for _, p := range procs {
-			if addr, v := p.state(); p.gone() || addr == "" || v == nil || v.Members != n {
+			exited = exited || p.gone()
+		}
+		if exited {
+			return true // stop waiting
+		}
+		for _, p := range procs {
+			if addr, v := p.state(); addr == "" || v == nil || v.Members != n {
 				return false
 			}
 		}
 		return true
-	})
+	}) && !exited
 }
 
 // procWaitingOn opens conversations through the member at via until one
@@ -79,26 +87,29 @@ func procWaitingOn(t *testing.T, via string, advertise []string, victim string) 
 }
 
 // clientsServedSince waits until every client has been answered after at,
-// within the given time of at.
+// within the given time of at. It logs the client answered last, with its
+// last frames (the failure shows every client not answered).
 func clientsServedSince(t *testing.T, clients []*counterClient, at time.Time, within time.Duration, what string) {
 	t.Helper()
+	answered := map[*counterClient]bool{}
+	var slowest *counterClient
 	ok := poll(time.Until(at.Add(within)), func() bool {
 		for _, c := range clients {
-			if _, last, _ := c.state(); !last.After(at) {
-				return false
+			if _, last, _ := c.state(); !answered[c] && last.After(at) {
+				answered[c], slowest = true, c
 			}
 		}
-		return true
+		return len(answered) == len(clients)
 	})
 	if !ok {
 		for _, c := range clients {
-			if _, last, _ := c.state(); !last.After(at) {
+			if !answered[c] {
 				t.Logf("not answered: %s", c)
 			}
 		}
 		t.Fatalf("%s at %s: not every client was answered within %v", what, at.Format("15:04:05.000"), within)
 	}
-	t.Logf("%s: every client answered %v after it", what, time.Since(at).Round(time.Millisecond))
+	t.Logf("%s at %s: every client answered %v after it; the last was %s", what, at.Format("15:04:05.000"), time.Since(at).Round(time.Millisecond), slowest)
 }
 
 // TestClusterProcesses: three `botserver serve` processes (automanaged on
