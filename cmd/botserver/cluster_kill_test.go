@@ -35,6 +35,19 @@ type counterClient struct {
 	err     error     // a counter that did not increase
 	where   string    // the member of the current session, and when it began
 	since   time.Time
+	recent  []string // its last frames and sessions, for a failure's message
+}
+
+// recentFrames is how many of a client's last frames and sessions its
+// failure message shows.
+const recentFrames = 16
+
+// note records a frame or a session for the failure message (c.mu held).
+func (c *counterClient) note(format string, args ...any) {
+	c.recent = append(c.recent, time.Now().Format("15:04:05.000")+" "+fmt.Sprintf(format, args...))
+	if len(c.recent) > recentFrames {
+		c.recent = c.recent[1:]
+	}
 }
 
 // run sends "inc" and waits for its answer until ctx ends. The first
@@ -66,6 +79,7 @@ func (c *counterClient) session(ctx context.Context, addr string) {
 	}
 	c.mu.Lock()
 	c.where, c.since = addr, time.Now()
+	c.note("connected to %s", addr)
 	c.mu.Unlock()
 	defer ws.Close()
 	stop := context.AfterFunc(ctx, func() { ws.Close() })
@@ -76,19 +90,32 @@ func (c *counterClient) session(ctx context.Context, addr string) {
 			if ws.WriteJSON(map[string]string{"type": "message", "text": "inc"}) != nil {
 				return
 			}
+			c.mu.Lock()
+			c.note("sent inc via %s", addr)
+			c.mu.Unlock()
 			sent = true
 		}
 		ws.SetReadDeadline(time.Now().Add(15 * time.Second))
 		_, data, err := ws.ReadMessage()
 		if err != nil {
+			c.mu.Lock()
+			c.note("connection to %s ended: %v", addr, err)
+			c.mu.Unlock()
 			return
 		}
+		c.mu.Lock()
+		c.note("via %s: %s", addr, data)
+		c.mu.Unlock()
 		var f map[string]any
 		if json.Unmarshal(data, &f) != nil {
 			continue
 		}
 		if f["type"] == "welcome" {
 			c.mu.Lock()
+			if user := f["user"].(string); c.user != "" && user != c.user && c.err == nil {
+				// its token was refused: the members do not share one secret
+				c.err = fmt.Errorf("user %s: resumed on %s as %s: the identity was lost", c.user, addr, user)
+			}
 			c.user, c.token = f["user"].(string), f["token"].(string)
 			c.mu.Unlock()
 			continue
@@ -140,8 +167,8 @@ func (c *counterClient) saw(n int, ts int64, via string) {
 		return
 	}
 	if n <= c.last && c.err == nil {
-		c.err = fmt.Errorf("user %s: n=%d (ts %d, via %s) after n=%d (ts %d, via %s): an acknowledged turn was lost",
-			c.user, n, ts, via, c.last, c.lastTS, c.lastVia)
+		c.err = fmt.Errorf("user %s: n=%d (ts %d, via %s) after n=%d (ts %d, via %s): an acknowledged turn was lost; its last frames:\n  %s",
+			c.user, n, ts, via, c.last, c.lastTS, c.lastVia, strings.Join(c.recent, "\n  "))
 	}
 	c.last, c.lastAt, c.lastTS, c.lastVia = n, time.Now(), ts, via
 }
@@ -150,8 +177,8 @@ func (c *counterClient) saw(n int, ts int64, via string) {
 func (c *counterClient) String() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return fmt.Sprintf("%s: n=%d at %s, connected to %s since %s", c.user, c.last,
-		c.lastAt.Format("15:04:05.000"), c.where, c.since.Format("15:04:05.000"))
+	return fmt.Sprintf("%s: n=%d at %s, connected to %s since %s; its last frames:\n  %s", c.user, c.last,
+		c.lastAt.Format("15:04:05.000"), c.where, c.since.Format("15:04:05.000"), strings.Join(c.recent, "\n  "))
 }
 
 func (c *counterClient) state() (int, time.Time, error) {

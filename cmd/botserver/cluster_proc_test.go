@@ -77,7 +77,7 @@ func startMember(t *testing.T, cfg, advertise string) *memberProc {
 	var reading sync.WaitGroup
 	reading.Add(2)
 	go func() { defer reading.Done(); p.readStdout(stdout) }()
-	go func() { defer reading.Done(); p.readLog(stderr) }()
+	go func() { defer reading.Done(); p.readLog(keepLog(t, stderr, advertise, p.cmd.Process.Pid)) }()
 	go func() {
 		reading.Wait() // Wait closes the pipes: read them to the end first
 		p.cmd.Wait()
@@ -114,6 +114,33 @@ func (p *memberProc) readStdout(r io.Reader) {
 			p.mu.Unlock()
 		}
 	}
+}
+
+// logDirEnv names a folder where each member's whole log is kept (for a
+// failure's cause; without it, a failed test shows each log's end).
+const logDirEnv = "BOTSERVER_PROCS_LOGDIR"
+
+// keepLog returns the member's log, also written to a file in
+// $BOTSERVER_PROCS_LOGDIR if set.
+func keepLog(t *testing.T, log io.Reader, advertise string, pid int) io.Reader {
+	dir := os.Getenv(logDirEnv)
+	if dir == "" {
+		return log
+	}
+	name := filepath.Join(dir, fmt.Sprintf("%s-%s-%d.log", time.Now().Format("150405"), strings.ReplaceAll(advertise, ":", "_"), pid))
+	f, err := os.Create(name)
+	if err != nil {
+		t.Logf("cannot keep the log of %s: %v", advertise, err)
+		return log
+	}
+	t.Logf("the log of member %s (pid %d) is kept in %s", advertise, pid, name)
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.Copy(io.MultiWriter(f, pw), log)
+		f.Close()
+		pw.CloseWithError(err)
+	}()
+	return pr
 }
 
 // readLog keeps the last 40 lines of the member's log and its last

@@ -42,15 +42,19 @@ type conn struct {
 	// broken); later frames are dropped without another.
 	dropping atomic.Bool
 	// shown is the time (Unix ms) of the latest bot frame queued for the
-	// client: a frame sent again (Outgoing.Resent) no later is dropped.
+	// client: a frame sent again (Outgoing.Resent) no later is dropped,
+	// and any bot frame older.
 	shown atomic.Int64
 }
 
 // show records that a bot frame of time ts was queued, and reports
-// whether out should be queued at all (a resent frame the client has).
+// whether out should be queued at all: not a resent frame the client has,
+// nor a bot frame of a turn older than one it has (around a handover in a
+// cluster, frames of one conversation come from two members, and a late
+// one would be shown out of order; it is in the history).
 func (c *conn) show(out *botserver.Outgoing) bool {
 	ts := out.TS.UnixMilli()
-	if out.Resent && ts <= c.shown.Load() {
+	if out.Resent && ts <= c.shown.Load() || !out.FromUser && ts < c.shown.Load() {
 		return false
 	}
 	if !out.FromUser {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"botserver"
 	"botserver/internal/testkit"
 	"botserver/platforms/web"
 
@@ -402,4 +403,28 @@ func TestConnectionsLeaveNothingBehind(t *testing.T) {
 	if n := e.web.Stats().Accepted.Load(); n != 301 {
 		t.Errorf("%d connections accepted, want 301", n)
 	}
+}
+
+// TestStaleFramesDropped: a connection drops a bot frame of a turn older
+// than one it has been sent (frames of one conversation from two members
+// of a cluster around a handover), and a resent frame no newer; another
+// frame of the same turn (its time) still goes out.
+func TestStaleFramesDropped(t *testing.T) {
+	e := startEnv(t, web.Options{}, nil, map[string]map[string]string{"hi": {"main.bot": "dialog main do\n  say \"hi\"\nend\n"}})
+	c := e.dial("hi", nil)
+	c.Expect("hi")
+	conv, ok := botserver.ParseAddress("hi", c.Welcome.Str("user"))
+	if !ok {
+		t.Fatalf("welcome user %q is not an address", c.Welcome.Str("user"))
+	}
+	at := time.Now().Add(time.Hour) // later than the greeting
+	send := func(text string, ts time.Time, resent bool) {
+		e.web.Send(conv, botserver.Outgoing{Kind: botserver.OutText, Text: text, TS: ts, Resent: resent})
+	}
+	send("n=2", at, false)
+	send("n=1", at.Add(-time.Second), false) // an older turn's frame, late
+	send("n=2 again", at, true)              // resent: the client has it
+	send("n=2, second say", at, false)       // the same turn's next frame
+	send("n=3", at.Add(time.Second), false)
+	c.Expect("n=2", "n=2, second say", "n=3")
 }
