@@ -303,10 +303,16 @@ func (r *Runtime) Reload(id string, prog *dsl.Bot) error {
 	return nil
 }
 
+// bot returns bot id once it has started (its directories run), nil
+// before: what is sent to a bot that is starting is refused as sent to
+// an unknown one (a member of a cluster parks it until the bot runs).
 func (r *Runtime) bot(id string) *botRT {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.bots[id]
+	if b := r.bots[id]; b != nil && b.started.Load() {
+		return b
+	}
+	return nil
 }
 
 // reachable returns the bot of conv, or ErrUnknownBot, ErrBotFailed or

@@ -117,8 +117,7 @@ func (em *endpointManager) stop() {
 	// in ensureConnected; both raced with this write (or hit a nil map).
 	if em.endpointReaderConnections != nil {
 		em.endpointReaderConnections.Range(func(key interface{}, value interface{}) bool {
-			channel := value.(chan bool)
-			channel <- true
+			value.(*readerConn).signal(true) // botserver patch: see readerConn
 			em.endpointReaderConnections.Delete(key)
 			return true
 		})

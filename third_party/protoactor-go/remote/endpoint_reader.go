@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"google.golang.org/protobuf/proto"
@@ -37,17 +38,20 @@ func newEndpointReader(r *Remote) *endpointReader {
 }
 
 func (s *endpointReader) Receive(stream Remoting_ReceiveServer) error {
-	disconnectChan := make(chan bool, 1)
-	s.remote.edpManager.endpointReaderConnections.Store(stream, disconnectChan)
+	// botserver patch: the channel is wrapped (readerConn), so that the
+	// endpoint manager's stop cannot send on it while, or after, this
+	// reader closes it (a data race, and a panic once closed).
+	conn := &readerConn{ch: make(chan bool, 1)}
+	s.remote.edpManager.endpointReaderConnections.Store(stream, conn)
 	defer func() {
 		s.remote.Logger().Info("EndpointReader is closing")
-		close(disconnectChan)
+		conn.close()
 	}()
 
 	go func() {
 		// endpointManager sends true
 		// endpointReader sends false
-		if <-disconnectChan {
+		if <-conn.ch {
 			s.remote.Logger().Debug("EndpointReader is telling to remote that it's leaving")
 			err := stream.Send(&RemoteMessage{
 				MessageType: &RemoteMessage_DisconnectRequest{
@@ -68,7 +72,7 @@ func (s *endpointReader) Receive(stream Remoting_ReceiveServer) error {
 		switch {
 		case errors.Is(err, io.EOF):
 			s.remote.Logger().Info("EndpointReader stream closed")
-			disconnectChan <- false
+			conn.signal(false)
 			return nil
 		case err != nil:
 			s.remote.Logger().Info("EndpointReader failed to read", slog.Any("error", err))
@@ -256,5 +260,35 @@ func (s *endpointReader) suspend(toSuspend bool) {
 	s.suspended.Store(toSuspend)
 	if toSuspend {
 		s.remote.Logger().Debug("Suspended EndpointReader")
+	}
+}
+
+// readerConn is the disconnect signal of one endpoint reader's stream
+// (botserver patch): signal never blocks and does nothing once close has
+// run.
+type readerConn struct {
+	mu   sync.Mutex
+	done bool
+	ch   chan bool
+}
+
+func (c *readerConn) signal(v bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done {
+		return
+	}
+	select {
+	case c.ch <- v:
+	default: // a signal is pending: the first one decides
+	}
+}
+
+func (c *readerConn) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.done {
+		c.done = true
+		close(c.ch)
 	}
 }
