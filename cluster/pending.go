@@ -83,23 +83,28 @@ func (p *pendingInputs) len() int {
 }
 
 // moved sends again, in the order they were first sent, the inputs whose
-// owner is not the one they were sent to.
+// owner is not the one they were sent to. They are sent yet again after a
+// third of ResendAfter if still not acknowledged: the new owner may not
+// have seen the change yet and pass them on to the old one (dead, when a
+// member died).
 func (p *pendingInputs) moved(n *Node, _, t *table) {
-	p.again(n, func(in *pendingIn) bool { return t.ownerOf(in.f.Bot, in.f.Addr) != in.owner })
+	soon := n.opts.Now().Add(-n.opts.ResendAfter * 2 / 3)
+	p.again(n, soon, func(in *pendingIn) bool { return t.ownerOf(in.f.Bot, in.f.Addr) != in.owner })
 }
 
 // resend sends again the inputs sent before the deadline, and gives up
 // on those sent too often (their Done is called: the user's client may
 // send again).
 func (p *pendingInputs) resend(n *Node, before time.Time) {
-	p.again(n, func(in *pendingIn) bool { return in.sent.Before(before) })
+	p.again(n, n.opts.Now(), func(in *pendingIn) bool { return in.sent.Before(before) })
 }
 
-func (p *pendingInputs) again(n *Node, which func(*pendingIn) bool) {
+// again sends again the inputs which selects, recording them as sent at
+// sent.
+func (p *pendingInputs) again(n *Node, sent time.Time, which func(*pendingIn) bool) {
 	var list []*pendingIn
 	var given []func()
 	var told []*pb.Forward
-	now := n.opts.Now()
 	p.mu.Lock()
 	for id, in := range p.m {
 		if !which(in) {
@@ -118,7 +123,7 @@ func (p *pendingInputs) again(n *Node, which func(*pendingIn) bool) {
 			continue
 		}
 		in.attempts++
-		in.sent = now
+		in.sent = sent
 		list = append(list, in)
 	}
 	p.mu.Unlock()

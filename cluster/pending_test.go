@@ -44,3 +44,30 @@ func TestGivenUpInputIsToldToTheUser(t *testing.T) {
 		t.Errorf("the user was told %+v, want one server_unavailable error", web.sent)
 	}
 }
+
+// TestMovedInputIsResentSoon: an input sent again because its owner
+// changed is sent yet again a third of ResendAfter later if still not
+// acknowledged (its new owner may not have seen the change and passed it
+// on to the old one), while one sent in the ordinary way waits the whole
+// ResendAfter.
+func TestMovedInputIsResentSoon(t *testing.T) {
+	n, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1000, 0)
+	n.opts.Now = func() time.Time { return now }
+	n.self = "127.0.0.1:1"
+	moving := n.pending.add(&pb.Forward{Bot: "b", Addr: "web:u1", Id: 1}, nil, now)
+	staying := n.pending.add(&pb.Forward{Bot: "b", Addr: "web:u2", Id: 2}, nil, now)
+	n.pending.sentTo(moving, "127.0.0.1:2")
+	n.pending.sentTo(staying, "")         // kept: no owner
+	cutOff := newTable(n.self, nil, true) // no member hosts anything: nothing is sent
+	n.view.Store(cutOff)
+	n.pending.moved(n, nil, cutOff) // moving's owner changed, staying's did not
+	now = now.Add(DefaultResendAfter/3 + time.Millisecond)
+	n.pending.resend(n, now.Add(-DefaultResendAfter))
+	if moving.attempts != 3 || staying.attempts != 1 {
+		t.Errorf("attempts: moved %d, ordinary %d; want 3 (first, moved, soon after) and 1", moving.attempts, staying.attempts)
+	}
+}
