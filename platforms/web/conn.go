@@ -51,15 +51,19 @@ type conn struct {
 // whether out should be queued at all: not a resent frame the client has,
 // nor a bot frame of a turn older than one it has (around a handover in a
 // cluster, frames of one conversation come from two members, and a late
-// one would be shown out of order; it is in the history).
+// one would be shown out of order; it is in the history). An error is not
+// a turn's frame (it is stamped when sent, and may come from another
+// actor, such as a full group refusing a join): it is always shown and
+// moves nothing.
 func (c *conn) show(out *botserver.Outgoing) bool {
+	if out.FromUser || out.Kind == botserver.OutError {
+		return true
+	}
 	ts := out.TS.UnixMilli()
-	if out.Resent && ts <= c.shown.Load() || !out.FromUser && ts < c.shown.Load() {
+	if last := c.shown.Load(); ts < last || out.Resent && ts == last {
 		return false
 	}
-	if !out.FromUser {
-		c.showUntil(ts)
-	}
+	c.showUntil(ts)
 	return true
 }
 
