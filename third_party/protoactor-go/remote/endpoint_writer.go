@@ -136,7 +136,13 @@ func (state *endpointWriter) initializeInternal(self *actor.PID) error {
 			_, err := stream.Recv()
 			switch {
 			case errors.Is(err, io.EOF):
+				// botserver patch: the end of the stream is reported too (the
+				// remote ended it, or this writer closed it as it stopped):
+				// a writer whose stream ended gracefully stayed its address's
+				// endpoint, and whether a stopping writer's end was reported
+				// depended on which side closed first
 				state.remote.Logger().Debug("EndpointWriter stream completed", slog.String("address", state.address))
+				state.remote.actorSystem.EventStream.Publish(&EndpointTerminatedEvent{Address: state.address, writer: self})
 				return
 			case err != nil:
 				state.remote.Logger().Error("EndpointWriter lost connection", slog.String("address", state.address), slog.Any("error", err))
