@@ -384,12 +384,31 @@ func (n *Node) attachFor(from string, m *pb.Attach) {
 		return
 	}
 	n.subs.add(m.GetBot(), m.GetAddr(), from)
-	id := m.GetId()
-	if !n.rt.HasBot(conv.Bot) { // the asking member runs it: it is starting here (create_bot), or failed to
-		n.send(from, "attached", &pb.Attached{Id: id, Error: botserver.CodeUnavailable,
-			Detail: "bot " + conv.Bot + " does not run on the member that hosts this conversation yet"})
+	if !n.rt.HasBot(conv.Bot) {
+		// the asking member runs it: it is starting here (this member
+		// joined, or create_bot), or failed to; parked until it runs
+		if !n.parked.add(parked{attach: m, from: from, at: n.opts.Now()}, false) {
+			n.refuseAttach(from, m)
+		}
 		return
 	}
+	if n.parked.add(parked{attach: m, from: from, at: n.opts.Now()}, true) {
+		return // behind its bot's parked entries
+	}
+	n.attachHere(from, m)
+}
+
+// refuseAttach answers an attach for a bot that does not run here.
+func (n *Node) refuseAttach(from string, m *pb.Attach) {
+	n.send(from, "attached", &pb.Attached{Id: m.GetId(), Error: botserver.CodeUnavailable,
+		Detail: "bot " + m.GetBot() + " does not run on the member that hosts this conversation yet"})
+}
+
+// attachHere answers an attach that asks for the history of a
+// conversation of a bot that runs here.
+func (n *Node) attachHere(from string, m *pb.Attach) {
+	conv, _ := botserver.ParseAddress(m.GetBot(), m.GetAddr())
+	id := m.GetId()
 	err := n.rt.Attach(conv, func(history []botserver.Outgoing, err error) {
 		if err != nil {
 			code, detail := attachCode(err)

@@ -53,6 +53,8 @@ func (g *ingress) Receive(ctx actor.Context) {
 			g.handle(msg)
 		case len(g.early) < maxEarly:
 			g.early = append(g.early, msg)
+		default:
+			g.n.stats.Dropped.Add(1) // an input's origin sends it again
 		}
 	}
 }
@@ -164,8 +166,21 @@ func (n *Node) forwarded(f *pb.Forward) {
 func (n *Node) receive(f *pb.Forward) { n.hand(f, n.opts.Now()) }
 
 // hand is receive of an input that first arrived at since: one for a bot
-// that does not run here (yet) is parked (park.go).
+// that does not run here (yet), or that has inputs parked, is parked
+// (park.go).
 func (n *Node) hand(f *pb.Forward, since time.Time) {
+	if n.parked.add(parked{f: f, at: since}, true) {
+		return // behind its bot's parked entries
+	}
+	if errors.Is(n.handOver(f), botserver.ErrUnknownBot) && !n.parked.add(parked{f: f, at: since}, false) {
+		n.stats.Dropped.Add(1) // the lot is full: its origin sends it again
+	}
+}
+
+// handOver gives an input to the runtime; it returns
+// botserver.ErrUnknownBot, without acknowledging it, when its bot does not
+// run here.
+func (n *Node) handOver(f *pb.Forward) error {
 	id, origin := f.GetId(), f.GetOrigin()
 	if via := f.GetVia(); via != "" && via != n.self {
 		// the member with the client's connection gets the turn's frames,
@@ -182,11 +197,10 @@ func (n *Node) hand(f *pb.Forward, since time.Time) {
 	err := n.rt.Receive(f, ack)
 	switch {
 	case errors.Is(err, botserver.ErrUnknownBot):
-		// not here (yet): kept until the bot starts; or the origin sends
-		// it again, and gives up in the end
-		n.parked.add(f, since)
+		return err // not here (yet): parked, or sent again by its origin
 	case err != nil:
 		n.log.Warn("dropped a forwarded input", "bot", f.GetBot(), "conv", f.GetAddr(), "err", err)
 		ack()
 	}
+	return nil
 }

@@ -16,9 +16,10 @@ import (
 
 // TestInputForABotNotRunningYetIsParked: an input forwarded to this member
 // for a bot that has not started here is parked, and handed to the bot
-// once it runs (BotsChanged), not left to its origin's resend; one parked
-// longer than ResendAfter is dropped instead (its origin has sent it
-// again).
+// once it runs (BotsChanged), not left to its origin's resend; one that
+// arrives while others of its bot are parked waits behind them, so a
+// user's inputs keep their order; one parked longer than ResendAfter is
+// dropped instead (its origin has sent it again).
 func TestInputForABotNotRunningYetIsParked(t *testing.T) {
 	n, err := New(Options{})
 	if err != nil {
@@ -57,15 +58,22 @@ func TestInputForABotNotRunningYetIsParked(t *testing.T) {
 	if err := rt.AddBot(context.Background(), "counter", prog); err != nil {
 		t.Fatal(err)
 	}
+	// the bot runs now, but bob's next input must not overtake his parked one
+	n.receive(input(3, "bob"))
+	if got := n.parked.len(); got != 3 {
+		t.Fatalf("%d entries parked after the bot started, want 3 (the new input behind the parked ones)", got)
+	}
 	n.BotsChanged()
-	testkit.WaitFor(t, 10*time.Second, func() bool { return acked.Load() == 1 }, "bob's input handled and acknowledged")
+	testkit.WaitFor(t, 10*time.Second, func() bool { return acked.Load() == 2 }, "bob's inputs handled and acknowledged")
 	if got := p.Take("test:bob"); len(got) == 0 || got[0].Text != "hello" {
 		t.Errorf("bob got %+v, want hello", got)
 	}
 	if got := p.Take("test:alice"); len(got) != 0 {
 		t.Errorf("alice's expired input ran: %+v", got)
 	}
-	if n.parked.len() != 0 || n.pending.len() != 1 {
-		t.Errorf("parked %d, pending %d; want 0 and alice's, for its resend", n.parked.len(), n.pending.len())
+	if n.parked.len() != 0 || n.pending.len() != 1 || n.stats.Dropped.Load() != 1 {
+		t.Errorf("parked %d, pending %d, dropped %d; want 0, alice's (for its resend) and 1", n.parked.len(), n.pending.len(), n.stats.Dropped.Load())
 	}
+	n.receive(input(4, "bob")) // nothing parked: straight to the runtime
+	testkit.WaitFor(t, 10*time.Second, func() bool { return acked.Load() == 3 }, "bob's next input handled at once")
 }

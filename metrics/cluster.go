@@ -18,7 +18,9 @@ var (
 	mClusterFrames    = newDesc("botserver_cluster_frames_total", "Frames sent to the members that hold a conversation's connections.", prometheus.CounterValue)
 	mClusterHandovers = newDesc("botserver_cluster_handovers_total", "Changes of the shard table (members joined or left).", prometheus.CounterValue)
 	mClusterUnknown   = newDesc("botserver_cluster_unknown_envelopes_total", "Messages from other members of an unknown kind or version, dropped.", prometheus.CounterValue)
-	clusterDescs      = []desc{mClusterMembers, mClusterShards, mClusterCutOff, mClusterPending, mClusterForwarded, mClusterReceived, mClusterResent, mClusterGivenUp, mClusterFrames, mClusterHandovers, mClusterUnknown}
+	mClusterParked    = newDesc("botserver_cluster_parked", "Inputs and attaches from other members waiting for their bot to start on this member.", prometheus.GaugeValue)
+	mClusterDropped   = newDesc("botserver_cluster_dropped_total", "Inputs and attaches from other members not kept (no room, or parked too long); their senders send them again.", prometheus.CounterValue)
+	clusterDescs      = []desc{mClusterMembers, mClusterShards, mClusterCutOff, mClusterPending, mClusterForwarded, mClusterReceived, mClusterResent, mClusterGivenUp, mClusterFrames, mClusterHandovers, mClusterUnknown, mClusterParked, mClusterDropped}
 )
 
 // WatchCluster exports this member's cluster counters.
@@ -51,6 +53,7 @@ func (c *clusterCollector) Collect(ch chan<- prometheus.Metric) {
 		{mClusterPending, float64(s.Pending)}, {mClusterForwarded, float64(s.Forwarded)}, {mClusterReceived, float64(s.Received)},
 		{mClusterResent, float64(s.Resent)}, {mClusterGivenUp, float64(s.GivenUp)}, {mClusterFrames, float64(s.Frames)},
 		{mClusterHandovers, float64(s.Handovers)}, {mClusterUnknown, float64(s.Unknown)},
+		{mClusterParked, float64(s.Parked)}, {mClusterDropped, float64(s.Dropped)},
 	} {
 		ch <- prometheus.MustNewConstMetric(m.d.Desc, m.d.kind, m.v)
 	}

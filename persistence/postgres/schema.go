@@ -68,8 +68,10 @@ BEGIN
 			IF NOT FOUND THEN
 				-- A missing key has no row to lock: insert one (NULL: still
 				-- missing), or wait for the call that is inserting it, so that
-				-- two calls that both expect it missing cannot both apply.
-				INSERT INTO kv AS k (bot, key) VALUES (p_bot, p_keys[i]) ON CONFLICT (bot, key) DO NOTHING;
+				-- two calls that both expect it missing cannot both apply. It
+				-- expires at once: if this call is refused, the sweep of
+				-- expired rows removes it (an applied write sets expires_at).
+				INSERT INTO kv AS k (bot, key, expires_at) VALUES (p_bot, p_keys[i], now()) ON CONFLICT (bot, key) DO NOTHING;
 				SELECT CASE WHEN k.expires_at <= now() THEN 0 ELSE k.ver END INTO cur
 					FROM kv k WHERE k.bot = p_bot AND k.key = p_keys[i] FOR UPDATE;
 			END IF;

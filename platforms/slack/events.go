@@ -136,8 +136,11 @@ func (a action) conv(bot string) botserver.Conversation {
 func (p *Platform) task(b *bot, a action, h *handling) (key string, run func()) {
 	settled := func(ok bool) {
 		if h != nil && h.settle(ok) && ok {
-			// the dedup mark, on the lane: Done must not block
-			p.in.push(key, func() { b.mark(a.eventID) })
+			// the dedup mark, on the lane: Done must not block; a full lane
+			// gets none (the conversation's input ids still drop a copy)
+			if !p.in.push(key, func() { b.mark(a.eventID) }) {
+				b.release(a.eventID)
+			}
 		} else if h != nil && !ok {
 			b.release(a.eventID)
 		}
