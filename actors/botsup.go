@@ -92,7 +92,11 @@ func (f *factory) Receive(ctx actor.Context) {
 	case *addBot:
 		bot := msg.bot
 		props := actor.PropsFromProducer(func() actor.Actor { return &botSupervisor{bot: bot, ready: msg.ready} })
-		msg.sup <- ctx.SpawnPrefix(props, "bot-"+bot.id+"-") // unique: a removed bot may not have stopped yet
+		pid := ctx.SpawnPrefix(props, "bot-"+bot.id+"-") // unique: a removed bot may not have stopped yet
+		msg.sup <- pid
+		if bot.abandoned.Load() { // AddBot gave up (Runtime.abandon): after the send, so one of us stops it
+			ctx.Stop(pid)
+		}
 	case *removeBot:
 		if f.stopping == nil {
 			f.stopping = map[string]chan struct{}{}

@@ -231,15 +231,39 @@ func (r *Runtime) AddBot(ctx context.Context, id string, prog *dsl.Bot) error {
 	case pid := <-msg.sup:
 		b.setSup(pid)
 	case <-ctx.Done():
+		r.abandon(b, msg.sup)
 		return fmt.Errorf("cannot start bot %s: %w", id, ctx.Err())
 	}
 	select {
 	case <-msg.ready:
 		b.started.Store(true)
 	case <-ctx.Done():
+		r.abandon(b, msg.sup)
 		return fmt.Errorf("cannot start bot %s: %w", id, ctx.Err())
 	}
 	return r.restoreTimers(b)
+}
+
+// abandon forgets a bot whose start was given up, and stops its
+// supervisor once it is known (sup, or already set), so that the id is
+// free again and nothing of it runs.
+func (r *Runtime) abandon(b *botRT, sup <-chan *actor.PID) {
+	r.mu.Lock()
+	if r.bots[b.id] == b {
+		delete(r.bots, b.id)
+	}
+	r.mu.Unlock()
+	b.failed.Store(true) // directories drop what is routed to it
+	b.abandoned.Store(true)
+	pid := b.supervisor()
+	if pid == nil {
+		select {
+		case pid = <-sup:
+		default: // not spawned yet: the factory stops it (factory.Receive)
+			return
+		}
+	}
+	r.system.Root.Stop(pid)
 }
 
 // RemoveBot stops bot id and all its actors, and returns once they have

@@ -232,3 +232,31 @@ func TestReloadKeepsVariables(t *testing.T) {
 		t.Errorf("after the reload: %q, want v2 2 (the new script, the old n)", got)
 	}
 }
+
+// TestAddBotGivenUpFreesTheID: an AddBot whose context ends before the
+// bot has started forgets it (and stops what was spawned for it), so the
+// next AddBot of that id starts it instead of failing with ErrBotExists.
+func TestAddBotGivenUpFreesTheID(t *testing.T) {
+	s := startServer(t, t.TempDir(), actors.Options{}, nil)
+	defer s.stop()
+	for range 20 {
+		gone, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := s.rt.AddBot(gone, "counter", compileBot(t, counterBot)); err == nil {
+			if err := s.rt.RemoveBot(context.Background(), "counter"); err != nil {
+				t.Fatal(err)
+			}
+			continue // it had started before the end was seen
+		}
+		if err := s.rt.AddBot(context.Background(), "counter", compileBot(t, counterBot)); err != nil {
+			t.Fatalf("AddBot after a given-up one: %v", err)
+		}
+		s.say("counter", "alice", "show")
+		if got := s.last("alice"); got != "ready" && got != "n=0" {
+			t.Fatalf("the bot started again answered %q, want ready or n=0", got)
+		}
+		if err := s.rt.RemoveBot(context.Background(), "counter"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

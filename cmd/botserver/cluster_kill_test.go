@@ -345,7 +345,12 @@ func TestClusterKillOneOfThree(t *testing.T) {
 	for _, m := range ms {
 		m.Close(context.Background())
 	}
-	goleak.VerifyNone(t, before)
+	// goleak's own retries wait about 0.4 s: give slow exits on a loaded
+	// machine longer (a leak stays)
+	var leaked error
+	if !pollUntil(15*time.Second, func() bool { leaked = goleak.Find(before); return leaked == nil }) {
+		t.Error(leaked)
+	}
 }
 
 // userID is the client's conversation address ("web:...").

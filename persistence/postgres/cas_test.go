@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -36,9 +37,11 @@ func TestCASOnMissingKeyRacing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
+	// a key of its own per run (the schema outlives a run with -count)
+	key := fmt.Sprintf("web/secret-%d", time.Now().UnixNano())
 	var code int
-	err = tx.QueryRow(ctx, `SELECT bs_apply(0, 'b', NULL, 0, ARRAY['web/secret'::bytea], ARRAY['first'::bytea],
-		ARRAY[false], ARRAY[1::bigint], ARRAY[true], ARRAY[0::bigint], ARRAY[0::bigint], 'other')`).Scan(&code)
+	err = tx.QueryRow(ctx, `SELECT bs_apply(0, 'b', NULL, 0, ARRAY[$1::bytea], ARRAY['first'::bytea],
+		ARRAY[false], ARRAY[1::bigint], ARRAY[true], ARRAY[0::bigint], ARRAY[0::bigint], 'other')`, []byte(key)).Scan(&code)
 	if err != nil || code != 0 {
 		t.Fatalf("the other writer's CAS: code %d, %v; want 0", code, err)
 	}
@@ -46,14 +49,14 @@ func TestCASOnMissingKeyRacing(t *testing.T) {
 	k, _ := st.Keys("b")
 	res := make(chan error, 1)
 	go func() {
-		res <- k.WriteSync(persistence.Op{Key: "web/secret", Value: []byte("second"), CAS: true, Expect: 0, Version: 1})
+		res <- k.WriteSync(persistence.Op{Key: key, Value: []byte("second"), CAS: true, Expect: 0, Version: 1})
 	}()
 	// the store's call waits for the other's row: commit only then, so
 	// that the race is the one of two servers starting together
 	waiting := func() bool {
 		var n int
 		err := st.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> $1`, other.PgConn().PID()).Scan(&n)
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%bs_apply%' AND pid <> $1`, other.PgConn().PID()).Scan(&n)
 		return err == nil && n > 0
 	}
 	deadline := time.NewTimer(10 * time.Second)
@@ -75,7 +78,7 @@ func TestCASOnMissingKeyRacing(t *testing.T) {
 	if err := <-res; !errors.Is(err, persistence.ErrConflict) {
 		t.Errorf("the second CAS of a missing key = %v; want ErrConflict", err)
 	}
-	if v, ver, err := k.GetVersioned("web/secret"); err != nil || string(v) != "first" || ver != 1 {
+	if v, ver, err := k.GetVersioned(key); err != nil || string(v) != "first" || ver != 1 {
 		t.Errorf("GetVersioned = %q, %d, %v; want the first writer's value, version 1", v, ver, err)
 	}
 }
