@@ -66,14 +66,19 @@ type Outgoing struct {
 	Code             string // OutError: one of the Code* constants
 	// TS is when the turn that sent it ran (history frames keep it).
 	TS time.Time
+	// Turn is the number of the conversation's turn that sent it (the
+	// conversation's turn count, which its stored state fences: it orders
+	// the frames of one conversation whichever member ran them); 0 for a
+	// frame no turn sent (an error).
+	Turn uint64
 	// FromUser marks the user's own message (OutText) or client event
 	// (OutEvent): in a conversation's history, and as the copy of a
 	// message sent to the user's other clients (see Inbound.Source).
 	FromUser bool
 	// Resent marks a frame sent again: its conversation's member died
 	// before it knew that the frame had gone out, and the turn's input
-	// came again. It keeps its TS; a connection that has shown a frame
-	// that recent drops it.
+	// came again. It keeps its TS and Turn; a connection that has shown a
+	// frame of that turn or a later one drops it.
 	Resent bool
 	// Source is the Inbound.Source of the message a FromUser copy
 	// repeats: the platform does not send it back to that client.

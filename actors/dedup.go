@@ -77,7 +77,7 @@ func (a *instance) resendReply(msg any) {
 		return // this incarnation's own reply is out, or on its way
 	}
 	var frames []botserver.Outgoing
-	a.scanHistory(func(_ int, _ uint64, raw []byte) {
+	a.scanHistory(func(_ int, turn uint64, raw []byte) {
 		if recordInput(raw) != d.id {
 			return
 		}
@@ -87,7 +87,7 @@ func (a *instance) resendReply(msg any) {
 		}
 		for _, e := range entries {
 			if !e.FromUser && e.Kind != botserver.OutTyping {
-				e.Resent = true
+				e.Resent, e.Turn = true, turn
 				frames = append(frames, e)
 			}
 		}

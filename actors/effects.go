@@ -19,11 +19,11 @@ func (a *instance) dispatch(effects []dsl.Effect) {
 		e := &effects[i]
 		switch e.Kind {
 		case dsl.EffSay:
-			a.toClient(botserver.Outgoing{Kind: botserver.OutText, Text: e.Text, Ask: e.Ask, QuickReplies: e.QuickReplies, QuickReplyValues: e.QuickReplyValues, TS: e.At})
+			a.toClient(botserver.Outgoing{Kind: botserver.OutText, Text: e.Text, Ask: e.Ask, QuickReplies: e.QuickReplies, QuickReplyValues: e.QuickReplyValues, TS: e.At, Turn: e.Turn})
 		case dsl.EffShow:
-			a.toClient(botserver.Outgoing{Kind: botserver.OutImage, URL: e.URL, TS: e.At})
+			a.toClient(botserver.Outgoing{Kind: botserver.OutImage, URL: e.URL, TS: e.At, Turn: e.Turn})
 		case dsl.EffTyping:
-			a.toClient(botserver.Outgoing{Kind: botserver.OutTyping, Seconds: e.Seconds, TS: e.At})
+			a.toClient(botserver.Outgoing{Kind: botserver.OutTyping, Seconds: e.Seconds, TS: e.At, Turn: e.Turn})
 		case dsl.EffEmit:
 			a.emit(e)
 		case dsl.EffQuery:
@@ -74,7 +74,7 @@ func (a *instance) emit(e *dsl.Effect) {
 		return
 	}
 	if a.kind == kindSession {
-		a.toClient(botserver.Outgoing{Kind: botserver.OutEvent, Name: e.Name, Payload: e.Payload, TS: e.At})
+		a.toClient(botserver.Outgoing{Kind: botserver.OutEvent, Name: e.Name, Payload: e.Payload, TS: e.At, Turn: e.Turn})
 		return
 	}
 	audience := a.role.Audience()

@@ -91,7 +91,7 @@ func (a *instance) record(in dsl.Input, d *deliver, effects []dsl.Effect, now ti
 	}
 	for i := range effects {
 		if out, ok := clientOutgoing(&effects[i]); ok {
-			effects[i].At = now
+			effects[i].At, effects[i].Turn = now, a.st.Turn
 			if out.Kind != botserver.OutTyping && keep {
 				out.TS = now
 				entries = append(entries, out)
@@ -100,10 +100,10 @@ func (a *instance) record(in dsl.Input, d *deliver, effects []dsl.Effect, now ti
 	}
 	var synth []dsl.Effect
 	if d != nil && d.restart {
-		synth = append(synth, dsl.Effect{Kind: effRestart, At: now})
+		synth = append(synth, dsl.Effect{Kind: effRestart, At: now, Turn: a.st.Turn})
 	}
 	if d != nil && d.client && d.source != 0 && in.Kind == dsl.InMessage {
-		synth = append(synth, dsl.Effect{Kind: effEcho, Text: in.Text, Payload: d.source, At: now})
+		synth = append(synth, dsl.Effect{Kind: effEcho, Text: in.Text, Payload: d.source, At: now, Turn: a.st.Turn})
 	}
 	if len(synth) > 0 {
 		effects = append(synth, effects...)
@@ -257,6 +257,9 @@ func readHistory(b *botRT, addr string, limit int) []botserver.Outgoing {
 			b.rt.metrics.corrupt()
 			return
 		}
+		for i := range entries {
+			entries[i].Turn = turn
+		}
 		all = append(all, record{turn, entries})
 	})
 	slices.SortFunc(all, func(x, y record) int { return cmp.Compare(x.turn, y.turn) })
@@ -289,9 +292,9 @@ func (a *instance) dispatchSynthetic(e *dsl.Effect) {
 	switch e.Kind {
 	case effEcho:
 		source, _ := e.Payload.(uint64)
-		a.toClient(botserver.Outgoing{Kind: botserver.OutText, Text: e.Text, TS: e.At, FromUser: true, Source: source})
+		a.toClient(botserver.Outgoing{Kind: botserver.OutText, Text: e.Text, TS: e.At, Turn: e.Turn, FromUser: true, Source: source})
 	case effRestart:
-		a.toClient(botserver.Outgoing{Kind: botserver.OutRestart, TS: e.At})
+		a.toClient(botserver.Outgoing{Kind: botserver.OutRestart, TS: e.At, Turn: e.Turn})
 	}
 }
 

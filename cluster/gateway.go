@@ -523,7 +523,7 @@ func (n *Node) out(from string, m *pb.Out) {
 func frameOf(o *botserver.Outgoing) *pb.OutFrame {
 	f := &pb.OutFrame{Kind: uint32(o.Kind), Text: o.Text, Ask: o.Ask, QuickReplies: o.QuickReplies,
 		QuickReplyValues: o.QuickReplyValues, HasValues: o.QuickReplyValues != nil, Url: o.URL,
-		Seconds: o.Seconds, Name: o.Name, Code: o.Code, FromUser: o.FromUser, Source: o.Source, Resent: o.Resent}
+		Seconds: o.Seconds, Name: o.Name, Code: o.Code, FromUser: o.FromUser, Source: o.Source, Resent: o.Resent, Turn: o.Turn}
 	if !o.TS.IsZero() {
 		f.Ts = o.TS.UnixNano()
 	}
@@ -537,7 +537,7 @@ func frameOf(o *botserver.Outgoing) *pb.OutFrame {
 func outgoingOf(f *pb.OutFrame) botserver.Outgoing {
 	o := botserver.Outgoing{Kind: botserver.OutKind(f.GetKind()), Text: f.GetText(), Ask: f.GetAsk(),
 		QuickReplies: f.GetQuickReplies(), URL: f.GetUrl(), Seconds: f.GetSeconds(), Name: f.GetName(),
-		Code: f.GetCode(), FromUser: f.GetFromUser(), Source: f.GetSource(), Resent: f.GetResent()}
+		Code: f.GetCode(), FromUser: f.GetFromUser(), Source: f.GetSource(), Resent: f.GetResent(), Turn: f.GetTurn()}
 	if f.GetHasValues() {
 		o.QuickReplyValues = f.GetQuickReplyValues()
 		if o.QuickReplyValues == nil {

@@ -107,6 +107,7 @@ type Effect struct {
 	Group            string
 	Timer            uint64
 	At               time.Time
+	Turn             uint64 // the conversation's turn that made it (set by the runtime with At)
 	Pos              Pos
 }
 

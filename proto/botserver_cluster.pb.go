@@ -565,6 +565,7 @@ type OutFrame struct {
 	FromUser         bool                   `protobuf:"varint,13,opt,name=from_user,json=fromUser,proto3" json:"from_user,omitempty"`
 	Source           uint64                 `protobuf:"varint,14,opt,name=source,proto3" json:"source,omitempty"`
 	Resent           bool                   `protobuf:"varint,15,opt,name=resent,proto3" json:"resent,omitempty"`
+	Turn             uint64                 `protobuf:"varint,16,opt,name=turn,proto3" json:"turn,omitempty"` // the conversation's turn that sent it (0: none)
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -702,6 +703,13 @@ func (x *OutFrame) GetResent() bool {
 		return x.Resent
 	}
 	return false
+}
+
+func (x *OutFrame) GetTurn() uint64 {
+	if x != nil {
+		return x.Turn
+	}
+	return 0
 }
 
 // Reload asks every member to reload a bot's scripts (or, with create, to
@@ -909,7 +917,7 @@ const file_botserver_cluster_proto_rawDesc = "" +
 	"\x05frame\x18\x03 \x01(\v2\x16.botserver.v1.OutFrameR\x05frame\".\n" +
 	"\x06Detach\x12\x10\n" +
 	"\x03bot\x18\x01 \x01(\tR\x03bot\x12\x12\n" +
-	"\x04addr\x18\x02 \x01(\tR\x04addr\"\x96\x03\n" +
+	"\x04addr\x18\x02 \x01(\tR\x04addr\"\xaa\x03\n" +
 	"\bOutFrame\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\rR\x04kind\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\x10\n" +
@@ -927,7 +935,8 @@ const file_botserver_cluster_proto_rawDesc = "" +
 	"\x02ts\x18\f \x01(\x03R\x02ts\x12\x1b\n" +
 	"\tfrom_user\x18\r \x01(\bR\bfromUser\x12\x16\n" +
 	"\x06source\x18\x0e \x01(\x04R\x06source\x12\x16\n" +
-	"\x06resent\x18\x0f \x01(\bR\x06resent\"L\n" +
+	"\x06resent\x18\x0f \x01(\bR\x06resent\x12\x12\n" +
+	"\x04turn\x18\x10 \x01(\x04R\x04turn\"L\n" +
 	"\x06Reload\x12\x10\n" +
 	"\x03bot\x18\x01 \x01(\tR\x03bot\x12\x16\n" +
 	"\x06create\x18\x02 \x01(\bR\x06create\x12\x18\n" +

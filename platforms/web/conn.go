@@ -41,34 +41,45 @@ type conn struct {
 	// dropping: a close was started from enqueue (the client is slow or
 	// broken); later frames are dropped without another.
 	dropping atomic.Bool
-	// shown is the time (Unix ms) of the latest bot frame queued for the
-	// client: a frame sent again (Outgoing.Resent) no later is dropped,
-	// and any bot frame older.
-	shown atomic.Int64
+	// shownTurn is the conversation's turn of the latest bot frame queued
+	// for the client: a frame of an earlier turn is dropped, and a frame
+	// sent again (Outgoing.Resent) of that turn too. shown is its time
+	// (Unix ms), which orders frames that carry no turn (from a member of
+	// an older release) the same way.
+	shownTurn atomic.Uint64
+	shown     atomic.Int64
 }
 
-// show records that a bot frame of time ts was queued, and reports
-// whether out should be queued at all: not a resent frame the client has,
-// nor a bot frame of a turn older than one it has (around a handover in a
-// cluster, frames of one conversation come from two members, and a late
-// one would be shown out of order; it is in the history). An error is not
-// a turn's frame (it is stamped when sent, and may come from another
-// actor, such as a full group refusing a join): it is always shown and
-// moves nothing.
+// show records that a bot frame was queued, and reports whether out
+// should be queued at all: not a resent frame the client has, nor a bot
+// frame of a turn older than one it has (around a handover in a cluster,
+// frames of one conversation come from two members, and a late one would
+// be shown out of order; it is in the history). An error is not a turn's
+// frame (it may come from another actor, such as a full group refusing a
+// join): it is always shown and moves nothing.
 func (c *conn) show(out *botserver.Outgoing) bool {
 	if out.FromUser || out.Kind == botserver.OutError {
 		return true
 	}
 	ts := out.TS.UnixMilli()
-	if last := c.shown.Load(); ts < last || out.Resent && ts == last {
+	if out.Turn == 0 { // no turn number: ordered by time
+		if last := c.shown.Load(); ts < last || out.Resent && ts == last {
+			return false
+		}
+		c.showUntil(0, ts)
+		return true
+	}
+	if last := c.shownTurn.Load(); out.Turn < last || out.Resent && out.Turn == last {
 		return false
 	}
-	c.showUntil(ts)
+	c.showUntil(out.Turn, ts)
 	return true
 }
 
-// showUntil raises shown to ts.
-func (c *conn) showUntil(ts int64) {
+// showUntil raises shownTurn to turn and shown to ts.
+func (c *conn) showUntil(turn uint64, ts int64) {
+	for last := c.shownTurn.Load(); turn > last && !c.shownTurn.CompareAndSwap(last, turn); last = c.shownTurn.Load() {
+	}
 	for last := c.shown.Load(); ts > last && !c.shown.CompareAndSwap(last, ts); last = c.shown.Load() {
 	}
 }
@@ -209,7 +220,7 @@ func (c *conn) attached(history []botserver.Outgoing, err error) {
 		var all []byte
 		for i := range history {
 			if !history[i].FromUser {
-				c.showUntil(history[i].TS.UnixMilli())
+				c.showUntil(history[i].Turn, history[i].TS.UnixMilli())
 			}
 			frame, err := encodeOutgoing(&history[i], true)
 			if err != nil {

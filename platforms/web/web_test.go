@@ -428,3 +428,28 @@ func TestStaleFramesDropped(t *testing.T) {
 	send("n=3", at.Add(time.Second), false)
 	c.Expect("n=2", "n=2, second say", "n=3")
 }
+
+// TestFramesOrderedByTurn: frames that carry their conversation's turn
+// are ordered by it, not by their time: an earlier turn's frame is
+// dropped even if its member's clock is ahead, a later turn's is shown
+// even if its member's clock is behind, and a resent frame of the turn
+// last shown is dropped.
+func TestFramesOrderedByTurn(t *testing.T) {
+	e := startEnv(t, web.Options{}, nil, map[string]map[string]string{"hi": {"main.bot": "dialog main do\n  say \"hi\"\nend\n"}})
+	c := e.dial("hi", nil)
+	c.Expect("hi")
+	conv, ok := botserver.ParseAddress("hi", c.Welcome.Str("user"))
+	if !ok {
+		t.Fatalf("welcome user %q is not an address", c.Welcome.Str("user"))
+	}
+	now := time.Now()
+	send := func(text string, turn uint64, ts time.Time, resent bool) {
+		e.web.Send(conv, botserver.Outgoing{Kind: botserver.OutText, Text: text, Turn: turn, TS: ts, Resent: resent})
+	}
+	send("n=5", 5, now, false)
+	send("n=4", 4, now.Add(time.Hour), false)  // an earlier turn, late, from a member whose clock is ahead
+	send("n=5 again", 5, now, true)            // resent: the client has it
+	send("n=5, second say", 5, now, false)     // the same turn's next frame
+	send("n=6", 6, now.Add(-time.Hour), false) // a later turn from a member whose clock is behind
+	c.Expect("n=5", "n=5, second say", "n=6")
+}
