@@ -103,6 +103,7 @@ func (p *pendingInputs) resend(n *Node, before time.Time) {
 // sent.
 func (p *pendingInputs) again(n *Node, sent time.Time, which func(*pendingIn) bool) {
 	var list []*pendingIn
+	var again []pendingIn // copies, for the log
 	var given []func()
 	var told []*pb.Forward
 	p.mu.Lock()
@@ -125,6 +126,9 @@ func (p *pendingInputs) again(n *Node, sent time.Time, which func(*pendingIn) bo
 		in.attempts++
 		in.sent = sent
 		list = append(list, in)
+		if in.attempts >= 3 { // its owner did not answer twice: worth a line
+			again = append(again, pendingIn{f: in.f, owner: in.owner, attempts: in.attempts})
+		}
 	}
 	p.mu.Unlock()
 	for _, fn := range given {
@@ -132,6 +136,9 @@ func (p *pendingInputs) again(n *Node, sent time.Time, which func(*pendingIn) bo
 	}
 	for _, f := range told {
 		n.tellGivenUp(f)
+	}
+	for _, r := range again {
+		n.log.Info("input sent again", "bot", r.f.Bot, "conv", r.f.Addr, "id", r.f.Id, "last_to", r.owner, "sends", r.attempts)
 	}
 	sortByID(list)
 	for _, in := range list {
