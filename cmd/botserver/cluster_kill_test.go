@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -40,7 +41,7 @@ type counterClient struct {
 
 // recentFrames is how many of a client's last frames and sessions its
 // failure message shows.
-const recentFrames = 16
+const recentFrames = 48
 
 // note records a frame or a session for the failure message (c.mu held).
 func (c *counterClient) note(format string, args ...any) {
@@ -103,9 +104,11 @@ func (c *counterClient) session(ctx context.Context, addr string) {
 			c.mu.Unlock()
 			return
 		}
-		c.mu.Lock()
-		c.note("via %s: %s", addr, data)
-		c.mu.Unlock()
+		if !bytes.Contains(data, []byte(`"history":true`)) || !bytes.Contains(data, []byte(`"from":"user"`)) {
+			c.mu.Lock()
+			c.note("via %s: %s", addr, data) // all but the user's own messages in a history
+			c.mu.Unlock()
+		}
 		var f map[string]any
 		if json.Unmarshal(data, &f) != nil {
 			continue
