@@ -1,6 +1,7 @@
 package actors_test
 
 import (
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -83,5 +84,42 @@ func TestForwardedInputPinnedAfterMaxHops(t *testing.T) {
 	}
 	if got := s.texts("alice"); !slices.Equal(got, []string{"ready", "n=1"}) {
 		t.Errorf("the pinned inputs' turns said %q, want [ready n=1]", got)
+	}
+}
+
+// TestForwardedInputNotAcknowledgedWhileUnavailable: while the runtime is
+// unavailable (a cluster member cut off), an input another member keeps
+// until it is handled is neither run nor acknowledged, and its user is not
+// told: that member sends it again to the owner of the moment.
+func TestForwardedInputNotAcknowledgedWhileUnavailable(t *testing.T) {
+	var cut atomic.Bool
+	s := startServer(t, t.TempDir(), actors.Options{Unavailable: func() error {
+		if cut.Load() {
+			return errors.New("cut off")
+		}
+		return nil
+	}}, map[string]map[string]string{"counter": counterBot})
+	defer s.stop()
+	s.say("counter", "alice", "hi") // the conversation runs
+	s.texts("alice")
+	cut.Store(true)
+	var acked atomic.Int32
+	f := &pb.Forward{Bot: "counter", Addr: platformtest.Conv("counter", "alice", "").Address(), Id: 5, Client: true,
+		Input: &pb.Input{Kind: &pb.Input_Message{Message: "inc"}}}
+	if err := s.rt.Receive(f, func() { acked.Add(1) }); err != nil {
+		t.Fatal(err)
+	}
+	s.settle()
+	if got := s.texts("alice"); len(got) != 0 || acked.Load() != 0 {
+		t.Errorf("alice got %q and the input was acknowledged %d times; want nothing and 0", got, acked.Load())
+	}
+	cut.Store(false)
+	if err := s.rt.Receive(f, func() { acked.Add(1) }); err != nil { // sent again by the member that keeps it
+		t.Fatal(err)
+	}
+	testkit.WaitFor(t, 10*time.Second, func() bool { return acked.Load() == 1 }, "the input sent again handled")
+	s.settle()
+	if got := s.last("alice"); got != "n=1" {
+		t.Errorf("the input sent again said %q, want n=1", got)
 	}
 }

@@ -8,12 +8,15 @@ import (
 	"botserver/dsl"
 )
 
-// A store outage that passes (the data dir out of space): while
-// Options.Unavailable returns an error, Deliver refuses with
-// botserver.ErrUnavailable, and an instance runs no turn that it would have to
-// write: a timer fires again after unavailableRetry, an input from its
-// user is refused with a notice, one from another instance is dropped (a
-// query of it times out), a play fails. A write that fails all the same
+// A store outage that passes (the data dir out of space), or a member
+// cut off from its cluster or leaving it: while Options.Unavailable
+// returns an error, Deliver refuses with botserver.ErrUnavailable, and an
+// instance runs no turn that it would have to write: a timer fires again
+// after unavailableRetry, an input from its user is refused with a
+// notice, one another member keeps until it is handled is left
+// unacknowledged (that member sends it to the owner of the moment), one
+// from another instance is dropped (a query of it times out), a play
+// fails. A write that fails all the same
 // (the outage began during the turn) restarts the instance from its
 // committed state; Options.Passing keeps that from counting toward its
 // quarantine.
@@ -46,6 +49,14 @@ func (a *instance) deferTurn(msg any) bool {
 		a.rt().clock.AfterFunc(unavailableRetry, func() { bot.route(addr, &timerFired{id: id}) })
 	case *deliver:
 		a.rt().metrics.refused(a.bot.id, RefusedUnavailable)
+		if m.ack != nil {
+			// kept by another member until a turn takes it (Runtime.Receive):
+			// not acknowledged, so that member sends it again to the owner of
+			// the moment (this member is leaving or cut off), and tells the
+			// user if it gives up
+			m.ack = nil
+			return true
+		}
 		a.warnOnce(warnedUnavailable, "inputs refused: the store cannot take writes", "err", err)
 		a.tellRefused(m)
 	case *play:

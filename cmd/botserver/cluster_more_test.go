@@ -50,7 +50,7 @@ func startCounters(ctx context.Context, wg *sync.WaitGroup, k int, alive *member
 
 // waitAnswered waits until every client was answered twice more than
 // when it was called.
-func waitAnswered(t *testing.T, clients []*counterClient, within time.Duration, what string) {
+func waitAnswered(t *testing.T, clients []*counterClient, within time.Duration, what string, ms ...*Main) {
 	t.Helper()
 	from := make([]int, len(clients))
 	for i, c := range clients {
@@ -71,7 +71,10 @@ func waitAnswered(t *testing.T, clients []*counterClient, within time.Duration, 
 				c.mu.Lock()
 				user := c.user
 				c.mu.Unlock()
-				t.Errorf("client %s: n=%d at %v, n=%d before", user, n, at.Sub(start).Round(time.Millisecond), from[i])
+				t.Errorf("client %s: n=%d at %v, n=%d before; %s", user, n, at.Sub(start).Round(time.Millisecond), from[i], c)
+				for _, m := range ms {
+					t.Logf("  %s", m.node.Explain("counter", user))
+				}
 			}
 		}
 		t.Fatalf("every client answered %s: not within %v", what, within)
@@ -120,7 +123,7 @@ func TestClusterChurn(t *testing.T) {
 	c := r.start()
 	alive.set(a, b, c)
 	waitSeeAll(t, []*Main{a, b, c})
-	waitAnswered(t, clients, 10*time.Second, "after the join")
+	waitAnswered(t, clients, 10*time.Second, "after the join", a, b, c)
 	joined := 0
 	for i, owner := range ownersOf(a, clients) {
 		if owner != before[i] {
@@ -140,7 +143,7 @@ func TestClusterChurn(t *testing.T) {
 		t.Fatalf("leave: %v", err)
 	}
 	waitSeeAll(t, []*Main{b, c})
-	waitAnswered(t, clients, 10*time.Second, "after the leave")
+	waitAnswered(t, clients, 10*time.Second, "after the leave", b, c)
 	left := 0
 	for i, owner := range before {
 		if owner == a.node.Self() {
