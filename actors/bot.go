@@ -27,7 +27,6 @@ type botRT struct {
 	replay       sync.Map      // address → []any: inputs its next incarnation runs again
 	failed       atomic.Bool   // removed, or its directories cannot run (see botSupervisor)
 	started      atomic.Bool   // its directories run (AddBot saw it ready)
-	abandoned    atomic.Bool   // AddBot gave up waiting for it (Runtime.abandon)
 	masterRetry  atomic.Bool   // a retry of the master's failed load is scheduled
 	quarantine   sync.Map      // address → *Quarantine
 	nQuarantined atomic.Int64

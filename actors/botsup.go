@@ -94,7 +94,7 @@ func (f *factory) Receive(ctx actor.Context) {
 		props := actor.PropsFromProducer(func() actor.Actor { return &botSupervisor{bot: bot, ready: msg.ready} })
 		pid := ctx.SpawnPrefix(props, "bot-"+bot.id+"-") // unique: a removed bot may not have stopped yet
 		msg.sup <- pid
-		if bot.abandoned.Load() { // AddBot gave up (Runtime.abandon): after the send, so one of us stops it
+		if bot.failed.Load() { // removed or given up while starting (Runtime.abandon): after the send, so one of us stops it
 			ctx.Stop(pid)
 		}
 	case *removeBot:

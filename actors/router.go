@@ -158,9 +158,10 @@ func decodeInput(in *pb.Input) (dsl.Input, error) {
 // one, see route) to its instance here. If the instance does not run and
 // this member's view places it elsewhere, its directory passes the input
 // on, counting the hop, unless it has been passed on MaxHops times: then
-// the instance starts here. ack is called once the write of the turn that handled it is in
-// the store, or it was dropped; not if it is lost with its instance (a
-// handover stopped it first): the sender sends it again. It returns
+// the instance starts here. ack is called once the write of the turn
+// that handled it is in the store, or it was dropped; not if it is lost
+// with its instance (a handover stopped it first): the sender sends it
+// again. It returns
 // botserver.ErrUnknownBot for a bot that does not run here, or an error
 // for an input it cannot decode (ack is then not called).
 func (r *Runtime) Receive(f *pb.Forward, ack func()) error {

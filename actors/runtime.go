@@ -253,8 +253,7 @@ func (r *Runtime) abandon(b *botRT, sup <-chan *actor.PID) {
 		delete(r.bots, b.id)
 	}
 	r.mu.Unlock()
-	b.failed.Store(true) // directories drop what is routed to it
-	b.abandoned.Store(true)
+	b.failed.Store(true) // directories drop what is routed to it; the factory stops what it spawns late
 	pid := b.supervisor()
 	if pid == nil {
 		select {

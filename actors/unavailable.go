@@ -16,10 +16,9 @@ import (
 // notice, one another member keeps until it is handled is left
 // unacknowledged (that member sends it to the owner of the moment), one
 // from another instance is dropped (a query of it times out), a play
-// fails. A write that fails all the same
-// (the outage began during the turn) restarts the instance from its
-// committed state; Options.Passing keeps that from counting toward its
-// quarantine.
+// fails. A write that fails all the same (the outage began during the
+// turn) restarts the instance from its committed state; Options.Passing
+// keeps that from counting toward its quarantine.
 const unavailableRetry = 5 * time.Second
 
 // unavailable says why turns cannot be written now, or nil.

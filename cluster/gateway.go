@@ -184,21 +184,28 @@ func (g *gateways) attaching(id uint64, conv botserver.Conversation, owner strin
 // for, so that their records do not stay (an envelope to a member that
 // had just joined, or over a connection that broke, is lost).
 func (g *gateways) expire(before time.Time) {
-	var failed []*attachWait
 	g.mu.Lock()
+	failed := g.dropWaiting(func(w *attachWait) bool { return w.sent.Before(before) })
+	g.mu.Unlock()
+	for _, w := range failed {
+		w.fn(nil, fmt.Errorf("%w: the member that hosts it did not answer", botserver.ErrUnavailable))
+	}
+}
+
+// dropWaiting forgets the attaches which selects, and returns them to be
+// failed (g.mu held).
+func (g *gateways) dropWaiting(which func(*attachWait) bool) []*attachWait {
+	var dropped []*attachWait
 	for id, w := range g.waiting {
-		if w.sent.Before(before) {
+		if which(w) {
 			delete(g.waiting, id)
-			failed = append(failed, w)
+			dropped = append(dropped, w)
 			if rc := g.convs[w.conv]; rc != nil {
 				rc.attaching--
 			}
 		}
 	}
-	g.mu.Unlock()
-	for _, w := range failed {
-		w.fn(nil, fmt.Errorf("%w: the member that hosts it did not answer", botserver.ErrUnavailable))
-	}
+	return dropped
 }
 
 // attached hands the owner's answer to the client that asked.
@@ -253,19 +260,10 @@ func (g *gateways) forget(conv botserver.Conversation) {
 func (g *gateways) moved(n *Node, _, t *table) {
 	var renew []*pb.Attach
 	var to []string
-	var failed []*attachWait
 	now := n.opts.Now()
 	g.mu.Lock()
 	gone := g.prune(n)
-	for id, w := range g.waiting {
-		if !t.has(w.owner) {
-			delete(g.waiting, id)
-			failed = append(failed, w)
-			if rc := g.convs[w.conv]; rc != nil {
-				rc.attaching--
-			}
-		}
-	}
+	failed := g.dropWaiting(func(w *attachWait) bool { return !t.has(w.owner) })
 	for conv, rc := range g.convs {
 		owner := t.ownerOf(conv.Bot, conv.Address())
 		switch {

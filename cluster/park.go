@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"botserver"
@@ -27,10 +28,11 @@ const maxParked = 10000
 // parked for longer than ResendAfter is dropped (an input: its origin has
 // sent it again, or will; an attach is refused as before).
 type parking struct {
-	mu   sync.Mutex
-	ins  []parked
-	bots map[string]int // entries parked or being handed over, by bot
-	pass sync.Mutex     // one unpark at a time
+	mu    sync.Mutex
+	ins   []parked
+	bots  map[string]int // entries parked or being handed over, by bot
+	total atomic.Int64   // the sum of bots: 0 lets every input skip the lock
+	pass  sync.Mutex     // one unpark at a time
 }
 
 // parked is an input (f) or an attach (attach, from member from).
@@ -52,6 +54,9 @@ func (p parked) bot() string {
 // entries parked or being handed over (e must go behind them). It
 // reports whether e was parked.
 func (p *parking) add(e parked, onlyBehind bool) bool {
+	if onlyBehind && p.total.Load() == 0 {
+		return false // nothing parked or being handed over
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	bot := e.bot()
@@ -63,6 +68,7 @@ func (p *parking) add(e parked, onlyBehind bool) bool {
 	}
 	p.ins = append(p.ins, e)
 	p.bots[bot]++
+	p.total.Add(1)
 	return true
 }
 
@@ -93,6 +99,7 @@ func (p *parking) done(bot string) {
 	if p.bots[bot]--; p.bots[bot] <= 0 {
 		delete(p.bots, bot)
 	}
+	p.total.Add(-1)
 }
 
 func (p *parking) len() int {

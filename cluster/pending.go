@@ -103,7 +103,7 @@ func (p *pendingInputs) resend(n *Node, before time.Time) {
 // sent.
 func (p *pendingInputs) again(n *Node, sent time.Time, which func(*pendingIn) bool) {
 	var list []*pendingIn
-	var again []pendingIn // copies, for the log
+	var logged []pendingIn // copies, for the log
 	var given []func()
 	var told []*pb.Forward
 	p.mu.Lock()
@@ -127,7 +127,7 @@ func (p *pendingInputs) again(n *Node, sent time.Time, which func(*pendingIn) bo
 		in.sent = sent
 		list = append(list, in)
 		if in.attempts >= 3 { // its owner did not answer twice: worth a line
-			again = append(again, pendingIn{f: in.f, owner: in.owner, attempts: in.attempts})
+			logged = append(logged, pendingIn{f: in.f, owner: in.owner, attempts: in.attempts})
 		}
 	}
 	p.mu.Unlock()
@@ -137,7 +137,7 @@ func (p *pendingInputs) again(n *Node, sent time.Time, which func(*pendingIn) bo
 	for _, f := range told {
 		n.tellGivenUp(f)
 	}
-	for _, r := range again {
+	for _, r := range logged {
 		n.log.Info("input sent again", "bot", r.f.Bot, "conv", r.f.Addr, "id", r.f.Id, "last_to", r.owner, "sends", r.attempts)
 	}
 	sortByID(list)
