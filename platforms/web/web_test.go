@@ -405,11 +405,10 @@ func TestConnectionsLeaveNothingBehind(t *testing.T) {
 	}
 }
 
-// TestStaleFramesDropped: a connection drops a bot frame of a turn older
-// than one it has been sent (frames of one conversation from two members
-// of a cluster around a handover), and a resent frame no newer; another
-// frame of the same turn (its time) still goes out.
-func TestStaleFramesDropped(t *testing.T) {
+// greeted starts a server with a bot that says "hi", and returns a
+// client it has greeted and the client's conversation.
+func greeted(t *testing.T) (*env, *testkit.WSClient, botserver.Conversation) {
+	t.Helper()
 	e := startEnv(t, web.Options{}, nil, map[string]map[string]string{"hi": {"main.bot": "dialog main do\n  say \"hi\"\nend\n"}})
 	c := e.dial("hi", nil)
 	c.Expect("hi")
@@ -417,6 +416,15 @@ func TestStaleFramesDropped(t *testing.T) {
 	if !ok {
 		t.Fatalf("welcome user %q is not an address", c.Welcome.Str("user"))
 	}
+	return e, c, conv
+}
+
+// TestStaleFramesDropped: a connection drops a bot frame of a turn older
+// than one it has been sent (frames of one conversation from two members
+// of a cluster around a handover), and a resent frame no newer; another
+// frame of the same turn (its time) still goes out.
+func TestStaleFramesDropped(t *testing.T) {
+	e, c, conv := greeted(t)
 	at := time.Now().Add(time.Hour) // later than the greeting
 	send := func(text string, ts time.Time, resent bool) {
 		e.web.Send(conv, botserver.Outgoing{Kind: botserver.OutText, Text: text, TS: ts, Resent: resent})
@@ -435,13 +443,7 @@ func TestStaleFramesDropped(t *testing.T) {
 // even if its member's clock is behind, and a resent frame of the turn
 // last shown is dropped.
 func TestFramesOrderedByTurn(t *testing.T) {
-	e := startEnv(t, web.Options{}, nil, map[string]map[string]string{"hi": {"main.bot": "dialog main do\n  say \"hi\"\nend\n"}})
-	c := e.dial("hi", nil)
-	c.Expect("hi")
-	conv, ok := botserver.ParseAddress("hi", c.Welcome.Str("user"))
-	if !ok {
-		t.Fatalf("welcome user %q is not an address", c.Welcome.Str("user"))
-	}
+	e, c, conv := greeted(t)
 	now := time.Now()
 	send := func(text string, turn uint64, ts time.Time, resent bool) {
 		e.web.Send(conv, botserver.Outgoing{Kind: botserver.OutText, Text: text, Turn: turn, TS: ts, Resent: resent})
