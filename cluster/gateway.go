@@ -138,9 +138,31 @@ type detach struct {
 }
 
 // detach tells the owners of conversations with no connection here left.
+// A connection of one of them may have begun to attach meanwhile, and its
+// attach may have gone out before the detach: the owner would drop this
+// member right after adding it. Such a conversation is attached again,
+// after the detach.
 func (n *Node) detach(gone []detach) {
 	for _, d := range gone {
 		n.send(d.owner, "detach", &pb.Detach{Bot: d.conv.Bot, Addr: d.conv.Address()})
+	}
+	if len(gone) == 0 {
+		return
+	}
+	var again []*pb.Attach
+	var to []string
+	now := n.opts.Now()
+	g := &n.gw
+	g.mu.Lock()
+	for _, d := range gone {
+		if rc := g.convs[d.conv]; rc != nil && rc.owner == d.owner {
+			again = append(again, g.renew(n, d.conv, d.owner, now))
+			to = append(to, d.owner)
+		}
+	}
+	g.mu.Unlock()
+	for i, a := range again {
+		n.send(to[i], "attach", a)
 	}
 }
 
@@ -208,21 +230,31 @@ func (g *gateways) dropWaiting(which func(*attachWait) bool) []*attachWait {
 	return dropped
 }
 
-// attached hands the owner's answer to the client that asked.
+// attached hands the owner's answer to the client that asked. The attach
+// counts as in progress until the client has it (its connection has
+// joined the conversation's frames): a prune meanwhile (a view change, on
+// another goroutine) must not forget the conversation, or every frame of
+// it would be dropped here from then on, as if nobody waited for it.
 func (g *gateways) attached(m *pb.Attached) {
 	g.mu.Lock()
 	w := g.waiting[m.GetId()]
 	delete(g.waiting, m.GetId())
+	var rc *remoteConv
 	if w != nil {
-		if rc := g.convs[w.conv]; rc != nil {
-			rc.attaching--
-		}
+		rc = g.convs[w.conv] // kept while it counts an attach
 	}
 	g.mu.Unlock()
 	if w == nil {
 		g.confirmed(m.GetId())
 		return
 	}
+	defer func() {
+		if rc != nil {
+			g.mu.Lock()
+			rc.attaching--
+			g.mu.Unlock()
+		}
+	}()
 	if m.GetError() != "" {
 		w.fn(nil, attachError(m.GetError(), m.GetDetail()))
 		return
@@ -244,6 +276,32 @@ func (g *gateways) receiving(conv botserver.Conversation) (attaching, known bool
 		return false, false
 	}
 	return rc.attaching > 0, true
+}
+
+// adopt records conv, which has a connection here but no record: every
+// connection attaches through the gateway, which records it, so this is a
+// defect, logged, that would otherwise leave the connection without
+// frames for good. Its owner is asked to send them here.
+func (g *gateways) adopt(n *Node, conv botserver.Conversation) bool {
+	owner := n.Owner(conv.Bot, conv.Address())
+	var a *pb.Attach
+	g.mu.Lock()
+	lost := g.convs[conv] == nil // not recorded meanwhile by an attach
+	if lost {
+		g.convs[conv] = &remoteConv{owner: owner}
+		if owner != n.self && owner != "" {
+			a = g.renew(n, conv, owner, n.opts.Now())
+		}
+	}
+	g.mu.Unlock()
+	if lost {
+		n.stats.Repaired.Add(1)
+		n.log.Warn("a conversation with a connection here had no record; recorded again", "bot", conv.Bot, "conv", conv.Address(), "owner", owner)
+	}
+	if a != nil {
+		n.send(owner, "attach", a)
+	}
+	return true
 }
 
 func (g *gateways) forget(conv botserver.Conversation) {
@@ -505,6 +563,9 @@ func (n *Node) out(from string, m *pb.Out) {
 	v, _ := n.platforms.Load(conv.Platform)
 	p, _ := v.(botserver.Platform)
 	attaching, known := n.gw.receiving(conv)
+	if c, ok := p.(Connected); ok && !known && c.Connected(conv) {
+		known = n.gw.adopt(n, conv)
+	}
 	if p != nil && known {
 		p.Send(conv, outgoingOf(m.GetFrame()))
 	}
@@ -513,7 +574,7 @@ func (n *Node) out(from string, m *pb.Out) {
 	}
 	if c, ok := p.(Connected); p == nil || !known || (ok && !c.Connected(conv)) {
 		n.gw.forget(conv)
-		n.send(from, "detach", &pb.Detach{Bot: m.GetBot(), Addr: m.GetAddr()})
+		n.detach([]detach{{from, conv}})
 	}
 }
 

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -17,19 +18,14 @@ import (
 
 // connectedPlatform is a platform that reports whether a connection of
 // any conversation is here (cluster.Connected).
-type connectedPlatform struct{ joined atomic.Bool }
+type connectedPlatform struct {
+	joined atomic.Bool
+	sent   atomic.Int32 // frames sent
+}
 
-func (p *connectedPlatform) Send(botserver.Conversation, botserver.Outgoing) {}
+func (p *connectedPlatform) Send(botserver.Conversation, botserver.Outgoing) { p.sent.Add(1) }
 func (p *connectedPlatform) Connected(botserver.Conversation) bool           { return p.joined.Load() }
 
-// TestLocalAttachSurvivesAViewChangeBeforeItJoins: a connection attaches
-// to a conversation this member hosts just as the view changes (the
-// conversation has just moved here). The view change prunes the
-// conversations without a connection here, and the connection has not
-// joined yet (the runtime answers its attach once the instance is
-// loaded). Its record must stay: when the conversation moves on, this
-// member attaches to the new owner, or the connection gets none of its
-// frames (the owner's frames were dropped as "nobody here waits").
 // twoMembers joins a and b (test provider) and returns a node on a (not
 // started: no runtime) and the envelopes b's ingress receives.
 func twoMembers(t *testing.T) (n *Node, a, b Member, envelopes chan *pb.Envelope) {
@@ -85,6 +81,14 @@ func expectEnvelope(t *testing.T, envelopes <-chan *pb.Envelope, kind string, ms
 	}
 }
 
+// TestLocalAttachSurvivesAViewChangeBeforeItJoins: a connection attaches
+// to a conversation this member hosts just as the view changes (the
+// conversation has just moved here). The view change prunes the
+// conversations without a connection here, and the connection has not
+// joined yet (the runtime answers its attach once the instance is
+// loaded). Its record must stay: when the conversation moves on, this
+// member attaches to the new owner, or the connection gets none of its
+// frames (the owner's frames were dropped as "nobody here waits").
 func TestLocalAttachSurvivesAViewChangeBeforeItJoins(t *testing.T) {
 	n, a, b, envelopes := twoMembers(t)
 	web := &connectedPlatform{}
@@ -105,6 +109,116 @@ func TestLocalAttachSurvivesAViewChangeBeforeItJoins(t *testing.T) {
 	expectEnvelope(t, envelopes, "attach", &at, conv)
 	if at.GetHistory() {
 		t.Fatalf("the renewal asks for the history: %v", &at)
+	}
+}
+
+// TestRemoteAttachSurvivesAViewChangeBeforeItJoins: the owner's answer to
+// an attach from a connection here arrives just as the view changes; the
+// view change prunes the conversations without a connection here while
+// the connection is being handed its history and has not joined yet. The
+// record must stay: without it, every frame of the conversation the owner
+// sends here is dropped as "nobody here waits" (and the owner is told to
+// detach), so the client, connected and waiting, is never answered.
+func TestRemoteAttachSurvivesAViewChangeBeforeItJoins(t *testing.T) {
+	n, a, b, _ := twoMembers(t)
+	conv := movingConv(a, b)
+	both := newTable(a.Address, []Member{a, b}, false)
+	n.view.Store(both)
+	web := &connectedPlatform{}
+	n.platforms.Store("web", web)
+	joined := false
+	n.gw.attaching(7, conv, b.Address, func(_ []botserver.Outgoing, err error) {
+		if err != nil {
+			t.Errorf("attach failed: %v", err)
+			return
+		}
+		n.gw.moved(n, both, both) // a view change on the membership's goroutine, before the join
+		web.joined.Store(true)
+		joined = true
+	}, time.Now())
+	n.gw.attached(&pb.Attached{Id: 7})
+	if !joined {
+		t.Fatal("the answer did not reach the connection")
+	}
+	if attaching, known := n.gw.receiving(conv); !known || attaching {
+		t.Fatalf("after the answer: known %v, attaching %v; want known, not attaching (frames for the joined connection would be dropped)", known, attaching)
+	}
+	n.gw.moved(n, both, both) // a later view change keeps it: the connection is here
+	if _, known := n.gw.receiving(conv); !known {
+		t.Fatal("a later view change forgot the conversation of a connection here")
+	}
+}
+
+// TestDetachRacingANewAttachSubscribesAgain: a prune forgot a conversation
+// and its detach is about to go out when a new connection of it begins to
+// attach, and its attach goes out first. The owner would add this member,
+// then drop it: the new connection would get none of the frames. The
+// detach is followed by a renewal, so the owner ends up with this member.
+func TestDetachRacingANewAttachSubscribesAgain(t *testing.T) {
+	n, a, b, envelopes := twoMembers(t)
+	conv := movingConv(a, b)
+	n.view.Store(newTable(a.Address, []Member{a, b}, false))
+	n.platforms.Store("web", &connectedPlatform{})
+	n.gw.attaching(n.ids.Add(1), conv, b.Address, func([]botserver.Outgoing, error) {}, time.Now()) // the new connection's attach (sent)
+	n.detach([]detach{{b.Address, conv}})                                                           // the prune's, sent after it
+	var d pb.Detach
+	expectEnvelope(t, envelopes, "detach", &d, conv)
+	var at pb.Attach
+	expectEnvelope(t, envelopes, "attach", &at, conv)
+	if at.GetHistory() {
+		t.Fatalf("the attach after the detach asks for the history: %v", &at)
+	}
+	n.gw.mu.Lock()
+	renewing := len(n.gw.renewing)
+	n.gw.mu.Unlock()
+	if renewing != 1 {
+		t.Fatalf("%d renewals wait for their confirmation, want 1 (sent again until the owner confirms)", renewing)
+	}
+
+	other := botserver.Conversation{Bot: conv.Bot, Platform: "web", User: conv.User + "x"}
+	n.detach([]detach{{b.Address, other}}) // no record: a detach alone
+	n.send(b.Address, "status", &pb.StatusQuery{Id: 99})
+	deadline := time.After(20 * time.Second)
+	for kinds := []string{}; ; {
+		var env *pb.Envelope
+		select {
+		case env = <-envelopes:
+		case <-deadline:
+			t.Fatalf("b got %v and no status within 20s", kinds)
+		}
+		if kinds = append(kinds, env.GetKind()); env.GetKind() == "status" {
+			if !slices.Equal(kinds, []string{"detach", "status"}) {
+				t.Fatalf("after the detach of a conversation nobody here attaches to, b got %v, want [detach status]", kinds)
+			}
+			break
+		}
+	}
+}
+
+// TestFrameForAConnectionWithoutRecordIsShown: a frame from the owner of
+// a conversation that has a connection here but no record (a defect: every
+// connection attaches through the gateway) is shown, the conversation is
+// recorded again and its owner asked to keep sending here, instead of the
+// frame being dropped and the owner told to stop.
+func TestFrameForAConnectionWithoutRecordIsShown(t *testing.T) {
+	n, a, b, envelopes := twoMembers(t)
+	conv := movingConv(a, b)
+	n.view.Store(newTable(a.Address, []Member{a, b}, false))
+	web := &connectedPlatform{}
+	web.joined.Store(true)
+	n.platforms.Store("web", web)
+	n.out(b.Address, &pb.Out{Bot: conv.Bot, Addr: conv.Address(), Frame: &pb.OutFrame{Text: "n=3", Turn: 3}})
+	if web.sent.Load() != 1 {
+		t.Fatalf("%d frames shown, want 1", web.sent.Load())
+	}
+	if _, known := n.gw.receiving(conv); !known || n.stats.Repaired.Load() != 1 {
+		t.Fatalf("the conversation was not recorded again (known %v), or not counted (%d)", known, n.stats.Repaired.Load())
+	}
+	var at pb.Attach
+	expectEnvelope(t, envelopes, "attach", &at, conv)
+	n.out(b.Address, &pb.Out{Bot: conv.Bot, Addr: conv.Address(), Frame: &pb.OutFrame{Text: "n=4", Turn: 4}})
+	if web.sent.Load() != 2 {
+		t.Fatalf("%d frames shown, want 2", web.sent.Load())
 	}
 }
 

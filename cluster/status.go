@@ -23,6 +23,7 @@ type Stats struct {
 	Views     atomic.Int64 // changes of the shard table (handovers)
 	Unknown   atomic.Int64 // envelopes of an unknown kind or version, dropped
 	Dropped   atomic.Int64 // inputs and attaches not kept for want of room or parked too long (park.go)
+	Repaired  atomic.Int64 // conversations with a connection here found without their record (a defect; gateway.go)
 }
 
 // Stats returns the node's counters.
@@ -46,6 +47,7 @@ type Status struct {
 	Parked      int      `json:"parked"`  // inputs and attaches waiting for their bot to start here
 	Dropped     int64    `json:"dropped"` // of those, and of envelopes kept before the first view: not kept
 	Fenced      int64    `json:"fenced_writes"`
+	Repaired    int64    `json:"repaired"` // conversations with a connection here found without their record (a defect)
 	// Error says why a member's status is missing (Members).
 	Error string `json:"error,omitempty"`
 }
@@ -55,7 +57,8 @@ func (n *Node) Status() Status {
 	s := Status{Self: n.self, Shards: Shards, Pending: n.pending.len(),
 		Forwarded: n.stats.Forwarded.Load(), Received: n.stats.Received.Load(), Resent: n.stats.Resent.Load(),
 		GivenUp: n.stats.GivenUp.Load(), Frames: n.stats.Frames.Load(), Handovers: n.stats.Views.Load(),
-		Unknown: n.stats.Unknown.Load(), Parked: n.parked.len(), Dropped: n.stats.Dropped.Load()}
+		Unknown: n.stats.Unknown.Load(), Parked: n.parked.len(), Dropped: n.stats.Dropped.Load(),
+		Repaired: n.stats.Repaired.Load()}
 	if t := n.view.Load(); t != nil {
 		s.OwnedShards = t.owned
 		for _, m := range t.members {

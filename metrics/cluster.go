@@ -20,7 +20,8 @@ var (
 	mClusterUnknown   = newDesc("botserver_cluster_unknown_envelopes_total", "Messages from other members of an unknown kind or version, dropped.", prometheus.CounterValue)
 	mClusterParked    = newDesc("botserver_cluster_parked", "Inputs and attaches from other members waiting for their bot to start on this member.", prometheus.GaugeValue)
 	mClusterDropped   = newDesc("botserver_cluster_dropped_total", "Inputs and attaches from other members not kept (no room, or parked too long); their senders send them again.", prometheus.CounterValue)
-	clusterDescs      = []desc{mClusterMembers, mClusterShards, mClusterCutOff, mClusterPending, mClusterForwarded, mClusterReceived, mClusterResent, mClusterGivenUp, mClusterFrames, mClusterHandovers, mClusterUnknown, mClusterParked, mClusterDropped}
+	mClusterRepaired  = newDesc("botserver_cluster_repaired_total", "Conversations with a web connection on this member found without their record, recorded again (a defect: report it).", prometheus.CounterValue)
+	clusterDescs      = []desc{mClusterMembers, mClusterShards, mClusterCutOff, mClusterPending, mClusterForwarded, mClusterReceived, mClusterResent, mClusterGivenUp, mClusterFrames, mClusterHandovers, mClusterUnknown, mClusterParked, mClusterDropped, mClusterRepaired}
 )
 
 // WatchCluster exports this member's cluster counters.
@@ -54,6 +55,7 @@ func (c *clusterCollector) Collect(ch chan<- prometheus.Metric) {
 		{mClusterResent, float64(s.Resent)}, {mClusterGivenUp, float64(s.GivenUp)}, {mClusterFrames, float64(s.Frames)},
 		{mClusterHandovers, float64(s.Handovers)}, {mClusterUnknown, float64(s.Unknown)},
 		{mClusterParked, float64(s.Parked)}, {mClusterDropped, float64(s.Dropped)},
+		{mClusterRepaired, float64(s.Repaired)},
 	} {
 		ch <- prometheus.MustNewConstMetric(m.d.Desc, m.d.kind, m.v)
 	}

@@ -339,6 +339,11 @@ func TestClusterKillOneOfThree(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	for _, m := range ms[:2] {
+		if s := m.node.Status(); s.Repaired != 0 {
+			t.Errorf("%s repaired %d conversations' records (a defect)", s.Self, s.Repaired)
+		}
+	}
 
 	// No goroutine of the members is left once the survivors shut down
 	// (none stuck on the dead member), nor of the dead one.

@@ -174,8 +174,8 @@ func checkChurn(t *testing.T, left int, a, b, c *Main) {
 		t.Errorf("the member that stayed saw %d handovers (runtime: %d), want the join and the leave", h, b.rt.Metrics().Handovers.Load())
 	}
 	for _, m := range []*Main{a, b, c} {
-		if s := m.node.Status(); s.GivenUp != 0 {
-			t.Errorf("%s gave up %d inputs", s.Self, s.GivenUp)
+		if s := m.node.Status(); s.GivenUp != 0 || s.Repaired != 0 {
+			t.Errorf("%s gave up %d inputs, repaired %d conversations' records (a defect)", s.Self, s.GivenUp, s.Repaired)
 		}
 	}
 	t.Logf("%d conversations moved away from the member that left; resent: %d %d %d",

@@ -59,7 +59,15 @@ type memberProc struct {
 	addr string       // its HTTP host:port, once it serves
 	view *clusterView // its last cluster view
 	tail []string     // its last log lines
+	// defects are the log lines that report a defect the member repaired
+	// (a connection's conversation without its record, cluster/gateway.go):
+	// the test fails if there are any
+	defects []string
 }
+
+// defectLog is the message of the log line a member writes when it finds a
+// connection's conversation without its record.
+const defectLog = "a conversation with a connection here had no record; recorded again"
 
 // startMember starts a child serving the config file cfg. t's cleanup
 // kills it; if the test failed, the end of its log is shown.
@@ -86,6 +94,9 @@ func startMember(t *testing.T, cfg, advertise string) *memberProc {
 	t.Cleanup(func() {
 		p.cmd.Process.Kill()
 		<-p.exited
+		if len(p.defects) > 0 {
+			t.Errorf("member %s repaired a defect:\n%s", advertise, strings.Join(p.defects, "\n"))
+		}
 		if t.Failed() {
 			p.mu.Lock()
 			t.Logf("member %s, last log lines:\n%s", advertise, strings.Join(p.tail, "\n"))
@@ -156,9 +167,12 @@ func (p *memberProc) readLog(r io.Reader) {
 		}
 		json.Unmarshal([]byte(line), &rec) // a line that is not JSON only goes to the tail
 		p.mu.Lock()
-		if rec.Msg == "cluster view" {
+		switch rec.Msg {
+		case "cluster view":
 			v := rec.clusterView
 			p.view = &v
+		case defectLog:
+			p.defects = append(p.defects, line)
 		}
 		p.tail = append(p.tail, line)
 		if len(p.tail) > 40 {
