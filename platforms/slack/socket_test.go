@@ -40,6 +40,10 @@ func TestSocketMode(t *testing.T) {
 	if p := e.slack.PostsTo("D1")[0]; p.Text != "echo: over socket" || p.Token != "xoxb-t1" {
 		t.Errorf("posted %+v, want the echo with the bot token", p)
 	}
+	// its ack follows the post (both wait for the turn's write): one queued
+	// as the connection drops is lost (Slack would send the event again;
+	// the fake does not)
+	waitFor(t, "the first ack", func() bool { return len(e.slack.Acked()) == 1 })
 
 	e.slack.Send("close")
 	e.slack.Send(testkit.SocketFrame("env2", "events_api", testkit.SlackDM("Ev1", "T1", "D1", "U1", "over socket"))) // a retry
