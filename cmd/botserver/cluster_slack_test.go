@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -348,4 +349,74 @@ func TestClusterSlackKill(t *testing.T) {
 	}
 	t.Logf("%d events (%d before the kill), %d sends refused or failed and sent again; the killed member hosted %d conversations; %d replies lost with it (turn committed, post not out)",
 		sent.Load(), atKill, refused, len(hosted), lost)
+}
+
+// TestClusterSlackSocketMode: three members serve a Slack bot over Socket
+// Mode; each keeps a connection of its own, and Slack hands every
+// envelope to one of them. Events of 16 conversations, each in order, are
+// sent again under a new envelope (as Slack does) while unacknowledged:
+// every message is answered by exactly one post with the bot's token,
+// whichever member's connection got it and whichever hosts the
+// conversation, and each turn runs once.
+func TestClusterSlackSocketMode(t *testing.T) {
+	s := newSlackRig(t, config.SlackConfig{AppToken: "xapp-1-A1-secret", BotToken: "xoxb-team-one"})
+	waitFor(t, 30*time.Second, "a Socket Mode connection from every member", func() bool { return s.api.OpenSockets() == len(s.ms) })
+	var convs []slackConv
+	for _, c := range conversations() {
+		if c.team == "T1" { // the bot token's workspace
+			convs = append(convs, c)
+		}
+	}
+	const msgs = 8
+	var wg sync.WaitGroup
+	var resent atomic.Int64
+	for _, c := range convs {
+		wg.Go(func() {
+			for i := range msgs {
+				ev := testkit.SlackDM(fmt.Sprintf("Ev-%s-%d", c.channel, i), c.team, c.channel, c.user, c.text(i))
+				for attempt := 0; ; attempt++ {
+					env := fmt.Sprintf("env-%s-%d-%d", c.channel, i, attempt)
+					s.api.Send(testkit.SocketFrame(env, "events_api", ev))
+					if pollUntil(5*time.Second, func() bool { return slices.Contains(s.api.Acked(), env) }) {
+						break
+					}
+					if attempt == 5 {
+						t.Errorf("%s was never acknowledged", c.text(i))
+						return
+					}
+					resent.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	waitFor(t, 30*time.Second, "every answer", func() bool { return len(s.api.Posted()) >= len(convs)*msgs })
+	s.settle()
+	counts := s.tally() // n of every post is its message's position: no turn lost or run twice
+	for _, c := range convs {
+		for i := range msgs {
+			if n := counts[c.text(i)]; n != 1 {
+				t.Errorf("%s answered %d times, want once", c.text(i), n)
+			}
+		}
+	}
+	for _, p := range s.api.Posted() {
+		if p.Token != "xoxb-team-one" {
+			t.Errorf("%q posted with %q, want the bot token", p.Text, p.Token)
+		}
+	}
+	var receiving int
+	var forwarded int64
+	for _, m := range s.ms {
+		if m.slack.Stats().Events > 0 {
+			receiving++
+		}
+		forwarded += m.node.Status().Forwarded
+	}
+	if len(s.api.Posted()) != len(convs)*msgs || receiving < 2 || forwarded == 0 {
+		t.Errorf("%d posts, %d members got events, %d inputs forwarded: want %d posts, events on several members, some forwarded",
+			len(s.api.Posted()), receiving, forwarded, len(convs)*msgs)
+	}
+	t.Logf("%d events over %d connections, %d sent again unacknowledged; %d members got events, %d inputs forwarded",
+		len(convs)*msgs, s.api.Connections(), resent.Load(), receiving, forwarded)
 }

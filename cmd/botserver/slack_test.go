@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -100,15 +99,16 @@ func TestSlackThroughTheServer(t *testing.T) {
 	}
 }
 
-// pollUntil calls cond until it is true or d has passed (a bound for a
-// loaded machine, not a timing assertion) and reports the last answer.
+// pollUntil calls cond every millisecond until it is true or d has passed
+// (a bound for a loaded machine, not a timing assertion) and reports the
+// last answer.
 func pollUntil(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
 			return false
 		}
-		runtime.Gosched()
+		<-time.After(time.Millisecond)
 	}
 	return true
 }
