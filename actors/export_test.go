@@ -9,3 +9,23 @@ func SendEvent(r *Runtime, bot, addr, sender, name string, id uint64) {
 	ev := &dsl.Event{Name: name, Sender: sender}
 	r.bot(bot).route(addr, &deliver{in: dsl.Input{Kind: dsl.InEvent, Event: ev}, id: id})
 }
+
+// StopNow stops the running instance at addr of bot as a crash of its
+// parent would: actor.Stop goes in ahead of its mail, which is dropped.
+// It reports whether an instance was running.
+func StopNow(r *Runtime, bot, addr string) bool {
+	b := r.bot(bot)
+	s := b.residents[kindOf(addr)].shard(addr)
+	s.mu.Lock()
+	e := s.m[addr]
+	s.mu.Unlock()
+	if e == nil || e.pid == nil {
+		return false
+	}
+	r.system.Root.Stop(e.pid)
+	return true
+}
+
+// Activity returns the runtime's count of messages and writes in flight
+// (Settle waits for 0).
+func Activity(r *Runtime) int64 { return r.activity.Load() }

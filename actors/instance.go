@@ -90,10 +90,10 @@ func (a *instance) Receive(ctx actor.Context) {
 		a.rt().activity.Add(-1)
 	case *writeJoins:
 		if msg.inst == a {
-			a.grp.queued = false
+			a.grp.queued = nil
 			a.writeJoins(ctx)
 		}
-		a.rt().activity.Add(-1)
+		msg.settle(a.rt())
 	case *attachReq:
 		a.attach(msg)
 		a.rt().activity.Add(-1)
@@ -113,6 +113,7 @@ func (a *instance) Receive(ctx actor.Context) {
 	case *actor.Restarting:
 		a.bot.restarting.Store(a.addr, true) // the next incarnation must wait for our writes
 		a.savePendingJoins()
+		a.unqueueJoins()
 		if a.stopping {
 			ctx.Send(ctx.Self(), &stopNow{}) // for the next incarnation
 		}

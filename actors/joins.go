@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"sync/atomic"
+
 	"botserver/dsl"
 	"botserver/persistence"
 
@@ -35,7 +37,20 @@ const maxPendingJoins = 512
 const joinEvent = "join"
 
 // writeJoins is a group's message to itself: write the pending joins.
-type writeJoins struct{ inst *instance }
+// Settle counts it until it arrives, or until the incarnation that sent
+// it ends (a stopped actor's mail is dropped; a restarted one's successor
+// has nothing to do with it): whichever comes first settles it.
+type writeJoins struct {
+	inst    *instance
+	settled atomic.Bool
+}
+
+// settle counts the message out, once.
+func (w *writeJoins) settle(rt *Runtime) {
+	if w.settled.CompareAndSwap(false, true) {
+		rt.activity.Add(-1)
+	}
+}
 
 // quietJoin reports whether in may be taken without a turn: the group's
 // program has no handler for it, and if it is a join, the state has room
@@ -73,10 +88,10 @@ func (a *instance) pendJoin(ctx actor.Context) {
 		a.writeJoins(ctx)
 		return
 	}
-	if !g.queued {
-		g.queued = true
+	if g.queued == nil {
+		g.queued = &writeJoins{inst: a}
 		a.rt().activity.Add(1) // Settle waits for the write
-		ctx.Send(ctx.Self(), &writeJoins{inst: a})
+		ctx.Send(ctx.Self(), g.queued)
 	}
 }
 
@@ -112,13 +127,15 @@ func (a *instance) undoJoin() {
 // hold them.
 func memberSize(m string) int { return protowire.SizeTag(9) + protowire.SizeBytes(len(m)) }
 
-// unqueueJoins counts a writeJoins message out when the group stops before
-// it arrives (a stopped actor's mail is dropped); its joins are written by
-// then (flush).
+// unqueueJoins counts this incarnation's writeJoins message out when it
+// ends before the message arrives: the actor stops (its mail is dropped;
+// its joins are written by then, flush) or restarts (savePendingJoins
+// writes them; the successor may itself be stopped before the message
+// reaches it).
 func (a *instance) unqueueJoins() {
-	if a.grp != nil && a.grp.queued {
-		a.grp.queued = false
-		a.rt().activity.Add(-1)
+	if a.grp != nil && a.grp.queued != nil {
+		a.grp.queued.settle(a.rt())
+		a.grp.queued = nil
 	}
 }
 

@@ -1,13 +1,15 @@
 package actors_test
 
 import (
-	"botserver"
+	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"botserver"
 	"botserver/actors"
 	"botserver/internal/testkit"
 	"botserver/persistence"
@@ -140,11 +142,13 @@ func TestRefusedJoinIsNotRecorded(t *testing.T) {
 	}
 }
 
-// gatedStore holds the Load of one key until its gate is closed.
+// gatedStore holds each Load of one key until it takes a token from its
+// gate (or the gate is closed).
 type gatedStore struct {
 	persistence.Backend
-	key  string
-	gate chan struct{}
+	key   string
+	gate  chan struct{}
+	loads atomic.Int32 // Loads of the key that reached the gate
 }
 
 type gatedKeys struct {
@@ -158,6 +162,7 @@ func (s *gatedStore) Keys(bot string) (persistence.Keyspace, error) {
 
 func (k gatedKeys) Load(key string) (persistence.Loaded, error) {
 	if key == k.s.key {
+		k.s.loads.Add(1)
 		<-k.s.gate
 	}
 	return k.Keyspace.Load(key)
@@ -217,6 +222,64 @@ func TestPendingJoinsOutliveACrash(t *testing.T) {
 	s.say("rooms", "asker", "count")
 	if got, want := s.last("asker"), "count: "+strconv.Itoa(joiners); got != want {
 		t.Errorf("the restarted group says %q, want %q", got, want)
+	}
+}
+
+// TestRestartedGroupStoppedBeforeItsWriteJoinsSettles: a group took joins
+// without a turn (its writeJoins message to itself queued behind a
+// crash), restarted, and was stopped (as its parent's end stops it) while
+// its next incarnation loaded, before the message reached it: the
+// message is dropped with the mail, and Settle must not wait for it.
+// The joins were written on the way out of the crash.
+func TestRestartedGroupStoppedBeforeItsWriteJoinsSettles(t *testing.T) {
+	dir := t.TempDir()
+	opts := actors.Options{Restart: actors.RestartPolicy{Max: 10, Within: time.Minute}}
+	s := startServer(t, dir, opts, map[string]map[string]string{"rooms": bigRoomBot})
+	s.say("rooms", "asker", "hi")
+	s.say("rooms", "asker", "open")
+	s.stop()
+
+	store := &gatedStore{Backend: openStore(t, dir), key: persistence.StateKey("~big"), gate: make(chan struct{})}
+	s = startServerOn(t, store, opts, map[string]map[string]string{"rooms": bigRoomBot})
+	defer s.stop()
+	var open sync.Once
+	openGate := func() { open.Do(func() { close(store.gate) }) }
+	defer openGate() // before the stop, if the test fails first
+	const joiners = 3
+	for i := range joiners {
+		if err := s.rt.Deliver(joinConv(i), botserver.Inbound{Start: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	greeted := map[string]bool{}
+	testkit.WaitFor(t, 10*time.Second, func() bool { // each joiner is greeted once its join is in the group's mail
+		for i := range joiners {
+			if u := "u" + strconv.Itoa(i) + "@~big"; len(s.texts(u)) > 0 {
+				greeted[u] = true
+			}
+		}
+		return len(greeted) == joiners
+	}, "every joiner greeted")
+	if err := s.rt.Crash("rooms", "~big"); err != nil {
+		t.Fatal(err)
+	}
+	store.gate <- struct{}{} // the first incarnation loads, takes the joins (writeJoins goes behind the crash) and crashes
+	testkit.WaitFor(t, 10*time.Second, func() bool { return store.loads.Load() == 2 }, "the next incarnation's load")
+	if !actors.StopNow(s.rt, "rooms", "~big") {
+		t.Fatal("the group is not running")
+	}
+	openGate()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.rt.Settle(ctx); err != nil {
+		t.Fatalf("%v (activity %d)", err, actors.Activity(s.rt))
+	}
+	keys, err := store.Keys("rooms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := keys.Count(persistence.MemberPrefix("~big")); err != nil || n != joiners {
+		t.Errorf("%d member keys (%v), want %d", n, err, joiners)
 	}
 }
 

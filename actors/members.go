@@ -20,12 +20,12 @@ import (
 
 // memberLog is what a group instance knows of its members' keys.
 type memberLog struct {
-	stored   int  // st.Members[:stored] have their keys written (or queued)
-	sized    int  // st.Members[:sized] are counted in bytes
-	bytes    int  // their size as the state record encoded them
-	stateLen int  // the state record's size when last encoded (-1: not yet)
-	pending  int  // members added without a turn, not written yet (joins.go)
-	queued   bool // a writeJoins message is on its way
+	stored   int         // st.Members[:stored] have their keys written (or queued)
+	sized    int         // st.Members[:sized] are counted in bytes
+	bytes    int         // their size as the state record encoded them
+	stateLen int         // the state record's size when last encoded (-1: not yet)
+	pending  int         // members added without a turn, not written yet (joins.go)
+	queued   *writeJoins // the writeJoins message on its way (nil: none)
 }
 
 // loadMembers rebuilds st.Members, in join order, from the group's member
