@@ -108,6 +108,12 @@ const (
 )
 
 func (s *Server) rpcPlay(ctx context.Context, params json.RawMessage) (any, *Error) {
+	return s.play(ctx, params, true)
+}
+
+// play runs a snippet in the bot's master: here, or (mayForward) on the
+// member of a cluster that hosts the master, which gets the same params.
+func (s *Server) play(ctx context.Context, params json.RawMessage, mayForward bool) (any, *Error) {
 	var p playParams
 	if e := decodeParams(params, &p); e != nil {
 		return nil, e
@@ -124,6 +130,11 @@ func (s *Server) rpcPlay(ctx context.Context, params json.RawMessage) (any, *Err
 	proc, err := dsl.CompileSnippet(p.Script)
 	if err != nil {
 		return nil, scriptError(err)
+	}
+	if c := s.opts.Cluster; mayForward && c != nil && s.opts.Runtime.HasBot(p.Bot) {
+		if owner := c.Owner(p.Bot, botserver.MasterAddr); owner != "" && owner != c.Self() {
+			return s.forward(ctx, owner, "play", params, timeout+forwardGrace)
+		}
 	}
 	v, err := s.opts.Runtime.Play(ctx, p.Bot, proc, timeout)
 	if err != nil {

@@ -61,7 +61,8 @@ type Options struct {
 	Bots      *bots.Registry
 	Logger    *slog.Logger
 	// Cluster, if set, is this server's member of a cluster: status shows
-	// every member's view.
+	// every member's view, and play runs on the member that hosts the
+	// bot's master.
 	Cluster *cluster.Node
 }
 
@@ -81,6 +82,9 @@ func New(opts Options) *Server {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if opts.Cluster != nil {
+		opts.Cluster.OnCall(s.answerCall)
+	}
 	return s
 }
 

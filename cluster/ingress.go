@@ -96,6 +96,10 @@ func (n *Node) open(env *pb.Envelope) error {
 		msg = &pb.StatusQuery{}
 	case "status_reply":
 		msg = &pb.StatusReply{}
+	case "admin_call":
+		msg = &pb.AdminCall{}
+	case "admin_reply":
+		msg = &pb.AdminReply{}
 	default:
 		return errUnknownKind
 	}
@@ -123,7 +127,11 @@ func (n *Node) open(env *pb.Envelope) error {
 	case *pb.StatusQuery:
 		n.answerStatus(from, m)
 	case *pb.StatusReply:
-		n.queries.answer(m)
+		n.queries.answer(m.GetId(), m.GetStatus())
+	case *pb.AdminCall:
+		go n.answerCall(from, m) // it may run as long as its timeout
+	case *pb.AdminReply:
+		n.calls.answer(m.GetId(), m)
 	}
 	return nil
 }

@@ -65,7 +65,9 @@ type Node struct {
 	gw        gateways    // this member's side: attaches to other owners
 	platforms sync.Map    // platform name → botserver.Platform (this member's)
 	onReload  atomic.Pointer[func(*pb.Reload)]
-	queries   statusQueries
+	queries   waiters[[]byte]         // status queries to the other members
+	calls     waiters[*pb.AdminReply] // admin calls to the other members
+	onCall    atomic.Pointer[CallHandler]
 	cutOff    atomic.Pointer[error]
 
 	stop      chan struct{}
@@ -95,6 +97,7 @@ func New(opts Options) (*Node, error) {
 	n.subs.init()
 	n.gw.init()
 	n.queries.init()
+	n.calls.init()
 	var seed [8]byte
 	if _, err := rand.Read(seed[:]); err != nil {
 		return nil, err

@@ -122,34 +122,38 @@ func (n *Node) answerStatus(from string, q *pb.StatusQuery) {
 	n.send(from, "status_reply", &pb.StatusReply{Id: q.GetId(), Status: raw})
 }
 
-// statusQueries are this member's StatusQueries waiting for answers.
-type statusQueries struct {
+// waiters are this member's questions to other members (status queries,
+// admin calls) waiting for their answers, by id.
+type waiters[T any] struct {
 	mu sync.Mutex
-	m  map[uint64]chan []byte
+	m  map[uint64]chan T
 }
 
-func (q *statusQueries) init() { q.m = map[uint64]chan []byte{} }
+func (q *waiters[T]) init() { q.m = map[uint64]chan T{} }
 
-func (q *statusQueries) ask(id uint64, n int) chan []byte {
+// ask records question id, which n answers may come for.
+func (q *waiters[T]) ask(id uint64, n int) chan T {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	ch := make(chan []byte, n)
+	ch := make(chan T, n)
 	q.m[id] = ch
 	return ch
 }
 
-func (q *statusQueries) forget(id uint64) {
+func (q *waiters[T]) forget(id uint64) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	delete(q.m, id)
 }
 
-func (q *statusQueries) answer(r *pb.StatusReply) {
+// answer hands an answer to question id, if it is still asked (and has
+// room: more answers than asked for are dropped).
+func (q *waiters[T]) answer(id uint64, v T) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if ch := q.m[r.GetId()]; ch != nil {
+	if ch := q.m[id]; ch != nil {
 		select {
-		case ch <- r.GetStatus():
+		case ch <- v:
 		default:
 		}
 	}

@@ -873,6 +873,138 @@ func (x *StatusReply) GetStatus() []byte {
 	return nil
 }
 
+// AdminCall asks another member to run an admin API method that only
+// that member can (play, on the member that hosts the bot's master).
+type AdminCall struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Method        string                 `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
+	Params        []byte                 `protobuf:"bytes,3,opt,name=params,proto3" json:"params,omitempty"`                         // the method's JSON params
+	TimeoutMs     int64                  `protobuf:"varint,4,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"` // how long the caller waits for the reply
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdminCall) Reset() {
+	*x = AdminCall{}
+	mi := &file_botserver_cluster_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdminCall) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdminCall) ProtoMessage() {}
+
+func (x *AdminCall) ProtoReflect() protoreflect.Message {
+	mi := &file_botserver_cluster_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdminCall.ProtoReflect.Descriptor instead.
+func (*AdminCall) Descriptor() ([]byte, []int) {
+	return file_botserver_cluster_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *AdminCall) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *AdminCall) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *AdminCall) GetParams() []byte {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+func (x *AdminCall) GetTimeoutMs() int64 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
+// AdminReply answers an AdminCall with the method's JSON result, or its
+// JSON-RPC error object.
+type AdminReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Result        []byte                 `protobuf:"bytes,2,opt,name=result,proto3" json:"result,omitempty"`
+	Error         []byte                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdminReply) Reset() {
+	*x = AdminReply{}
+	mi := &file_botserver_cluster_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdminReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdminReply) ProtoMessage() {}
+
+func (x *AdminReply) ProtoReflect() protoreflect.Message {
+	mi := &file_botserver_cluster_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdminReply.ProtoReflect.Descriptor instead.
+func (*AdminReply) Descriptor() ([]byte, []int) {
+	return file_botserver_cluster_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *AdminReply) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *AdminReply) GetResult() []byte {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *AdminReply) GetError() []byte {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 var File_botserver_cluster_proto protoreflect.FileDescriptor
 
 const file_botserver_cluster_proto_rawDesc = "" +
@@ -945,7 +1077,18 @@ const file_botserver_cluster_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\"5\n" +
 	"\vStatusReply\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
-	"\x06status\x18\x02 \x01(\fR\x06statusB\x14Z\x12botserver/proto;pbb\x06proto3"
+	"\x06status\x18\x02 \x01(\fR\x06status\"j\n" +
+	"\tAdminCall\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
+	"\x06method\x18\x02 \x01(\tR\x06method\x12\x16\n" +
+	"\x06params\x18\x03 \x01(\fR\x06params\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\x04 \x01(\x03R\ttimeoutMs\"J\n" +
+	"\n" +
+	"AdminReply\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
+	"\x06result\x18\x02 \x01(\fR\x06result\x12\x14\n" +
+	"\x05error\x18\x03 \x01(\fR\x05errorB\x14Z\x12botserver/proto;pbb\x06proto3"
 
 var (
 	file_botserver_cluster_proto_rawDescOnce sync.Once
@@ -959,7 +1102,7 @@ func file_botserver_cluster_proto_rawDescGZIP() []byte {
 	return file_botserver_cluster_proto_rawDescData
 }
 
-var file_botserver_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_botserver_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_botserver_cluster_proto_goTypes = []any{
 	(*Envelope)(nil),    // 0: botserver.v1.Envelope
 	(*Forward)(nil),     // 1: botserver.v1.Forward
@@ -972,16 +1115,18 @@ var file_botserver_cluster_proto_goTypes = []any{
 	(*Reload)(nil),      // 8: botserver.v1.Reload
 	(*StatusQuery)(nil), // 9: botserver.v1.StatusQuery
 	(*StatusReply)(nil), // 10: botserver.v1.StatusReply
-	(*Input)(nil),       // 11: botserver.v1.Input
-	(*Map)(nil),         // 12: botserver.v1.Map
-	(*Value)(nil),       // 13: botserver.v1.Value
+	(*AdminCall)(nil),   // 11: botserver.v1.AdminCall
+	(*AdminReply)(nil),  // 12: botserver.v1.AdminReply
+	(*Input)(nil),       // 13: botserver.v1.Input
+	(*Map)(nil),         // 14: botserver.v1.Map
+	(*Value)(nil),       // 15: botserver.v1.Value
 }
 var file_botserver_cluster_proto_depIdxs = []int32{
-	11, // 0: botserver.v1.Forward.input:type_name -> botserver.v1.Input
-	12, // 1: botserver.v1.Forward.create:type_name -> botserver.v1.Map
+	13, // 0: botserver.v1.Forward.input:type_name -> botserver.v1.Input
+	14, // 1: botserver.v1.Forward.create:type_name -> botserver.v1.Map
 	7,  // 2: botserver.v1.Attached.history:type_name -> botserver.v1.OutFrame
 	7,  // 3: botserver.v1.Out.frame:type_name -> botserver.v1.OutFrame
-	13, // 4: botserver.v1.OutFrame.payload:type_name -> botserver.v1.Value
+	15, // 4: botserver.v1.OutFrame.payload:type_name -> botserver.v1.Value
 	5,  // [5:5] is the sub-list for method output_type
 	5,  // [5:5] is the sub-list for method input_type
 	5,  // [5:5] is the sub-list for extension type_name
@@ -1001,7 +1146,7 @@ func file_botserver_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_botserver_cluster_proto_rawDesc), len(file_botserver_cluster_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
