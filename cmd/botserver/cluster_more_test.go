@@ -352,10 +352,23 @@ func TestClusterUnknownEnvelopes(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "the envelopes counted", func() bool { return ms[1].node.Stats().Unknown.Load() == 3 })
 
+	// six clients, at least two of them hosted on the member they are not
+	// connected to (users are placed at random: keep dialing)
 	var clients []*testkit.WSClient
-	for i := range 6 {
-		c, _ := dialWS(t, ms[i%2], "counter", nil)
+	elsewhere := 0
+	for i := 0; len(clients) < 6 || elsewhere < 2; i++ {
+		if i == 60 {
+			t.Fatalf("%d of %d users hosted on the other member", elsewhere, i)
+		}
+		m := ms[i%2]
+		c, w := dialWS(t, m, "counter", nil)
 		c.Expect("ready")
+		if m.node.Owner("counter", w.Str("user")) != m.node.Self() {
+			elsewhere++
+		} else if len(clients) >= 6 {
+			c.WS.Close()
+			continue
+		}
 		clients = append(clients, c)
 	}
 	for round := 1; round <= 2; round++ {
