@@ -28,7 +28,7 @@ func (p *connectedPlatform) Connected(botserver.Conversation) bool           { r
 
 // twoMembers joins a and b (test provider) and returns a node on a (not
 // started: no runtime) and the envelopes b's ingress receives.
-func twoMembers(t *testing.T) (n *Node, a, b Member, envelopes chan *pb.Envelope) {
+func twoMembers(t testing.TB) (n *Node, a, b Member, envelopes chan *pb.Envelope) {
 	t.Helper()
 	agent := test.NewInMemAgent()
 	ma := joinTest(t, MembershipConfig{Provider: "test", TestAgent: agent})

@@ -16,7 +16,7 @@ import (
 	"go.uber.org/goleak"
 )
 
-func joinTest(t *testing.T, cfg MembershipConfig) *Membership {
+func joinTest(t testing.TB, cfg MembershipConfig) *Membership {
 	t.Helper()
 	if cfg.Advertise == "" {
 		cfg.Advertise = "127.0.0.1:0"
@@ -117,7 +117,7 @@ func sortedCopy(s []string) []string {
 	return s
 }
 
-func leaveAll(t *testing.T, ms ...*Membership) {
+func leaveAll(t testing.TB, ms ...*Membership) {
 	t.Helper()
 	var wg sync.WaitGroup
 	for _, m := range ms {
