@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"botserver"
@@ -49,10 +50,11 @@ func (p *Platform) serveEvents(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]string{"challenge": env.Challenge})
 		return
 	case slackevents.CallbackEvent:
-		if retry := r.Header.Get("X-Slack-Retry-Num"); retry != "" {
+		retry, _ := strconv.Atoi(r.Header.Get("X-Slack-Retry-Num"))
+		if retry > 0 {
 			b.log.Debug("Slack retried an event", "event", env.EventID, "retry", retry, "reason", r.Header.Get("X-Slack-Retry-Reason"))
 		}
-		if !p.accept(b, &env, body).wait(r.Context(), p.opts.AckWait) {
+		if !p.accept(b, &env, body, retry).wait(r.Context(), p.opts.AckWait) {
 			p.stats.notAcked.Add(1)
 			http.Error(w, "the event is not taken yet; send it again", http.StatusServiceUnavailable)
 			return
@@ -70,7 +72,8 @@ func (p *Platform) serveEvents(w http.ResponseWriter, r *http.Request) {
 // an event in flight here gets the first's handling, one already handled
 // a settled one. The delivery carries an input id made from the event id,
 // so the conversation drops a copy that another member delivered too.
-func (p *Platform) accept(b *bot, env *envelope, raw []byte) *handling {
+// retry is Slack's count of earlier sends of the event.
+func (p *Platform) accept(b *bot, env *envelope, raw []byte, retry int) *handling {
 	p.stats.events.Add(1)
 	h, fresh := b.claim(env.EventID)
 	if !fresh {
@@ -79,7 +82,7 @@ func (p *Platform) accept(b *bot, env *envelope, raw []byte) *handling {
 		return h
 	}
 	a := b.classify(env, raw)
-	a.eventID = env.EventID
+	a.eventID, a.lastTry = env.EventID, retry >= slackRetries
 	if a.kind == actNone {
 		h.settle(true)
 		b.mark(env.EventID)
@@ -125,7 +128,12 @@ type action struct {
 	payload             map[string]any
 	keepThread          bool   // a user message: remember its thread
 	eventID             string // the Events API event it came from ("" for an interaction)
+	lastTry             bool   // Slack will not send the event again
 }
+
+// slackRetries is how often Slack sends an event again that was not
+// acknowledged (Events API and Socket Mode alike).
+const slackRetries = 3
 
 func (a action) conv(bot string) botserver.Conversation {
 	return botserver.Conversation{Bot: bot, Platform: Name, User: a.team + ":" + a.channel + ":" + a.user}
@@ -170,6 +178,13 @@ func (p *Platform) deliver(b *bot, conv botserver.Conversation, a action, settle
 	}
 	if err := p.opts.Gateway.Deliver(conv, in); err != nil {
 		b.log.Warn("cannot deliver a Slack message", "team", a.team, "conv", conv.Address(), "err", err)
+		if errors.Is(err, botserver.ErrUnavailable) && a.eventID != "" && !a.lastTry {
+			// not taken now (the store refuses writes, or this member of a
+			// cluster is cut off): Slack sends it again, maybe to another
+			// member; the user is told only if it was Slack's last try
+			settled(false)
+			return
+		}
 		switch { // the user is told, as on the web
 		case errors.Is(err, botserver.ErrQuarantined):
 			p.Send(conv, botserver.Outgoing{Kind: botserver.OutError, Code: botserver.CodeQuarantined,

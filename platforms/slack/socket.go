@@ -169,7 +169,7 @@ func (p *Platform) socketRequest(ctx context.Context, b *bot, sm *socketmode.Cli
 			ack()
 			return
 		}
-		h := p.accept(b, &env, req.Payload)
+		h := p.accept(b, &env, req.Payload, req.RetryAttempt)
 		acks.Go(func() {
 			if !h.wait(ctx, p.opts.AckWait) {
 				p.stats.notAcked.Add(1)
