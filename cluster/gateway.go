@@ -304,10 +304,12 @@ func (g *gateways) adopt(n *Node, conv botserver.Conversation) bool {
 	return true
 }
 
-func (g *gateways) forget(conv botserver.Conversation) {
+// forget forgets conv unless a connection of it is attaching or here: its
+// caller found none, but one may have attached since.
+func (g *gateways) forget(n *Node, conv botserver.Conversation) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if rc := g.convs[conv]; rc != nil && rc.attaching == 0 {
+	if rc := g.convs[conv]; rc != nil && rc.attaching == 0 && !n.connectedHere(conv) {
 		delete(g.convs, conv)
 	}
 }
@@ -573,7 +575,7 @@ func (n *Node) out(from string, m *pb.Out) {
 		return
 	}
 	if c, ok := p.(Connected); p == nil || !known || (ok && !c.Connected(conv)) {
-		n.gw.forget(conv)
+		n.gw.forget(n, conv)
 		n.detach([]detach{{from, conv}})
 	}
 }

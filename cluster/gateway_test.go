@@ -222,6 +222,31 @@ func TestFrameForAConnectionWithoutRecordIsShown(t *testing.T) {
 	}
 }
 
+// TestForgetKeepsAConnectionThatAttachedMeanwhile: a frame found no
+// connection of its conversation here, and a connection attached and
+// joined before the record was forgotten: the record stays.
+func TestForgetKeepsAConnectionThatAttachedMeanwhile(t *testing.T) {
+	n, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := &connectedPlatform{}
+	n.platforms.Store("web", web)
+	conv := botserver.Conversation{Bot: "counter", Platform: "web", User: "u1"}
+	n.gw.attaching(1, conv, "127.0.0.1:2", func([]botserver.Outgoing, error) {}, time.Now())
+	web.joined.Store(true) // the connection joins ...
+	n.gw.attached(&pb.Attached{Id: 1})
+	n.gw.forget(n, conv) // ... before the frame's forget
+	if _, known := n.gw.receiving(conv); !known {
+		t.Fatal("the record of a connection here was forgotten")
+	}
+	web.joined.Store(false)
+	n.gw.forget(n, conv)
+	if _, known := n.gw.receiving(conv); known {
+		t.Fatal("the record of a conversation without a connection here was kept")
+	}
+}
+
 // TestLocalAttachRecordGoesWithItsConnection: once the attach is answered
 // and no connection of the conversation is left, a view change forgets
 // it (the record is not kept for ever).
