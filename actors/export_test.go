@@ -1,6 +1,10 @@
 package actors
 
-import "botserver/dsl"
+import (
+	"botserver/dsl"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
 
 // SendEvent routes the event name from sender to the instance at addr of
 // bot as a delivery with input id, as a node forwarding an event between
@@ -17,12 +21,15 @@ func StopNow(r *Runtime, bot, addr string) bool {
 	b := r.bot(bot)
 	s := b.residents[kindOf(addr)].shard(addr)
 	s.mu.Lock()
-	e := s.m[addr]
+	var pid *actor.PID
+	if e := s.m[addr]; e != nil {
+		pid = e.pid
+	}
 	s.mu.Unlock()
-	if e == nil || e.pid == nil {
+	if pid == nil {
 		return false
 	}
-	r.system.Root.Stop(e.pid)
+	r.system.Root.Stop(pid)
 	return true
 }
 

@@ -263,7 +263,11 @@ func TestRestartedGroupStoppedBeforeItsWriteJoinsSettles(t *testing.T) {
 	if err := s.rt.Crash("rooms", "~big"); err != nil {
 		t.Fatal(err)
 	}
-	store.gate <- struct{}{} // the first incarnation loads, takes the joins (writeJoins goes behind the crash) and crashes
+	select { // the first incarnation loads, takes the joins (writeJoins goes behind the crash) and crashes
+	case store.gate <- struct{}{}:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the group's first load never came")
+	}
 	testkit.WaitFor(t, 10*time.Second, func() bool { return store.loads.Load() == 2 }, "the next incarnation's load")
 	if !actors.StopNow(s.rt, "rooms", "~big") {
 		t.Fatal("the group is not running")

@@ -103,7 +103,7 @@ func (r *Runtime) Play(ctx context.Context, bot string, proc *dsl.Proc, timeout 
 	case b.program.Load().Master == nil:
 		return nil, fmt.Errorf("%w: %s", ErrNoMaster, bot)
 	case !b.local(botserver.MasterAddr):
-		return nil, fmt.Errorf("the master of %s is %w: run play on that member", bot, ErrMoved)
+		return nil, fmt.Errorf("the master of %s is %w (the members' views differ for a moment): try again", bot, ErrMoved)
 	}
 	id, ch := r.plays.add()
 	deadline := r.clock.Now().Add(timeout)

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -41,6 +42,8 @@ func (s *Server) answerCall(ctx context.Context, method string, params []byte) (
 func (s *Server) forward(ctx context.Context, member, method string, params json.RawMessage, timeout time.Duration) (any, *Error) {
 	result, rpcErr, err := s.opts.Cluster.Call(ctx, member, method, params, timeout)
 	switch {
+	case errors.Is(err, context.Canceled):
+		return nil, &Error{Code: CodeServer, Message: "cancelled"} // as here; the member asked runs it to its timeout
 	case err != nil:
 		return nil, &Error{Code: CodeServer, Message: fmt.Sprintf("%s runs on %s, the member that hosts it, which did not answer: %v", method, member, err)}
 	case rpcErr != nil:

@@ -32,7 +32,7 @@ func nextEnvelope(t *testing.T, envelopes <-chan *pb.Envelope, kind string, msg 
 
 // TestAdminCallAnswered: a call reaches the member asked, and its answer
 // (an envelope like any other) comes back to the caller as the call's
-// result; another member's call runs the handler set with OnCall, within
+// result (an answer from another member is not taken); another member's call runs the handler set with OnCall, within
 // the call's timeout, and is answered.
 func TestAdminCallAnswered(t *testing.T) {
 	n, _, b, envelopes := twoMembers(t)
@@ -49,6 +49,10 @@ func TestAdminCallAnswered(t *testing.T) {
 	nextEnvelope(t, envelopes, "admin_call", &call)
 	if call.GetMethod() != "play" || string(call.GetParams()) != `{"bot":"x"}` || call.GetTimeoutMs() != 20000 {
 		t.Fatalf("the call sent: %v", &call)
+	}
+	forged, _ := proto.Marshal(&pb.AdminReply{Id: call.GetId(), Result: []byte(`{"result":666}`)})
+	if err := n.open(&pb.Envelope{Kind: "admin_reply", Version: envelopeVersion, Payload: forged, From: "127.0.0.1:9"}); err != nil {
+		t.Fatal(err)
 	}
 	payload, _ := proto.Marshal(&pb.AdminReply{Id: call.GetId(), Result: []byte(`{"result":3}`)})
 	if err := n.open(&pb.Envelope{Kind: "admin_reply", Version: envelopeVersion, Payload: payload, From: b.Address}); err != nil {
@@ -87,7 +91,7 @@ func TestAdminCallUnanswered(t *testing.T) {
 	}
 	var call pb.AdminCall
 	nextEnvelope(t, envelopes, "admin_call", &call)
-	n.calls.answer(call.GetId(), &pb.AdminReply{Id: call.GetId()}) // late: nobody waits
+	n.calls.answer(call.GetId(), callReply{b.Address, &pb.AdminReply{Id: call.GetId()}}) // late: nobody waits
 	n.calls.mu.Lock()
 	left := len(n.calls.m)
 	n.calls.mu.Unlock()

@@ -103,8 +103,8 @@ func (g *gateways) init() {
 // the platform does not list the connection yet. Without the record, the
 // connection would get no frames once the conversation moved away.
 func (g *gateways) local(n *Node, conv botserver.Conversation) (owner string, release func()) {
-	if n.Owner(conv.Bot, conv.Address()) != n.self {
-		return n.Owner(conv.Bot, conv.Address()), func() {}
+	if owner := n.Owner(conv.Bot, conv.Address()); owner != n.self {
+		return owner, func() {}
 	}
 	var gone []detach
 	g.mu.Lock()
@@ -282,7 +282,7 @@ func (g *gateways) receiving(conv botserver.Conversation) (attaching, known bool
 // connection attaches through the gateway, which records it, so this is a
 // defect, logged, that would otherwise leave the connection without
 // frames for good. Its owner is asked to send them here.
-func (g *gateways) adopt(n *Node, conv botserver.Conversation) bool {
+func (g *gateways) adopt(n *Node, conv botserver.Conversation) {
 	owner := n.Owner(conv.Bot, conv.Address())
 	var a *pb.Attach
 	g.mu.Lock()
@@ -301,17 +301,25 @@ func (g *gateways) adopt(n *Node, conv botserver.Conversation) bool {
 	if a != nil {
 		n.send(owner, "attach", a)
 	}
-	return true
 }
 
-// forget forgets conv unless a connection of it is attaching or here: its
-// caller found none, but one may have attached since.
-func (g *gateways) forget(n *Node, conv botserver.Conversation) {
+// forget forgets conv unless a connection of it is attaching or here (its
+// caller found none, but one may have attached since), and reports
+// whether no record of it is left.
+func (g *gateways) forget(n *Node, conv botserver.Conversation) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if rc := g.convs[conv]; rc != nil && rc.attaching == 0 && !n.connectedHere(conv) {
-		delete(g.convs, conv)
+	rc := g.convs[conv]
+	if rc == nil {
+		return true
 	}
+	v, _ := n.platforms.Load(conv.Platform)
+	c, ok := v.(Connected)
+	if rc.attaching == 0 && (!ok || !c.Connected(conv)) {
+		delete(g.convs, conv)
+		return true
+	}
+	return false
 }
 
 // moved renews the subscriptions of conversations whose owner changed
@@ -566,7 +574,8 @@ func (n *Node) out(from string, m *pb.Out) {
 	p, _ := v.(botserver.Platform)
 	attaching, known := n.gw.receiving(conv)
 	if c, ok := p.(Connected); ok && !known && c.Connected(conv) {
-		known = n.gw.adopt(n, conv)
+		n.gw.adopt(n, conv)
+		known = true
 	}
 	if p != nil && known {
 		p.Send(conv, outgoingOf(m.GetFrame()))
@@ -574,8 +583,7 @@ func (n *Node) out(from string, m *pb.Out) {
 	if attaching {
 		return
 	}
-	if c, ok := p.(Connected); p == nil || !known || (ok && !c.Connected(conv)) {
-		n.gw.forget(n, conv)
+	if c, ok := p.(Connected); (p == nil || !known || (ok && !c.Connected(conv))) && n.gw.forget(n, conv) {
 		n.detach([]detach{{from, conv}})
 	}
 }

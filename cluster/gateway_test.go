@@ -236,12 +236,16 @@ func TestForgetKeepsAConnectionThatAttachedMeanwhile(t *testing.T) {
 	n.gw.attaching(1, conv, "127.0.0.1:2", func([]botserver.Outgoing, error) {}, time.Now())
 	web.joined.Store(true) // the connection joins ...
 	n.gw.attached(&pb.Attached{Id: 1})
-	n.gw.forget(n, conv) // ... before the frame's forget
+	if n.gw.forget(n, conv) { // ... before the frame's forget
+		t.Error("forget reports the record gone")
+	}
 	if _, known := n.gw.receiving(conv); !known {
 		t.Fatal("the record of a connection here was forgotten")
 	}
 	web.joined.Store(false)
-	n.gw.forget(n, conv)
+	if !n.gw.forget(n, conv) {
+		t.Error("forget reports the record kept")
+	}
 	if _, known := n.gw.receiving(conv); known {
 		t.Fatal("the record of a conversation without a connection here was kept")
 	}

@@ -131,7 +131,7 @@ func (n *Node) open(env *pb.Envelope) error {
 	case *pb.AdminCall:
 		go n.answerCall(from, m) // it may run as long as its timeout
 	case *pb.AdminReply:
-		n.calls.answer(m.GetId(), m)
+		n.calls.answer(m.GetId(), callReply{from, m})
 	}
 	return nil
 }

@@ -61,8 +61,15 @@ func FuzzEnvelope(f *testing.F) {
 	if err := rt.AddBot(context.Background(), "counter", prog); err != nil {
 		f.Fatal(err)
 	}
+	drained := make(chan struct{})
+	f.Cleanup(func() { close(drained) })
 	go func() { // what the member answers goes to b, which does not read it
-		for range envelopes {
+		for {
+			select {
+			case <-envelopes:
+			case <-drained:
+				return
+			}
 		}
 	}()
 	f.Fuzz(func(t *testing.T, kind string, version uint32, payload []byte) {

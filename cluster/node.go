@@ -65,8 +65,9 @@ type Node struct {
 	gw        gateways    // this member's side: attaches to other owners
 	platforms sync.Map    // platform name → botserver.Platform (this member's)
 	onReload  atomic.Pointer[func(*pb.Reload)]
-	queries   waiters[[]byte]         // status queries to the other members
-	calls     waiters[*pb.AdminReply] // admin calls to the other members
+	queries   waiters[[]byte]    // status queries to the other members
+	calls     waiters[callReply] // admin calls to the other members
+	running   atomic.Int32       // admin calls of other members running here
 	onCall    atomic.Pointer[CallHandler]
 	cutOff    atomic.Pointer[error]
 

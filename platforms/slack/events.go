@@ -143,14 +143,19 @@ func (a action) conv(bot string) botserver.Conversation {
 // (nil for an interaction) settles when its input is durable.
 func (p *Platform) task(b *bot, a action, h *handling) (key string, run func()) {
 	settled := func(ok bool) {
-		if h != nil && h.settle(ok) && ok {
+		switch {
+		case h == nil:
+		case !ok:
+			// the claim goes before the refusal is answered: Slack's next
+			// send must not find it
+			b.release(a.eventID)
+			h.settle(false)
+		case h.settle(true):
 			// the dedup mark, on the lane: Done must not block; a full lane
 			// gets none (the conversation's input ids still drop a copy)
 			if !p.in.push(key, func() { b.mark(a.eventID) }) {
 				b.release(a.eventID)
 			}
-		} else if h != nil && !ok {
-			b.release(a.eventID)
 		}
 	}
 	switch a.kind {

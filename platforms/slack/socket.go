@@ -173,7 +173,7 @@ func (p *Platform) socketRequest(ctx context.Context, b *bot, sm *socketmode.Cli
 		acks.Go(func() {
 			if !h.wait(ctx, p.opts.AckWait) {
 				p.stats.notAcked.Add(1)
-				b.log.Warn("a Socket Mode event is not durable in time; left unacknowledged", "envelope", req.EnvelopeID, "event", env.EventID)
+				b.log.Warn("a Socket Mode event is not durable in time, or not taken; left unacknowledged", "envelope", req.EnvelopeID, "event", env.EventID)
 				return
 			}
 			ack()
