@@ -10,6 +10,7 @@ import (
 
 	"botserver/actors"
 	"botserver/internal/testkit"
+	"botserver/persistence"
 	"botserver/platforms/platformtest"
 	pb "botserver/proto"
 )
@@ -121,5 +122,98 @@ func TestForwardedInputNotAcknowledgedWhileUnavailable(t *testing.T) {
 	s.settle()
 	if got := s.last("alice"); got != "n=1" {
 		t.Errorf("the input sent again said %q, want n=1", got)
+	}
+}
+
+// switchRouter is a cluster's view that places every instance here or on
+// another member, as the test sets it; what the runtime forwards (a
+// user's message, also for an instance here) comes back to it while here.
+type switchRouter struct {
+	here atomic.Bool
+	rt   atomic.Pointer[actors.Runtime]
+}
+
+func (r *switchRouter) Local(bot, addr string) bool { return r.here.Load() }
+
+func (r *switchRouter) Forward(f *pb.Forward, done func()) {
+	if rt := r.rt.Load(); rt != nil && r.here.Load() {
+		rt.Receive(f, done)
+	}
+}
+
+// scanGatedStore holds each scan of the wake-up rows, while blocked, until
+// its gate opens.
+type scanGatedStore struct {
+	persistence.Backend
+	blocked atomic.Bool
+	gate    chan struct{}
+	waiting atomic.Int32 // scans at the gate
+}
+
+type scanGatedKeys struct {
+	persistence.Keyspace
+	s *scanGatedStore
+}
+
+func (s *scanGatedStore) Keys(bot string) (persistence.Keyspace, error) {
+	return wrapKeys(s.Backend, bot, func(k persistence.Keyspace) persistence.Keyspace { return scanGatedKeys{k, s} })
+}
+
+func (k scanGatedKeys) Scan(prefix string, fn func(key string, value []byte) error) error {
+	if prefix == persistence.PrefixTimer && k.s.blocked.Load() {
+		k.s.waiting.Add(1)
+		<-k.s.gate
+	}
+	return k.Keyspace.Scan(prefix, fn)
+}
+
+// TestHandoverArmsWakeupsWithoutWaitingForTheScan: when a view change
+// moves a conversation away, its timer is disarmed at once; when one moves
+// it back, Handover returns before the stored wake-ups are read (the
+// caller is the membership's goroutine: a scan of every wake-up row must
+// not hold it up), and the conversation's timer is armed once the scan is
+// done, which Settle waits for.
+func TestHandoverArmsWakeupsWithoutWaitingForTheScan(t *testing.T) {
+	router := &switchRouter{}
+	router.here.Store(true)
+	store := &scanGatedStore{Backend: openStore(t, t.TempDir()), gate: make(chan struct{})}
+	bot := map[string]string{"main.bot": "@ask_timeout \"1h\"\ndialog main do\n  x = ask \"name?\"\nend\n"}
+	s := startServerOn(t, store, actors.Options{Router: router}, map[string]map[string]string{"asker": bot})
+	defer s.stop()
+	router.rt.Store(s.rt)
+	s.say("asker", "u1", "hi")
+	if n := s.rt.Timers().Len(); n == 0 {
+		t.Fatal("no timer armed after the ask, want its timeout")
+	}
+
+	router.here.Store(false)
+	s.rt.Handover()
+	if n := s.rt.Timers().Len(); n != 0 {
+		t.Fatalf("%d timers armed for a conversation hosted elsewhere", n)
+	}
+	s.settle()
+
+	store.blocked.Store(true)
+	router.here.Store(true)
+	returned := make(chan struct{})
+	go func() { s.rt.Handover(); close(returned) }()
+	select { // it returns while its scan waits at the gate
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		close(store.gate)
+		t.Fatal("Handover waits for the scan of the stored wake-ups")
+	}
+	testkit.WaitFor(t, 10*time.Second, func() bool { return store.waiting.Load() == 1 }, "the scan")
+	if n := s.rt.Timers().Len(); n != 0 {
+		t.Fatalf("%d timers armed before the scan read them", n)
+	}
+	s.rt.Handover() // a view change during the scan: one more after it
+	close(store.gate)
+	s.settle()
+	if n := s.rt.Timers().Len(); n != 1 {
+		t.Fatalf("%d timers armed after the scans, want the conversation's wake-up", n)
+	}
+	if n := store.waiting.Load(); n != 2 {
+		t.Errorf("%d scans, want 2 (the second view change's after the first)", n)
 	}
 }

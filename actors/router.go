@@ -224,7 +224,8 @@ type handover struct{}
 // longer hosts (the router's view changed): messages for them go to their
 // new host from now on, and those buffered for them follow. It also
 // disarms the timers of addresses hosted elsewhere and arms the stored
-// wake-ups of those hosted here. It returns at once.
+// wake-ups of those hosted here (read on a goroutine of its own: see
+// rescanWakeups). It returns at once.
 func (r *Runtime) Handover() {
 	r.mu.RLock()
 	bots := make([]*botRT, 0, len(r.bots))
@@ -242,11 +243,59 @@ func (r *Runtime) Handover() {
 			}
 		}
 		r.timers.DisarmWhere(func(t TimerRef) bool { return t.Bot == b.id && !b.local(t.Addr) })
-		if err := r.restoreTimers(b); err != nil {
-			b.log.Warn("cannot read the wake-ups of the instances hosted here now", "err", err)
-		}
 	}
 	r.metrics.Handovers.Add(1)
+	r.rescanWakeups()
+}
+
+// rescanWakeups arms the stored wake-ups of the instances hosted here now,
+// on a goroutine of its own: a scan reads every wake-up row of every bot,
+// which must not hold up the caller of Handover (the membership's
+// goroutine, which also notices members that fail). One scan runs at a
+// time; a view change during a scan asks for one more after it. Each
+// reads the view of its moment, so the last matches the last view (a
+// wake-up armed under an older one, for an address hosted elsewhere now,
+// is routed to its host when it fires). Settle waits for the scans.
+func (r *Runtime) rescanWakeups() {
+	r.rescan.mu.Lock()
+	if r.rescan.running {
+		r.rescan.again = true
+		r.rescan.mu.Unlock()
+		return
+	}
+	r.rescan.running = true
+	r.rescan.mu.Unlock()
+	r.activity.Add(1)
+	go func() {
+		defer r.activity.Add(-1)
+		for {
+			r.mu.RLock()
+			bots := make([]*botRT, 0, len(r.bots))
+			for _, b := range r.bots {
+				if b.started.Load() { // AddBot arms its timers once it has started
+					bots = append(bots, b)
+				}
+			}
+			closed := r.closed
+			r.mu.RUnlock()
+			for _, b := range bots {
+				if closed {
+					break
+				}
+				if err := r.restoreTimers(b); err != nil {
+					b.log.Warn("cannot read the wake-ups of the instances hosted here now", "err", err)
+				}
+			}
+			r.rescan.mu.Lock()
+			if !r.rescan.again || closed {
+				r.rescan.running, r.rescan.again = false, false
+				r.rescan.mu.Unlock()
+				return
+			}
+			r.rescan.again = false
+			r.rescan.mu.Unlock()
+		}
+	}()
 }
 
 // handover stops the running instances of this directory's kind that

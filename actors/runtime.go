@@ -74,6 +74,12 @@ type Runtime struct {
 	dispatch *poolDispatcher
 	coord    *poolDispatcher // masters and groups, and their directories
 	plays    plays
+	// rescan runs the scans of stored wake-ups after view changes, one at
+	// a time (rescanWakeups)
+	rescan struct {
+		mu             sync.Mutex
+		running, again bool
+	}
 
 	mu        sync.RWMutex
 	bots      map[string]*botRT
