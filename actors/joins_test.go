@@ -168,44 +168,54 @@ func (k gatedKeys) Load(key string) (persistence.Loaded, error) {
 	return k.Keyspace.Load(key)
 }
 
-// TestPendingJoinsOutliveACrash: joins taken without a turn whose key
-// was not written yet when the group crashed (their writeJoins queued
-// behind the crash) are written on the way out: the joiners, who never
-// join again, are members of the group that restarts.
-func TestPendingJoinsOutliveACrash(t *testing.T) {
+// groupWithHeldJoins opens the rooms bot's group ~big, starts the server
+// again over a store that holds the group's Load, and has joiners join:
+// each joiner's greeting goes out after its join was sent, so the joins
+// wait in the group's mailbox, its Load held. open releases the Load
+// (once; also when the test ends, before the server stops).
+func groupWithHeldJoins(t *testing.T, joiners int) (s *server, store *gatedStore, open func()) {
+	t.Helper()
 	dir := t.TempDir()
 	opts := actors.Options{Restart: actors.RestartPolicy{Max: 10, Within: time.Minute}}
-	s := startServer(t, dir, opts, map[string]map[string]string{"rooms": bigRoomBot})
+	s = startServer(t, dir, opts, map[string]map[string]string{"rooms": bigRoomBot})
 	s.say("rooms", "asker", "hi")
 	s.say("rooms", "asker", "open")
 	s.stop()
 
-	store := &gatedStore{Backend: openStore(t, dir), key: persistence.StateKey("~big"), gate: make(chan struct{})}
+	store = &gatedStore{Backend: openStore(t, dir), key: persistence.StateKey("~big"), gate: make(chan struct{})}
 	s = startServerOn(t, store, opts, map[string]map[string]string{"rooms": bigRoomBot})
-	defer s.stop()
-	const joiners = 5
+	t.Cleanup(s.stop)
+	var once sync.Once
+	open = func() { once.Do(func() { close(store.gate) }) }
+	t.Cleanup(open) // runs before the stop
 	for i := range joiners {
 		if err := s.rt.Deliver(joinConv(i), botserver.Inbound{Start: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// Each joiner's greeting goes out after its join was sent: then the
-	// joins wait in the group's mailbox, its Load held, and the crash
-	// goes in behind them.
 	greeted := map[string]bool{}
 	testkit.WaitFor(t, 10*time.Second, func() bool {
 		for i := range joiners {
-			u := "u" + strconv.Itoa(i) + "@~big"
-			if len(s.texts(u)) > 0 {
+			if u := "u" + strconv.Itoa(i) + "@~big"; len(s.texts(u)) > 0 {
 				greeted[u] = true
 			}
 		}
 		return len(greeted) == joiners
 	}, "every joiner greeted")
+	return s, store, open
+}
+
+// TestPendingJoinsOutliveACrash: joins taken without a turn whose key
+// was not written yet when the group crashed (their writeJoins queued
+// behind the crash) are written on the way out: the joiners, who never
+// join again, are members of the group that restarts.
+func TestPendingJoinsOutliveACrash(t *testing.T) {
+	const joiners = 5
+	s, store, open := groupWithHeldJoins(t, joiners)
 	if err := s.rt.Crash("rooms", "~big"); err != nil {
 		t.Fatal(err)
 	}
-	close(store.gate)
+	open()
 	s.settle()
 	keys, err := store.Keys("rooms")
 	if err != nil {
@@ -232,34 +242,8 @@ func TestPendingJoinsOutliveACrash(t *testing.T) {
 // message is dropped with the mail, and Settle must not wait for it.
 // The joins were written on the way out of the crash.
 func TestRestartedGroupStoppedBeforeItsWriteJoinsSettles(t *testing.T) {
-	dir := t.TempDir()
-	opts := actors.Options{Restart: actors.RestartPolicy{Max: 10, Within: time.Minute}}
-	s := startServer(t, dir, opts, map[string]map[string]string{"rooms": bigRoomBot})
-	s.say("rooms", "asker", "hi")
-	s.say("rooms", "asker", "open")
-	s.stop()
-
-	store := &gatedStore{Backend: openStore(t, dir), key: persistence.StateKey("~big"), gate: make(chan struct{})}
-	s = startServerOn(t, store, opts, map[string]map[string]string{"rooms": bigRoomBot})
-	defer s.stop()
-	var open sync.Once
-	openGate := func() { open.Do(func() { close(store.gate) }) }
-	defer openGate() // before the stop, if the test fails first
 	const joiners = 3
-	for i := range joiners {
-		if err := s.rt.Deliver(joinConv(i), botserver.Inbound{Start: true}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	greeted := map[string]bool{}
-	testkit.WaitFor(t, 10*time.Second, func() bool { // each joiner is greeted once its join is in the group's mail
-		for i := range joiners {
-			if u := "u" + strconv.Itoa(i) + "@~big"; len(s.texts(u)) > 0 {
-				greeted[u] = true
-			}
-		}
-		return len(greeted) == joiners
-	}, "every joiner greeted")
+	s, store, open := groupWithHeldJoins(t, joiners)
 	if err := s.rt.Crash("rooms", "~big"); err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +256,7 @@ func TestRestartedGroupStoppedBeforeItsWriteJoinsSettles(t *testing.T) {
 	if !actors.StopNow(s.rt, "rooms", "~big") {
 		t.Fatal("the group is not running")
 	}
-	openGate()
+	open()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.rt.Settle(ctx); err != nil {

@@ -269,19 +269,16 @@ func (r *Runtime) rescanWakeups() {
 	go func() {
 		defer r.activity.Add(-1)
 		for {
+			var bots []*botRT
 			r.mu.RLock()
-			bots := make([]*botRT, 0, len(r.bots))
+			closed := r.closed
 			for _, b := range r.bots {
-				if b.started.Load() { // AddBot arms its timers once it has started
+				if !closed && b.started.Load() { // AddBot arms its timers once it has started
 					bots = append(bots, b)
 				}
 			}
-			closed := r.closed
 			r.mu.RUnlock()
 			for _, b := range bots {
-				if closed {
-					break
-				}
 				if err := r.restoreTimers(b); err != nil {
 					b.log.Warn("cannot read the wake-ups of the instances hosted here now", "err", err)
 				}

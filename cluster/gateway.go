@@ -149,21 +149,17 @@ func (n *Node) detach(gone []detach) {
 	if len(gone) == 0 {
 		return
 	}
-	var again []*pb.Attach
-	var to []string
+	var again []renewSend
 	now := n.opts.Now()
 	g := &n.gw
 	g.mu.Lock()
 	for _, d := range gone {
 		if rc := g.convs[d.conv]; rc != nil && rc.owner == d.owner {
-			again = append(again, g.renew(n, d.conv, d.owner, now))
-			to = append(to, d.owner)
+			again = append(again, renewSend{d.owner, g.renew(n, d.conv, d.owner, now)})
 		}
 	}
 	g.mu.Unlock()
-	for i, a := range again {
-		n.send(to[i], "attach", a)
-	}
+	n.sendRenewals(again)
 }
 
 // prune forgets the conversations that have no connection here left (g.mu
@@ -326,8 +322,7 @@ func (g *gateways) forget(n *Node, conv botserver.Conversation) bool {
 // (those that were hosted here included), and fails the attaches waiting
 // for a member that left.
 func (g *gateways) moved(n *Node, _, t *table) {
-	var renew []*pb.Attach
-	var to []string
+	var renew []renewSend
 	now := n.opts.Now()
 	g.mu.Lock()
 	gone := g.prune(n)
@@ -340,8 +335,7 @@ func (g *gateways) moved(n *Node, _, t *table) {
 			rc.owner = owner
 		default:
 			rc.owner = owner
-			renew = append(renew, g.renew(n, conv, owner, now))
-			to = append(to, owner)
+			renew = append(renew, renewSend{owner, g.renew(n, conv, owner, now)})
 		}
 	}
 	g.mu.Unlock()
@@ -349,9 +343,7 @@ func (g *gateways) moved(n *Node, _, t *table) {
 	for _, w := range failed {
 		w.fn(nil, fmt.Errorf("%w: the member that hosts it left", botserver.ErrUnavailable))
 	}
-	for i, a := range renew {
-		n.send(to[i], "attach", a)
-	}
+	n.sendRenewals(renew)
 }
 
 // subscribers is the owner's side: for each conversation hosted here, the
@@ -572,8 +564,9 @@ func (n *Node) out(from string, m *pb.Out) {
 	}
 	v, _ := n.platforms.Load(conv.Platform)
 	p, _ := v.(botserver.Platform)
+	c, tells := p.(Connected)
 	attaching, known := n.gw.receiving(conv)
-	if c, ok := p.(Connected); ok && !known && c.Connected(conv) {
+	if tells && !known && c.Connected(conv) {
 		n.gw.adopt(n, conv)
 		known = true
 	}
@@ -583,7 +576,7 @@ func (n *Node) out(from string, m *pb.Out) {
 	if attaching {
 		return
 	}
-	if c, ok := p.(Connected); (p == nil || !known || (ok && !c.Connected(conv))) && n.gw.forget(n, conv) {
+	if (p == nil || !known || (tells && !c.Connected(conv))) && n.gw.forget(n, conv) {
 		n.detach([]detach{{from, conv}})
 	}
 }

@@ -18,7 +18,21 @@ type renewal struct {
 	sent time.Time
 }
 
-// renew sends a renewal of conv to owner (g.mu held).
+// renewSend is a renewal to send to owner once g.mu is released.
+type renewSend struct {
+	owner string
+	a     *pb.Attach
+}
+
+// sendRenewals sends the renewals (g.mu not held).
+func (n *Node) sendRenewals(out []renewSend) {
+	for _, s := range out {
+		n.send(s.owner, "attach", s.a)
+	}
+}
+
+// renew makes a renewal of conv to owner, recorded until confirmed (g.mu
+// held).
 func (g *gateways) renew(n *Node, conv botserver.Conversation, owner string, now time.Time) *pb.Attach {
 	for id, r := range g.renewing {
 		if r.conv == conv {
@@ -44,11 +58,7 @@ func (g *gateways) confirmed(id uint64) bool {
 // conversation's owner now; those of conversations hosted here now, by no
 // member, or without a connection here are dropped.
 func (g *gateways) renewAgain(n *Node, before time.Time) {
-	type send struct {
-		owner string
-		a     *pb.Attach
-	}
-	var out []send
+	var out []renewSend
 	now := n.opts.Now()
 	g.mu.Lock()
 	for id, r := range g.renewing {
@@ -60,10 +70,8 @@ func (g *gateways) renewAgain(n *Node, before time.Time) {
 		if rc := g.convs[r.conv]; rc == nil || owner == n.self || owner == "" || !n.connectedHere(r.conv) {
 			continue
 		}
-		out = append(out, send{owner, g.renew(n, r.conv, owner, now)})
+		out = append(out, renewSend{owner, g.renew(n, r.conv, owner, now)})
 	}
 	g.mu.Unlock()
-	for _, s := range out {
-		n.send(s.owner, "attach", s.a)
-	}
+	n.sendRenewals(out)
 }
